@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# `make run`: the whole service in the foreground, for development.
+#   - PostgreSQL: DATABASE_URL if set (used unchanged), else a private cluster
+#     under var/postgres (Unix socket only), migrated on every start.
+#   - the Binance simulator with a demo account, unless BINANCE_BASE_URL is set.
+#   - perfagg-enclave, then perfagg-server on $LISTEN_ADDRESS:$ENCLAVE_PORT.
+# Ctrl-C or SIGTERM stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${PERFAGG_BUILD:-build}
+var=$root/var
+mkdir -p "$var"
+chmod 711 "$var"
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "perfagg: stopped"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+PGBIN=/usr/lib/postgresql/15/bin
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  pgdir=$var/postgres
+  # As root the cluster runs as `postgres`, which must be able to reach var/.
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$var"; then
+    alt=/tmp/perfagg-pg-$(printf %s "$root" | sha256sum | cut -c1-12)
+    echo "perfagg: postgres cannot reach $var; keeping the cluster in $alt (linked from var/postgres)"
+    mkdir -p "$alt"
+    [ -L "$pgdir" ] || ln -sfn "$alt" "$pgdir"
+    pgdir=$alt
+  fi
+  mkdir -p "$pgdir"
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$pgdir"; fi
+  chmod 700 "$pgdir"
+  if [ ! -f "$pgdir/data/PG_VERSION" ]; then
+    echo "perfagg: creating a private PostgreSQL cluster in $pgdir"
+    as_pg "$PGBIN/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+      >"$pgdir/initdb.log"
+  fi
+  # In the foreground of this script's process group: never a daemon.
+  as_pg "$PGBIN/postgres" -D "$pgdir/data" -c listen_addresses='' \
+    -c unix_socket_directories="$pgdir" >>"$var/postgres.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    "$PGBIN/pg_isready" -q -h "$pgdir" && break
+    sleep 0.1
+  done
+  "$PGBIN/pg_isready" -q -h "$pgdir" || { echo "perfagg: PostgreSQL did not start (see var/postgres.log)"; exit 1; }
+  psql -q -h "$pgdir" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='perfagg'" |
+    grep -q 1 || psql -q -h "$pgdir" -U postgres -d postgres -c 'CREATE DATABASE perfagg'
+  DATABASE_URL="postgresql:///perfagg?host=$pgdir&user=postgres" scripts/migrate.sh
+  # The server connects as the least-privileged role.
+  export DATABASE_URL="postgresql:///perfagg?host=$pgdir&user=app_service"
+else
+  echo "perfagg: using DATABASE_URL as given (run 'make migrate' to apply migrations)"
+fi
+
+if [ -z "${BINANCE_BASE_URL:-}" ]; then
+  demo=$var/demo
+  mkdir -p "$demo"
+  chmod 700 "$demo"
+  rm -f "$demo/port"
+  python3 tools/binance_sim.py --demo-out "$demo" --port 0 --port-file "$demo/port" \
+    >>"$var/binance-sim.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do [ -s "$demo/port" ] && break; sleep 0.1; done
+  [ -s "$demo/port" ] || { echo "perfagg: the Binance simulator did not start (see var/binance-sim.log)"; exit 1; }
+  export BINANCE_BASE_URL=http://127.0.0.1:$(cat "$demo/port")
+  echo "perfagg: Binance simulator with a demo account on $BINANCE_BASE_URL"
+fi
+
+export PERFAGG_VAR_DIR=$var
+export PERFAGG_ENCLAVE_SOCKET=$var/enclave.sock
+rm -f "$PERFAGG_ENCLAVE_SOCKET"
+"$build/perfagg-enclave" > >(tee -a "$var/enclave.log") 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$PERFAGG_ENCLAVE_SOCKET" ] && break; sleep 0.1; done
+[ -S "$PERFAGG_ENCLAVE_SOCKET" ] || { echo "perfagg: the enclave did not start (see var/enclave.log)"; exit 1; }
+
+"$build/perfagg-server" > >(tee -a "$var/server.log") 2>&1 &
+pids+=($!)
+url="http://${LISTEN_ADDRESS:-127.0.0.1}:${ENCLAVE_PORT:-3000}"
+for _ in $(seq 1 100); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
+
+cat <<MSG
+
+perfagg is running on $url  (Ctrl-C stops everything)
+
+Try the flow with the perfagg client (in another terminal, from $root):
+  build/perfagg attest --dev-root var/dev-attest/root.pem
+  SESSION=\$(build/perfagg submit --exchange binance --label demo --ttl 3600 \\
+      --api-key-file var/demo/api_key --api-secret-file var/demo/api_secret \\
+      --dev-root var/dev-attest/root.pem)
+  build/perfagg aggregates "\$SESSION" --out result.json
+  build/perfagg verify result.json --dev-root var/dev-attest/root.pem
+  build/perfagg revoke "\$SESSION"
+
+MSG
+wait -n

@@ -1,0 +1,655 @@
+/* perfagg: the trader's and the verifier's command line (docs/parts/client.md).
+ *
+ * Exit codes: 0 success, 1 a check failed or the server/network failed,
+ * 2 the command line was wrong. Every decision about trust is made by
+ * libperfagg_client; this file parses arguments and prints reports. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/x509.h>
+
+#include "codec.h"
+#include "perfagg_client.h"
+#include "timeutil.h"
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+enum {
+    O_URL = 256,
+    O_HELP,
+    O_IMAGE_HASH,
+    O_DEV_ROOT,
+    O_EXCHANGE,
+    O_LABEL,
+    O_TTL,
+    O_NOT_AFTER,
+    O_KEY_FILE,
+    O_SECRET_FILE,
+    O_PASS_FILE,
+    O_SYMBOLS,
+    O_ENCLAVE_PUBKEY,
+    O_FROM,
+    O_TO,
+    O_CHALLENGE,
+    O_OUT,
+    O_END
+};
+#define NOPTS (O_END - O_URL)
+#define OPT_BIT(o) (1u << ((o) - O_URL))
+
+static const struct option all_options[NOPTS] = {
+    {"url", required_argument, NULL, O_URL},
+    {"help", no_argument, NULL, O_HELP},
+    {"image-hash", required_argument, NULL, O_IMAGE_HASH},
+    {"dev-root", required_argument, NULL, O_DEV_ROOT},
+    {"exchange", required_argument, NULL, O_EXCHANGE},
+    {"label", required_argument, NULL, O_LABEL},
+    {"ttl", required_argument, NULL, O_TTL},
+    {"not-after", required_argument, NULL, O_NOT_AFTER},
+    {"api-key-file", required_argument, NULL, O_KEY_FILE},
+    {"api-secret-file", required_argument, NULL, O_SECRET_FILE},
+    {"passphrase-file", required_argument, NULL, O_PASS_FILE},
+    {"symbols", required_argument, NULL, O_SYMBOLS},
+    {"enclave-pubkey", required_argument, NULL, O_ENCLAVE_PUBKEY},
+    {"from", required_argument, NULL, O_FROM},
+    {"to", required_argument, NULL, O_TO},
+    {"challenge", required_argument, NULL, O_CHALLENGE},
+    {"out", required_argument, NULL, O_OUT},
+};
+
+typedef struct {
+    const char *value[NOPTS]; /* by option id - O_URL */
+    int help;
+    const char *positional[2];
+    int npositional;
+    const char *url; /* resolved: --url, $PERFAGG_URL, default */
+} cli_args;
+
+#define ARG(a, o) ((a)->value[(o) - O_URL])
+
+typedef struct {
+    const char *name;
+    int (*run)(const cli_args *a, const char *cmd);
+    unsigned options; /* OPT_BIT mask beyond --url and --help */
+    int positionals;  /* exactly this many */
+    const char *usage;
+} command;
+
+/* ---- usage ---------------------------------------------------------------------- */
+
+#define SUBMIT_OPTS                                                                          \
+    "  --exchange binance       the exchange (required)\n"                                   \
+    "  --label LABEL            your name for this key, 1..64 characters (required)\n"       \
+    "  --ttl SECONDS            session lifetime (server default 86400)\n"                   \
+    "  --not-after RFC3339      the enclave refuses the envelope after this time\n"          \
+    "  --api-key-file F         file holding the API key, or - for stdin (required)\n"       \
+    "  --api-secret-file F      file holding the API secret, or - for stdin (required)\n"    \
+    "  --passphrase-file F      file holding the passphrase, or - for stdin\n"               \
+    "  --symbols A,B            symbols to fetch (default: derived from balances)\n"         \
+    "  --image-hash HEX         require this enclave image (hex PCR0)\n"                     \
+    "  --dev-root FILE          trust this DEVELOPMENT root instead of the AWS Nitro root\n" \
+    "Fields given as - are read from stdin, one per line, in the order key, secret,\n"       \
+    "passphrase. Secrets are never accepted on the command line.\n"
+
+static const char general_usage[] =
+    "usage: perfagg [--url URL] COMMAND [ARGS]\n"
+    "\n"
+    "  attest       check the enclave's attestation\n"
+    "  submit       seal read-only exchange API keys to the attested enclave\n"
+    "  seal         like submit, but print the sealed body instead of sending it\n"
+    "  aggregates   get signed performance aggregates and save a result bundle\n"
+    "  verify       check a result bundle offline\n"
+    "  revoke       delete a session's credentials and results\n"
+    "  help [CMD]   this text, or a command's options\n"
+    "\n"
+    "--url (or PERFAGG_URL) is the server, default " PA_CLIENT_DEFAULT_URL ".\n"
+    "Exit status: 0 ok, 1 a check failed or the server/network failed, 2 usage error.\n";
+
+/* ---- printing ------------------------------------------------------------------- */
+
+static void print_error(const pa_client_error *err)
+{
+    fprintf(stderr, "error: %s: %s\n", err->code[0] ? err->code : "error",
+            err->message[0] ? err->message : "failed");
+}
+
+static void print_report(FILE *out, const pa_verify_report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const pa_check *c = &r->checks[i];
+        fprintf(out, "  %-7s %-24s %s\n", pa_check_status_str(c->status), c->name, c->detail);
+    }
+}
+
+static void print_root(FILE *out, const char *dev_root, int development)
+{
+    if (development)
+        fprintf(out,
+                "DEVELOPMENT: checked against the development root %s, not AWS Nitro "
+                "hardware.\n",
+                dev_root ? dev_root : "(given)");
+    else
+        fprintf(out, "root: AWS Nitro Enclaves Root G1 (pinned, SHA-256 %s)\n",
+                PA_AWS_NITRO_ROOT_SHA256);
+}
+
+static void print_b64(FILE *out, const char *label, const uint8_t *data, size_t len)
+{
+    char *b64 = pa_b64_encode(data, len);
+    fprintf(out, "%-16s%s\n", label, b64 ? b64 : "?");
+    free(b64);
+}
+
+static void print_summary(FILE *out, const pa_client_summary *s)
+{
+    fprintf(out, "result_id       %s\n", s->result_id);
+    fprintf(out, "exchange        %s (label %s)\n", s->exchange, s->label);
+    fprintf(out, "window          %s .. %s\n", s->from, s->to);
+    fprintf(out, "pnl             %s %s\n", s->pnl, s->currency);
+    fprintf(out, "sharpe          %s\n", s->sharpe);
+    fprintf(out, "volume          %s %s\n", s->volume, s->currency);
+    fprintf(out, "trades          %s (excluded %s, unpriced fees %s)\n", s->trades,
+            s->excluded_trades, s->unpriced_fees);
+    fprintf(out, "unmatched_qty   %s\n", s->unmatched_qty);
+    fprintf(out, "merkle_root     %s\n", s->merkle_root);
+    fprintf(out, "image_hash      %s\n", s->image_hash);
+    fprintf(out, "issued_at       %s\n", s->issued_at);
+    fprintf(out, "environment     %s\n", s->environment);
+    if (s->challenge[0])
+        fprintf(out, "challenge       %s\n", s->challenge);
+}
+
+/* ---- shared steps --------------------------------------------------------------- */
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "perfagg %s: ", cmd);
+    va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): llvm#40656 */
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'perfagg %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+static int image_hash_ok(const char *hex)
+{
+    uint8_t pcr[PA_PCR_LEN];
+    return pa_hex_decode_exact(hex, pcr, sizeof pcr) == 0;
+}
+
+static X509 *load_root(const char *dev_root)
+{
+    X509 *root = pa_client_load_root(dev_root);
+    if (root == NULL) {
+        if (dev_root)
+            fprintf(stderr, "error: root: cannot load the development root %s (PEM)\n", dev_root);
+        else
+            fprintf(stderr, "error: root: the built-in AWS Nitro root does not match its pin\n");
+    }
+    return root;
+}
+
+/* Attests and prints the report to out. EXIT_OK only when every check passed. */
+static int attest_step(const cli_args *a, FILE *out, pa_client_attestation *att)
+{
+    const char *dev_root = ARG(a, O_DEV_ROOT);
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    X509 *root = load_root(dev_root);
+    if (root == NULL)
+        return EXIT_FAIL;
+    int rc = pa_client_attest(a->url, root, ARG(a, O_IMAGE_HASH), att, &err);
+    X509_free(root);
+    if (att->report.n == 0) {
+        print_error(&err);
+        return EXIT_FAIL;
+    }
+    fprintf(out, "attestation of %s\n", a->url);
+    print_report(out, &att->report);
+    print_root(out, dev_root, att->report.development);
+    if (rc != 0)
+        fprintf(out, "keys the server claims (NOT verified):\n");
+    print_b64(out, "enclave_pubkey", att->enclave_pubkey, 32);
+    print_b64(out, "signing_pubkey", att->signing_pubkey, 32);
+    if (att->image_hash[0])
+        fprintf(out, "%-16s%s\n", "image_hash", att->image_hash);
+    if (rc != 0) {
+        fprintf(out, "attestation FAILED: nothing may be sealed to this enclave\n");
+        return EXIT_FAIL;
+    }
+    fprintf(out, "attestation verified%s\n", att->report.development ? " (DEVELOPMENT)" : "");
+    return EXIT_OK;
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
+static int cmd_attest(const cli_args *a, const char *cmd)
+{
+    if (ARG(a, O_IMAGE_HASH) != NULL && !image_hash_ok(ARG(a, O_IMAGE_HASH)))
+        return usage_error(cmd, "%s", "--image-hash must be 96 hex digits (PCR0)");
+    pa_client_attestation att;
+    return attest_step(a, stdout, &att);
+}
+
+/* submit and seal: validate, attest (unless seal --enclave-pubkey), read the
+ * secrets, seal. *body_out receives the submit body. */
+static int seal_step(const cli_args *a, const char *cmd, char **body_out)
+{
+    const char *exchange = ARG(a, O_EXCHANGE), *label = ARG(a, O_LABEL);
+    const char *ttl_s = ARG(a, O_TTL), *not_after = ARG(a, O_NOT_AFTER);
+    const char *key_file = ARG(a, O_KEY_FILE), *secret_file = ARG(a, O_SECRET_FILE);
+    const char *pass_file = ARG(a, O_PASS_FILE), *pubkey_b64 = ARG(a, O_ENCLAVE_PUBKEY);
+    int64_t ttl = 0, t = 0;
+    uint8_t enclave_pub[32];
+
+    if (exchange == NULL || label == NULL)
+        return usage_error(cmd, "%s", "--exchange and --label are required");
+    if (key_file == NULL || secret_file == NULL)
+        return usage_error(cmd, "%s", "--api-key-file and --api-secret-file are required");
+    /* Fail on a mistyped path now, not after a round trip to the enclave. */
+    const char *files[] = {key_file, secret_file, pass_file};
+    for (size_t i = 0; i < PA_ARRAY_LEN(files); i++)
+        if (files[i] != NULL && strcmp(files[i], "-") != 0 && access(files[i], R_OK) != 0)
+            return usage_error(cmd, "cannot read %s: %s", files[i], strerror(errno));
+    if (ttl_s != NULL) {
+        char *end = NULL;
+        long long v = strtoll(ttl_s, &end, 10);
+        if (end == ttl_s || *end != '\0' || v <= 0 || v > INT32_MAX)
+            return usage_error(cmd, "--ttl must be a positive number of seconds, not '%s'", ttl_s);
+        ttl = v;
+    }
+    if (not_after != NULL && pa_time_parse(not_after, &t) != 0)
+        return usage_error(cmd, "--not-after must be an RFC 3339 time, not '%s'", not_after);
+    if (ARG(a, O_IMAGE_HASH) != NULL && !image_hash_ok(ARG(a, O_IMAGE_HASH)))
+        return usage_error(cmd, "%s", "--image-hash must be 96 hex digits (PCR0)");
+    if (pubkey_b64 != NULL) {
+        if (ARG(a, O_IMAGE_HASH) != NULL || ARG(a, O_DEV_ROOT) != NULL)
+            return usage_error(cmd, "%s",
+                               "--enclave-pubkey skips attestation: it cannot be combined "
+                               "with --image-hash or --dev-root");
+        if (pa_b64_decode_exact(pubkey_b64, enclave_pub, sizeof enclave_pub) != 0)
+            return usage_error(cmd, "%s", "--enclave-pubkey must be 32 bytes of base64");
+    } else {
+        pa_client_attestation att;
+        /* stdout may be the caller's capture of the session id or body. */
+        int rc = attest_step(a, stderr, &att);
+        if (rc != EXIT_OK)
+            return rc;
+        memcpy(enclave_pub, att.enclave_pubkey, sizeof enclave_pub);
+    }
+
+    /* Plaintext credentials are about to exist in this process. */
+    struct rlimit no_core = {0, 0};
+    (void)setrlimit(RLIMIT_CORE, &no_core);
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    pa_buf key, secret, pass;
+    pa_buf_init(&key, PA_CLIENT_SECRET_MAX);
+    pa_buf_init(&secret, PA_CLIENT_SECRET_MAX);
+    pa_buf_init(&pass, PA_CLIENT_SECRET_MAX);
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    int rc = EXIT_FAIL;
+    if (pa_client_read_secrets(key_file, secret_file, pass_file, &key, &secret,
+                               pass_file ? &pass : NULL, &err) != 0)
+        goto cleanup;
+    pa_client_submission in = {
+        .exchange = exchange,
+        .label = label,
+        .ttl = ttl,
+        .not_after = not_after,
+        .api_key = &key,
+        .api_secret = &secret,
+        .passphrase = pass_file ? &pass : NULL,
+        .symbols = ARG(a, O_SYMBOLS),
+    };
+    int sealed = pa_client_seal(enclave_pub, &in, body_out, &err);
+    pa_buf_free(&key);
+    pa_buf_free(&secret);
+    pa_buf_free(&pass);
+    if (sealed != 0)
+        goto cleanup;
+    rc = EXIT_OK;
+cleanup:
+    pa_buf_free(&key);
+    pa_buf_free(&secret);
+    pa_buf_free(&pass);
+    if (rc != EXIT_OK) {
+        print_error(&err);
+        if (strcmp(err.code, "invalid_input") == 0)
+            rc = EXIT_USAGE;
+    }
+    return rc;
+}
+
+static int cmd_submit(const cli_args *a, const char *cmd)
+{
+    char *body = NULL;
+    int rc = seal_step(a, cmd, &body);
+    if (rc != EXIT_OK)
+        return rc;
+    pa_client_session s;
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    if (pa_client_submit(a->url, body, &s, &err) != 0) {
+        print_error(&err);
+        free(body);
+        return EXIT_FAIL;
+    }
+    free(body);
+    fprintf(stderr, "submitted: the enclave opened the envelope; session expires at %s\n",
+            s.expires_at);
+    fprintf(stderr, "session id (keep it private: it is the capability to your results):\n");
+    printf("%s\n", s.session_id);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+static int cmd_seal(const cli_args *a, const char *cmd)
+{
+    char *body = NULL;
+    int rc = seal_step(a, cmd, &body);
+    if (rc != EXIT_OK)
+        return rc;
+    printf("%s\n", body);
+    free(body);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+static int cmd_aggregates(const cli_args *a, const char *cmd)
+{
+    const char *session = a->positional[0], *out_path = ARG(a, O_OUT);
+    const char *from = ARG(a, O_FROM), *to = ARG(a, O_TO), *challenge = ARG(a, O_CHALLENGE);
+    int64_t t = 0;
+    if (!pa_uuid_valid(session))
+        return usage_error(cmd, "%s", "SESSION must be the session id (a UUID) from submit");
+    if (out_path == NULL)
+        return usage_error(cmd, "%s", "--out FILE is required");
+    if (from != NULL && pa_time_parse(from, &t) != 0)
+        return usage_error(cmd, "--from must be an RFC 3339 time, not '%s'", from);
+    if (to != NULL && pa_time_parse(to, &t) != 0)
+        return usage_error(cmd, "--to must be an RFC 3339 time, not '%s'", to);
+
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    pa_buf bundle;
+    pa_buf_init(&bundle, PA_CLIENT_BUNDLE_MAX);
+    pa_client_summary s;
+    int rc = EXIT_FAIL;
+    if (pa_client_fetch_bundle(a->url, session, from, to, challenge, &bundle, &err) != 0 ||
+        pa_client_write_file_atomic(out_path, bundle.data, bundle.len, &err) != 0) {
+        print_error(&err);
+        goto cleanup;
+    }
+    if (pa_client_bundle_summary((const char *)bundle.data, bundle.len, &s) == 0)
+        print_summary(stdout, &s);
+    printf("saved to %s (not verified yet: run perfagg verify %s)\n", out_path, out_path);
+    rc = EXIT_OK;
+cleanup:
+    pa_buf_free(&bundle);
+    return rc;
+}
+
+static int cmd_verify(const cli_args *a, const char *cmd)
+{
+    const char *path = a->positional[0], *dev_root = ARG(a, O_DEV_ROOT);
+    const char *expect = ARG(a, O_IMAGE_HASH);
+    if (expect != NULL && !image_hash_ok(expect))
+        return usage_error(cmd, "%s", "--image-hash must be 96 hex digits (PCR0)");
+
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    pa_buf bundle;
+    pa_buf_init(&bundle, PA_CLIENT_BUNDLE_MAX);
+    int rc = EXIT_FAIL;
+    X509 *root = NULL;
+    if (pa_client_read_file(path, PA_CLIENT_BUNDLE_MAX, &bundle, &err) != 0) {
+        print_error(&err);
+        goto cleanup;
+    }
+    root = load_root(dev_root);
+    if (root == NULL)
+        goto cleanup;
+
+    pa_verify_report r;
+    int verdict = pa_client_verify_bundle((const char *)bundle.data, bundle.len, root, expect, &r);
+    printf("bundle %s\n", path);
+    print_report(stdout, &r);
+    print_root(stdout, dev_root, r.development);
+    pa_client_summary s;
+    if (r.n > 1 && pa_client_bundle_summary((const char *)bundle.data, bundle.len, &s) == 0) {
+        if (verdict != 0)
+            printf("what the bundle claims (NOT verified):\n");
+        print_summary(stdout, &s);
+    }
+    if (verdict == 0) {
+        if (r.development)
+            printf("VERIFIED against a DEVELOPMENT root (payload environment: %s)\n",
+                   r.environment);
+        else if (strcmp(r.environment, "production") != 0)
+            printf("VERIFIED (payload environment: %s)\n", r.environment);
+        else
+            printf("VERIFIED\n");
+        rc = EXIT_OK;
+    } else {
+        size_t failed = 0;
+        for (size_t i = 0; i < r.n; i++)
+            failed += r.checks[i].status != PA_CHECK_OK;
+        printf("NOT VERIFIED: %zu check(s) did not pass\n", failed);
+    }
+cleanup:
+    X509_free(root);
+    pa_buf_free(&bundle);
+    return rc;
+}
+
+static int cmd_revoke(const cli_args *a, const char *cmd)
+{
+    const char *session = a->positional[0];
+    if (!pa_uuid_valid(session))
+        return usage_error(cmd, "%s", "SESSION must be the session id (a UUID) from submit");
+    char message[256];
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    if (pa_client_revoke(a->url, session, message, sizeof message, &err) != 0) {
+        print_error(&err);
+        return EXIT_FAIL;
+    }
+    printf("%s\n", message);
+    printf("Revoking here does not disable the key: delete the API key at the exchange too.\n");
+    return EXIT_OK;
+}
+
+static const command commands[] = {
+    {"attest", cmd_attest, OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT), 0,
+     "usage: perfagg attest [--url URL] [--image-hash HEX] [--dev-root FILE]\n"
+     "Asks the enclave to attest a fresh random nonce and checks the document: COSE\n"
+     "signature, certificate chain to the AWS Nitro root (or the --dev-root you name),\n"
+     "nonce, public_key = enclave_pubkey, user_data binding the signing key, PCR0.\n"
+     "  --image-hash HEX   require this enclave image (hex PCR0)\n"
+     "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"},
+    {"submit", cmd_submit,
+     OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
+         OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
+         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT),
+     0,
+     "usage: perfagg submit --exchange binance --label LABEL --api-key-file F\n"
+     "                      --api-secret-file F [OPTIONS]\n"
+     "Attests the enclave, seals the credentials to its key and submits them.\n"
+     "Prints the session id alone on stdout; details go to stderr.\n" SUBMIT_OPTS},
+    {"seal", cmd_seal,
+     OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
+         OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
+         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) |
+         OPT_BIT(O_ENCLAVE_PUBKEY),
+     0,
+     "usage: perfagg seal --exchange binance --label LABEL --api-key-file F\n"
+     "                    --api-secret-file F [--enclave-pubkey B64] [OPTIONS]\n"
+     "Like submit, but prints the submit body JSON on stdout instead of sending it.\n"
+     "  --enclave-pubkey B64     seal to this key without attesting (you vouch for it)\n"
+     SUBMIT_OPTS},
+    {"aggregates", cmd_aggregates,
+     OPT_BIT(O_FROM) | OPT_BIT(O_TO) | OPT_BIT(O_CHALLENGE) | OPT_BIT(O_OUT), 1,
+     "usage: perfagg aggregates SESSION [--from T] [--to T] [--challenge S] --out FILE\n"
+     "Asks the enclave for signed aggregates over [from, to) (default: the last 30 days)\n"
+     "and saves the result bundle {version, response, logs} to FILE.\n"
+     "  --from T, --to T   RFC 3339 times\n"
+     "  --challenge S      a verifier's string (<= 128 characters) copied into the payload\n"
+     "  --out FILE         where to write the bundle (required)\n"},
+    {"verify", cmd_verify, OPT_BIT(O_DEV_ROOT) | OPT_BIT(O_IMAGE_HASH), 1,
+     "usage: perfagg verify FILE [--dev-root FILE] [--image-hash HEX]\n"
+     "Checks a result bundle offline (no network) and prints every check.\n"
+     "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"
+     "  --image-hash HEX   require this enclave image (hex PCR0)\n"},
+    {"revoke", cmd_revoke, 0, 1,
+     "usage: perfagg revoke [--url URL] SESSION\n"
+     "Deletes the session's credentials, results and logs on the server.\n"
+     "Then delete the API key at the exchange too.\n"},
+};
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < PA_ARRAY_LEN(commands); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static int opts_takes_value(const struct option *opts, size_t n, const char *name, size_t len)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0)
+            return opts[k].has_arg == required_argument;
+    return 0;
+}
+
+/* --url given before the command. */
+static const char *global_url;
+
+/* argv[0] is the command name. */
+static int parse_args(const command *c, int argc, char **argv, cli_args *a)
+{
+    struct option opts[NOPTS + 1];
+    size_t n = 0;
+    unsigned allowed = c->options | OPT_BIT(O_URL) | OPT_BIT(O_HELP);
+    for (size_t i = 0; i < NOPTS; i++)
+        if (allowed & OPT_BIT(all_options[i].val))
+            opts[n++] = all_options[i];
+    memset(&opts[n], 0, sizeof opts[n]);
+
+    memset(a, 0, sizeof *a);
+    /* getopt_long accepts any unambiguous prefix: "--api-secret X" would be
+     * taken as --api-secret-file X. Only whole option names are accepted, so
+     * a mistyped option is an error, never a different option. */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strncmp(argv[i], "--", 2) != 0)
+            continue;
+        const char *name = argv[i] + 2;
+        size_t len = strcspn(name, "=");
+        int known = 0;
+        for (size_t k = 0; k < n && !known; k++)
+            known = strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0;
+        if (!known)
+            return usage_error(c->name, "unknown option: --%.*s", (int)len, name);
+        if (opts_takes_value(opts, n, name, len) && name[len] != '=')
+            i++; /* skip its value, which may itself start with "--" */
+    }
+    opterr = 0;
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'h' || o == O_HELP) {
+            a->help = 1;
+            continue;
+        }
+        if (o < O_URL || o >= O_END) {
+            const char *bad = argv[optind - 1];
+            return usage_error(c->name, "unknown option or missing value: %s", bad);
+        }
+        if (ARG(a, o) != NULL)
+            return usage_error(c->name, "%s given twice", all_options[o - O_URL].name);
+        ARG(a, o) = optarg;
+    }
+    if (a->help)
+        return EXIT_OK;
+    for (int i = optind; i < argc; i++) {
+        if (a->npositional >= c->positionals)
+            return usage_error(c->name, "unexpected argument: %s", argv[i]);
+        a->positional[a->npositional++] = argv[i];
+    }
+    if (a->npositional != c->positionals)
+        return usage_error(c->name, "%s", "missing argument");
+    a->url = ARG(a, O_URL);
+    if (a->url == NULL)
+        a->url = global_url;
+    if (a->url == NULL)
+        a->url = getenv("PERFAGG_URL");
+    if (a->url == NULL || a->url[0] == '\0')
+        a->url = PA_CLIENT_DEFAULT_URL;
+    if (pa_client_check_base_url(a->url) != 0)
+        return usage_error(c->name, "the server URL must be http(s)://host[:port], not '%s'",
+                           a->url);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    /* The common flag may also come before the command. */
+    int first = 1;
+    if (argc > 1 && strncmp(argv[1], "--url=", 6) == 0) {
+        global_url = argv[1] + 6;
+        first = 2;
+    } else if (argc > 2 && strcmp(argv[1], "--url") == 0) {
+        global_url = argv[2];
+        first = 3;
+    }
+    argc -= first - 1;
+    argv += first - 1;
+    if (argc < 2) {
+        fputs(general_usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        const command *c = argc > 2 ? find_command(argv[2]) : NULL;
+        if (argc > 2 && c == NULL) {
+            fprintf(stderr, "perfagg: unknown command '%s'\n%s", argv[2], general_usage);
+            return EXIT_USAGE;
+        }
+        fputs(c ? c->usage : general_usage, stdout);
+        return EXIT_OK;
+    }
+    const command *c = find_command(name);
+    if (c == NULL) {
+        fprintf(stderr, "perfagg: unknown command '%s'\n%s", name, general_usage);
+        return EXIT_USAGE;
+    }
+    cli_args a;
+    int rc = parse_args(c, argc - 1, argv + 1, &a);
+    if (rc != EXIT_OK)
+        return rc;
+    if (a.help) {
+        fputs(c->usage, stdout);
+        return EXIT_OK;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "error: internal_error: cannot initialise libcurl\n");
+        return EXIT_FAIL;
+    }
+    rc = c->run(&a, c->name);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,57 @@
+/* Pieces shared by the files of libperfagg_client; not part of its API. */
+#ifndef PA_CLIENT_INTERNAL_H
+#define PA_CLIENT_INTERNAL_H
+
+#include <jansson.h>
+
+#include "perfagg_client.h"
+
+/* ---- report.c ---- */
+void pa_report_add(pa_verify_report *r, const char *name, pa_check_status status,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void pa_client_set_error(pa_client_error *err, long http_status, const char *code,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- http.c ---- */
+#define PA_CLIENT_TIMEOUT_SHORT 30L
+/* Aggregation fetches a whole trade history from the exchange. */
+#define PA_CLIENT_TIMEOUT_LONG 600L
+
+/* One request to base_url + path (path starts with '/'). json_body NULL makes
+ * a GET, otherwise a POST with Content-Type: application/json. 0 only on
+ * HTTP 200, with the body in reply (caller-initialised; capped at
+ * PA_CLIENT_RESPONSE_MAX). Otherwise err holds the API's {"error","message"}
+ * or a client-side code. */
+PA_MUST_USE int pa_client_http(const char *base_url, const char *path, const char *json_body,
+                               long timeout_s, pa_buf *reply, pa_client_error *err);
+
+/* ---- files.c ---- */
+/* Reads fd to its end into buf (caller-initialised); fails past cap bytes. */
+PA_MUST_USE int pa_client_read_fd(int fd, size_t cap, pa_buf *buf);
+
+/* ---- attestation_check.c ---- */
+typedef struct {
+    uint8_t *quote; /* decoded COSE_Sign1, malloc'd */
+    size_t quote_len;
+    uint8_t enclave_pubkey[32];
+    uint8_t signing_pubkey[32];
+    char image_hash[PA_CLIENT_HEX_PCR_LEN];
+} pa_attestation_fields;
+
+/* Parses {quote, enclave_pubkey, signing_pubkey, image_hash}. On failure *why
+ * names the problem. */
+PA_MUST_USE int pa_attestation_fields_parse(const json_t *att, pa_attestation_fields *f,
+                                            const char **why);
+void pa_attestation_fields_free(pa_attestation_fields *f);
+
+/* Adds attestation, attestation_nonce, attestation_public_key,
+ * attestation_key_binding, image_hash and (when expect_image_hash) expected_
+ * image_hash to r. nonce_what describes the nonce for the report.
+ * payload_image_hash, when non-NULL, must equal PCR0 too. Fills the key and
+ * document fields of out (not out->report). */
+void pa_attestation_check(const pa_attestation_fields *f, const uint8_t *nonce, size_t nonce_len,
+                          const char *nonce_what, X509 *root, const char *expect_image_hash,
+                          const char *payload_image_hash, pa_client_attestation *out,
+                          pa_verify_report *r);
+
+#endif

@@ -1,0 +1,208 @@
+/* libperfagg_client: what a trader or a verifier runs on their own machine.
+ *
+ *   attest   fresh nonce -> GET /attestation/quote -> checks against a root the
+ *            caller chose (the pinned AWS Nitro root, or an explicit dev root)
+ *   seal     credentials -> envelope sealed to the attested enclave key
+ *   bundle   request_aggregates + logs -> {version, response, logs}, spliced
+ *            byte for byte
+ *   verify   a bundle, offline: attestation, key binding, Ed25519 over
+ *            JCS(payload), Merkle root recomputed from the logs
+ *
+ * Every check that decides whether something is trusted is reported by name
+ * (pa_verify_report), so a front end prints the report and never re-derives
+ * a verdict. Secrets travel only in pa_buf (wiped on free), never in a
+ * jansson value (jansson frees without wiping). Call curl_global_init() once
+ * before the functions that talk HTTP. */
+#ifndef PA_CLIENT_H
+#define PA_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "attest.h"
+#include "buf.h"
+#include "result.h"
+#include "uuid.h"
+
+#define PA_CLIENT_DEFAULT_URL "http://127.0.0.1:3000"
+#define PA_CLIENT_RESPONSE_MAX ((size_t)16 << 20) /* any one HTTP answer */
+#define PA_CLIENT_BUNDLE_MAX (2 * PA_CLIENT_RESPONSE_MAX + 4096)
+#define PA_CLIENT_SECRET_MAX 4096 /* one credential field */
+#define PA_CLIENT_NONCE_LEN 32
+#define PA_CLIENT_HEX_PCR_LEN (2 * PA_PCR_LEN + 1)
+
+/* ---- errors ----------------------------------------------------------------- */
+
+typedef struct {
+    long http_status; /* 0 when there was no HTTP answer */
+    char code[64];    /* the API's stable code, or a client one: network, bad_response, ... */
+    char message[512];
+} pa_client_error;
+
+/* ---- check reports ---------------------------------------------------------- */
+
+typedef enum {
+    PA_CHECK_OK,
+    PA_CHECK_FAILED,
+    PA_CHECK_SKIPPED /* could not be evaluated because an earlier check failed */
+} pa_check_status;
+
+typedef struct {
+    char name[32]; /* stable: tests and scripts match on it */
+    pa_check_status status;
+    char detail[256];
+} pa_check;
+
+#define PA_REPORT_MAX_CHECKS 16
+
+typedef struct {
+    pa_check checks[PA_REPORT_MAX_CHECKS];
+    size_t n;
+    int overflow;         /* more checks than fit: never "passed" */
+    int development;      /* checked against a root that is not AWS's */
+    char environment[16]; /* a bundle's payload.environment, "" otherwise */
+} pa_verify_report;
+
+/* 1 when there is at least one check and every check is PA_CHECK_OK. */
+int pa_verify_report_passed(const pa_verify_report *r);
+/* The check called name, or NULL when the report has none. */
+const pa_check *pa_verify_report_get(const pa_verify_report *r, const char *name);
+/* "ok", "FAILED", "skipped". */
+const char *pa_check_status_str(pa_check_status s);
+
+/* ---- roots -------------------------------------------------------------------- */
+
+/* dev_root_path NULL: the AWS Nitro root compiled in, checked against its pin.
+ * Otherwise the PEM file the user named. Roots are never taken from a server. */
+X509 *pa_client_load_root(const char *dev_root_path);
+/* 1 when root is the AWS Nitro Enclaves Root G1 (by SHA-256 of its DER). */
+int pa_client_root_is_aws(X509 *root);
+
+/* ---- attestation ------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t enclave_pubkey[32];             /* X25519: what credentials are sealed to */
+    uint8_t signing_pubkey[32];             /* Ed25519: what signs aggregates */
+    char image_hash[PA_CLIENT_HEX_PCR_LEN]; /* hex PCR0 from the verified document */
+    char module_id[128];
+    int64_t timestamp_ms;
+    pa_verify_report report;
+} pa_client_attestation;
+
+/* Checks a GET /attestation/quote answer (JSON text) for the nonce we sent:
+ * response_format, attestation (COSE signature + chain to root), then
+ * attestation_nonce, attestation_public_key, attestation_key_binding,
+ * image_hash and, when expect_image_hash is given, expected_image_hash.
+ * 0 only when every check passed; out->report says which did not. */
+PA_MUST_USE int pa_client_check_quote(const char *json, size_t len, const uint8_t *nonce,
+                                      size_t nonce_len, X509 *root, const char *expect_image_hash,
+                                      pa_client_attestation *out);
+
+/* A fresh 32-byte nonce, GET /attestation/quote?nonce=..., pa_client_check_quote.
+ * 0 only when every check passed. When the quote could not be fetched, err is
+ * filled and out->report is empty; when a check failed, err->code is
+ * "attestation_failed". */
+PA_MUST_USE int pa_client_attest(const char *base_url, X509 *root, const char *expect_image_hash,
+                                 pa_client_attestation *out, pa_client_error *err);
+
+/* ---- credentials ------------------------------------------------------------ */
+
+/* Reads the credentials. Each path names a file, or "-" for standard input:
+ * the fields given as "-" take successive lines of stdin in the order apiKey,
+ * apiSecret, passphrase. One trailing newline ("\n" or "\r\n") is stripped
+ * from a file; anything else that is empty or multi-line is refused.
+ * pass_path may be NULL (no passphrase; pass is left empty). The pa_bufs
+ * must be initialised by the caller and are wiped when freed. */
+PA_MUST_USE int pa_client_read_secrets(const char *key_path, const char *secret_path,
+                                       const char *pass_path, pa_buf *key, pa_buf *secret,
+                                       pa_buf *pass, pa_client_error *err);
+
+typedef struct {
+    const char *exchange;     /* required; also the plaintext's exchange */
+    const char *label;        /* required */
+    int64_t ttl;              /* seconds; 0 = server default */
+    const char *not_after;    /* RFC 3339, or NULL */
+    const pa_buf *api_key;    /* required */
+    const pa_buf *api_secret; /* required */
+    const pa_buf *passphrase; /* NULL or empty: absent */
+    const char *symbols;      /* "BTCUSDT,ETHUSDT", or NULL */
+} pa_client_submission;
+
+/* Seals the credentials to enclave_pub (which the caller attested) and returns
+ * the submit body {ephemeral_pub, nonce, ciphertext, tag, metadata} as
+ * malloc'd JSON text. The plaintext exists only inside this call, in a
+ * wiped buffer. Metadata is checked with the server's own rules first. */
+PA_MUST_USE int pa_client_seal(const uint8_t enclave_pub[32], const pa_client_submission *in,
+                               char **body_out, pa_client_error *err);
+
+/* ---- API calls ---------------------------------------------------------------- */
+
+/* 0 when url is http(s)://host[:port][/prefix] with no query or fragment. */
+PA_MUST_USE int pa_client_check_base_url(const char *url);
+
+typedef struct {
+    char session_id[PA_UUID_STR_LEN];
+    char expires_at[64];
+} pa_client_session;
+
+/* POST /enclave/submit_key with a body from pa_client_seal. */
+PA_MUST_USE int pa_client_submit(const char *base_url, const char *body, pa_client_session *out,
+                                 pa_client_error *err);
+
+/* POST /enclave/revoke; message receives the server's sentence. */
+PA_MUST_USE int pa_client_revoke(const char *base_url, const char *session_id, char *message,
+                                 size_t message_len, pa_client_error *err);
+
+/* POST /enclave/request_aggregates {session_id, from?, to?, challenge?}, then
+ * GET its logs_url, and builds the bundle text
+ *   {"version":1,"response":<answer as received>,"logs":<logs as served>}
+ * into bundle (caller-initialised). Both answers are spliced byte for byte,
+ * never re-serialised, and the session id must appear in neither. */
+PA_MUST_USE int pa_client_fetch_bundle(const char *base_url, const char *session_id,
+                                       const char *from, const char *to, const char *challenge,
+                                       pa_buf *bundle, pa_client_error *err);
+
+/* Writes data to path with mode 0644 through a temporary file in the same
+ * directory, fsync and rename, so path is either the old file or the whole
+ * new one. */
+PA_MUST_USE int pa_client_write_file_atomic(const char *path, const uint8_t *data, size_t len,
+                                            pa_client_error *err);
+
+/* Reads a whole file (at most cap bytes) into buf (caller-initialised). */
+PA_MUST_USE int pa_client_read_file(const char *path, size_t cap, pa_buf *buf,
+                                    pa_client_error *err);
+
+/* ---- verification ------------------------------------------------------------- */
+
+/* Verifies a result bundle offline. Checks, in order: bundle_format,
+ * attestation (against root, at the document's own time, debug documents
+ * refused), attestation_nonce (= SHA-256(JCS(payload))), attestation_public_key,
+ * attestation_key_binding, image_hash (PCR0 = attestation.image_hash =
+ * payload.image_hash), expected_image_hash (only when given),
+ * payload_signature, payload_type, merkle_leaves, merkle_root, result_id.
+ * 0 only when every check passed. */
+PA_MUST_USE int pa_client_verify_bundle(const char *bundle_json, size_t len, X509 *root,
+                                        const char *expect_image_hash, pa_verify_report *out);
+
+/* The numbers of a bundle's payload, as display strings (numbers in their
+ * JCS form). Nothing here is verified: print it next to a verify report. */
+typedef struct {
+    char result_id[PA_UUID_STR_LEN];
+    char exchange[32];
+    char label[80];
+    char currency[16];
+    char pnl[40], sharpe[40], volume[40], unmatched_qty[40];
+    char trades[24], excluded_trades[24], unpriced_fees[24];
+    char from[40], to[40], issued_at[40];
+    char merkle_root[2 * 32 + 1];
+    char image_hash[PA_CLIENT_HEX_PCR_LEN];
+    char environment[16];
+    char challenge[160]; /* "" when null */
+} pa_client_summary;
+
+PA_MUST_USE int pa_client_bundle_summary(const char *bundle_json, size_t len,
+                                         pa_client_summary *out);
+
+#endif

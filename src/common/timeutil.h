@@ -1,0 +1,24 @@
+/* Time as int64 milliseconds since the Unix epoch, UTC. */
+#ifndef PA_TIMEUTIL_H
+#define PA_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "result.h"
+
+#define PA_TIME_STR_LEN 32
+
+int64_t pa_now_ms(void);
+
+/* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM); 'T'/'Z' may be
+ * lower case. Fractions beyond milliseconds are truncated. Years 0000-9999. */
+PA_MUST_USE int pa_time_parse(const char *s, int64_t *ms_out);
+
+/* Formats like JavaScript's Date.toISOString: 2026-11-23T22:17:34.123Z. */
+void pa_time_format(int64_t ms, char out[PA_TIME_STR_LEN]);
+
+/* Days since the epoch of the UTC calendar day containing ms (floor). */
+int64_t pa_time_day(int64_t ms);
+
+#endif

@@ -1,0 +1,392 @@
+#include "enclave_ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "aggregate.h"
+#include "binance.h"
+#include "codec.h"
+#include "envelope.h"
+#include "ipc.h"
+#include "jcs.h"
+#include "json_strict.h"
+#include "log.h"
+#include "merkle.h"
+#include "timeutil.h"
+#include "uuid.h"
+
+#define MAX_WINDOW_MS (366LL * 86400000)
+#define MAX_NONCE 64
+#define MAX_CHALLENGE 128
+#define CURRENCY "USDT"
+
+static char *error_response(const char *code, const char *message)
+{
+    json_t *r = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", code, "message", message);
+    char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+    json_decref(r);
+    return s;
+}
+
+/* Serialises a success object and drops the reference. */
+static char *ok_response(json_t *r)
+{
+    if (r == NULL)
+        return error_response("internal_error", "out of memory");
+    json_object_set_new(r, "ok", json_true());
+    char *s = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    return s ? s : error_response("internal_error", "out of memory");
+}
+
+static const char *environment(const pa_enclave *e)
+{
+    return e->dev_platform || e->url_override ? "development" : "production";
+}
+
+/* A fresh attestation binding both public keys and the given nonce, as the
+ * {quote, enclave_pubkey, signing_pubkey, image_hash} object. */
+static json_t *attestation_object(pa_enclave *e, const uint8_t *nonce, size_t nonce_len)
+{
+    uint8_t binding[32];
+    pa_attest_key_binding(e->enclave_pub, e->signing_pub, binding);
+    pa_buf doc;
+    pa_buf_init(&doc, 64 * 1024);
+    json_t *r = NULL;
+    if (pa_attest_document(e->platform, e->enclave_pub, sizeof e->enclave_pub, binding,
+                           sizeof binding, nonce, nonce_len, &doc) == 0) {
+        char *quote = pa_b64_encode(doc.data, doc.len);
+        if (quote != NULL)
+            r = json_pack("{s:s, s:s, s:s, s:s}", "quote", quote, "enclave_pubkey",
+                          e->enclave_pub_b64, "signing_pubkey", e->signing_pub_b64,
+                          "image_hash", e->image_hash);
+        free(quote);
+    }
+    pa_buf_free(&doc);
+    return r;
+}
+
+static char *op_info(pa_enclave *e)
+{
+    char *pem = e->dev_platform ? pa_attest_root_pem(e->platform) : NULL;
+    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:o}", "enclave_pubkey", e->enclave_pub_b64,
+                          "signing_pubkey", e->signing_pub_b64, "image_hash", e->image_hash,
+                          "environment", environment(e), "dev_root_pem",
+                          pem ? json_string(pem) : json_null());
+    free(pem);
+    return ok_response(r);
+}
+
+static char *op_attest(pa_enclave *e, const json_t *req)
+{
+    static const char *const keys[] = {"op", "nonce", NULL};
+    if (!pa_json_only_keys(req, keys))
+        return error_response("invalid_request", "unknown field in attest request");
+    const json_t *jn = json_object_get(req, "nonce");
+    uint8_t *nonce = NULL;
+    size_t nonce_len = 0;
+    if (jn != NULL && !json_is_null(jn)) {
+        if (!json_is_string(jn) ||
+            pa_b64_decode(json_string_value(jn), json_string_length(jn), &nonce, &nonce_len) != 0)
+            return error_response("invalid_request", "nonce must be base64");
+        if (nonce_len > MAX_NONCE) {
+            free(nonce);
+            return error_response("invalid_request", "nonce must be at most 64 bytes");
+        }
+    }
+    json_t *att = attestation_object(e, nonce, nonce_len);
+    free(nonce);
+    if (att == NULL)
+        return error_response("internal_error", "attestation failed");
+    return ok_response(att);
+}
+
+/* Opens the envelope in req["envelope"] and parses its credentials. Every
+ * failure is the same decryption_failed: no oracle for what went wrong. */
+static int open_credentials(pa_enclave *e, const json_t *req, pa_envelope *env,
+                            pa_credentials *creds)
+{
+    const char *err = NULL;
+    pa_buf plain;
+    pa_buf_init(&plain, PA_CIPHERTEXT_MAX);
+    int rc = -1;
+    PA_GUARD_GOTO(pa_envelope_parse(json_object_get(req, "envelope"), env, &err), cleanup);
+    PA_GUARD_GOTO(pa_envelope_open(e->envelope_key, env, pa_now_ms(), &plain), cleanup);
+    PA_GUARD_GOTO(pa_credentials_parse(&plain, pa_json_str(env->metadata, "exchange"), creds),
+                  cleanup);
+    rc = 0;
+cleanup:
+    pa_buf_free(&plain);
+    return rc;
+}
+
+static char *op_open(pa_enclave *e, const json_t *req)
+{
+    static const char *const keys[] = {"op", "envelope", NULL};
+    if (!pa_json_only_keys(req, keys))
+        return error_response("invalid_request", "unknown field in open request");
+    pa_envelope env = {0};
+    pa_credentials creds = {0};
+    if (open_credentials(e, req, &env, &creds) != 0) {
+        pa_credentials_free(&creds);
+        pa_envelope_free(&env);
+        return error_response("decryption_failed", "the envelope could not be opened");
+    }
+    pa_credentials_free(&creds);
+    const json_t *na = json_object_get(env.metadata, "not_after");
+    json_t *r = json_pack("{s:s, s:s, s:O, s:s}", "exchange", pa_json_str(env.metadata, "exchange"),
+                          "label", pa_json_str(env.metadata, "label"), "not_after",
+                          na ? na : json_null(), "enclave_pubkey", e->enclave_pub_b64);
+    pa_envelope_free(&env);
+    return ok_response(r);
+}
+
+static char *exchange_error(pa_exchange_status st, const char *detail)
+{
+    switch (st) {
+    case PA_EXCHANGE_REJECTED_KEY:
+        return error_response("exchange_rejected_key", detail);
+    case PA_EXCHANGE_UNAVAILABLE:
+        return error_response("exchange_unavailable", detail);
+    case PA_EXCHANGE_BAD_RESPONSE:
+        return error_response("exchange_bad_response", detail);
+    case PA_EXCHANGE_TOO_LARGE:
+        return error_response("exchange_too_large", detail);
+    case PA_EXCHANGE_OK:
+    default:
+        return error_response("internal_error", "unexpected exchange status");
+    }
+}
+
+static json_t *money(double x)
+{
+    return json_real(pa_round8(x));
+}
+
+/* The signed payload (docs/PROTOCOL.md, "Signed aggregates"). */
+static json_t *build_payload(pa_enclave *e, const pa_envelope *env, const char *result_id,
+                             const pa_agg_result *agg, const char *from, const char *to,
+                             const char *merkle_root, const json_t *challenge,
+                             const pa_binance_result *fetched)
+{
+    char issued[PA_TIME_STR_LEN];
+    pa_time_format(pa_now_ms(), issued);
+    json_t *symbols = json_array();
+    for (size_t i = 0; i < fetched->nsymbols; i++)
+        json_array_append_new(symbols, json_string(fetched->symbols[i]));
+    json_t *scope = json_pack("{s:s, s:s, s:o, s:s}", "exchange_base_url", e->binance_base_url,
+                              "account_type", "spot", "symbols", symbols, "symbol_source",
+                              fetched->symbol_source);
+    json_t *sharpe = agg->sharpe_defined && isfinite(agg->sharpe) ? json_real(agg->sharpe)
+                                                                    : json_null();
+    return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:o,"
+                     " s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:o}",
+                     "type", "perfagg/v1/aggregates", "version", 1, "result_id", result_id,
+                     "exchange", pa_json_str(env->metadata, "exchange"), "label",
+                     pa_json_str(env->metadata, "label"), "currency", CURRENCY, "pnl",
+                     money(agg->pnl), "volume", money(agg->volume), "sharpe", sharpe, "trades",
+                     (json_int_t)agg->trades, "excluded_trades", (json_int_t)agg->excluded_trades,
+                     "unpriced_fees", (json_int_t)agg->unpriced_fees, "unmatched_qty",
+                     money(agg->unmatched_qty), "from", from, "to", to, "merkle_root",
+                     merkle_root, "issued_at", issued, "image_hash", e->image_hash, "challenge",
+                     challenge ? challenge : json_null(), "environment", environment(e), "scope",
+                     scope);
+}
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* Window and challenge checks, repeated here because the host is untrusted. */
+static const char *check_window(const json_t *req, int64_t *from_ms, int64_t *to_ms,
+                                const json_t **challenge)
+{
+    const char *from = pa_json_str(req, "from"), *to = pa_json_str(req, "to");
+    if (from == NULL || to == NULL || pa_time_parse(from, from_ms) != 0 ||
+        pa_time_parse(to, to_ms) != 0)
+        return "from and to must be RFC 3339 times";
+    if (*from_ms >= *to_ms || *to_ms - *from_ms > MAX_WINDOW_MS)
+        return "the window must be non-empty and at most 366 days";
+    if (*to_ms > pa_now_ms() + 60000)
+        return "the window may not end in the future";
+    *challenge = json_object_get(req, "challenge");
+    if (*challenge != NULL && json_is_null(*challenge))
+        *challenge = NULL;
+    if (*challenge != NULL &&
+        (!json_is_string(*challenge) || utf8_chars(json_string_value(*challenge)) > MAX_CHALLENGE))
+        return "challenge must be a string of at most 128 characters";
+    return NULL;
+}
+
+static char *op_aggregate(pa_enclave *e, const json_t *req)
+{
+    static const char *const keys[] = {"op", "envelope", "enclave_pubkey", "from", "to",
+                                       "challenge", NULL};
+    if (!pa_json_only_keys(req, keys))
+        return error_response("invalid_request", "unknown field in aggregate request");
+
+    /* Sealed to a key this instance does not hold: say so before trying. */
+    uint8_t sealed_to[32];
+    const char *pk = pa_json_str(req, "enclave_pubkey");
+    if (pk == NULL || pa_b64_decode_exact(pk, sealed_to, sizeof sealed_to) != 0)
+        return error_response("invalid_request", "enclave_pubkey must be 32 bytes of base64");
+    if (CRYPTO_memcmp(sealed_to, e->enclave_pub, sizeof sealed_to) != 0)
+        return error_response("enclave_key_lost",
+                              "the credentials were sealed to an enclave key that no longer exists");
+
+    int64_t from_ms, to_ms;
+    const json_t *challenge = NULL;
+    const char *bad = check_window(req, &from_ms, &to_ms, &challenge);
+    if (bad != NULL)
+        return error_response("invalid_request", bad);
+
+    pa_envelope env = {0};
+    pa_credentials creds = {0};
+    pa_binance_result fetched = {0};
+    pa_audit_log audit;
+    pa_audit_init(&audit);
+    json_t *payload = NULL;
+    char *payload_jcs = NULL, *response = NULL;
+
+    if (open_credentials(e, req, &env, &creds) != 0) {
+        response = error_response("decryption_failed", "the envelope could not be opened");
+        goto cleanup;
+    }
+    if (strcmp(creds.exchange, "binance") != 0) {
+        response = error_response("invalid_request", "unsupported exchange");
+        goto cleanup;
+    }
+    if (creds.account_type != NULL && strcmp(creds.account_type, "spot") != 0) {
+        response = error_response("unsupported_account_type",
+                                  "only Binance spot accounts are supported");
+        goto cleanup;
+    }
+
+    pa_binance_params bp = {
+        .base_url = e->binance_base_url,
+        .api_key = creds.api_key,
+        .api_secret = creds.api_secret,
+        .symbols = (const char *const *)creds.symbols,
+        .nsymbols = creds.nsymbols,
+        .timeout_ms = e->exchange_timeout_ms,
+    };
+    pa_exchange_status st = pa_binance_fetch(&bp, &audit, &fetched);
+    /* The secrets are not needed past this point. */
+    pa_credentials_free(&creds);
+    if (st != PA_EXCHANGE_OK) {
+        pa_log_warn("aggregate: exchange call failed (%d)", (int)st);
+        response = exchange_error(st, fetched.detail);
+        goto cleanup;
+    }
+
+    pa_agg_params ap = {.from_ms = from_ms, .to_ms = to_ms, .currency = CURRENCY};
+    pa_agg_result agg;
+    if (pa_aggregate(fetched.fills.v, fetched.fills.len, &ap, &agg) != 0) {
+        response = error_response("exchange_bad_response", "the trade history is not usable");
+        goto cleanup;
+    }
+
+    char from[PA_TIME_STR_LEN], to[PA_TIME_STR_LEN];
+    pa_time_format(from_ms, from);
+    pa_time_format(to_ms, to);
+    json_t *symbols = json_array();
+    for (size_t i = 0; i < fetched.nsymbols; i++)
+        json_array_append_new(symbols, json_string(fetched.symbols[i]));
+    json_t *window = json_pack("{s:s, s:s, s:s, s:o, s:I}", "type", "window", "from", from, "to",
+                               to, "symbols", symbols, "fills", (json_int_t)fetched.fills.len);
+    int appended = window != NULL ? pa_audit_append(&audit, window) : -1;
+    json_decref(window);
+    uint8_t root[PA_HASH_LEN];
+    if (appended != 0 || pa_audit_root(&audit, root) != 0) {
+        response = error_response("internal_error", "audit log failed");
+        goto cleanup;
+    }
+    char root_hex[2 * PA_HASH_LEN + 1];
+    pa_hex_encode(root, sizeof root, root_hex);
+
+    char result_id[PA_UUID_STR_LEN];
+    if (pa_uuid_v4(result_id) != 0) {
+        response = error_response("internal_error", "no randomness");
+        goto cleanup;
+    }
+    payload = build_payload(e, &env, result_id, &agg, from, to, root_hex, challenge, &fetched);
+    payload_jcs = payload ? pa_jcs_dumps(payload) : NULL;
+    uint8_t sig[PA_SIGNATURE_LEN];
+    if (payload_jcs == NULL ||
+        pa_ed25519_sign(e->signing_key, (const uint8_t *)payload_jcs, strlen(payload_jcs), sig) !=
+            0) {
+        response = error_response("internal_error", "signing failed");
+        goto cleanup;
+    }
+    uint8_t digest[32];
+    unsigned int dlen = 0;
+    json_t *att = NULL;
+    if (EVP_Digest(payload_jcs, strlen(payload_jcs), digest, &dlen, EVP_sha256(), NULL) == 1)
+        att = attestation_object(e, digest, sizeof digest);
+    if (att == NULL) {
+        response = error_response("internal_error", "attestation failed");
+        goto cleanup;
+    }
+
+    json_t *entries = json_array(), *leaves = json_array();
+    for (size_t i = 0; i < audit.len; i++) {
+        uint8_t leaf[PA_HASH_LEN];
+        char leaf_hex[2 * PA_HASH_LEN + 1];
+        pa_merkle_leaf_hash((const uint8_t *)audit.entries[i], strlen(audit.entries[i]), leaf);
+        pa_hex_encode(leaf, sizeof leaf, leaf_hex);
+        json_array_append_new(entries, json_string(audit.entries[i]));
+        json_array_append_new(leaves, json_string(leaf_hex));
+    }
+    char *sig_b64 = pa_b64_encode(sig, sizeof sig);
+    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "result_id", result_id,
+                          "payload_jcs", payload_jcs, "signature", sig_b64 ? sig_b64 : "",
+                          "merkle_root", root_hex, "entries", entries, "leaf_hashes", leaves,
+                          "attestation", att);
+    free(sig_b64);
+    response = ok_response(r);
+    pa_log_info("aggregate: signed result over %zu fills, %zu audit entries", fetched.fills.len,
+                audit.len);
+
+cleanup:
+    pa_credentials_free(&creds);
+    pa_envelope_free(&env);
+    pa_binance_result_free(&fetched);
+    pa_audit_free(&audit);
+    json_decref(payload);
+    free(payload_jcs);
+    return response;
+}
+
+char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len)
+{
+    json_t *j = pa_json_parse(req, len, PA_IPC_MAX_FRAME);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return error_response("invalid_request", "a request is one JSON object");
+    }
+    const char *op = pa_json_str(j, "op");
+    char *r;
+    if (op == NULL)
+        r = error_response("invalid_request", "missing op");
+    else if (strcmp(op, "info") == 0)
+        r = op_info(e);
+    else if (strcmp(op, "attest") == 0)
+        r = op_attest(e, j);
+    else if (strcmp(op, "open") == 0)
+        r = op_open(e, j);
+    else if (strcmp(op, "aggregate") == 0)
+        r = op_aggregate(e, j);
+    else
+        r = error_response("invalid_request", "unknown op");
+    json_decref(j);
+    return r;
+}

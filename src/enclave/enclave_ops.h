@@ -1,0 +1,32 @@
+/* The enclave's request handlers: the four operations of docs/IPC.md and
+ * nothing else. No operation signs or decrypts caller-chosen data. */
+#ifndef PA_ENCLAVE_OPS_H
+#define PA_ENCLAVE_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "attest.h"
+
+typedef struct {
+    EVP_PKEY *envelope_key; /* X25519: opens credential envelopes */
+    EVP_PKEY *signing_key;  /* Ed25519: signs aggregate payloads only */
+    uint8_t enclave_pub[32];
+    uint8_t signing_pub[32];
+    char *enclave_pub_b64;
+    char *signing_pub_b64;
+    char image_hash[2 * PA_PCR_LEN + 1];
+    pa_attest_platform *platform;
+    int dev_platform;              /* attestation chains to a development root */
+    const char *binance_base_url;  /* no trailing slash */
+    int url_override;              /* BINANCE_BASE_URL was set */
+    long exchange_timeout_ms;
+} pa_enclave;
+
+/* Handles one request frame; returns the response frame (malloc'd JSON text,
+ * never NULL unless out of memory). */
+char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len);
+
+#endif

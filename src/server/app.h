@@ -1,0 +1,19 @@
+/* Everything the HTTP layer, the handlers and the sweeper share. Built once
+ * in main.c; read-only afterwards except through the thread-safe objects it
+ * points to. */
+#ifndef PA_APP_H
+#define PA_APP_H
+
+#include "config.h"
+#include "db.h"
+#include "ratelimit.h"
+#include "workq.h"
+
+typedef struct {
+    pa_config cfg;
+    pa_db *db;
+    pa_ratelimit *rl;
+    pa_workq *wq;
+} pa_app;
+
+#endif

@@ -1,0 +1,103 @@
+/* PostgreSQL access for the untrusted host: a fixed pool of libpq connections,
+ * each with its statements prepared once at connect. Every function takes a
+ * connection from the pool, blocks until it gets one (callers are worker
+ * threads, never the HTTP poll thread), and reconnects a broken connection on
+ * the next use. Only ciphertext and public data pass through here. */
+#ifndef PA_DB_H
+#define PA_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pa_db pa_db;
+
+typedef enum {
+    PA_DB_OK = 0,
+    PA_DB_NOT_FOUND,   /* no such row */
+    PA_DB_CONFLICT,    /* unique violation: the envelope was already submitted */
+    PA_DB_GONE,        /* the session is revoked or expired */
+    PA_DB_UNAVAILABLE, /* connection or server failure: nothing was changed */
+} pa_db_status;
+
+/* conninfo as libpq takes it (URL or key=value). Connects lazily, so a
+ * database that is down at start-up is not fatal. */
+pa_db *pa_db_open(const char *conninfo, int pool_size);
+void pa_db_close(pa_db *db);
+pa_db_status pa_db_ping(pa_db *db);
+
+typedef struct {
+    const char *session_id;   /* caller-generated UUID v4 */
+    const char *exchange;
+    const char *label;        /* may be NULL */
+    int64_t expires_at_ms;
+    const char *ephemeral_pub; /* base64 as received (44 chars) */
+    const char *nonce;         /* base64 (16 chars) */
+    const char *ciphertext;    /* base64 */
+    const char *tag;           /* base64 (24 chars) */
+    const char *metadata_jcs;  /* the AAD: JCS text of metadata as sent */
+    const char *enclave_pubkey; /* base64 of the enclave key it was sealed to */
+} pa_db_new_session;
+
+/* Inserts the session and its credentials in one transaction, and records the
+ * envelope's ephemeral_pub as used forever (survives revoke). PA_DB_CONFLICT
+ * when that ephemeral_pub was seen before. */
+pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s);
+
+typedef struct {
+    char status[16]; /* "active", "revoked" or "expired" (as stored) */
+    int64_t expires_at_ms;
+    char exchange[32];
+    char *label;          /* NULL for tombstones */
+    /* credentials: all NULL once revoked or swept */
+    char *ephemeral_pub;
+    char *nonce;
+    char *ciphertext;
+    char *tag;
+    char *metadata_jcs;
+    char *enclave_pubkey;
+} pa_db_session;
+
+pa_db_status pa_db_session_get(pa_db *db, const char *session_id, pa_db_session *out);
+void pa_db_session_free(pa_db_session *s);
+
+typedef struct {
+    const char *result_id;
+    const char *session_id;
+    const char *payload_jcs; /* the exact signed bytes, stored as text */
+    const char *signature;   /* base64 */
+    const char *merkle_root; /* hex */
+    const char *attestation; /* JSON text {quote, enclave_pubkey, signing_pubkey, image_hash} */
+    const char *const *entries;     /* JCS text of each audit entry, in order */
+    const char *const *leaf_hashes; /* hex, same order */
+    size_t nentries;
+} pa_db_result;
+
+/* Stores the result and its merkle log in one transaction, only while the
+ * session is still active and unexpired (PA_DB_GONE otherwise). */
+pa_db_status pa_db_result_store(pa_db *db, const pa_db_result *r);
+
+typedef struct {
+    char *merkle_root;
+    size_t n;
+    char **entries;     /* JCS text */
+    char **leaf_hashes; /* hex */
+} pa_db_logs;
+
+pa_db_status pa_db_logs_get(pa_db *db, const char *result_id, pa_db_logs *out);
+void pa_db_logs_free(pa_db_logs *l);
+
+/* In one transaction: deletes the session's credentials, aggregates and
+ * merkle logs, turns the session into a tombstone (status revoked, label
+ * NULL) and writes an ops_logs entry. PA_DB_NOT_FOUND for an unknown id,
+ * PA_DB_GONE when already revoked. */
+pa_db_status pa_db_session_revoke(pa_db *db, const char *session_id);
+
+/* Calls cleanup_expired_credentials(): deletes expired credentials, marks
+ * their sessions expired, returns how many. */
+pa_db_status pa_db_cleanup_expired(pa_db *db, long *count);
+
+/* A non-sensitive operational event (no secrets, no ids a trader would not
+ * share): event name plus an optional JSON object text. */
+pa_db_status pa_db_ops_log(pa_db *db, const char *event, const char *detail_json);
+
+#endif

@@ -1,0 +1,475 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "handlers.h"
+#include "http_headers.h"
+#include "log.h"
+#include "metrics.h"
+#include "reply.h"
+#include "router.h"
+#include "timeutil.h"
+#include "validate.h"
+
+#define CONNECTION_LIMIT 1024
+#define PER_IP_CONNECTION_LIMIT 256
+#define CONNECTION_TIMEOUT_S 30
+/* Past the body cap the rest of an upload is read and dropped so the client
+ * can see the 413; beyond this much more it is cut off instead. */
+#define DISCARD_MAX (1u << 20)
+
+struct pa_http {
+    pa_app *app;
+    struct MHD_Daemon *daemon;
+    atomic_int inflight; /* requests begun and not yet completed */
+};
+
+/* One HTTP request, from its first access-handler call to MHD's completion
+ * notice. Touched by the poll thread, and by one worker while suspended. */
+typedef struct {
+    pa_http *h;
+    struct MHD_Connection *conn;
+    int64_t t0_us;
+    const char *method; /* a static name, for logs */
+    const pa_route *route;
+    pa_route_id route_id;
+    pa_match match;
+    char param[64];
+    pa_buf body;
+    int too_large;
+    size_t discarded;
+    const char *allow_origin; /* the request's Origin header when it is allowed */
+    int preflight;
+    pa_ratelimit_verdict rl;
+    int rl_applied;
+    pa_job *job;
+    pa_reply reply;
+    int reply_ready;
+    int answered;
+} pa_conn;
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Only well-known names reach the logs: the method is client-chosen text. */
+static const char *method_name(const char *m)
+{
+    static const char *const known[] = {"GET", "POST", "OPTIONS", "HEAD", "PUT", "DELETE", "PATCH"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(known); i++)
+        if (strcmp(m, known[i]) == 0)
+            return known[i];
+    return "OTHER";
+}
+
+static enum MHD_Result send_reply(pa_conn *cx)
+{
+    pa_reply *r = &cx->reply;
+    if (r->status == 0)
+        pa_reply_error(r, 500, "internal_error", "No answer was produced.");
+    struct MHD_Response *resp;
+    if (r->body != NULL) {
+        resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+        if (resp != NULL)
+            r->body = NULL; /* MHD frees it */
+    } else {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (resp == NULL)
+        return MHD_NO;
+    pa_http_headers hh = {
+        .allow_origin = cx->allow_origin,
+        .vary_origin = cx->h->app->cfg.cors.n > 0,
+        .preflight = cx->preflight,
+        .rl = cx->rl_applied ? &cx->rl : NULL,
+        .rl_window_s = (long)(cx->h->app->cfg.rate_limit_window_ms / 1000),
+        .allow = r->allow,
+        .retry_after_s = r->retry_after_s,
+        .content_type = r->content_type,
+    };
+    enum MHD_Result ret = MHD_NO;
+    if (pa_http_add_headers(resp, &hh) == 0)
+        ret = MHD_queue_response(cx->conn, r->status, resp);
+    MHD_destroy_response(resp);
+
+    cx->answered = 1;
+    pa_metrics_request(cx->route_id, r->status);
+    pa_log_info("%s %s %u%s%s %lldms", cx->method, pa_router_template(cx->route_id), r->status,
+                r->error_code != NULL ? " " : "", r->error_code != NULL ? r->error_code : "",
+                (long long)((mono_us() - cx->t0_us) / 1000));
+    pa_reply_free(r);
+    return ret;
+}
+
+static void rate_limit(pa_conn *cx)
+{
+    char key[PA_RATELIMIT_KEY_MAX] = "unknown";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(cx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || pa_ratelimit_key(ci->client_addr, key) != 0)
+        snprintf(key, sizeof key, "%s", "unknown");
+    pa_ratelimit_hit(cx->h->app->rl, key, pa_now_ms(), &cx->rl);
+    cx->rl_applied = 1;
+}
+
+/* First call: everything decided from the request line and headers. Returns
+ * 1 when cx->reply is the answer already, 0 to go on reading the body. */
+static int begin(pa_conn *cx, const char *url, const char *method)
+{
+    const pa_config *cfg = &cx->h->app->cfg;
+    const char *param = NULL;
+    cx->match = pa_router_match(url, method, &cx->route, &param);
+    cx->route_id = cx->route != NULL ? cx->route->id : PA_ROUTE_UNKNOWN;
+    if (param != NULL)
+        snprintf(cx->param, sizeof cx->param, "%s", param);
+
+    const char *origin = MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "Origin");
+    if (pa_cors_allowed(&cfg->cors, origin))
+        cx->allow_origin = origin;
+
+    /* OPTIONS is answered before the rate limiter: it costs nothing, and a
+     * browser sends a preflight before most cross-origin POSTs. */
+    if (strcmp(method, "OPTIONS") == 0) {
+        if (cx->match == PA_MATCH_NOT_FOUND) {
+            pa_reply_error(&cx->reply, 404, "not_found", "No such route.");
+            return 1;
+        }
+        const char *acrm =
+            MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+        switch (pa_cors_preflight(&cfg->cors, method, origin, acrm)) {
+        case PA_PREFLIGHT_OK:
+            cx->preflight = 1;
+            pa_reply_body(&cx->reply, 204, NULL, NULL);
+            break;
+        case PA_PREFLIGHT_FORBIDDEN:
+            pa_reply_error(&cx->reply, 403, "origin_not_allowed",
+                           "This origin is not allowed to call the API.");
+            break;
+        default:
+            pa_reply_body(&cx->reply, 204, NULL, NULL);
+            cx->reply.allow = cx->route->allow;
+            break;
+        }
+        return 1;
+    }
+
+    if (cx->route == NULL || cx->route->rate_limited) {
+        rate_limit(cx);
+        if (!cx->rl.allowed) {
+            pa_metrics_rate_limited();
+            pa_reply_error(&cx->reply, 429, "rate_limited",
+                           "Too many requests from this address; retry after %ld seconds.",
+                           cx->rl.reset_s);
+            cx->reply.retry_after_s = cx->rl.reset_s;
+            return 1;
+        }
+    }
+    if (cx->match == PA_MATCH_NOT_FOUND) {
+        pa_reply_error(&cx->reply, 404, "not_found", "No such route.");
+        return 1;
+    }
+    if (cx->match == PA_MATCH_BAD_METHOD) {
+        pa_reply_error(&cx->reply, 405, "method_not_allowed", "Method not allowed on %s.",
+                       cx->route->tmpl);
+        cx->reply.allow = cx->route->allow;
+        return 1;
+    }
+    if (cx->route->has_body &&
+        !pa_validate_content_type(
+            MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "Content-Type"))) {
+        pa_reply_error(&cx->reply, 415, "unsupported_media_type",
+                       "The request body must be sent as Content-Type: application/json.");
+        return 1;
+    }
+    if (pa_validate_declares_too_much(
+            MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "Content-Length"),
+            PA_BODY_MAX)) {
+        pa_reply_error(&cx->reply, 413, "payload_too_large",
+                       "The request body is larger than %zu bytes.", PA_BODY_MAX);
+        return 1;
+    }
+    return 0;
+}
+
+/* Collects ?nonce= for /attestation/quote, refusing other or repeated keys. */
+typedef struct {
+    const char *nonce;
+    int count;
+    int unknown;
+} query_scan;
+
+static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    query_scan *q = cls;
+    if (key != NULL && strcmp(key, "nonce") == 0) {
+        q->nonce = value;
+        q->count++;
+    } else {
+        q->unknown = 1;
+    }
+    return MHD_YES;
+}
+
+static void run_job(void *arg)
+{
+    pa_conn *cx = arg;
+    pa_handler_run(cx->job);
+    cx->reply = cx->job->reply;
+    memset(&cx->job->reply, 0, sizeof cx->job->reply);
+    pa_job_free(cx->job);
+    cx->job = NULL;
+    cx->reply_ready = 1;
+    /* last touch of cx from this thread: resuming hands it back to MHD, which
+     * may answer and free it right away (the resume takes a mutex MHD also
+     * takes, so the writes above are visible to the poll thread) */
+    MHD_resume_connection(cx->conn);
+}
+
+/* Last call (whole body read): validate, then either answer at once or hand
+ * the job to a worker and suspend. */
+static enum MHD_Result finish(pa_conn *cx)
+{
+    if (cx->too_large) {
+        pa_reply_error(&cx->reply, 413, "payload_too_large", "The request body is larger than %zu bytes.",
+                       PA_BODY_MAX);
+        return send_reply(cx);
+    }
+    if (cx->route_id == PA_ROUTE_METRICS) {
+        char *text = pa_metrics_render();
+        if (text == NULL)
+            pa_reply_error(&cx->reply, 500, "internal_error", "Out of memory.");
+        else
+            pa_reply_body(&cx->reply, 200, PA_CT_METRICS, text);
+        return send_reply(cx);
+    }
+
+    pa_job *job = calloc(1, sizeof *job);
+    if (job == NULL) {
+        pa_reply_error(&cx->reply, 500, "internal_error", "Out of memory.");
+        return send_reply(cx);
+    }
+    job->app = cx->h->app;
+    job->route = cx->route_id;
+    memcpy(job->param, cx->param, sizeof job->param);
+
+    pa_http_error err;
+    int bad = 0;
+    if (cx->route->has_body) {
+        job->body = pa_validate_body((const char *)cx->body.data, cx->body.len, &err);
+        bad = job->body == NULL;
+    } else if (cx->route_id == PA_ROUTE_QUOTE) {
+        query_scan q = {0};
+        MHD_get_connection_values(cx->conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
+        if (q.unknown) {
+            pa_error_set(&err, 400, "invalid_request", "The only query parameter is nonce.");
+            bad = 1;
+        } else if (q.count > 1) {
+            pa_error_set(&err, 400, "invalid_nonce", "nonce may be given once.");
+            bad = 1;
+        } else if (q.nonce != NULL && (job->query_nonce = strdup(q.nonce)) == NULL) {
+            pa_error_set(&err, 500, "internal_error", "Out of memory.");
+            bad = 1;
+        }
+    }
+    pa_buf_free(&cx->body); /* parsed: the raw bytes are not needed any more */
+    if (bad) {
+        pa_job_free(job);
+        pa_reply_from_error(&cx->reply, &err);
+        return send_reply(cx);
+    }
+    if (pa_handler_prepare(job) != 0) {
+        cx->reply = job->reply;
+        memset(&job->reply, 0, sizeof job->reply);
+        pa_job_free(job);
+        return send_reply(cx);
+    }
+
+    /* Suspend before queueing: a fast worker may resume at once. */
+    cx->job = job;
+    MHD_suspend_connection(cx->conn);
+    if (pa_workq_submit(cx->h->app->wq, run_job, cx) != 0) {
+        cx->job = NULL;
+        pa_job_free(job);
+        pa_metrics_server_busy();
+        pa_reply_error(&cx->reply, 503, "server_busy", "The server is busy; try again shortly.");
+        cx->reply_ready = 1;
+        MHD_resume_connection(cx->conn);
+    }
+    return MHD_YES;
+}
+
+static int declares_body(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    return (cl != NULL && strcmp(cl, "0") != 0) ||
+           MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    pa_http *h = cls;
+    pa_conn *cx = *con_cls;
+    if (cx == NULL) {
+        cx = calloc(1, sizeof *cx);
+        if (cx == NULL)
+            return MHD_NO;
+        cx->h = h;
+        cx->conn = conn;
+        cx->t0_us = mono_us();
+        cx->method = method_name(method);
+        pa_buf_init(&cx->body, PA_BODY_MAX);
+        *con_cls = cx;
+        atomic_fetch_add(&h->inflight, 1);
+        if (!begin(cx, url, method))
+            return MHD_YES;
+        /* Answering before a body is read makes MHD close the connection;
+         * without a body, wait for the final call and keep it alive. */
+        if (declares_body(conn))
+            return send_reply(cx);
+        cx->reply_ready = 1;
+        return MHD_YES;
+    }
+    if (cx->answered) { /* answered from the headers: drop whatever follows */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0 && cx->reply_ready) { /* not expected: no body was declared */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!cx->too_large && pa_buf_append(&cx->body, upload_data, *upload_data_size) != 0) {
+            cx->too_large = 1;
+            pa_buf_free(&cx->body);
+        }
+        if (cx->too_large) {
+            cx->discarded += *upload_data_size;
+            if (cx->discarded > DISCARD_MAX)
+                return MHD_NO;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (cx->reply_ready)
+        return send_reply(cx);
+    return finish(cx);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    pa_http *h = cls;
+    pa_conn *cx = *con_cls;
+    if (cx == NULL)
+        return;
+    if (!cx->answered)
+        pa_log_info("%s %s aborted (code %d) %lldms", cx->method, pa_router_template(cx->route_id),
+                    (int)toe, (long long)((mono_us() - cx->t0_us) / 1000));
+    pa_buf_free(&cx->body);
+    pa_reply_free(&cx->reply);
+    pa_job_free(cx->job);
+    free(cx);
+    *con_cls = NULL;
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    pa_log_warn("libmicrohttpd: %s", line);
+}
+
+pa_http *pa_http_start(pa_app *app)
+{
+    const pa_config *cfg = &app->cfg;
+    pa_http *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        return NULL;
+    h->app = app;
+    atomic_init(&h->inflight, 0);
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    if (cfg->listen_ipv6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)cfg->port);
+        if (inet_pton(AF_INET6, cfg->listen_address, &a->sin6_addr) != 1)
+            goto fail;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)cfg->port);
+        if (inet_pton(AF_INET, cfg->listen_address, &a->sin_addr) != 1)
+            goto fail;
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned pool = ncpu < 2 ? 2 : ncpu > 4 ? 4 : (unsigned)ncpu;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    if (cfg->listen_ipv6)
+        flags |= MHD_USE_IPv6;
+
+    /* the logger first, so MHD reports problems with later options through it */
+    h->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)PER_IP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+    if (h->daemon == NULL) {
+        pa_log_error("cannot listen on %s port %u (address in use or not available?)",
+                     cfg->listen_address, cfg->port);
+        goto fail;
+    }
+    pa_log_info("listening on %s%s%s:%u with %u poll threads", cfg->listen_ipv6 ? "[" : "",
+                cfg->listen_address, cfg->listen_ipv6 ? "]" : "", cfg->port, pool);
+    return h;
+
+fail:
+    free(h);
+    return NULL;
+}
+
+void pa_http_stop(pa_http *h, int grace_ms)
+{
+    if (h == NULL)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(h->daemon);
+    /* every queued job runs and resumes its connection; requests arriving
+     * from now on are refused with 503 */
+    pa_workq_drain(h->app->wq);
+    for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < grace_ms; waited += 10)
+        usleep(10 * 1000);
+    if (atomic_load(&h->inflight) > 0)
+        pa_log_warn("stopping with %d request(s) unanswered", atomic_load(&h->inflight));
+    MHD_stop_daemon(h->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    free(h);
+}

@@ -1,0 +1,87 @@
+#include "sweeper.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+
+struct pa_sweeper {
+    pa_db *db;
+    int64_t interval_s;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+    pthread_t thread;
+};
+
+static void sweep_once(pa_sweeper *s)
+{
+    long count = 0;
+    pa_db_status st = pa_db_cleanup_expired(s->db, &count);
+    if (st != PA_DB_OK) {
+        pa_metrics_sweep(0, 1);
+        pa_metrics_db_error();
+        pa_log_warn("sweeper: cleanup_expired_credentials failed (database unavailable)");
+        return;
+    }
+    pa_metrics_sweep(count, 0);
+    if (count > 0)
+        pa_log_info("sweeper: deleted the credentials of %ld expired session(s)", count);
+}
+
+static void *run(void *p)
+{
+    pa_sweeper *s = p;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        pthread_mutex_unlock(&s->lock);
+        sweep_once(s);
+        pthread_mutex_lock(&s->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += (time_t)s->interval_s;
+        while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0) {
+            /* woken early without stop: keep waiting for the deadline */
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+pa_sweeper *pa_sweeper_start(pa_db *db, int64_t interval_s)
+{
+    pa_sweeper *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->db = db;
+    s->interval_s = interval_s;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&s->thread, NULL, run, s) != 0) {
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void pa_sweeper_stop(pa_sweeper *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = 1;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

@@ -1,0 +1,209 @@
+"""The whole flow: perfagg CLI -> server -> enclave -> Binance simulator,
+against real PostgreSQL. Numbers are checked against tests/lib/reference.py."""
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import harness  # noqa: E402
+import reference  # noqa: E402
+
+NOW = int(time.time() * 1000)
+DAY = 86_400_000
+SYMBOLS = {"BTCUSDT": ("BTC", "USDT"), "ETHUSDT": ("ETH", "USDT"), "ETHBTC": ("ETH", "BTC")}
+
+
+def trades():
+    # 1500 BTCUSDT fills (two pages of myTrades) over ~40 days, some ETHUSDT with
+    # fees in ETH and BNB, and an ETHBTC pair that only counts as excluded.
+    t = {"BTCUSDT": harness.make_trades("BTCUSDT", 1500, NOW - 40 * DAY, 2_300_000, 30000.0, 7),
+         "ETHUSDT": harness.make_trades("ETHUSDT", 40, NOW - 20 * DAY, 40_000_000, 2000.0, 8),
+         "ETHBTC": harness.make_trades("ETHBTC", 10, NOW - 10 * DAY, 50_000_000, 0.05, 9)}
+    for i, r in enumerate(t["ETHUSDT"]):
+        if i % 3 == 1:
+            r["commissionAsset"], r["commission"] = "ETH", "0.00010000"
+        elif i % 3 == 2:
+            r["commissionAsset"], r["commission"] = "BNB", "0.00100000"
+    for r in t["ETHBTC"]:
+        r["commissionAsset"] = "BTC"
+    return t
+
+
+class FlowTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.trades = trades()
+        cls.acct = harness.account(trades=[r for rows in cls.trades.values() for r in rows],
+                                   balances={"BTC": "0.5", "ETH": "2", "USDT": "100"})
+        cls.stack = harness.Stack({"accounts": [cls.acct], "symbols": [
+            {"symbol": k, "baseAsset": b, "quoteAsset": q} for k, (b, q) in SYMBOLS.items()]})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    def submit_cli(self, label="main", ttl="3600", key=None, secret=None):
+        s = self.stack
+        r = s.cli("submit", "--exchange", "binance", "--label", label, "--ttl", ttl,
+                  "--api-key-file", s.write_secret("key", key or self.acct["api_key"]),
+                  "--api-secret-file", s.write_secret("secret", secret or self.acct["api_secret"]),
+                  "--dev-root", s.dev_root)
+        sid = r.stdout.strip()
+        self.assertRegex(sid, r"^[0-9a-f-]{36}$")
+        return sid
+
+    def test_attest_cli(self):
+        r = self.stack.cli("attest", "--dev-root", self.stack.dev_root)
+        self.assertIn("DEVELOPMENT", r.stdout + r.stderr)
+        # without the dev root the AWS root is pinned, and a dev document fails
+        r = self.stack.cli("attest", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        # a wrong --image-hash fails
+        r = self.stack.cli("attest", "--dev-root", self.stack.dev_root, "--image-hash", "00" * 48,
+                           check=False)
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_full_flow_and_numbers(self):
+        s = self.stack
+        sid = self.submit_cli()
+        out = os.path.join(s.tmp, "bundle.json")
+        frm, to = NOW - 30 * DAY, NOW
+        fs, ts = (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(x // 1000)) + ".%03dZ" % (x % 1000)
+                  for x in (frm, to))
+        s.cli("aggregates", sid, "--from", fs, "--to", ts, "--challenge", "fund-42", "--out", out)
+        with open(out) as f:
+            bundle = json.load(f)
+        self.assertEqual(bundle["version"], 1)
+        self.assertNotIn(sid, json.dumps(bundle))
+        payload = bundle["response"]["aggregates_signed"]["payload"]
+        self.assertEqual(payload["type"], "perfagg/v1/aggregates")
+        self.assertEqual(payload["challenge"], "fund-42")
+        self.assertEqual(payload["environment"], "development")
+        self.assertEqual(payload["label"], "main")
+        self.assertEqual(payload["scope"]["symbol_source"], "balances")
+        self.assertEqual(sorted(payload["scope"]["symbols"]), sorted(SYMBOLS))
+        expect = reference.metrics(self.trades, SYMBOLS, frm, to)
+        for k in ("trades", "excluded_trades", "unpriced_fees"):
+            self.assertEqual(payload[k], expect[k], k)
+        for k in ("pnl", "volume", "unmatched_qty"):
+            self.assertAlmostEqual(payload[k], expect[k], places=6, msg=k)
+        self.assertAlmostEqual(payload["sharpe"], expect["sharpe"], places=9)
+        self.assertGreater(payload["trades"], 1000)
+
+        # The log recomputes to the root, independently of the C code.
+        logs = bundle["logs"]
+        leaves = []
+        for i, e in enumerate(logs["entries"]):
+            self.assertEqual(e["index"], i)
+            data = json.dumps(e["entry"], sort_keys=True, separators=(",", ":")).encode()
+            self.assertEqual(reference.leaf_hash(data), e["leaf_hash"])
+            leaves.append(data)
+        self.assertEqual(reference.merkle_root(leaves).hex(), payload["merkle_root"])
+        kinds = [e["entry"]["type"] for e in logs["entries"]]
+        self.assertEqual(kinds[-1], "window")
+        pages = [e["entry"] for e in logs["entries"]
+                 if e["entry"].get("endpoint") == "/api/v3/myTrades" and e["entry"]["symbol"] == "BTCUSDT"]
+        self.assertEqual([p["count"] for p in pages], [1000, 500])
+        text = json.dumps(logs)
+        self.assertNotIn(self.acct["api_key"], text)
+        self.assertNotIn("signature", text)
+
+        r = s.cli("verify", out, "--dev-root", s.dev_root)
+        self.assertIn("DEVELOPMENT", r.stdout)
+        # any change to the signed numbers is caught offline
+        payload["pnl"] = payload["pnl"] + 1
+        with open(out + ".bad", "w") as f:
+            json.dump(bundle, f)
+        self.assertNotEqual(s.cli("verify", out + ".bad", "--dev-root", s.dev_root,
+                                  check=False).returncode, 0)
+
+        st, _, again = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual(st, 200, again)
+        r = s.cli("revoke", sid)
+        self.assertIn("revoked", (r.stdout + r.stderr).lower())
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (410, "session_revoked"))
+        st, _, body = s.request("GET", bundle["response"]["logs_url"])
+        self.assertEqual(st, 404)
+
+    def test_exchange_rejects_key(self):
+        sid = self.submit_cli(key="not-a-key-the-exchange-knows")
+        st, _, body = self.stack.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (422, "exchange_rejected_key"))
+        sid = self.submit_cli(secret="wrong-secret")
+        st, _, body = self.stack.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (422, "exchange_rejected_key"))
+
+    def test_expiry_and_sweeper(self):
+        s = self.stack
+        sid = self.submit_cli(label="short", ttl="60")
+        s.sql(f"UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = '{sid}'")
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (410, "session_expired"))
+        # the sweeper (every second in this stack) deletes the credentials
+        harness.wait_for(lambda: s.sql(
+            f"SELECT count(*) FROM credentials WHERE session_id = '{sid}'").strip() == "0",
+            timeout=15, what="sweeper")
+        self.assertEqual(s.sql(f"SELECT status FROM sessions WHERE id = '{sid}'").strip(), "expired")
+
+    def test_unknown_session(self):
+        st, _, body = self.stack.request("POST", "/enclave/request_aggregates",
+                                         {"session_id": "8a6e0804-2bd0-4672-b79d-d97027f9071a"})
+        self.assertEqual((st, body["error"]), (404, "session_not_found"))
+        st, _, body = self.stack.request("POST", "/enclave/request_aggregates",
+                                         {"session_id": "not-a-uuid"})
+        self.assertEqual((st, body["error"]), (400, "invalid_session_id"))
+
+
+class RestartTest(unittest.TestCase):
+    """Enclave and exchange failures give clear 5xx/410 and lose nothing."""
+
+    def setUp(self):
+        self.acct = harness.account(trades=harness.make_trades("BTCUSDT", 20, NOW - 5 * DAY,
+                                                               3_600_000, 30000.0))
+        self.stack = harness.Stack({"accounts": [self.acct]})
+
+    def tearDown(self):
+        self.stack.stop()
+
+    def test_enclave_restart_loses_key(self):
+        s = self.stack
+        sid = s.submit(self.acct["api_key"], self.acct["api_secret"])
+        s.stop_enclave()
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (503, "enclave_unavailable"))
+        st, _, body = s.request("GET", "/health")
+        self.assertEqual((st, body["enclave"]), (503, "down"))
+        s.start_enclave()
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (410, "enclave_key_lost"))
+        # a new submission to the new key works
+        sid2 = s.submit(self.acct["api_key"], self.acct["api_secret"])
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid2})
+        self.assertEqual(st, 200, body)
+
+    def test_exchange_down(self):
+        s = self.stack
+        sid = s.submit(self.acct["api_key"], self.acct["api_secret"])
+        sim = next(p for p in s.procs if p.name == "sim")
+        s._stop(sim)
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (502, "exchange_unavailable"))
+        self.assertEqual(s.sql("SELECT count(*) FROM aggregates").strip(), "0")
+
+    def test_database_down_then_back(self):
+        s = self.stack
+        sid = s.submit(self.acct["api_key"], self.acct["api_secret"])
+        # cut the server's connections off, as a database restart does
+        s.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+              f"WHERE datname = '{s.db}' AND usename = 'app_service'")
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertIn(st, (200, 503), body)
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual(st, 200, body)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,261 @@
+"""A real perfagg stack for integration and security tests.
+
+Every Stack gets its own PostgreSQL database (in the cluster scripts/test.sh
+started: PA_TEST_PGHOST), migrated by scripts/migrate.sh, its own Binance
+simulator process, enclave process and server process on free loopback ports,
+and its own temporary directory holding their logs and the enclave's var/.
+Nothing is mocked: the tests speak HTTP to the real server.
+"""
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SOURCE = os.environ.get("PA_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("PA_BUILD_DIR") or os.path.join(SOURCE, "build")
+PGHOST = os.environ.get("PA_TEST_PGHOST")
+PGBIN = "/usr/lib/postgresql/15/bin"
+
+
+def require_pg():
+    if not PGHOST:
+        raise RuntimeError("PA_TEST_PGHOST is not set: run the suite with `make test`")
+
+
+def psql(db, sql, user="postgres", check=True):
+    """Runs SQL through psql on the test cluster; returns stdout text."""
+    r = subprocess.run(["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-h", PGHOST,
+                        "-U", user, "-d", db, "-c", sql],
+                       capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError("psql failed: " + r.stderr)
+    return r.stdout if r.returncode == 0 else r.stderr
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=20.0, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise TimeoutError("timed out waiting for " + what)
+
+
+def make_trades(symbol, n, start_ms, step_ms, price0, seed=1):
+    """A deterministic alternating buy/sell trade list for the simulator."""
+    import random
+    rnd = random.Random(seed)
+    out = []
+    price = price0
+    for i in range(n):
+        price = round(price * (1 + rnd.uniform(-0.01, 0.011)), 2)
+        qty = round(rnd.uniform(0.01, 0.2), 4)
+        out.append({
+            "symbol": symbol, "id": i + 1, "orderId": 1000 + i,
+            "price": f"{price:.8f}", "qty": f"{qty:.8f}",
+            "quoteQty": f"{price * qty:.8f}", "commission": f"{price * qty * 0.001:.8f}",
+            "commissionAsset": "USDT", "time": start_ms + i * step_ms,
+            "isBuyer": i % 2 == 0, "isMaker": False, "isBestMatch": True,
+        })
+    return out
+
+
+class Stack:
+    """Starts simulator, enclave and server; stop() ends them all."""
+
+    def __init__(self, accounts, server_env=None, start_sim=True):
+        require_pg()
+        self.tmp = tempfile.mkdtemp(prefix="pa-it.", dir="/tmp")
+        self.procs = []
+        self.db = "pa_" + secrets.token_hex(6)
+        psql("postgres", f"CREATE DATABASE {self.db}")
+        subprocess.run([os.path.join(SOURCE, "scripts", "migrate.sh")],
+                       env={**os.environ, "DATABASE_URL": self.superuser_url()},
+                       check=True, capture_output=True)
+        self.accounts_file = os.path.join(self.tmp, "accounts.json")
+        with open(self.accounts_file, "w") as f:
+            json.dump(accounts, f)
+        os.chmod(self.accounts_file, 0o600)
+        self.sim_port = free_port() if start_sim else None
+        if start_sim:
+            self.sim_url = f"http://127.0.0.1:{self.sim_port}"
+            self._start("sim", ["/usr/bin/python3", os.path.join(SOURCE, "tools", "binance_sim.py"),
+                                "--accounts", self.accounts_file, "--port", str(self.sim_port)], {})
+            wait_for(self._sim_up, what="simulator")
+        else:
+            self.sim_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+        self.var = os.path.join(self.tmp, "var")
+        os.makedirs(self.var)
+        self.sock = os.path.join(self.tmp, "enclave.sock")
+        self.start_enclave()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {"DATABASE_URL": self.app_url(), "ENCLAVE_PORT": str(self.port),
+               "LISTEN_ADDRESS": "127.0.0.1", "PERFAGG_ENCLAVE_SOCKET": self.sock,
+               "CLEANUP_INTERVAL_SECONDS": "1", "RATE_LIMIT_MAX": "100000"}
+        env.update(server_env or {})
+        self.server_env = env
+        self.start_server()
+        self.dev_root = os.path.join(self.var, "dev-attest", "root.pem")
+
+    # -- processes ---------------------------------------------------------
+    def _start(self, name, argv, env):
+        log = open(os.path.join(self.tmp, name + ".log"), "ab")
+        full_env = {k: v for k, v in os.environ.items()
+                    if k not in ("DATABASE_URL", "BINANCE_BASE_URL")}
+        full_env.update(env)
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env,
+                             cwd=self.tmp)
+        p.name = name
+        self.procs.append(p)
+        return p
+
+    def _sim_up(self):
+        try:
+            urllib.request.urlopen(self.sim_url + "/api/v3/ping", timeout=1).read()
+            return True
+        except Exception:
+            return False
+
+    def start_enclave(self):
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        self.enclave = self._start("enclave", [os.path.join(BUILD, "perfagg-enclave")], {
+            "PERFAGG_VAR_DIR": self.var, "PERFAGG_ENCLAVE_SOCKET": self.sock,
+            "BINANCE_BASE_URL": self.sim_url, "PERFAGG_EXCHANGE_TIMEOUT_MS": "3000"})
+        wait_for(lambda: os.path.exists(self.sock), what="enclave socket")
+
+    def stop_enclave(self):
+        self._stop(self.enclave)
+
+    def start_server(self):
+        self.server = self._start("server", [os.path.join(BUILD, "perfagg-server")],
+                                  self.server_env)
+        wait_for(lambda: self._health_code() in (200, 503), what="server")
+
+    def stop_server(self):
+        self._stop(self.server)
+
+    def _health_code(self):
+        try:
+            return self.request("GET", "/health")[0]
+        except Exception:
+            return None
+
+    def _stop(self, p):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def stop(self, keep_db=False):
+        for p in reversed(self.procs):
+            self._stop(p)
+        if not keep_db:
+            psql("postgres", f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)", check=False)
+        if os.environ.get("PA_KEEP_TMP"):
+            print("kept", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def logs(self):
+        """Every log this stack's processes wrote, as bytes."""
+        out = b""
+        for name in os.listdir(self.tmp):
+            if name.endswith(".log"):
+                with open(os.path.join(self.tmp, name), "rb") as f:
+                    out += f.read()
+        return out
+
+    # -- database ----------------------------------------------------------
+    def superuser_url(self):
+        return f"postgresql:///{self.db}?host={PGHOST}&user=postgres"
+
+    def app_url(self):
+        return f"postgresql:///{self.db}?host={PGHOST}&user=app_service"
+
+    def sql(self, query, user="postgres", check=True):
+        return psql(self.db, query, user=user, check=check)
+
+    def pg_dump(self):
+        return subprocess.run([os.path.join(PGBIN, "pg_dump"), "-h", PGHOST, "-U", "postgres",
+                               self.db], capture_output=True, check=True).stdout
+
+    # -- HTTP --------------------------------------------------------------
+    def request(self, method, path, body=None, headers=None, raw=None):
+        """Returns (status, headers, parsed JSON or raw text)."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        h = {"Content-Type": "application/json"} if data is not None else {}
+        h.update(headers or {})
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                status, hdrs, text = r.status, dict(r.headers), r.read().decode()
+        except urllib.error.HTTPError as e:
+            status, hdrs, text = e.code, dict(e.headers), e.read().decode()
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return status, hdrs, parsed
+
+    # -- CLI ---------------------------------------------------------------
+    def cli(self, *args, stdin=None, check=True):
+        r = subprocess.run([os.path.join(BUILD, "perfagg"), *args],
+                           input=stdin, capture_output=True, text=True,
+                           env={**os.environ, "PERFAGG_URL": self.url}, cwd=self.tmp)
+        if check and r.returncode != 0:
+            raise AssertionError(f"perfagg {args[0]} failed ({r.returncode}): {r.stderr}{r.stdout}")
+        return r
+
+    def write_secret(self, name, value):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(value + "\n")
+        os.chmod(path, 0o600)
+        return path
+
+    def seal(self, api_key, api_secret, label="main", ttl=None, extra=()):
+        """A submit body sealed by the real client to this enclave."""
+        args = ["seal", "--exchange", "binance", "--label", label,
+                "--api-key-file", self.write_secret("k", api_key),
+                "--api-secret-file", self.write_secret("s", api_secret),
+                "--dev-root", self.dev_root, *extra]
+        if ttl is not None:
+            args += ["--ttl", str(ttl)]
+        body = json.loads(self.cli(*args).stdout)
+        for n in ("k", "s"):
+            os.unlink(os.path.join(self.tmp, n))
+        return body
+
+    def submit(self, api_key, api_secret, **kw):
+        st, _, body = self.request("POST", "/enclave/submit_key", self.seal(api_key, api_secret, **kw))
+        assert st == 200, (st, body)
+        return body["session_id"]
+
+
+def account(api_key=None, api_secret=None, trades=None, balances=None, **extra):
+    """One simulator account; random credentials unless given."""
+    a = {"api_key": api_key or secrets.token_hex(32),
+         "api_secret": api_secret or secrets.token_hex(32),
+         "balances": balances if balances is not None else {"BTC": "0.5", "USDT": "1000"},
+         "trades": trades or []}
+    a.update(extra)
+    return a

@@ -1,0 +1,755 @@
+/* The Binance connector: the signer against Binance's documented example, then
+ * pa_binance_fetch against a real simulator process (tools/binance_sim.py) over
+ * a real socket — paging, de-duplication, symbol derivation, and every failure
+ * class the enclave maps to an HTTP status. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "binance.h"
+#include "merkle.h"
+
+#define SIM_SCRIPT PA_SOURCE_DIR "/tools/binance_sim.py"
+#define TIMEOUT_MS 5000L
+
+static char g_dir[64];
+static char g_base_url[64];
+static pid_t g_sim = -1;
+
+/* ---- the simulator's accounts -------------------------------------------- */
+
+static int64_t g_t0; /* trade times: a fixed point in the past */
+
+static json_t *trade(const char *symbol, int64_t id, double price, double qty, double fee,
+                     const char *fee_asset, int is_buyer)
+{
+    char p[32], q[32], qq[32], f[32];
+    snprintf(p, sizeof p, "%.8f", price);
+    snprintf(q, sizeof q, "%.8f", qty);
+    snprintf(qq, sizeof qq, "%.8f", price * qty);
+    snprintf(f, sizeof f, "%.8f", fee);
+    return json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:b,s:b,s:b}", "symbol", symbol, "id",
+                     (json_int_t)id, "orderId", (json_int_t)(id + 100000), "price", p, "qty", q,
+                     "quoteQty", qq, "commission", f, "commissionAsset", fee_asset, "time",
+                     (json_int_t)(g_t0 + id * 1000), "isBuyer", is_buyer, "isMaker", 0,
+                     "isBestMatch", 1);
+}
+
+static json_t *account(const char *key, const char *secret)
+{
+    return json_pack("{s:s,s:s,s:{s:s},s:[]}", "api_key", key, "api_secret", secret, "balances",
+                     "BTC", "1", "trades");
+}
+
+static void add_trade(json_t *acct, json_t *t)
+{
+    assert_int_equal(json_array_append_new(json_object_get(acct, "trades"), t), 0);
+}
+
+/* One account per malformed trade field: {field, JSON value}. */
+static const char *const malformed[][2] = {
+    {"price", "\"1e5\""},        {"price", "\"\""},        {"price", "60000"},
+    {"price", "\"nan\""},        {"price", "\" 1\""},      {"price", "\"-1\""},
+    {"qty", "\"-1\""},           {"qty", "null"},          {"quoteQty", "\"abc\""},
+    {"quoteQty", "\"0x10\""},    {"commission", "\"--1\""}, {"commission", "\"-\""},
+    {"commissionAsset", "\"usdt\""}, {"commissionAsset", "\"ABCDEFGHIJKLMNOPQ\""},
+    {"commissionAsset", "7"},    {"isBuyer", "\"true\""},   {"isBuyer", "1"},
+    {"time", "\"1700000000000\""}, {"time", "-5"},           {"time", "1.5"},
+};
+
+static json_t *accounts_doc(void)
+{
+    json_t *accts = json_array();
+
+    /* 2500 BTCUSDT trades (3 pages) and exactly 1000 ETHUSDT (a full page, then an empty one). */
+    json_t *a = account("k-paging", "s-paging");
+    for (int64_t id = 1; id <= 2500; id++)
+        add_trade(a, trade("BTCUSDT", id, 60000.0 + (double)id, 0.01, 0.00001, "BTC", id % 2));
+    for (int64_t id = 1; id <= 1000; id++)
+        add_trade(a, trade("ETHUSDT", id, 3000.0, 0.5, 1.5, "USDT", 0));
+    json_array_append_new(accts, a);
+
+    /* ETHBTC id 2 twice (the second must be dropped), and BTCUSDT id 2 (kept: other symbol). */
+    a = account("k-dedup", "s-dedup");
+    add_trade(a, trade("ETHBTC", 1, 0.05, 1.0, 0.001, "ETH", 1));
+    add_trade(a, trade("ETHBTC", 2, 0.051, 2.0, 0.0001, "BTC", 0));
+    add_trade(a, trade("ETHBTC", 2, 0.099, 9.0, 0.0009, "BTC", 0));
+    add_trade(a, trade("ETHBTC", 3, 0.052, 1.0, 0.01, "BNB", 1));
+    add_trade(a, trade("BTCUSDT", 2, 61000.0, 0.1, 6.1, "USDT", 1));
+    json_array_append_new(accts, a);
+
+    /* Non-zero: BTC (free) and SOL (locked only); ETH and USDT are zero. */
+    a = json_pack("{s:s,s:s,s:{s:s,s:{s:s,s:s},s:s,s:s},s:[]}", "api_key", "k-bal", "api_secret",
+                  "s-bal", "balances", "BTC", "0.5", "SOL", "free", "0", "locked", "2", "ETH",
+                  "0.00000000", "USDT", "0", "trades");
+    add_trade(a, trade("BTCUSDT", 10, 60000.0, 0.1, 6.0, "USDT", 1));
+    add_trade(a, trade("BTCUSDT", 11, 61000.0, 0.05, 3.05, "USDT", 0));
+    add_trade(a, trade("ETHBTC", 5, 0.05, 1.0, 0.001, "ETH", 1));
+    add_trade(a, trade("SOLBTC", 7, 0.0025, 4.0, 0.004, "SOL", 1));
+    add_trade(a, trade("ETHUSDT", 8, 3000.0, 1.0, 3.0, "USDT", 1)); /* not derived: never fetched */
+    json_array_append_new(accts, a);
+
+    a = account("k-ahead", "s-ahead");
+    json_object_set_new(a, "clock_skew_ms", json_integer(3600000));
+    add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
+    json_array_append_new(accts, a);
+
+    a = account("k-behind", "s-behind");
+    json_object_set_new(a, "clock_skew_ms", json_integer(-3600000));
+    add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
+    json_array_append_new(accts, a);
+
+    static const char *const faults[][2] = {{"k-500", "http500"},   {"k-429", "http429"},
+                                            {"k-slow", "slow"},     {"k-badjson", "bad_json"},
+                                            {"k-redirect", "redirect"}};
+    for (size_t i = 0; i < PA_ARRAY_LEN(faults); i++) {
+        a = account(faults[i][0], "s-fault");
+        json_object_set_new(a, "fault", json_string(faults[i][1]));
+        json_object_set_new(a, "slow_ms", json_integer(4000));
+        json_array_append_new(accts, a);
+    }
+
+    for (size_t i = 0; i < PA_ARRAY_LEN(malformed); i++) {
+        char key[32];
+        snprintf(key, sizeof key, "k-mal-%zu", i);
+        a = account(key, "s-mal");
+        json_t *t = trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1);
+        json_object_set_new(t, malformed[i][0], json_loads(malformed[i][1], JSON_DECODE_ANY, NULL));
+        add_trade(a, t);
+        json_array_append_new(accts, a);
+    }
+    a = account("k-rebate", "s-rebate");
+    add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, -0.5, "USDT", 1));
+    json_array_append_new(accts, a);
+
+    static const char *const syms[][4] = {
+        {"BTCUSDT", "BTC", "USDT", "TRADING"}, {"ETHUSDT", "ETH", "USDT", "TRADING"},
+        {"ETHBTC", "ETH", "BTC", "TRADING"},   {"SOLUSDT", "SOL", "USDT", "TRADING"},
+        {"SOLBTC", "SOL", "BTC", "TRADING"},   {"XRPETH", "XRP", "ETH", "TRADING"},
+        {"BNBBTC", "BNB", "BTC", "BREAK"}, /* pairs with BTC, but not trading: not derived */
+    };
+    json_t *symbols = json_array();
+    for (size_t i = 0; i < PA_ARRAY_LEN(syms); i++)
+        json_array_append_new(symbols, json_pack("{s:s,s:s,s:s,s:s}", "symbol", syms[i][0],
+                                                 "baseAsset", syms[i][1], "quoteAsset",
+                                                 syms[i][2], "status", syms[i][3]));
+    return json_pack("{s:o,s:o}", "accounts", accts, "symbols", symbols);
+}
+
+/* ---- the simulator process ----------------------------------------------- */
+
+static void path_in_dir(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", g_dir, name);
+}
+
+static int sim_start(void **state)
+{
+    (void)state;
+    g_t0 = 1700000000000LL;
+    snprintf(g_dir, sizeof g_dir, "/tmp/pa_test_binance_XXXXXX");
+    if (mkdtemp(g_dir) == NULL)
+        return -1;
+    char accounts[128], port_file[128], log_file[128];
+    path_in_dir(accounts, sizeof accounts, "accounts.json");
+    path_in_dir(port_file, sizeof port_file, "port");
+    path_in_dir(log_file, sizeof log_file, "sim.log");
+    json_t *doc = accounts_doc();
+    int rc = json_dump_file(doc, accounts, JSON_COMPACT);
+    json_decref(doc);
+    if (rc != 0)
+        return -1;
+
+    g_sim = fork();
+    if (g_sim < 0)
+        return -1;
+    if (g_sim == 0) {
+        int fd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execl("/usr/bin/python3", "python3", SIM_SCRIPT, "--accounts", accounts, "--host",
+              "127.0.0.1", "--port", "0", "--port-file", port_file, (char *)NULL);
+        _exit(127);
+    }
+    /* Wait for the port file (written atomically by the simulator). */
+    for (int i = 0; i < 300; i++) {
+        FILE *f = fopen(port_file, "r");
+        if (f != NULL) {
+            int port = 0;
+            int n = fscanf(f, "%d", &port);
+            fclose(f);
+            if (n == 1 && port > 0) {
+                snprintf(g_base_url, sizeof g_base_url, "http://127.0.0.1:%d", port);
+                return 0;
+            }
+        }
+        int status;
+        if (waitpid(g_sim, &status, WNOHANG) == g_sim) {
+            g_sim = -1;
+            fprintf(stderr, "binance_sim.py exited early; see %s\n", log_file);
+            return -1;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "binance_sim.py did not start within 15 s\n");
+    return -1;
+}
+
+static int sim_stop(void **state)
+{
+    (void)state;
+    if (g_sim > 0) {
+        kill(g_sim, SIGTERM);
+        waitpid(g_sim, NULL, 0);
+        g_sim = -1;
+    }
+    static const char *const files[] = {"accounts.json", "port", "sim.log"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(files); i++) {
+        char p[128];
+        path_in_dir(p, sizeof p, files[i]);
+        unlink(p);
+    }
+    rmdir(g_dir);
+    return 0;
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+typedef struct {
+    pa_audit_log audit;
+    pa_binance_result r;
+} run;
+
+static pa_exchange_status fetch_url(run *x, const char *url, const char *key, const char *secret,
+                                    const char *const *syms, size_t n, long timeout_ms)
+{
+    pa_binance_params p = {.base_url = url,
+                           .api_key = key,
+                           .api_secret = secret,
+                           .symbols = syms,
+                           .nsymbols = n,
+                           .timeout_ms = timeout_ms};
+    pa_audit_init(&x->audit);
+    return pa_binance_fetch(&p, &x->audit, &x->r);
+}
+
+static pa_exchange_status fetch(run *x, const char *key, const char *secret,
+                                const char *const *syms, size_t n)
+{
+    return fetch_url(x, g_base_url, key, secret, syms, n, TIMEOUT_MS);
+}
+
+static void run_free(run *x)
+{
+    pa_binance_result_free(&x->r);
+    pa_audit_free(&x->audit);
+}
+
+static void assert_entry(const run *x, size_t i, const char *json)
+{
+    assert_true(i < x->audit.len);
+    assert_string_equal(x->audit.entries[i], json);
+}
+
+/* A failed run leaves nothing behind but the detail. */
+static void assert_failed_clean(const run *x)
+{
+    assert_int_equal(x->r.fills.len, 0);
+    assert_null(x->r.fills.v);
+    assert_null(x->r.symbols);
+    assert_int_equal(x->r.nsymbols, 0);
+    assert_true(x->r.detail[0] != '\0');
+}
+
+static void assert_detail_has(const run *x, const char *needle)
+{
+    if (strstr(x->r.detail, needle) == NULL)
+        fail_msg("detail \"%s\" lacks \"%s\"", x->r.detail, needle);
+}
+
+static void assert_detail_lacks(const run *x, const char *needle)
+{
+    if (strstr(x->r.detail, needle) != NULL)
+        fail_msg("detail \"%s\" contains \"%s\"", x->r.detail, needle);
+}
+
+/* cmocka 1.1's assert_float_equal works in float: too coarse for prices. */
+#define assert_near(a, b, eps) assert_near_at((a), (b), (eps), #a)
+static void assert_near_at(double a, double b, double eps, const char *what)
+{
+    if (!(fabs(a - b) <= eps))
+        fail_msg("%s = %.12g, want %.12g", what, a, b);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- signer ---------------------------------------------------------------- */
+
+static void test_sign_binance_example(void **state)
+{
+    (void)state;
+    char hex[65];
+    assert_int_equal(
+        pa_binance_sign("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j",
+                        "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&"
+                        "recvWindow=5000&timestamp=1499827319559",
+                        hex),
+        0);
+    assert_string_equal(hex, "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71");
+}
+
+static void test_sign_rfc4231_case2(void **state)
+{
+    (void)state;
+    char hex[65];
+    assert_int_equal(pa_binance_sign("Jefe", "what do ya want for nothing?", hex), 0);
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+static void test_sign_rejects_bad_input(void **state)
+{
+    (void)state;
+    char hex[65];
+    assert_int_equal(pa_binance_sign(NULL, "a=1", hex), -1);
+    assert_int_equal(pa_binance_sign("", "a=1", hex), -1);
+    assert_int_equal(pa_binance_sign("s", NULL, hex), -1);
+    assert_int_equal(pa_binance_sign("s", "a=1", NULL), -1);
+}
+
+/* ---- fetching ---------------------------------------------------------------- */
+
+static void test_paging_and_audit(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"ETHUSDT", "BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-paging", "s-paging", syms, 2), PA_EXCHANGE_OK);
+    assert_string_equal(x.r.detail, "");
+    assert_string_equal(x.r.symbol_source, "client");
+    assert_int_equal(x.r.nsymbols, 2);
+    assert_string_equal(x.r.symbols[0], "BTCUSDT");
+    assert_string_equal(x.r.symbols[1], "ETHUSDT");
+    assert_int_equal(x.r.fills.len, 3500);
+
+    assert_int_equal(x.audit.len, 6);
+    assert_entry(&x, 0,
+                 "{\"count\":2,\"endpoint\":\"/api/v3/exchangeInfo\",\"first_id\":null,"
+                 "\"last_id\":null,\"page\":1,\"symbol\":null,\"type\":\"fetch\"}");
+    assert_entry(&x, 1,
+                 "{\"count\":1000,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":1,"
+                 "\"last_id\":1000,\"page\":1,\"symbol\":\"BTCUSDT\",\"type\":\"fetch\"}");
+    assert_entry(&x, 2,
+                 "{\"count\":1000,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":1001,"
+                 "\"last_id\":2000,\"page\":2,\"symbol\":\"BTCUSDT\",\"type\":\"fetch\"}");
+    assert_entry(&x, 3,
+                 "{\"count\":500,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":2001,"
+                 "\"last_id\":2500,\"page\":3,\"symbol\":\"BTCUSDT\",\"type\":\"fetch\"}");
+    assert_entry(&x, 4,
+                 "{\"count\":1000,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":1,"
+                 "\"last_id\":1000,\"page\":1,\"symbol\":\"ETHUSDT\",\"type\":\"fetch\"}");
+    assert_entry(&x, 5,
+                 "{\"count\":0,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":null,"
+                 "\"last_id\":null,\"page\":2,\"symbol\":\"ETHUSDT\",\"type\":\"fetch\"}");
+
+    /* Sorted by (symbol, id); every field parsed from Binance's strings. */
+    for (size_t i = 0; i < 2500; i++) {
+        assert_string_equal(x.r.fills.v[i].symbol, "BTCUSDT");
+        assert_int_equal(x.r.fills.v[i].id, (int64_t)i + 1);
+    }
+    const pa_fill *f = &x.r.fills.v[1234]; /* BTCUSDT id 1235 */
+    assert_int_equal(f->id, 1235);
+    assert_string_equal(f->base, "BTC");
+    assert_string_equal(f->quote, "USDT");
+    assert_int_equal(f->time_ms, g_t0 + 1235 * 1000);
+    assert_int_equal(f->is_buyer, 1);
+    assert_near(f->price, 61235.0, 1e-9);
+    assert_near(f->qty, 0.01, 1e-12);
+    assert_near(f->quote_qty, 612.35, 1e-9);
+    assert_near(f->commission, 0.00001, 1e-12);
+    assert_string_equal(f->commission_asset, "BTC");
+    f = &x.r.fills.v[2500]; /* ETHUSDT id 1 */
+    assert_string_equal(f->symbol, "ETHUSDT");
+    assert_int_equal(f->id, 1);
+    assert_int_equal(f->is_buyer, 0);
+    assert_string_equal(f->commission_asset, "USDT");
+
+    /* The log commits to counts and ids only: nothing of the request. */
+    for (size_t i = 0; i < x.audit.len; i++) {
+        assert_null(strstr(x.audit.entries[i], "s-paging"));
+        assert_null(strstr(x.audit.entries[i], "k-paging"));
+        assert_null(strstr(x.audit.entries[i], "signature"));
+        assert_null(strstr(x.audit.entries[i], "timestamp"));
+    }
+    run_free(&x);
+}
+
+static void test_dedup_by_symbol_and_id(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"ETHBTC", "BTCUSDT", "ETHBTC"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-dedup", "s-dedup", syms, 3), PA_EXCHANGE_OK);
+    assert_int_equal(x.r.nsymbols, 2);
+    assert_int_equal(x.r.fills.len, 4);
+    const pa_fill *v = x.r.fills.v;
+    assert_string_equal(v[0].symbol, "BTCUSDT");
+    assert_int_equal(v[0].id, 2);
+    assert_string_equal(v[1].symbol, "ETHBTC");
+    assert_int_equal(v[1].id, 1);
+    assert_string_equal(v[1].base, "ETH");
+    assert_string_equal(v[1].quote, "BTC");
+    assert_int_equal(v[2].id, 2);
+    assert_near(v[2].price, 0.051, 1e-12); /* the first of the two id-2 rows */
+    assert_int_equal(v[3].id, 3);
+    assert_string_equal(v[3].commission_asset, "BNB");
+    /* The page itself reported what the exchange sent: 4 rows, ids 1..3. */
+    assert_entry(&x, 2,
+                 "{\"count\":4,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":1,"
+                 "\"last_id\":3,\"page\":1,\"symbol\":\"ETHBTC\",\"type\":\"fetch\"}");
+    run_free(&x);
+}
+
+static void test_symbols_from_balances(void **state)
+{
+    (void)state;
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-bal", "s-bal", NULL, 0), PA_EXCHANGE_OK);
+    assert_string_equal(x.r.symbol_source, "balances");
+    /* BTC and SOL held; quotes USDT/BTC/ETH/BNB...: BTCUSDT, ETHBTC (ETH is a
+     * quote asset, BTC held), SOLBTC, SOLUSDT. Not ETHUSDT (neither held), not
+     * XRPETH, not BNBBTC (status BREAK). */
+    assert_int_equal(x.r.nsymbols, 4);
+    assert_string_equal(x.r.symbols[0], "BTCUSDT");
+    assert_string_equal(x.r.symbols[1], "ETHBTC");
+    assert_string_equal(x.r.symbols[2], "SOLBTC");
+    assert_string_equal(x.r.symbols[3], "SOLUSDT");
+    assert_int_equal(x.r.fills.len, 4);
+    for (size_t i = 0; i < x.r.fills.len; i++)
+        assert_string_not_equal(x.r.fills.v[i].symbol, "ETHUSDT");
+    assert_string_equal(x.r.fills.v[3].symbol, "SOLBTC");
+    assert_string_equal(x.r.fills.v[3].base, "SOL");
+    assert_string_equal(x.r.fills.v[3].quote, "BTC");
+
+    assert_int_equal(x.audit.len, 6);
+    assert_entry(&x, 0,
+                 "{\"count\":2,\"endpoint\":\"/api/v3/account\",\"first_id\":null,"
+                 "\"last_id\":null,\"page\":1,\"symbol\":null,\"type\":\"fetch\"}");
+    assert_entry(&x, 1,
+                 "{\"count\":7,\"endpoint\":\"/api/v3/exchangeInfo\",\"first_id\":null,"
+                 "\"last_id\":null,\"page\":1,\"symbol\":null,\"type\":\"fetch\"}");
+    assert_entry(&x, 2,
+                 "{\"count\":2,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":10,"
+                 "\"last_id\":11,\"page\":1,\"symbol\":\"BTCUSDT\",\"type\":\"fetch\"}");
+    assert_entry(&x, 5,
+                 "{\"count\":0,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":null,"
+                 "\"last_id\":null,\"page\":1,\"symbol\":\"SOLUSDT\",\"type\":\"fetch\"}");
+    run_free(&x);
+}
+
+static void test_client_symbol_not_listed(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT", "NOPEUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-paging", "s-paging", syms, 2), PA_EXCHANGE_BAD_RESPONSE);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "-1121 Invalid symbol.");
+    run_free(&x);
+}
+
+/* Too many symbols for the symbols=[...] filter: the full list is fetched and
+ * the connector itself finds the symbol missing. */
+static void test_client_symbol_not_listed_full_list(void **state)
+{
+    (void)state;
+    enum { N = 190 }; /* 190 x 16-character names: past the 4000-byte filter limit */
+    static char names[N][24];
+    const char *syms[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "X%03dLONGNAMEUSDT", i);
+        syms[i] = names[i];
+    }
+    syms[0] = "BTCUSDT";
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-paging", "s-paging", syms, N), PA_EXCHANGE_BAD_RESPONSE);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "X001LONGNAMEUSDT is not listed");
+    run_free(&x);
+}
+
+static void test_client_symbols_malformed(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"btcusdt", "BTC/USDT", "BTCUSDT&limit=1", "",
+                                      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
+        const char *syms[] = {"BTCUSDT", bad[i]};
+        run x = {0};
+        assert_int_equal(fetch(&x, "k-paging", "s-paging", syms, 2), PA_EXCHANGE_BAD_RESPONSE);
+        assert_failed_clean(&x);
+        assert_int_equal(x.audit.len, 0); /* refused before any call */
+        run_free(&x);
+    }
+    const char *none[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-paging", "s-paging", none, 0), PA_EXCHANGE_BAD_RESPONSE);
+    run_free(&x);
+}
+
+static void test_too_many_symbols(void **state)
+{
+    (void)state;
+    enum { N = 201 };
+    const char *syms[N];
+    for (int i = 0; i < N; i++)
+        syms[i] = "BTCUSDT";
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-paging", "s-paging", syms, N), PA_EXCHANGE_TOO_LARGE);
+    assert_failed_clean(&x);
+    run_free(&x);
+}
+
+static void test_wrong_key(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-nobody", "s-paging", syms, 1), PA_EXCHANGE_REJECTED_KEY);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "-2015 Invalid API-key, IP, or permissions for action.");
+    assert_detail_has(&x, "HTTP 401");
+    assert_detail_lacks(&x, "k-nobody");
+    run_free(&x);
+
+    run y = {0}; /* derived symbols: the account call is the first to fail */
+    assert_int_equal(fetch(&y, "k-nobody", "s-paging", NULL, 0), PA_EXCHANGE_REJECTED_KEY);
+    assert_detail_has(&y, "/api/v3/account");
+    assert_int_equal(y.audit.len, 0);
+    run_free(&y);
+}
+
+static void test_wrong_secret(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-paging", "not-the-secret", syms, 1),
+                     PA_EXCHANGE_REJECTED_KEY);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "-1022");
+    assert_detail_lacks(&x, "not-the-secret");
+    assert_detail_lacks(&x, "k-paging");
+    run_free(&x);
+}
+
+static void test_key_with_control_characters(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-paging\r\nX-Other: 1", "s-paging", syms, 1),
+                     PA_EXCHANGE_REJECTED_KEY);
+    assert_int_equal(x.audit.len, 0);
+    run_free(&x);
+    run y = {0};
+    assert_int_equal(fetch(&y, "k-paging", "", syms, 1), PA_EXCHANGE_REJECTED_KEY);
+    run_free(&y);
+}
+
+/* The server's clock is an hour ahead, then an hour behind: -1021, one call
+ * to /api/v3/time, and the retry succeeds. */
+static void test_clock_skew_retried(void **state)
+{
+    (void)state;
+    static const char *const keys[][2] = {{"k-ahead", "s-ahead"}, {"k-behind", "s-behind"}};
+    for (size_t i = 0; i < PA_ARRAY_LEN(keys); i++) {
+        run x = {0};
+        assert_int_equal(fetch(&x, keys[i][0], keys[i][1], NULL, 0), PA_EXCHANGE_OK);
+        assert_int_equal(x.r.fills.len, 1);
+        assert_int_equal(x.r.fills.v[0].id, 1);
+        run_free(&x);
+    }
+}
+
+static void test_server_errors_unavailable(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-500", "s-fault", syms, 1), PA_EXCHANGE_UNAVAILABLE);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "HTTP 500");
+    run_free(&x);
+    run y = {0};
+    assert_int_equal(fetch(&y, "k-429", "s-fault", NULL, 0), PA_EXCHANGE_UNAVAILABLE);
+    assert_detail_has(&y, "HTTP 429");
+    run_free(&y);
+}
+
+static void test_bad_json(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-badjson", "s-fault", syms, 1), PA_EXCHANGE_BAD_RESPONSE);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "not JSON");
+    run_free(&x);
+}
+
+static void test_malformed_trades(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(malformed); i++) {
+        char key[32];
+        snprintf(key, sizeof key, "k-mal-%zu", i);
+        run x = {0};
+        pa_exchange_status st = fetch(&x, key, "s-mal", syms, 1);
+        if (st != PA_EXCHANGE_BAD_RESPONSE)
+            fail_msg("%s = %s: status %d", malformed[i][0], malformed[i][1], (int)st);
+        assert_failed_clean(&x);
+        assert_detail_has(&x, "malformed trade");
+        run_free(&x);
+    }
+    /* A negative commission (a maker rebate) is a valid trade. */
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-rebate", "s-rebate", syms, 1), PA_EXCHANGE_OK);
+    assert_int_equal(x.r.fills.len, 1);
+    assert_near(x.r.fills.v[0].commission, -0.5, 1e-12);
+    run_free(&x);
+}
+
+static void test_redirect_not_followed(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    /* Following it would end in "connection refused" (UNAVAILABLE). */
+    assert_int_equal(fetch(&x, "k-redirect", "s-fault", syms, 1), PA_EXCHANGE_BAD_RESPONSE);
+    assert_detail_has(&x, "HTTP 302");
+    run_free(&x);
+}
+
+static void test_nothing_listening(void **state)
+{
+    (void)state;
+    /* A port that was free a moment ago and has no listener. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    close(s);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch_url(&x, url, "k-paging", "s-paging", syms, 1, TIMEOUT_MS),
+                     PA_EXCHANGE_UNAVAILABLE);
+    assert_failed_clean(&x);
+    run_free(&x);
+}
+
+static void test_slow_times_out(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    int64_t t0 = mono_ms();
+    assert_int_equal(fetch_url(&x, g_base_url, "k-slow", "s-fault", syms, 1, 700),
+                     PA_EXCHANGE_UNAVAILABLE);
+    int64_t took = mono_ms() - t0;
+    assert_true(took >= 600);
+    assert_true(took < 3000); /* the simulator sleeps 4 s */
+    assert_detail_has(&x, "imeout");
+    run_free(&x);
+}
+
+static void test_invalid_parameters(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    static const char *const bad_urls[] = {"", "ftp://127.0.0.1", "http://127.0.0.1:1/",
+                                           "http://127.0.0.1:1/?x=1", "file:///etc/passwd"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(bad_urls); i++) {
+        run x = {0};
+        assert_int_equal(
+            fetch_url(&x, bad_urls[i], "k-paging", "s-paging", syms, 1, TIMEOUT_MS),
+            PA_EXCHANGE_BAD_RESPONSE);
+        assert_int_equal(x.audit.len, 0);
+        run_free(&x);
+    }
+    pa_binance_result r;
+    pa_audit_log audit;
+    pa_audit_init(&audit);
+    assert_int_equal(pa_binance_fetch(NULL, &audit, &r), PA_EXCHANGE_BAD_RESPONSE);
+    pa_binance_params p = {.base_url = g_base_url, .api_key = "k", .api_secret = "s",
+                           .timeout_ms = TIMEOUT_MS};
+    assert_int_equal(pa_binance_fetch(&p, NULL, &r), PA_EXCHANGE_BAD_RESPONSE);
+    pa_binance_result_free(&r);
+    pa_audit_free(&audit);
+}
+
+int main(void)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sign_binance_example),
+        cmocka_unit_test(test_sign_rfc4231_case2),
+        cmocka_unit_test(test_sign_rejects_bad_input),
+        cmocka_unit_test(test_paging_and_audit),
+        cmocka_unit_test(test_dedup_by_symbol_and_id),
+        cmocka_unit_test(test_symbols_from_balances),
+        cmocka_unit_test(test_client_symbol_not_listed),
+        cmocka_unit_test(test_client_symbol_not_listed_full_list),
+        cmocka_unit_test(test_client_symbols_malformed),
+        cmocka_unit_test(test_too_many_symbols),
+        cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_wrong_secret),
+        cmocka_unit_test(test_key_with_control_characters),
+        cmocka_unit_test(test_clock_skew_retried),
+        cmocka_unit_test(test_server_errors_unavailable),
+        cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_malformed_trades),
+        cmocka_unit_test(test_redirect_not_followed),
+        cmocka_unit_test(test_nothing_listening),
+        cmocka_unit_test(test_slow_times_out),
+        cmocka_unit_test(test_invalid_parameters),
+    };
+    int failed = cmocka_run_group_tests(tests, sim_start, sim_stop);
+    curl_global_cleanup();
+    return failed;
+}

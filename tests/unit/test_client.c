@@ -1,0 +1,1825 @@
+/* libperfagg_client and the perfagg CLI.
+ *
+ * Result bundles here are real: a development attestation platform (its own
+ * P-384 CA in a temporary directory, PCR0 = SHA-384 of this test binary)
+ * attests a fresh X25519/Ed25519 key pair, the Ed25519 key signs JCS of a
+ * payload, and the logs carry the RFC 6962 audit entries. Each tampering must
+ * fail exactly the check that is about it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "attest.h"
+#include "codec.h"
+#include "envelope.h"
+#include "jcs.h"
+#include "json_strict.h"
+#include "merkle.h"
+#include "perfagg_client.h"
+#include "uuid.h"
+
+#define NITRO_DIR PA_SHARED_DIR "/testdata/nitro"
+#define PROD_PCR0_HEX                                                                              \
+    "e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9f" \
+    "e86a"
+
+typedef struct {
+    char dir[64];
+    char root_path[128];
+    char other_root_path[128];
+    pa_attest_platform *platform;
+    pa_attest_platform *other_platform; /* a second dev CA: the "wrong root" */
+    X509 *root, *other_root;
+    EVP_PKEY *enclave_key, *signing_key, *other_signing_key;
+    uint8_t enclave_pub[32], signing_pub[32], other_signing_pub[32];
+    char pcr0_hex[PA_CLIENT_HEX_PCR_LEN];
+} fixture;
+
+static fixture fx;
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static X509 *root_from_platform(const pa_attest_platform *p, const char *path)
+{
+    char *pem = pa_attest_root_pem(p);
+    assert_non_null(pem);
+    write_text(path, pem);
+    free(pem);
+    X509 *root = pa_client_load_root(path);
+    assert_non_null(root);
+    return root;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&fx, 0, sizeof fx);
+    snprintf(fx.dir, sizeof fx.dir, "/tmp/pa_test_client.XXXXXX");
+    assert_non_null(mkdtemp(fx.dir));
+    char ca[128];
+    snprintf(ca, sizeof ca, "%s/ca", fx.dir);
+    fx.platform = pa_attest_dev_open(ca, "/proc/self/exe");
+    assert_non_null(fx.platform);
+    snprintf(ca, sizeof ca, "%s/other-ca", fx.dir);
+    fx.other_platform = pa_attest_dev_open(ca, "/proc/self/exe");
+    assert_non_null(fx.other_platform);
+    snprintf(fx.root_path, sizeof fx.root_path, "%s/root.pem", fx.dir);
+    snprintf(fx.other_root_path, sizeof fx.other_root_path, "%s/other-root.pem", fx.dir);
+    fx.root = root_from_platform(fx.platform, fx.root_path);
+    fx.other_root = root_from_platform(fx.other_platform, fx.other_root_path);
+
+    fx.enclave_key = pa_x25519_generate();
+    fx.signing_key = pa_ed25519_generate();
+    fx.other_signing_key = pa_ed25519_generate();
+    assert_non_null(fx.enclave_key);
+    assert_non_null(fx.signing_key);
+    assert_non_null(fx.other_signing_key);
+    assert_int_equal(pa_raw_public_key(fx.enclave_key, fx.enclave_pub), 0);
+    assert_int_equal(pa_raw_public_key(fx.signing_key, fx.signing_pub), 0);
+    assert_int_equal(pa_raw_public_key(fx.other_signing_key, fx.other_signing_pub), 0);
+    pa_hex_encode(pa_attest_pcr0(fx.platform), PA_PCR_LEN, fx.pcr0_hex);
+    return 0;
+}
+
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        unlink(path);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        remove_tree(sub);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    pa_attest_platform_free(fx.platform);
+    pa_attest_platform_free(fx.other_platform);
+    X509_free(fx.root);
+    X509_free(fx.other_root);
+    EVP_PKEY_free(fx.enclave_key);
+    EVP_PKEY_free(fx.signing_key);
+    EVP_PKEY_free(fx.other_signing_key);
+    if (getenv("PA_TEST_KEEP") == NULL)
+        remove_tree(fx.dir);
+    return 0;
+}
+
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+    assert_int_equal(json_object_set_new(obj, key, json_string(value)), 0);
+}
+
+static char *b64(const uint8_t *data, size_t len)
+{
+    char *s = pa_b64_encode(data, len);
+    assert_non_null(s);
+    return s;
+}
+
+/* ---- building real bundles -------------------------------------------------------- */
+
+typedef struct {
+    const char *payload_image_hash; /* NULL: the platform's PCR0 */
+    const char *type;               /* NULL: perfagg/v1/aggregates */
+    int attest_other_payload;       /* document nonce = SHA-256 of something else */
+    int bind_other_signing_key;     /* user_data binds another signing key */
+    int nentries;                   /* audit entries (fetch pages + window); 0 -> 5 */
+} bundle_opts;
+
+static json_t *audit_entry(int i, int n)
+{
+    if (i == n - 1)
+        return json_pack("{s:s, s:s, s:s, s:[s,s], s:i}", "type", "window", "from",
+                         "2024-01-01T00:00:00.000Z", "to", "2024-01-31T00:00:00.000Z", "symbols",
+                         "BTCUSDT", "ETHUSDT", "fills", 1234);
+    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i}", "type", "fetch", "endpoint",
+                     "/api/v3/myTrades", "symbol", i % 2 ? "ETHUSDT" : "BTCUSDT", "page", i / 2,
+                     "count", 1000 - i, "first_id", 100000 + 1000 * i, "last_id",
+                     100999 + 1000 * i);
+}
+
+static json_t *make_bundle(const bundle_opts *o)
+{
+    int n = o->nentries ? o->nentries : 5;
+    char result_id[PA_UUID_STR_LEN];
+    assert_int_equal(pa_uuid_v4(result_id), 0);
+
+    /* The audit log, as the enclave keeps it. */
+    pa_audit_log log;
+    pa_audit_init(&log);
+    for (int i = 0; i < n; i++) {
+        json_t *e = audit_entry(i, n);
+        assert_non_null(e);
+        assert_int_equal(pa_audit_append(&log, e), 0);
+        json_decref(e);
+    }
+    uint8_t root[PA_HASH_LEN];
+    char root_hex[2 * PA_HASH_LEN + 1];
+    assert_int_equal(pa_audit_root(&log, root), 0);
+    pa_hex_encode(root, sizeof root, root_hex);
+
+    json_t *payload = json_pack(
+        "{s:s, s:i, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:i, s:i, s:i, s:f, s:s, s:s, s:s, s:s,"
+        " s:s, s:n, s:s, s:{s:s, s:s, s:[s,s], s:s}}",
+        "type", o->type ? o->type : "perfagg/v1/aggregates", "version", 1, "result_id", result_id,
+        "exchange", "binance", "label", "main", "currency", "USDT", "pnl", 1234.56789012,
+        "volume", 98765.4321, "sharpe", 1.2345678, "trades", 42, "excluded_trades", 3,
+        "unpriced_fees", 0, "unmatched_qty", 0.001, "from", "2024-01-01T00:00:00.000Z", "to",
+        "2024-01-31T00:00:00.000Z", "merkle_root", root_hex, "issued_at",
+        "2024-01-31T00:00:01.000Z", "image_hash",
+        o->payload_image_hash ? o->payload_image_hash : fx.pcr0_hex, "challenge", "environment",
+        "development", "scope", "exchange_base_url", "http://127.0.0.1:9", "account_type",
+        "spot", "symbols", "BTCUSDT", "ETHUSDT", "symbol_source", "client");
+    assert_non_null(payload);
+
+    /* What the enclave signs and attests. */
+    char *jcs = pa_jcs_dumps(payload);
+    assert_non_null(jcs);
+    uint8_t sig[PA_SIGNATURE_LEN];
+    assert_int_equal(pa_ed25519_sign(fx.signing_key, (const uint8_t *)jcs, strlen(jcs), sig), 0);
+    uint8_t nonce[32];
+    if (o->attest_other_payload) {
+        const char other[] = "{\"type\":\"perfagg/v1/aggregates\",\"pnl\":1e+21}";
+        SHA256((const unsigned char *)other, strlen(other), nonce);
+    } else {
+        SHA256((const unsigned char *)jcs, strlen(jcs), nonce);
+    }
+    uint8_t binding[32];
+    pa_attest_key_binding(fx.enclave_pub,
+                          o->bind_other_signing_key ? fx.other_signing_pub : fx.signing_pub,
+                          binding);
+    pa_buf doc;
+    pa_buf_init(&doc, 64 * 1024);
+    assert_int_equal(
+        pa_attest_document(fx.platform, fx.enclave_pub, 32, binding, 32, nonce, 32, &doc), 0);
+
+    char *sig_b64 = b64(sig, sizeof sig), *quote_b64 = b64(doc.data, doc.len);
+    char *epk = b64(fx.enclave_pub, 32), *spk = b64(fx.signing_pub, 32);
+    char logs_url[64];
+    snprintf(logs_url, sizeof logs_url, "/api/logs/%s", result_id);
+    json_t *served_payload = json_loads(jcs, 0, NULL);
+    assert_non_null(served_payload);
+    json_t *response = json_pack(
+        "{s:{s:s, s:o}, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "aggregates_signed", "signature",
+        sig_b64, "payload", served_payload, "merkle_root", root_hex, "logs_url", logs_url,
+        "attestation", "quote", quote_b64, "enclave_pubkey", epk, "signing_pubkey", spk,
+        "image_hash", fx.pcr0_hex);
+    assert_non_null(response);
+
+    json_t *entries = json_array();
+    for (size_t i = 0; i < log.len; i++) {
+        uint8_t h[PA_HASH_LEN];
+        char hex[2 * PA_HASH_LEN + 1];
+        pa_merkle_leaf_hash((const uint8_t *)log.entries[i], strlen(log.entries[i]), h);
+        pa_hex_encode(h, sizeof h, hex);
+        json_t *entry = json_loads(log.entries[i], 0, NULL);
+        assert_non_null(entry);
+        assert_int_equal(json_array_append_new(entries, json_pack("{s:i, s:o, s:s}", "index",
+                                                                  (int)i, "entry", entry,
+                                                                  "leaf_hash", hex)),
+                         0);
+    }
+    json_t *logs = json_pack("{s:s, s:i, s:s, s:o}", "result_id", result_id, "tree_size",
+                             (int)log.len, "merkle_root", root_hex, "entries", entries);
+    assert_non_null(logs);
+    json_t *bundle = json_pack("{s:i, s:o, s:o}", "version", 1, "response", response, "logs", logs);
+    assert_non_null(bundle);
+
+    free(sig_b64);
+    free(quote_b64);
+    free(epk);
+    free(spk);
+    free(jcs);
+    json_decref(payload);
+    pa_buf_free(&doc);
+    pa_audit_free(&log);
+    return bundle;
+}
+
+static json_t *valid_bundle(void)
+{
+    bundle_opts o = {0};
+    return make_bundle(&o);
+}
+
+static int verify_json(const json_t *bundle, X509 *root, const char *expect,
+                       pa_verify_report *r)
+{
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    assert_non_null(text);
+    int rc = pa_client_verify_bundle(text, strlen(text), root, expect, r);
+    free(text);
+    return rc;
+}
+
+static int in_list(const char *name, const char *list)
+{
+    /* list: space-separated names */
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        p = sp ? sp + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Every check in `failed` FAILED, every one in `skipped` SKIPPED, all others
+ * ok, and every named check present. */
+static void expect_report(const pa_verify_report *r, const char *failed, const char *skipped)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const pa_check *c = &r->checks[i];
+        pa_check_status want = in_list(c->name, failed)    ? PA_CHECK_FAILED
+                               : in_list(c->name, skipped) ? PA_CHECK_SKIPPED
+                                                           : PA_CHECK_OK;
+        if (c->status != want)
+            fail_msg("check %s is %s (%s), expected %s", c->name, pa_check_status_str(c->status),
+                     c->detail, pa_check_status_str(want));
+    }
+    const char *lists[] = {failed, skipped};
+    for (size_t l = 0; l < 2; l++) {
+        char copy[512];
+        snprintf(copy, sizeof copy, "%s", lists[l] ? lists[l] : "");
+        for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok;
+             tok = strtok_r(NULL, " ", &save))
+            if (pa_verify_report_get(r, tok) == NULL)
+                fail_msg("check %s missing from the report", tok);
+    }
+    assert_int_equal(pa_verify_report_passed(r), failed == NULL && skipped == NULL);
+}
+
+static void expect_tampered(json_t *bundle, X509 *root, const char *expect, const char *failed,
+                            const char *skipped)
+{
+    pa_verify_report r;
+    assert_int_equal(verify_json(bundle, root, expect, &r), -1);
+    expect_report(&r, failed, skipped);
+}
+
+static json_t *path_get(json_t *root, const char *a, const char *b, const char *c)
+{
+    json_t *v = json_object_get(root, a);
+    if (b)
+        v = json_object_get(v, b);
+    if (c)
+        v = json_object_get(v, c);
+    assert_non_null(v);
+    return v;
+}
+
+static json_t *payload_of(json_t *bundle)
+{
+    return path_get(bundle, "response", "aggregates_signed", "payload");
+}
+
+static json_t *entry_at(json_t *bundle, size_t i)
+{
+    json_t *e = json_array_get(path_get(bundle, "logs", "entries", NULL), i);
+    assert_non_null(e);
+    return e;
+}
+
+/* ---- verify: the real thing passes ------------------------------------------------ */
+
+static void test_verify_valid_bundle(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    pa_verify_report r;
+    assert_int_equal(verify_json(bundle, fx.root, NULL, &r), 0);
+    expect_report(&r, NULL, NULL);
+    static const char *const names[] = {
+        "bundle_format",     "attestation", "attestation_nonce", "attestation_public_key",
+        "attestation_key_binding", "image_hash", "payload_signature", "payload_type",
+        "merkle_leaves",     "merkle_root", "result_id"};
+    assert_int_equal(r.n, PA_ARRAY_LEN(names));
+    for (size_t i = 0; i < PA_ARRAY_LEN(names); i++)
+        assert_string_equal(r.checks[i].name, names[i]);
+    assert_int_equal(r.development, 1);
+    assert_string_equal(r.environment, "development");
+
+    /* --image-hash, either case. */
+    assert_int_equal(verify_json(bundle, fx.root, fx.pcr0_hex, &r), 0);
+    assert_non_null(pa_verify_report_get(&r, "expected_image_hash"));
+    assert_int_equal(pa_verify_report_get(&r, "expected_image_hash")->status, PA_CHECK_OK);
+    char upper[PA_CLIENT_HEX_PCR_LEN];
+    for (size_t i = 0; i < sizeof upper; i++)
+        upper[i] = (char)((fx.pcr0_hex[i] >= 'a' && fx.pcr0_hex[i] <= 'f') ? fx.pcr0_hex[i] - 32
+                                                                           : fx.pcr0_hex[i]);
+    assert_int_equal(verify_json(bundle, fx.root, upper, &r), 0);
+    json_decref(bundle);
+}
+
+/* A bundle whose payload text is not canonical (key order, number spelling)
+ * still verifies: the signature is over JCS(payload), not the served text. */
+static void test_verify_noncanonical_payload_text(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    char *text = json_dumps(bundle, JSON_INDENT(2)); /* insertion order, spaces */
+    assert_non_null(text);
+    pa_verify_report r;
+    assert_int_equal(pa_client_verify_bundle(text, strlen(text), fx.root, NULL, &r), 0);
+    free(text);
+    json_decref(bundle);
+}
+
+static void test_verify_many_entries(void **state)
+{
+    (void)state;
+    /* 1 (a run with only the window entry) and a non-power of two. */
+    int sizes[] = {1, 2, 7, 33};
+    for (size_t i = 0; i < PA_ARRAY_LEN(sizes); i++) {
+        bundle_opts o = {.nentries = sizes[i]};
+        json_t *bundle = make_bundle(&o);
+        pa_verify_report r;
+        assert_int_equal(verify_json(bundle, fx.root, NULL, &r), 0);
+        json_decref(bundle);
+    }
+}
+
+/* ---- verify: each tampering fails its own check ------------------------------------ */
+
+static void test_tamper_payload_number(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    assert_int_equal(json_object_set_new(payload_of(bundle), "pnl", json_real(99999.5)), 0);
+    /* The attestation's nonce commits to the payload as well as the signature. */
+    expect_tampered(bundle, fx.root, NULL, "attestation_nonce payload_signature", NULL);
+    json_decref(bundle);
+
+    bundle = valid_bundle();
+    assert_int_equal(json_object_set_new(payload_of(bundle), "trades", json_integer(43)), 0);
+    expect_tampered(bundle, fx.root, NULL, "attestation_nonce payload_signature", NULL);
+    json_decref(bundle);
+
+    /* An added field is covered too. */
+    bundle = valid_bundle();
+    set_str(payload_of(bundle), "note", "audited");
+    expect_tampered(bundle, fx.root, NULL, "attestation_nonce payload_signature", NULL);
+    json_decref(bundle);
+}
+
+static void test_tamper_signature(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    json_t *signed_obj = path_get(bundle, "response", "aggregates_signed", NULL);
+    uint8_t sig[PA_SIGNATURE_LEN];
+    assert_int_equal(pa_b64_decode_exact(pa_json_str(signed_obj, "signature"), sig, sizeof sig),
+                     0);
+    sig[17] ^= 0x01;
+    char *s = b64(sig, sizeof sig);
+    set_str(signed_obj, "signature", s);
+    free(s);
+    expect_tampered(bundle, fx.root, NULL, "payload_signature", NULL);
+    json_decref(bundle);
+}
+
+static void test_tamper_wrong_root(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    const char *skipped = "attestation_nonce attestation_public_key attestation_key_binding "
+                          "image_hash";
+    expect_tampered(bundle, fx.other_root, NULL, "attestation", skipped);
+
+    /* The AWS root: a development document is not a Nitro document. */
+    X509 *aws = pa_client_load_root(NULL);
+    assert_non_null(aws);
+    assert_int_equal(pa_client_root_is_aws(aws), 1);
+    pa_verify_report r;
+    assert_int_equal(verify_json(bundle, aws, NULL, &r), -1);
+    assert_int_equal(r.development, 0);
+    expect_report(&r, "attestation", skipped);
+    X509_free(aws);
+
+    /* --image-hash cannot pass on a document that is not authentic. */
+    assert_int_equal(verify_json(bundle, fx.other_root, fx.pcr0_hex, &r), -1);
+    assert_int_equal(pa_verify_report_get(&r, "expected_image_hash")->status, PA_CHECK_SKIPPED);
+    json_decref(bundle);
+}
+
+static void test_tamper_entry(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    json_t *entry = json_object_get(entry_at(bundle, 1), "entry");
+    assert_int_equal(json_object_set_new(entry, "count", json_integer(7)), 0);
+    expect_tampered(bundle, fx.root, NULL, "merkle_leaves merkle_root", NULL);
+    json_decref(bundle);
+
+    /* Changed entry with its leaf_hash recomputed: the root still catches it. */
+    bundle = valid_bundle();
+    json_t *e = entry_at(bundle, 2);
+    assert_int_equal(json_object_set_new(json_object_get(e, "entry"), "symbol",
+                                         json_string("DOGEUSDT")),
+                     0);
+    char *jcs = pa_jcs_dumps(json_object_get(e, "entry"));
+    uint8_t h[PA_HASH_LEN];
+    char hex[2 * PA_HASH_LEN + 1];
+    pa_merkle_leaf_hash((const uint8_t *)jcs, strlen(jcs), h);
+    pa_hex_encode(h, sizeof h, hex);
+    free(jcs);
+    set_str(e, "leaf_hash", hex);
+    expect_tampered(bundle, fx.root, NULL, "merkle_root", NULL);
+    json_decref(bundle);
+
+    /* A dropped entry. */
+    bundle = valid_bundle();
+    assert_int_equal(json_array_remove(path_get(bundle, "logs", "entries", NULL), 4), 0);
+    expect_tampered(bundle, fx.root, NULL, "merkle_leaves merkle_root", NULL);
+    json_decref(bundle);
+}
+
+static void test_tamper_leaf_hash(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    set_str(entry_at(bundle, 0), "leaf_hash",
+            "0000000000000000000000000000000000000000000000000000000000000000");
+    /* The root is recomputed from the entries, so only the leaf check fails. */
+    expect_tampered(bundle, fx.root, NULL, "merkle_leaves", NULL);
+    json_decref(bundle);
+}
+
+static void test_tamper_reorder(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    json_t *entries = path_get(bundle, "logs", "entries", NULL);
+    json_t *first = json_incref(json_array_get(entries, 0));
+    assert_int_equal(json_array_remove(entries, 0), 0);
+    assert_int_equal(json_array_insert_new(entries, 1, first), 0);
+    expect_tampered(bundle, fx.root, NULL, "merkle_leaves merkle_root", NULL);
+
+    /* Renumbered to look in order: the root still differs. */
+    for (size_t i = 0; i < json_array_size(entries); i++)
+        assert_int_equal(
+            json_object_set_new(json_array_get(entries, i), "index", json_integer((json_int_t)i)),
+            0);
+    expect_tampered(bundle, fx.root, NULL, "merkle_root", NULL);
+    json_decref(bundle);
+}
+
+static void test_tamper_merkle_root(void **state)
+{
+    (void)state;
+    const char *zero = "1111111111111111111111111111111111111111111111111111111111111111";
+    json_t *bundle = valid_bundle();
+    set_str(json_object_get(bundle, "logs"), "merkle_root", zero);
+    expect_tampered(bundle, fx.root, NULL, "merkle_root", NULL);
+    json_decref(bundle);
+
+    bundle = valid_bundle();
+    set_str(json_object_get(bundle, "response"), "merkle_root", zero);
+    expect_tampered(bundle, fx.root, NULL, "merkle_root", NULL);
+    json_decref(bundle);
+
+    bundle = valid_bundle();
+    set_str(payload_of(bundle), "merkle_root", zero);
+    expect_tampered(bundle, fx.root, NULL,
+                    "attestation_nonce payload_signature merkle_root", NULL);
+    json_decref(bundle);
+
+    /* tree_size that disagrees with the entries. */
+    bundle = valid_bundle();
+    assert_int_equal(json_object_set_new(json_object_get(bundle, "logs"), "tree_size",
+                                         json_integer(6)),
+                     0);
+    expect_tampered(bundle, fx.root, NULL, "merkle_leaves", NULL);
+    json_decref(bundle);
+}
+
+static void test_tamper_image_hash(void **state)
+{
+    (void)state;
+    char other[PA_CLIENT_HEX_PCR_LEN];
+    memset(other, 'a', sizeof other - 1);
+    other[sizeof other - 1] = 0;
+
+    json_t *bundle = valid_bundle();
+    set_str(path_get(bundle, "response", "attestation", NULL), "image_hash", other);
+    expect_tampered(bundle, fx.root, NULL, "image_hash", NULL);
+    json_decref(bundle);
+
+    /* A correctly signed payload claiming another image. */
+    bundle_opts o = {.payload_image_hash = other};
+    bundle = make_bundle(&o);
+    expect_tampered(bundle, fx.root, NULL, "image_hash", NULL);
+    json_decref(bundle);
+
+    /* --image-hash of another image. */
+    bundle = valid_bundle();
+    expect_tampered(bundle, fx.root, other, "expected_image_hash", NULL);
+    expect_tampered(bundle, fx.root, PROD_PCR0_HEX, "expected_image_hash", NULL);
+    expect_tampered(bundle, fx.root, "not-hex", "expected_image_hash", NULL);
+    json_decref(bundle);
+}
+
+static void test_tamper_nonce_binding(void **state)
+{
+    (void)state;
+    /* The attestation of another payload, with a valid signature on this one. */
+    bundle_opts o = {.attest_other_payload = 1};
+    json_t *bundle = make_bundle(&o);
+    expect_tampered(bundle, fx.root, NULL, "attestation_nonce", NULL);
+    json_decref(bundle);
+
+    /* An attestation from a different bundle spliced in. */
+    json_t *a = valid_bundle(), *b = valid_bundle();
+    json_object_set(json_object_get(a, "response"), "attestation",
+                    path_get(b, "response", "attestation", NULL));
+    expect_tampered(a, fx.root, NULL, "attestation_nonce", NULL);
+    json_decref(a);
+    json_decref(b);
+}
+
+static void test_tamper_keys(void **state)
+{
+    (void)state;
+    /* user_data binds another signing key than the one that signed. */
+    bundle_opts o = {.bind_other_signing_key = 1};
+    json_t *bundle = make_bundle(&o);
+    expect_tampered(bundle, fx.root, NULL, "attestation_key_binding", NULL);
+    json_decref(bundle);
+
+    /* signing_pubkey swapped for a key the attacker holds (and re-signed). */
+    bundle = valid_bundle();
+    json_t *payload = payload_of(bundle);
+    assert_int_equal(json_object_set_new(payload, "pnl", json_real(1e6)), 0);
+    char *jcs = pa_jcs_dumps(payload);
+    uint8_t sig[PA_SIGNATURE_LEN];
+    assert_int_equal(pa_ed25519_sign(fx.other_signing_key, (const uint8_t *)jcs, strlen(jcs), sig),
+                     0);
+    free(jcs);
+    char *s = b64(sig, sizeof sig), *k = b64(fx.other_signing_pub, 32);
+    set_str(path_get(bundle, "response", "aggregates_signed", NULL), "signature", s);
+    set_str(path_get(bundle, "response", "attestation", NULL), "signing_pubkey", k);
+    free(s);
+    free(k);
+    expect_tampered(bundle, fx.root, NULL, "attestation_nonce attestation_key_binding", NULL);
+    json_decref(bundle);
+
+    /* enclave_pubkey swapped: the document's public_key and binding disagree. */
+    bundle = valid_bundle();
+    uint8_t fake[32];
+    memset(fake, 0x42, sizeof fake);
+    k = b64(fake, sizeof fake);
+    set_str(path_get(bundle, "response", "attestation", NULL), "enclave_pubkey", k);
+    free(k);
+    expect_tampered(bundle, fx.root, NULL, "attestation_public_key attestation_key_binding",
+                    NULL);
+    json_decref(bundle);
+}
+
+static void test_tamper_type_and_ids(void **state)
+{
+    (void)state;
+    bundle_opts o = {.type = "perfagg/v1/something-else"};
+    json_t *bundle = make_bundle(&o);
+    expect_tampered(bundle, fx.root, NULL, "payload_type", NULL);
+    json_decref(bundle);
+
+    bundle = valid_bundle();
+    char other[PA_UUID_STR_LEN];
+    assert_int_equal(pa_uuid_v4(other), 0);
+    set_str(json_object_get(bundle, "logs"), "result_id", other);
+    expect_tampered(bundle, fx.root, NULL, "result_id", NULL);
+    json_decref(bundle);
+}
+
+/* Malformed bundles fail bundle_format and nothing else is claimed. */
+static void expect_format_failure(const char *text)
+{
+    pa_verify_report r;
+    assert_int_equal(pa_client_verify_bundle(text, strlen(text), fx.root, NULL, &r), -1);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.checks[0].name, "bundle_format");
+    assert_int_equal(r.checks[0].status, PA_CHECK_FAILED);
+}
+
+static void expect_format_failure_json(json_t *bundle)
+{
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    assert_non_null(text);
+    expect_format_failure(text);
+    free(text);
+    json_decref(bundle);
+}
+
+static void test_malformed_bundles(void **state)
+{
+    (void)state;
+    expect_format_failure("");
+    expect_format_failure("not json");
+    expect_format_failure("[]");
+    expect_format_failure("{\"version\":1}");
+    expect_format_failure("{\"version\":1,\"response\":{},\"logs\":{}}");
+
+    /* Truncated and with a duplicate key. */
+    json_t *bundle = valid_bundle();
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    size_t len = strlen(text);
+    text[len / 2] = 0;
+    expect_format_failure(text);
+    free(text);
+    text = json_dumps(bundle, JSON_COMPACT);
+    char *dup = malloc(strlen(text) + 32);
+    assert_non_null(dup);
+    snprintf(dup, strlen(text) + 32, "{\"version\":1,%s", text + 1);
+    expect_format_failure(dup);
+    free(dup);
+    free(text);
+    json_decref(bundle);
+
+    /* Each required piece missing or of the wrong type. */
+    static const char *const removals[][3] = {
+        {"version", NULL, NULL},
+        {"response", NULL, NULL},
+        {"logs", NULL, NULL},
+        {"response", "aggregates_signed", NULL},
+        {"response", "merkle_root", NULL},
+        {"response", "logs_url", NULL},
+        {"response", "attestation", NULL},
+        {"logs", "entries", NULL},
+        {"logs", "tree_size", NULL},
+        {"logs", "result_id", NULL},
+        {"logs", "merkle_root", NULL},
+    };
+    for (size_t i = 0; i < PA_ARRAY_LEN(removals); i++) {
+        bundle = valid_bundle();
+        json_t *parent = removals[i][1] ? json_object_get(bundle, removals[i][0]) : bundle;
+        const char *key = removals[i][1] ? removals[i][1] : removals[i][0];
+        assert_int_equal(json_object_del(parent, key), 0);
+        expect_format_failure_json(bundle);
+    }
+    static const char *const payload_fields[] = {"type",  "version",     "result_id",
+                                                 "pnl",   "volume",      "sharpe",
+                                                 "trades", "merkle_root", "image_hash",
+                                                 "from",  "to",          "environment"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(payload_fields); i++) {
+        bundle = valid_bundle();
+        assert_int_equal(json_object_del(payload_of(bundle), payload_fields[i]), 0);
+        expect_format_failure_json(bundle);
+    }
+    static const char *const attestation_fields[] = {"quote", "enclave_pubkey", "signing_pubkey",
+                                                     "image_hash"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(attestation_fields); i++) {
+        bundle = valid_bundle();
+        set_str(path_get(bundle, "response", "attestation", NULL), attestation_fields[i],
+                "!!not base64 or hex!!");
+        expect_format_failure_json(bundle);
+    }
+
+    bundle = valid_bundle();
+    assert_int_equal(json_object_set_new(bundle, "version", json_integer(2)), 0);
+    expect_format_failure_json(bundle);
+
+    bundle = valid_bundle();
+    set_str(bundle, "session_id", "00000000-0000-4000-8000-000000000000");
+    expect_format_failure_json(bundle);
+
+    bundle = valid_bundle();
+    set_str(path_get(bundle, "response", "aggregates_signed", NULL), "signature", "AAAA");
+    expect_format_failure_json(bundle);
+
+    bundle = valid_bundle();
+    assert_int_equal(json_object_set_new(payload_of(bundle), "pnl", json_string("1234.5")), 0);
+    expect_format_failure_json(bundle);
+
+    bundle = valid_bundle();
+    assert_int_equal(json_object_set_new(entry_at(bundle, 0), "index", json_string("0")), 0);
+    expect_format_failure_json(bundle);
+
+    bundle = valid_bundle();
+    assert_int_equal(json_object_set_new(entry_at(bundle, 0), "entry", json_string("{}")), 0);
+    expect_format_failure_json(bundle);
+
+    /* The quote is base64, but not an attestation document. */
+    bundle = valid_bundle();
+    set_str(path_get(bundle, "response", "attestation", NULL), "quote", "aGVsbG8=");
+    expect_tampered(bundle, fx.root, NULL, "attestation",
+                    "attestation_nonce attestation_public_key attestation_key_binding "
+                    "image_hash");
+    json_decref(bundle);
+}
+
+static void test_bundle_summary(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    pa_client_summary s;
+    assert_int_equal(pa_client_bundle_summary(text, strlen(text), &s), 0);
+    assert_string_equal(s.pnl, "1234.56789012");
+    assert_string_equal(s.sharpe, "1.2345678");
+    assert_string_equal(s.volume, "98765.4321");
+    assert_string_equal(s.trades, "42");
+    assert_string_equal(s.unmatched_qty, "0.001");
+    assert_string_equal(s.from, "2024-01-01T00:00:00.000Z");
+    assert_string_equal(s.exchange, "binance");
+    assert_string_equal(s.environment, "development");
+    assert_string_equal(s.challenge, "");
+    assert_int_equal(pa_client_bundle_summary("{}", 2, &s), -1);
+    free(text);
+    json_decref(bundle);
+}
+
+/* ---- attestation quotes (perfagg attest / submit) ------------------------------------ */
+
+static char *make_quote(const uint8_t *nonce, size_t nonce_len, const uint8_t *signing_pub,
+                        const char *image_hash)
+{
+    uint8_t binding[32];
+    pa_attest_key_binding(fx.enclave_pub, signing_pub, binding);
+    pa_buf doc;
+    pa_buf_init(&doc, 64 * 1024);
+    assert_int_equal(pa_attest_document(fx.platform, fx.enclave_pub, 32, binding, 32, nonce,
+                                        nonce_len, &doc),
+                     0);
+    char *q = b64(doc.data, doc.len), *e = b64(fx.enclave_pub, 32), *s = b64(fx.signing_pub, 32);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "quote", q, "enclave_pubkey", e,
+                          "signing_pubkey", s, "image_hash", image_hash ? image_hash : fx.pcr0_hex);
+    char *text = json_dumps(j, JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(j);
+    free(q);
+    free(e);
+    free(s);
+    pa_buf_free(&doc);
+    return text;
+}
+
+static void test_check_quote(void **state)
+{
+    (void)state;
+    uint8_t nonce[32], other_nonce[32];
+    memset(nonce, 0x5a, sizeof nonce);
+    memset(other_nonce, 0x5b, sizeof other_nonce);
+    pa_client_attestation att;
+
+    char *q = make_quote(nonce, sizeof nonce, fx.signing_pub, NULL);
+    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
+                     0);
+    expect_report(&att.report, NULL, NULL);
+    assert_int_equal(att.report.development, 1);
+    assert_memory_equal(att.enclave_pubkey, fx.enclave_pub, 32);
+    assert_memory_equal(att.signing_pubkey, fx.signing_pub, 32);
+    assert_string_equal(att.image_hash, fx.pcr0_hex);
+    assert_int_equal(
+        pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, fx.pcr0_hex, &att), 0);
+
+    /* A replayed quote (for another nonce), the wrong root, another image. */
+    assert_int_equal(
+        pa_client_check_quote(q, strlen(q), other_nonce, sizeof other_nonce, fx.root, NULL, &att),
+        -1);
+    expect_report(&att.report, "attestation_nonce", NULL);
+    assert_int_equal(
+        pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.other_root, NULL, &att), -1);
+    expect_report(&att.report, "attestation",
+                  "attestation_nonce attestation_public_key attestation_key_binding image_hash");
+    assert_int_equal(
+        pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, PROD_PCR0_HEX, &att),
+        -1);
+    expect_report(&att.report, "expected_image_hash", NULL);
+    free(q);
+
+    /* The answer names a signing key the document does not bind. */
+    q = make_quote(nonce, sizeof nonce, fx.other_signing_pub, NULL);
+    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
+                     -1);
+    expect_report(&att.report, "attestation_key_binding", NULL);
+    free(q);
+
+    /* image_hash in the answer is not the document's PCR0. */
+    q = make_quote(nonce, sizeof nonce, fx.signing_pub, PROD_PCR0_HEX);
+    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
+                     -1);
+    expect_report(&att.report, "image_hash", NULL);
+    free(q);
+
+    /* Malformed answers. */
+    const char *bad[] = {"", "null", "{}", "{\"quote\":\"AAAA\"}",
+                         "{\"quote\":\"AAAA\",\"enclave_pubkey\":\"AAAA\",\"signing_pubkey\":"
+                         "\"AAAA\",\"image_hash\":\"00\"}"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
+        assert_int_equal(
+            pa_client_check_quote(bad[i], strlen(bad[i]), nonce, sizeof nonce, fx.root, NULL, &att),
+            -1);
+        assert_int_equal(att.report.n, 1);
+        assert_string_equal(att.report.checks[0].name, "response_format");
+    }
+}
+
+/* A real AWS Nitro document under the pinned root: authentic, but it binds
+ * neither our nonce nor our keys, and the client says exactly that. */
+static void test_check_quote_real_nitro_document(void **state)
+{
+    (void)state;
+    pa_buf doc;
+    pa_buf_init(&doc, 64 * 1024);
+    pa_client_error err;
+    assert_int_equal(pa_client_read_file(NITRO_DIR "/nitro_attestation.b64", 64 * 1024, &doc, &err),
+                     0);
+    while (doc.len > 0 && (doc.data[doc.len - 1] == '\n' || doc.data[doc.len - 1] == '\r'))
+        doc.data[--doc.len] = 0;
+    char *e = b64(fx.enclave_pub, 32), *s = b64(fx.signing_pub, 32);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "quote", (const char *)doc.data,
+                          "enclave_pubkey", e, "signing_pubkey", s, "image_hash", PROD_PCR0_HEX);
+    char *text = json_dumps(j, JSON_COMPACT);
+    uint8_t nonce[32] = {0};
+    X509 *aws = pa_client_load_root(NULL);
+    assert_non_null(aws);
+    pa_client_attestation att;
+    assert_int_equal(
+        pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, aws, PROD_PCR0_HEX, &att),
+        -1);
+    assert_int_equal(att.report.development, 0);
+    expect_report(&att.report, "attestation_nonce attestation_public_key attestation_key_binding",
+                  NULL);
+    assert_string_equal(att.image_hash, PROD_PCR0_HEX);
+
+    /* The same document under a development root is not authentic. */
+    assert_int_equal(
+        pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, fx.root, NULL, &att), -1);
+    assert_int_equal(pa_verify_report_get(&att.report, "attestation")->status, PA_CHECK_FAILED);
+    X509_free(aws);
+    free(text);
+    free(e);
+    free(s);
+    json_decref(j);
+    pa_buf_free(&doc);
+}
+
+static void test_roots(void **state)
+{
+    (void)state;
+    X509 *aws = pa_client_load_root(NULL);
+    assert_non_null(aws);
+    assert_int_equal(pa_client_root_is_aws(aws), 1);
+    X509 *file = pa_client_load_root(NITRO_DIR "/aws_nitro_root_g1.pem");
+    assert_non_null(file);
+    assert_int_equal(pa_client_root_is_aws(file), 1);
+    assert_int_equal(pa_client_root_is_aws(fx.root), 0);
+    assert_int_equal(pa_client_root_is_aws(NULL), 0);
+    assert_null(pa_client_load_root("/nonexistent/root.pem"));
+    X509_free(aws);
+    X509_free(file);
+}
+
+/* ---- sealing -------------------------------------------------------------------------- */
+
+static void buf_set(pa_buf *b, const char *s)
+{
+    pa_buf_init(b, PA_CLIENT_SECRET_MAX);
+    assert_int_equal(pa_buf_append(b, s, strlen(s)), 0);
+}
+
+/* Opens a submit body the way the enclave does and returns the credentials. */
+static int open_body(const char *body, pa_credentials *creds, json_t **metadata_out)
+{
+    json_t *j = pa_json_parse(body, strlen(body), 64 * 1024);
+    assert_non_null(j);
+    pa_envelope env;
+    const char *why = NULL;
+    memset(&env, 0, sizeof env);
+    assert_int_equal(pa_envelope_parse(j, &env, &why), 0);
+    pa_buf pt;
+    pa_buf_init(&pt, PA_CIPHERTEXT_MAX);
+    int rc = pa_envelope_open(fx.enclave_key, &env, 0, &pt);
+    if (rc == 0)
+        rc = pa_credentials_parse(&pt, pa_json_str(env.metadata, "exchange"), creds);
+    if (metadata_out)
+        *metadata_out = json_incref(env.metadata);
+    pa_buf_free(&pt);
+    pa_envelope_free(&env);
+    json_decref(j);
+    return rc;
+}
+
+static void test_seal_round_trip(void **state)
+{
+    (void)state;
+    pa_buf key, secret, pass;
+    buf_set(&key, "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A");
+    buf_set(&secret, "se\"cr\\et/é€😀");
+    buf_set(&pass, "pass phrase");
+    pa_client_submission in = {.exchange = "binance",
+                               .label = "main",
+                               .ttl = 3600,
+                               .not_after = "2099-01-01T00:00:00Z",
+                               .api_key = &key,
+                               .api_secret = &secret,
+                               .passphrase = &pass,
+                               .symbols = "BTCUSDT,ETHUSDT"};
+    char *body = NULL;
+    pa_client_error err;
+    assert_int_equal(pa_client_seal(fx.enclave_pub, &in, &body, &err), 0);
+    /* Nothing secret in the clear. */
+    assert_null(strstr(body, "vmPUZE6mv9SD5VNHk4"));
+    assert_null(strstr(body, "pass phrase"));
+
+    pa_credentials c;
+    json_t *metadata = NULL;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(open_body(body, &c, &metadata), 0);
+    assert_string_equal(c.exchange, "binance");
+    assert_string_equal(c.api_key, (const char *)key.data);
+    assert_string_equal(c.api_secret, "se\"cr\\et/é€😀");
+    assert_string_equal(c.passphrase, "pass phrase");
+    assert_int_equal(c.nsymbols, 2);
+    assert_string_equal(c.symbols[0], "BTCUSDT");
+    assert_string_equal(c.symbols[1], "ETHUSDT");
+    assert_string_equal(pa_json_str(metadata, "label"), "main");
+    assert_int_equal(json_integer_value(json_object_get(metadata, "ttl")), 3600);
+    assert_string_equal(pa_json_str(metadata, "not_after"), "2099-01-01T00:00:00Z");
+    pa_credentials_free(&c);
+    json_decref(metadata);
+    free(body);
+
+    /* Optional parts absent: metadata is just {exchange, label}. */
+    in.ttl = 0;
+    in.not_after = NULL;
+    in.passphrase = NULL;
+    in.symbols = NULL;
+    assert_int_equal(pa_client_seal(fx.enclave_pub, &in, &body, &err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(open_body(body, &c, &metadata), 0);
+    assert_null(c.passphrase);
+    assert_null(c.symbols);
+    assert_int_equal(json_object_size(metadata), 2);
+    pa_credentials_free(&c);
+    json_decref(metadata);
+    free(body);
+
+    /* Sealed to another key: the enclave cannot open it. */
+    EVP_PKEY *other = pa_x25519_generate();
+    uint8_t other_pub[32];
+    assert_int_equal(pa_raw_public_key(other, other_pub), 0);
+    assert_int_equal(pa_client_seal(other_pub, &in, &body, &err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(open_body(body, &c, NULL), -1);
+    free(body);
+    EVP_PKEY_free(other);
+
+    pa_buf_free(&key);
+    pa_buf_free(&secret);
+    pa_buf_free(&pass);
+}
+
+static void expect_seal_refused(const pa_client_submission *in)
+{
+    char *body = NULL;
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(pa_client_seal(fx.enclave_pub, in, &body, &err), -1);
+    assert_null(body);
+    assert_string_equal(err.code, "invalid_input");
+}
+
+static void test_seal_refuses_bad_input(void **state)
+{
+    (void)state;
+    pa_buf key, secret, ctl, bad_utf8, huge;
+    buf_set(&key, "key");
+    buf_set(&secret, "secret");
+    buf_set(&ctl, "sec\tret");
+    pa_buf_init(&bad_utf8, 16);
+    assert_int_equal(pa_buf_append(&bad_utf8, "\xc3\x28", 2), 0);
+    pa_buf_init(&huge, 3 * PA_CIPHERTEXT_MAX);
+    for (int i = 0; i < PA_CIPHERTEXT_MAX; i++)
+        assert_int_equal(pa_buf_append(&huge, "x", 1), 0);
+    pa_buf empty;
+    pa_buf_init(&empty, 16);
+
+    pa_client_submission ok = {
+        .exchange = "binance", .label = "main", .api_key = &key, .api_secret = &secret};
+    pa_client_submission in = ok;
+    in.api_secret = &ctl;
+    expect_seal_refused(&in);
+    in.api_secret = &bad_utf8;
+    expect_seal_refused(&in);
+    in.api_secret = &huge;
+    expect_seal_refused(&in);
+    in.api_secret = &empty;
+    expect_seal_refused(&in);
+    in = ok;
+    in.label = "";
+    expect_seal_refused(&in);
+    in.label = "a label that is much longer than sixty-four characters, which the server refuses";
+    expect_seal_refused(&in);
+    in = ok;
+    in.label = NULL;
+    expect_seal_refused(&in);
+    in = ok;
+    in.not_after = "tomorrow";
+    expect_seal_refused(&in);
+    const char *symbols[] = {"", "BTCUSDT,", ",BTCUSDT", "btcusdt", "BTC USDT", "BTC-USDT"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(symbols); i++) {
+        in = ok;
+        in.symbols = symbols[i];
+        expect_seal_refused(&in);
+    }
+    pa_buf_free(&key);
+    pa_buf_free(&secret);
+    pa_buf_free(&ctl);
+    pa_buf_free(&bad_utf8);
+    pa_buf_free(&huge);
+}
+
+/* ---- reading secrets -------------------------------------------------------------------- */
+
+static char *tmp_file(const char *name, const char *content)
+{
+    char *path = malloc(256);
+    assert_non_null(path);
+    snprintf(path, 256, "%s/%s", fx.dir, name);
+    write_text(path, content);
+    return path;
+}
+
+/* Runs pa_client_read_secrets with stdin redirected from a file holding
+ * stdin_text. */
+static int read_secrets_with_stdin(const char *stdin_text, const char *k, const char *s,
+                                   const char *p, pa_buf *key, pa_buf *secret, pa_buf *pass)
+{
+    char *path = tmp_file("stdin.txt", stdin_text);
+    int saved = dup(STDIN_FILENO);
+    int fd = open(path, O_RDONLY);
+    assert_true(saved >= 0 && fd >= 0);
+    assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+    close(fd);
+    pa_client_error err;
+    int rc = pa_client_read_secrets(k, s, p, key, secret, pass, &err);
+    assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+    close(saved);
+    unlink(path);
+    free(path);
+    return rc;
+}
+
+static void test_read_secrets(void **state)
+{
+    (void)state;
+    pa_buf key, secret, pass;
+    pa_buf_init(&key, PA_CLIENT_SECRET_MAX);
+    pa_buf_init(&secret, PA_CLIENT_SECRET_MAX);
+    pa_buf_init(&pass, PA_CLIENT_SECRET_MAX);
+    pa_client_error err;
+
+    char *kf = tmp_file("key", "the-key\n");
+    char *sf = tmp_file("secret", "the-secret\r\n");
+    char *nf = tmp_file("nonl", "no-newline");
+    char *empty = tmp_file("empty", "\n");
+    char *multi = tmp_file("multi", "line1\nline2\n");
+    char *twonl = tmp_file("twonl", "value\n\n");
+
+    assert_int_equal(pa_client_read_secrets(kf, sf, NULL, &key, &secret, NULL, &err), 0);
+    assert_string_equal(pa_buf_cstr(&key), "the-key");
+    assert_string_equal(pa_buf_cstr(&secret), "the-secret");
+    assert_int_equal(pa_client_read_secrets(nf, kf, nf, &key, &secret, &pass, &err), 0);
+    assert_string_equal(pa_buf_cstr(&key), "no-newline");
+    assert_string_equal(pa_buf_cstr(&pass), "no-newline");
+
+    const char *bad[] = {empty, multi, twonl, "/nonexistent/secret"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
+        assert_int_equal(pa_client_read_secrets(bad[i], sf, NULL, &key, &secret, NULL, &err), -1);
+        assert_int_equal(key.len, 0); /* wiped on failure */
+    }
+
+    /* stdin: one line per field given as "-", in order key, secret, passphrase. */
+    assert_int_equal(read_secrets_with_stdin("k1\ns1\n", "-", "-", NULL, &key, &secret, NULL), 0);
+    assert_string_equal(pa_buf_cstr(&key), "k1");
+    assert_string_equal(pa_buf_cstr(&secret), "s1");
+    assert_int_equal(read_secrets_with_stdin("k2\r\ns2", "-", "-", NULL, &key, &secret, NULL), 0);
+    assert_string_equal(pa_buf_cstr(&key), "k2");
+    assert_string_equal(pa_buf_cstr(&secret), "s2");
+    assert_int_equal(read_secrets_with_stdin("only-secret\n", kf, "-", NULL, &key, &secret, NULL),
+                     0);
+    assert_string_equal(pa_buf_cstr(&key), "the-key");
+    assert_string_equal(pa_buf_cstr(&secret), "only-secret");
+    assert_int_equal(
+        read_secrets_with_stdin("k3\ns3\np3\n", "-", "-", "-", &key, &secret, &pass), 0);
+    assert_string_equal(pa_buf_cstr(&pass), "p3");
+    assert_int_equal(read_secrets_with_stdin("k\n", "-", "-", NULL, &key, &secret, NULL), -1);
+    assert_int_equal(read_secrets_with_stdin("k\ns\nextra\n", "-", "-", NULL, &key, &secret, NULL),
+                     -1);
+    assert_int_equal(read_secrets_with_stdin("\ns\n", "-", "-", NULL, &key, &secret, NULL), -1);
+    assert_int_equal(read_secrets_with_stdin("", "-", "-", NULL, &key, &secret, NULL), -1);
+
+    char *paths[] = {kf, sf, nf, empty, multi, twonl};
+    for (size_t i = 0; i < PA_ARRAY_LEN(paths); i++) {
+        unlink(paths[i]);
+        free(paths[i]);
+    }
+    pa_buf_free(&key);
+    pa_buf_free(&secret);
+    pa_buf_free(&pass);
+}
+
+/* ---- files -------------------------------------------------------------------------------- */
+
+static void test_write_file_atomic(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/out/bundle.json", fx.dir);
+    pa_client_error err;
+    /* Missing directory: fails, leaves nothing. */
+    assert_int_equal(pa_client_write_file_atomic(path, (const uint8_t *)"x", 1, &err), -1);
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/out", fx.dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    mode_t old = umask(077);
+    assert_int_equal(pa_client_write_file_atomic(path, (const uint8_t *)"first\n", 6, &err), 0);
+    assert_int_equal(pa_client_write_file_atomic(path, (const uint8_t *)"second\n", 7, &err), 0);
+    umask(old);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    pa_buf b;
+    pa_buf_init(&b, 1024);
+    assert_int_equal(pa_client_read_file(path, 1024, &b, &err), 0);
+    assert_string_equal(pa_buf_cstr(&b), "second\n");
+    pa_buf_free(&b);
+    /* Exactly one file: no temporaries left behind. */
+    DIR *d = opendir(dir);
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        count += e->d_name[0] != '.';
+    closedir(d);
+    assert_int_equal(count, 1);
+    pa_buf_init(&b, 4);
+    assert_int_equal(pa_client_read_file(path, 4, &b, &err), -1);
+    pa_buf_free(&b);
+}
+
+/* ---- the CLI -------------------------------------------------------------------------- */
+
+/* Runs perfagg with args; its stdout and stderr go to out_path. */
+static int run_cli(const char *const *args, const char *out_path)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0)
+            _exit(127);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        /* No server is involved: make an accidental network call fail fast. */
+        setenv("PERFAGG_URL", "http://127.0.0.1:1", 1);
+        execv(PA_CLI_PATH, (char *const *)args);
+        _exit(127);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static int output_contains(const char *path, const char *needle)
+{
+    pa_buf b;
+    pa_client_error err;
+    pa_buf_init(&b, 1 << 20);
+    assert_int_equal(pa_client_read_file(path, 1 << 20, &b, &err), 0);
+    int found = strstr(pa_buf_cstr(&b), needle) != NULL;
+    pa_buf_free(&b);
+    return found;
+}
+
+static void test_cli_verify(void **state)
+{
+    (void)state;
+    char bundle_path[256], out[256];
+    snprintf(bundle_path, sizeof bundle_path, "%s/cli-bundle.json", fx.dir);
+    snprintf(out, sizeof out, "%s/cli-out.txt", fx.dir);
+    json_t *bundle = valid_bundle();
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    pa_client_error err;
+    assert_int_equal(
+        pa_client_write_file_atomic(bundle_path, (const uint8_t *)text, strlen(text), &err), 0);
+    free(text);
+
+    const char *ok[] = {"perfagg", "verify", bundle_path, "--dev-root", fx.root_path, NULL};
+    assert_int_equal(run_cli(ok, out), 0);
+    assert_true(output_contains(out, "VERIFIED against a DEVELOPMENT root"));
+    assert_true(output_contains(out, "payload_signature"));
+    assert_true(output_contains(out, "1234.56789012"));
+
+    const char *hash[] = {"perfagg",    "verify",  bundle_path, "--dev-root",
+                          fx.root_path, "--image-hash", fx.pcr0_hex, NULL};
+    assert_int_equal(run_cli(hash, out), 0);
+
+    const char *other_hash[] = {"perfagg",    "verify",       bundle_path,   "--dev-root",
+                                fx.root_path, "--image-hash", PROD_PCR0_HEX, NULL};
+    assert_int_equal(run_cli(other_hash, out), 1);
+    assert_true(output_contains(out, "FAILED  expected_image_hash"));
+    assert_true(output_contains(out, "NOT VERIFIED"));
+
+    const char *wrong_root[] = {"perfagg", "verify", bundle_path, "--dev-root",
+                                fx.other_root_path, NULL};
+    assert_int_equal(run_cli(wrong_root, out), 1);
+    /* Without --dev-root the pinned AWS root is used: a dev bundle fails. */
+    const char *aws[] = {"perfagg", "verify", bundle_path, NULL};
+    assert_int_equal(run_cli(aws, out), 1);
+    assert_true(output_contains(out, "FAILED  attestation"));
+
+    /* Usage errors: 2. */
+    const char *no_file[] = {"perfagg", "verify", NULL};
+    assert_int_equal(run_cli(no_file, out), 2);
+    const char *bad_hash[] = {"perfagg", "verify", bundle_path, "--image-hash", "abc", NULL};
+    assert_int_equal(run_cli(bad_hash, out), 2);
+    const char *unknown[] = {"perfagg", "frobnicate", NULL};
+    assert_int_equal(run_cli(unknown, out), 2);
+    const char *none[] = {"perfagg", NULL};
+    assert_int_equal(run_cli(none, out), 2);
+    const char *bad_session[] = {"perfagg", "aggregates", "not-a-uuid", "--out", out, NULL};
+    assert_int_equal(run_cli(bad_session, out), 2);
+    const char *no_out[] = {"perfagg", "aggregates", "9b2f4a4e-8f6b-4b7e-9a37-7f0c2b0e5a11", NULL};
+    assert_int_equal(run_cli(no_out, out), 2);
+    const char *submit_no_files[] = {"perfagg", "submit", "--exchange", "binance", "--label", "m",
+                                     NULL};
+    assert_int_equal(run_cli(submit_no_files, out), 2);
+    const char *seal_bad_key[] = {"perfagg",         "seal", "--exchange", "binance", "--label",
+                                  "m",               "--api-key-file", "-", "--api-secret-file",
+                                  "-",               "--enclave-pubkey", "AAAA", NULL};
+    assert_int_equal(run_cli(seal_bad_key, out), 2);
+    const char *attest_bad_hash[] = {"perfagg", "attest", "--image-hash", "zz", NULL};
+    assert_int_equal(run_cli(attest_bad_hash, out), 2);
+    const char *bad_url[] = {"perfagg", "--url", "ftp://example.com", "attest", NULL};
+    assert_int_equal(run_cli(bad_url, out), 2);
+    const char *secret_on_argv[] = {"perfagg", "submit", "--api-secret", "s", NULL};
+    assert_int_equal(run_cli(secret_on_argv, out), 2);
+
+    /* Help: 0. */
+    const char *help[] = {"perfagg", "help", NULL};
+    assert_int_equal(run_cli(help, out), 0);
+    const char *cmd_help[] = {"perfagg", "submit", "--help", NULL};
+    assert_int_equal(run_cli(cmd_help, out), 0);
+    assert_true(output_contains(out, "--api-secret-file"));
+
+    /* Missing file and unreachable server: 1. */
+    const char *missing[] = {"perfagg", "verify", "/nonexistent/bundle.json", NULL};
+    assert_int_equal(run_cli(missing, out), 1);
+    const char *attest[] = {"perfagg", "attest", "--dev-root", fx.root_path, NULL};
+    assert_int_equal(run_cli(attest, out), 1);
+    assert_true(output_contains(out, "error: network:"));
+    json_decref(bundle);
+}
+
+/* seal --enclave-pubkey: credentials from stdin, the body on stdout, and the
+ * enclave can open it. */
+static void test_cli_seal(void **state)
+{
+    (void)state;
+    char out[256], in_path[256];
+    snprintf(out, sizeof out, "%s/seal-out.json", fx.dir);
+    snprintf(in_path, sizeof in_path, "%s/seal-in.txt", fx.dir);
+    write_text(in_path, "cli-key\ncli-secret\n");
+    char *pub = b64(fx.enclave_pub, 32);
+    const char *args[] = {"perfagg",         "seal", "--exchange", "binance",     "--label",
+                          "cli",             "--api-key-file", "-", "--api-secret-file", "-",
+                          "--enclave-pubkey", pub, "--symbols", "BTCUSDT", NULL};
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int ifd = open(in_path, O_RDONLY);
+        if (ofd < 0 || ifd < 0)
+            _exit(127);
+        dup2(ofd, STDOUT_FILENO);
+        dup2(ifd, STDIN_FILENO);
+        execv(PA_CLI_PATH, (char *const *)args);
+        _exit(127);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    free(pub);
+
+    pa_buf body;
+    pa_client_error err;
+    pa_buf_init(&body, 64 * 1024);
+    assert_int_equal(pa_client_read_file(out, 64 * 1024, &body, &err), 0);
+    assert_null(strstr(pa_buf_cstr(&body), "cli-secret"));
+    pa_credentials c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(open_body(pa_buf_cstr(&body), &c, NULL), 0);
+    assert_string_equal(c.api_key, "cli-key");
+    assert_string_equal(c.api_secret, "cli-secret");
+    assert_int_equal(c.nsymbols, 1);
+    pa_credentials_free(&c);
+    pa_buf_free(&body);
+}
+
+
+/* ---- HTTP: the client against a stand-in server --------------------------------------
+ *
+ * A forked child serving HTTP/1.1 on a real socket. It plays the parts the
+ * real perfagg-server cannot be made to play (a server that echoes the
+ * session id, points logs_url elsewhere, answers 17 MiB or garbage), and for
+ * the happy paths it does what the enclave does: attests the nonce it was
+ * sent and opens the envelope it was given. The real server is exercised by
+ * the integration suite. */
+
+typedef enum {
+    SRV_NORMAL,
+    SRV_LEAK_SESSION,   /* request_aggregates echoes the session id */
+    SRV_FOREIGN_LOGS,   /* logs_url points at another host */
+    SRV_HUGE,           /* 17 MiB answer */
+    SRV_NOT_JSON_500,   /* HTML error page */
+} srv_mode;
+
+typedef struct {
+    srv_mode mode;
+    const char *response_text; /* request_aggregates answer */
+    const char *logs_text;     /* GET logs answer */
+    char logs_path[80];
+    char session_id[PA_UUID_STR_LEN];
+} srv_config;
+
+static int url_decode(const char *in, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] && in[i] != '&'; i++) {
+        if (o + 1 >= outlen)
+            return -1;
+        if (in[i] == '%' && in[i + 1] && in[i + 2]) {
+            uint8_t byte;
+            char hex[3] = {in[i + 1], in[i + 2], 0};
+            if (pa_hex_decode_exact(hex, &byte, 1) != 0)
+                return -1;
+            out[o++] = (char)byte;
+            i += 2;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    out[o] = 0;
+    return 0;
+}
+
+static void srv_reply(int fd, int status, const char *body, size_t len)
+{
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n",
+                     status, len);
+    if (write(fd, head, (size_t)n) != n)
+        return;
+    while (len > 0) {
+        ssize_t w = write(fd, body, len);
+        if (w <= 0)
+            return;
+        body += w;
+        len -= (size_t)w;
+    }
+}
+
+static void srv_json(int fd, int status, const char *body)
+{
+    srv_reply(fd, status, body, strlen(body));
+}
+
+static void srv_handle(int fd, const srv_config *cfg)
+{
+    pa_buf req;
+    pa_buf_init(&req, 1 << 20);
+    char chunk[4096];
+    char *end = NULL;
+    size_t need = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n <= 0 || pa_buf_append(&req, chunk, (size_t)n) != 0)
+            break;
+        if (end == NULL && (end = strstr((char *)req.data, "\r\n\r\n")) != NULL) {
+            const char *cl = strcasestr((char *)req.data, "Content-Length:");
+            need = (size_t)(end - (char *)req.data) + 4 +
+                   (cl && cl < end ? strtoul(cl + 15, NULL, 10) : 0);
+        }
+        if (end != NULL && req.len >= need)
+            break;
+    }
+    end = req.data ? strstr((char *)req.data, "\r\n\r\n") : NULL;
+    if (end == NULL) {
+        pa_buf_free(&req);
+        return;
+    }
+    *end = 0;
+    const char *body = end + 4;
+    char method[8] = "", path[1024] = "";
+    sscanf((char *)req.data, "%7s %1023s", method, path);
+
+    if (strncmp(path, "/attestation/quote?nonce=", 25) == 0) {
+        char b64nonce[256];
+        uint8_t *nonce = NULL;
+        size_t nonce_len = 0;
+        if (url_decode(path + 25, b64nonce, sizeof b64nonce) != 0 ||
+            pa_b64_decode(b64nonce, strlen(b64nonce), &nonce, &nonce_len) != 0) {
+            srv_json(fd, 400, "{\"error\":\"invalid_nonce\",\"message\":\"bad nonce\"}");
+        } else {
+            char *q = make_quote(nonce, nonce_len, fx.signing_pub, NULL);
+            srv_json(fd, 200, q);
+            free(q);
+        }
+        free(nonce);
+    } else if (strcmp(path, "/enclave/submit_key") == 0) {
+        pa_credentials c;
+        memset(&c, 0, sizeof c);
+        if (open_body(body, &c, NULL) == 0 && strcmp(c.api_secret, "http-secret") == 0)
+            srv_json(fd, 200, "{\"session_id\":\"9b2f4a4e-8f6b-4b7e-9a37-7f0c2b0e5a11\","
+                              "\"expires_at\":\"2099-01-01T00:00:00.000Z\"}");
+        else
+            srv_json(fd, 400, "{\"error\":\"decryption_failed\",\"message\":\"no\"}");
+        pa_credentials_free(&c);
+    } else if (strcmp(path, "/enclave/request_aggregates") == 0) {
+        if (strstr(body, cfg->session_id) == NULL)
+            srv_json(fd, 404, "{\"error\":\"session_not_found\",\"message\":\"Unknown session\"}");
+        else if (cfg->mode == SRV_HUGE) {
+            size_t len = (size_t)17 << 20;
+            char *big = malloc(len);
+            if (big) {
+                memset(big, ' ', len);
+                srv_reply(fd, 200, big, len);
+                free(big);
+            }
+        } else if (cfg->mode == SRV_NOT_JSON_500)
+            srv_reply(fd, 500, "<html>oops</html>", 17);
+        else if (cfg->mode == SRV_FOREIGN_LOGS)
+            srv_json(fd, 200, "{\"logs_url\":\"http://evil.example/api/logs/x\"}");
+        else if (cfg->mode == SRV_LEAK_SESSION) {
+            char leak[256];
+            snprintf(leak, sizeof leak, "{\"logs_url\":\"%s\",\"session\":\"%s\"}", cfg->logs_path,
+                     cfg->session_id);
+            srv_json(fd, 200, leak);
+        } else
+            srv_json(fd, 200, cfg->response_text);
+    } else if (strcmp(path, cfg->logs_path) == 0 && strcmp(method, "GET") == 0) {
+        srv_json(fd, 200, cfg->logs_text);
+    } else if (strcmp(path, "/enclave/revoke") == 0) {
+        srv_json(fd, 410, "{\"error\":\"session_revoked\",\"message\":\"Session was revoked\"}");
+    } else {
+        srv_json(fd, 404, "{\"error\":\"not_found\",\"message\":\"No such route\"}");
+    }
+    pa_buf_free(&req);
+}
+
+/* Starts the server; *url receives its base URL. */
+static pid_t srv_start(const srv_config *cfg, char *url, size_t urllen)
+{
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof addr;
+    assert_int_equal(bind(ls, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(listen(ls, 16), 0);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&addr, &alen), 0);
+    snprintf(url, urllen, "http://127.0.0.1:%u", (unsigned)ntohs(addr.sin_port));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        for (;;) {
+            int fd = accept(ls, NULL, NULL);
+            if (fd < 0)
+                continue;
+            srv_handle(fd, cfg);
+            close(fd);
+        }
+    }
+    close(ls);
+    return pid;
+}
+
+static void srv_stop(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+/* The served texts: deliberately not canonical (indentation, key order,
+ * number spellings like 1.50 and 1e2) to show they are kept byte for byte. */
+static void served_texts(json_t *bundle, char **response_text, char **logs_text)
+{
+    char *resp = json_dumps(json_object_get(bundle, "response"), JSON_INDENT(1));
+    char *logs = json_dumps(json_object_get(bundle, "logs"), JSON_INDENT(3));
+    assert_non_null(resp);
+    assert_non_null(logs);
+    /* "sharpe": 1.2345678 -> 1.23456780 (same number, other text). */
+    char *p = strstr(resp, "1.2345678");
+    assert_non_null(p);
+    size_t len = strlen(resp);
+    char *longer = malloc(len + 2);
+    assert_non_null(longer);
+    size_t off = (size_t)(p - resp) + 9;
+    memcpy(longer, resp, off);
+    longer[off] = '0';
+    memcpy(longer + off + 1, resp + off, len - off + 1);
+    free(resp);
+    *response_text = longer;
+    *logs_text = logs;
+}
+
+static void test_http_fetch_bundle(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    srv_config cfg = {.mode = SRV_NORMAL};
+    char *resp_text, *logs_text;
+    served_texts(bundle, &resp_text, &logs_text);
+    cfg.response_text = resp_text;
+    cfg.logs_text = logs_text;
+    snprintf(cfg.logs_path, sizeof cfg.logs_path, "%s",
+             pa_json_str(json_object_get(bundle, "response"), "logs_url"));
+    assert_int_equal(pa_uuid_v4(cfg.session_id), 0);
+    char url[64];
+    pid_t pid = srv_start(&cfg, url, sizeof url);
+
+    pa_buf out;
+    pa_buf_init(&out, PA_CLIENT_BUNDLE_MAX);
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(pa_client_fetch_bundle(url, cfg.session_id, "2024-01-01T00:00:00Z", NULL,
+                                            "verifier-challenge", &out, &err),
+                     0);
+    /* Byte for byte: {"version":1,"response":<as served>,"logs":<as served>}. */
+    pa_buf want;
+    pa_buf_init(&want, PA_CLIENT_BUNDLE_MAX);
+    assert_int_equal(pa_buf_printf(&want, "{\"version\":1,\"response\":%s,\"logs\":%s}\n",
+                                   resp_text, logs_text),
+                     0);
+    assert_int_equal(out.len, want.len);
+    assert_memory_equal(out.data, want.data, want.len);
+    assert_non_null(strstr(pa_buf_cstr(&out), "1.23456780"));
+    assert_null(strstr(pa_buf_cstr(&out), cfg.session_id));
+    pa_verify_report r;
+    assert_int_equal(pa_client_verify_bundle((const char *)out.data, out.len, fx.root, NULL, &r),
+                     0);
+
+    /* The CLI: aggregates --out, then verify the file it wrote. */
+    char path[256], log_path[256];
+    snprintf(path, sizeof path, "%s/http-bundle.json", fx.dir);
+    snprintf(log_path, sizeof log_path, "%s/http-cli.txt", fx.dir);
+    const char *agg[] = {"perfagg", "aggregates", cfg.session_id, "--url", url, "--out", path,
+                         NULL};
+    assert_int_equal(run_cli(agg, log_path), 0);
+    assert_true(output_contains(log_path, "pnl             1234.56789012 USDT"));
+    pa_buf file;
+    pa_buf_init(&file, PA_CLIENT_BUNDLE_MAX);
+    assert_int_equal(pa_client_read_file(path, PA_CLIENT_BUNDLE_MAX, &file, &err), 0);
+    assert_int_equal(file.len, want.len);
+    assert_memory_equal(file.data, want.data, want.len);
+    const char *ver[] = {"perfagg", "verify", path, "--dev-root", fx.root_path, NULL};
+    assert_int_equal(run_cli(ver, log_path), 0);
+
+    /* Unknown session: the API's error, verbatim. */
+    char other[PA_UUID_STR_LEN];
+    assert_int_equal(pa_uuid_v4(other), 0);
+    assert_int_equal(pa_client_fetch_bundle(url, other, NULL, NULL, NULL, &out, &err), -1);
+    assert_string_equal(err.code, "session_not_found");
+    assert_string_equal(err.message, "Unknown session");
+    assert_int_equal(err.http_status, 404);
+    const char *agg_other[] = {"perfagg", "aggregates", other, "--url", url, "--out", path, NULL};
+    assert_int_equal(run_cli(agg_other, log_path), 1);
+    assert_true(output_contains(log_path, "error: session_not_found: Unknown session"));
+
+    srv_stop(pid);
+    pa_buf_free(&out);
+    pa_buf_free(&want);
+    pa_buf_free(&file);
+    free(resp_text);
+    free(logs_text);
+    json_decref(bundle);
+}
+
+static void expect_fetch_error(srv_mode mode, const char *code)
+{
+    srv_config cfg = {.mode = mode};
+    assert_int_equal(pa_uuid_v4(cfg.session_id), 0);
+    snprintf(cfg.logs_path, sizeof cfg.logs_path, "/api/logs/%s", cfg.session_id);
+    char url[64];
+    pid_t pid = srv_start(&cfg, url, sizeof url);
+    pa_buf out;
+    pa_buf_init(&out, PA_CLIENT_BUNDLE_MAX);
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(pa_client_fetch_bundle(url, cfg.session_id, NULL, NULL, NULL, &out, &err), -1);
+    assert_string_equal(err.code, code);
+    assert_int_equal(out.len, 0);
+    srv_stop(pid);
+    pa_buf_free(&out);
+}
+
+static void test_http_hostile_server(void **state)
+{
+    (void)state;
+    expect_fetch_error(SRV_LEAK_SESSION, "session_id_leak");
+    expect_fetch_error(SRV_FOREIGN_LOGS, "bad_response");
+    expect_fetch_error(SRV_HUGE, "response_too_large");
+    expect_fetch_error(SRV_NOT_JSON_500, "http_error");
+
+    srv_config cfg = {.mode = SRV_NORMAL};
+    char url[64];
+    pid_t pid = srv_start(&cfg, url, sizeof url);
+    char msg[128];
+    pa_client_error err;
+    assert_int_equal(
+        pa_client_revoke(url, "9b2f4a4e-8f6b-4b7e-9a37-7f0c2b0e5a11", msg, sizeof msg, &err), -1);
+    assert_string_equal(err.code, "session_revoked");
+    assert_int_equal(err.http_status, 410);
+    srv_stop(pid);
+
+    /* Nothing listening. */
+    pa_client_attestation att;
+    assert_int_equal(pa_client_attest("http://127.0.0.1:1", fx.root, NULL, &att, &err), -1);
+    assert_string_equal(err.code, "network");
+    assert_int_equal(att.report.n, 0);
+}
+
+/* attest + seal + submit, as `perfagg submit` does them. */
+static void test_http_attest_and_submit(void **state)
+{
+    (void)state;
+    srv_config cfg = {.mode = SRV_NORMAL};
+    char url[64];
+    pid_t pid = srv_start(&cfg, url, sizeof url);
+    pa_client_attestation att;
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    /* Several fresh nonces, so '+', '/' and '=' in base64 get URL-encoded. */
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(pa_client_attest(url, fx.root, fx.pcr0_hex, &att, &err), 0);
+        expect_report(&att.report, NULL, NULL);
+    }
+    assert_memory_equal(att.enclave_pubkey, fx.enclave_pub, 32);
+    assert_int_equal(pa_client_attest(url, fx.other_root, NULL, &att, &err), -1);
+    assert_string_equal(err.code, "attestation_failed");
+    assert_int_equal(pa_verify_report_get(&att.report, "attestation")->status, PA_CHECK_FAILED);
+
+    /* The CLI end to end: secrets on stdin, session id alone on stdout. */
+    char in_path[256], out_path[256];
+    snprintf(in_path, sizeof in_path, "%s/submit-in.txt", fx.dir);
+    snprintf(out_path, sizeof out_path, "%s/submit-out.txt", fx.dir);
+    write_text(in_path, "http-key\nhttp-secret\n");
+    const char *args[] = {"perfagg",      "submit",       "--url",        url,
+                          "--exchange",   "binance",      "--label",      "main",
+                          "--api-key-file", "-",          "--api-secret-file", "-",
+                          "--dev-root",   fx.root_path,   "--image-hash", fx.pcr0_hex,
+                          NULL};
+    pid_t cli = fork();
+    assert_true(cli >= 0);
+    if (cli == 0) {
+        int ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int ifd = open(in_path, O_RDONLY);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (ofd < 0 || ifd < 0 || devnull < 0)
+            _exit(127);
+        dup2(ofd, STDOUT_FILENO);
+        dup2(ifd, STDIN_FILENO);
+        dup2(devnull, STDERR_FILENO);
+        execv(PA_CLI_PATH, (char *const *)args);
+        _exit(127);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(cli, &status, 0), cli);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    pa_buf out;
+    pa_buf_init(&out, 4096);
+    assert_int_equal(pa_client_read_file(out_path, 4096, &out, &err), 0);
+    assert_string_equal(pa_buf_cstr(&out), "9b2f4a4e-8f6b-4b7e-9a37-7f0c2b0e5a11\n");
+    pa_buf_free(&out);
+
+    /* Attestation under the wrong root: refuses to submit (exit 1). */
+    const char *wrong[] = {"perfagg", "submit", "--url", url, "--exchange", "binance", "--label",
+                           "main", "--api-key-file", in_path, "--api-secret-file", in_path,
+                           "--dev-root", fx.other_root_path, NULL};
+    assert_int_equal(run_cli(wrong, out_path), 1);
+    assert_true(output_contains(out_path, "attestation FAILED"));
+    srv_stop(pid);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_verify_valid_bundle),
+        cmocka_unit_test(test_verify_noncanonical_payload_text),
+        cmocka_unit_test(test_verify_many_entries),
+        cmocka_unit_test(test_tamper_payload_number),
+        cmocka_unit_test(test_tamper_signature),
+        cmocka_unit_test(test_tamper_wrong_root),
+        cmocka_unit_test(test_tamper_entry),
+        cmocka_unit_test(test_tamper_leaf_hash),
+        cmocka_unit_test(test_tamper_reorder),
+        cmocka_unit_test(test_tamper_merkle_root),
+        cmocka_unit_test(test_tamper_image_hash),
+        cmocka_unit_test(test_tamper_nonce_binding),
+        cmocka_unit_test(test_tamper_keys),
+        cmocka_unit_test(test_tamper_type_and_ids),
+        cmocka_unit_test(test_malformed_bundles),
+        cmocka_unit_test(test_bundle_summary),
+        cmocka_unit_test(test_check_quote),
+        cmocka_unit_test(test_check_quote_real_nitro_document),
+        cmocka_unit_test(test_roots),
+        cmocka_unit_test(test_seal_round_trip),
+        cmocka_unit_test(test_seal_refuses_bad_input),
+        cmocka_unit_test(test_read_secrets),
+        cmocka_unit_test(test_write_file_atomic),
+        cmocka_unit_test(test_cli_verify),
+        cmocka_unit_test(test_cli_seal),
+        cmocka_unit_test(test_http_fetch_bundle),
+        cmocka_unit_test(test_http_hostile_server),
+        cmocka_unit_test(test_http_attest_and_submit),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
