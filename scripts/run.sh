@@ -21,7 +21,7 @@ cleanup() {
   echo "perfagg: stopped"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 0' INT TERM
 
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 PGBIN=/usr/lib/postgresql/15/bin

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Lines of C in the enclave's trusted computing base: every source and header
+# file under src/ that the compiler read to build perfagg-enclave (taken from
+# ninja's dependency log, so it is exact for the current build).
+# Usage: scripts/tcb-lines.sh [BUILD_DIR] [--list]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+objs=$(ninja -C "$build" -t commands perfagg-enclave | grep -o ' -o [^ ]*\.c\.o' | awk '{print $2}')
+files=$(cd "$build" && ninja -t deps $objs | awk '/^ +/ {print $1}' | grep -o 'src/.*' | sort -u)
+if [ "${2:-}" = --list ]; then echo "$files"; fi
+(cd "$PWD" && echo "$files" | xargs wc -l | tail -1 | awk '{print $1}')
