@@ -2,7 +2,7 @@
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build deps run test test-unit test-security migrate lint format dev bench sanitize clean
+.PHONY: all build deps run test test-unit test-security migrate lint format dev sanitize clean
 
 all: build
 

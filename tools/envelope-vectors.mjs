@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Recomputes the credential-envelope test vectors published in
-// docs/parts/envelope.md with Node's built-in crypto — an implementation
+// docs/PROTOCOL.md with Node's built-in crypto — an implementation
 // independent of the C code (OpenSSL via perfagg's envelope module) — and
 // exits non-zero when any published value differs from what it computes.
 //
@@ -51,7 +51,7 @@ const x25519Public = (x) => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', 
                                               format: 'jwk' });
 
 // The published vectors: inputs, then the values every implementation must
-// reproduce. Keep in sync with docs/parts/envelope.md and tests/unit/test_envelope.c
+// reproduce. Keep in sync with docs/PROTOCOL.md and tests/unit/test_envelope.c
 // (this script checks the document contains every value below).
 const VECTORS = [
   {
@@ -139,7 +139,7 @@ function compute(v) {
 
 const print = process.argv.includes('--print');
 const here = dirname(fileURLToPath(import.meta.url));
-const doc = readFileSync(join(here, '..', 'docs', 'parts', 'envelope.md'), 'utf8');
+const doc = readFileSync(join(here, '..', 'docs', 'PROTOCOL.md'), 'utf8');
 let failures = 0;
 function check(cond, what) {
   if (!cond) {
@@ -157,12 +157,12 @@ for (const v of VECTORS) {
     const b64 = got[f].toString('base64');
     check(hex === e[f], `${v.name} ${f}: computed ${hex}, published ${e[f]}`);
     // The document must show the very values checked here, in both encodings.
-    check(doc.includes(hex), `${v.name} ${f}: hex ${hex} missing from docs/parts/envelope.md`);
-    check(doc.includes(b64), `${v.name} ${f}: base64 ${b64} missing from docs/parts/envelope.md`);
+    check(doc.includes(hex), `${v.name} ${f}: hex ${hex} missing from docs/PROTOCOL.md`);
+    check(doc.includes(b64), `${v.name} ${f}: base64 ${b64} missing from docs/PROTOCOL.md`);
   }
   check(got.jcs === e.jcs, `${v.name} JCS: computed ${got.jcs}, published ${e.jcs}`);
   for (const s of [v.metadata, v.plaintext, got.jcs, got.aad.toString('hex')])
-    check(doc.includes(s), `${v.name}: ${s} missing from docs/parts/envelope.md`);
+    check(doc.includes(s), `${v.name}: ${s} missing from docs/PROTOCOL.md`);
   if (print) {
     console.log(`## ${v.name}`);
     console.log(`metadata (as sent): ${v.metadata}`);

@@ -1,6 +1,6 @@
 /* Client-side verification of AWS Nitro attestation documents against a
  * pinned root. The order of the checks is documented in
- * docs/parts/attestation.md; each failure names its check in `err`. */
+ * docs/PROTOCOL.md; each failure names its check in `err`. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

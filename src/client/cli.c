@@ -1,4 +1,4 @@
-/* perfagg: the trader's and the verifier's command line (docs/parts/client.md).
+/* perfagg: the trader's and the verifier's command line (docs/CLIENT.md).
  *
  * Exit codes: 0 success, 1 a check failed or the server/network failed,
  * 2 the command line was wrong. Every decision about trust is made by

@@ -1,5 +1,5 @@
 /* Binance spot connector: exchangeInfo, account and myTrades over one reused
- * libcurl easy handle. See docs/parts/binance.md for the calls it makes and how
+ * libcurl easy handle. See docs/BINANCE.md for the calls it makes and how
  * their failures map onto pa_exchange_status.
  *
  * Secrets: the API key lives only in the header string (a wiped pa_buf, and

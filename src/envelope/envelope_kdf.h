@@ -1,5 +1,5 @@
 /* Internal to the envelope module: the key schedule both sides of the
- * envelope share (docs/parts/envelope.md steps 1, 2 and 4). Sealing and
+ * envelope share (docs/PROTOCOL.md steps 1, 2 and 4). Sealing and
  * opening call the same code so the two can never disagree about salt order,
  * info string or AAD bytes. Not for use outside src/envelope and its tests. */
 #ifndef PA_ENVELOPE_KDF_H

@@ -1,5 +1,5 @@
 /* Sealing (client only): encrypt credentials to the enclave's X25519 key.
- * The steps are numbered as in docs/parts/envelope.md. */
+ * The steps are numbered as in docs/PROTOCOL.md. */
 #include "envelope.h"
 
 #include <limits.h>

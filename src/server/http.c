@@ -433,15 +433,18 @@ pa_http *pa_http_start(pa_app *app)
     if (cfg->listen_ipv6)
         flags |= MHD_USE_IPv6;
 
-    /* the logger first, so MHD reports problems with later options through it */
+    /* The logger first, so MHD reports problems with later options through
+     * it. No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it means
+     * SO_REUSEPORT, which would let a second server silently share the port
+     * (MHD sets SO_REUSEADDR by itself, which is all a restart needs). */
     h->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)PER_IP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned)1, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        MHD_OPTION_END);
     if (h->daemon == NULL) {
         pa_log_error("cannot listen on %s port %u (address in use or not available?)",
                      cfg->listen_address, cfg->port);

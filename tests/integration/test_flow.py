@@ -205,5 +205,41 @@ class RestartTest(unittest.TestCase):
         self.assertEqual(st, 200, body)
 
 
+class DatabaseOutageTest(unittest.TestCase):
+    """A server whose database is missing answers 503 and stores nothing;
+    once the database exists it recovers without a restart."""
+
+    def test_database_missing_then_created(self):
+        acct = harness.account()
+        s = harness.Stack({"accounts": [acct]})
+        try:
+            later = "pa_late_" + s.db[3:]
+            s.stop_server()
+            s.server_env["DATABASE_URL"] = f"postgresql:///{later}?host={harness.PGHOST}&user=app_service"
+            s.start_server()
+            st, _, body = s.request("GET", "/health")
+            self.assertEqual((st, body["database"], body["enclave"]), (503, "down", "ok"))
+            sealed = s.seal(acct["api_key"], acct["api_secret"])
+            st, _, body = s.request("POST", "/enclave/submit_key", sealed)
+            self.assertEqual((st, body["error"]), (503, "database_unavailable"))
+            harness.psql("postgres", f"CREATE DATABASE {later}")
+            try:
+                import subprocess
+                subprocess.run([harness.os.path.join(harness.SOURCE, "scripts", "migrate.sh")],
+                               env={**harness.os.environ, "DATABASE_URL":
+                                    f"postgresql:///{later}?host={harness.PGHOST}&user=postgres"},
+                               check=True, capture_output=True)
+                harness.wait_for(lambda: s.request("GET", "/health")[0] == 200, timeout=15,
+                                 what="database recovery")
+                # the envelope was never acknowledged, so it may be submitted again
+                st, _, body = s.request("POST", "/enclave/submit_key", sealed)
+                self.assertEqual(st, 200, body)
+            finally:
+                s.stop_server()
+                harness.psql("postgres", f"DROP DATABASE IF EXISTS {later} WITH (FORCE)", check=False)
+        finally:
+            s.stop()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

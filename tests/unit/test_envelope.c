@@ -1,4 +1,4 @@
-/* Credential envelope: the published vectors (docs/parts/envelope.md, also
+/* Credential envelope: the published vectors (docs/PROTOCOL.md, also
  * recomputed by tools/envelope-vectors.mjs with Node's crypto), seal/open,
  * every way an envelope must fail to open, the submit-body parser, the
  * credentials parser and the key helpers. */

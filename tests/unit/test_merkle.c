@@ -199,7 +199,7 @@ static void test_bad_arguments(void **state)
 
 /* A run's log as the enclave keeps it, with each entry's JCS text, leaf hash
  * and the root, all computed with Python's hashlib (an implementation that
- * shares nothing with ours); docs/parts/jcs-merkle.md shows the same. */
+ * shares nothing with ours); docs/PROTOCOL.md shows the same. */
 static const char *const RUN_JCS[4] = {
     "{\"count\":1000,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":28457,\"last_id\":29456,"
     "\"page\":1,\"symbol\":\"BTCUSDT\",\"type\":\"fetch\"}",
