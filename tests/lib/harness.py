@@ -168,12 +168,24 @@ class Stack:
     def stop(self, keep_db=False):
         for p in reversed(self.procs):
             self._stop(p)
+        # Under `make sanitize` the processes report memory errors, leaks and
+        # undefined behaviour in their logs; any such report fails the test.
+        logs = self.logs()
+        for marker in (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:"):
+            if marker in logs:
+                i = logs.index(marker)
+                self.sanitizer_report = logs[max(0, i - 200):i + 3000].decode(errors="replace")
+                break
+        else:
+            self.sanitizer_report = None
         if not keep_db:
             psql("postgres", f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)", check=False)
         if os.environ.get("PA_KEEP_TMP"):
             print("kept", self.tmp)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.sanitizer_report:
+            raise AssertionError("sanitizer report from a perfagg process:\n" + self.sanitizer_report)
 
     def logs(self):
         """Every log this stack's processes wrote, as bytes."""
