@@ -19,11 +19,11 @@
 #include "log.h"
 #include "timeutil.h"
 
-#define DEV_PCR_COUNT 16                  /* what Nitro reports: PCR0..PCR15 */
-#define LEAF_LIFETIME_S (3 * 3600)        /* like Nitro's ~3 h leaf certificates */
-#define LEAF_RENEW_AFTER_MS (3600 * 1000) /* so every leaf has >= 2 h left */
+#define DEV_PCR_COUNT 16                           /* what Nitro reports: PCR0..PCR15 */
+#define LEAF_LIFETIME_S ((int64_t)3 * 3600)        /* like Nitro's ~3 h leaf certificates */
+#define LEAF_RENEW_AFTER_MS ((int64_t)3600 * 1000) /* so every leaf has >= 2 h left */
 #define LEAF_BACKDATE_S 60
-#define EXE_READ_CHUNK (64 * 1024)
+#define EXE_READ_CHUNK ((size_t)64 * 1024)
 
 struct pa_attest_platform {
     pthread_mutex_t lock; /* guards the leaf_* fields */

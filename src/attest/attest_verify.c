@@ -39,7 +39,7 @@ static void copy_field(pa_bytes src, uint8_t *dst, size_t *dst_len, int *has)
 {
     *has = src.data != NULL;
     *dst_len = src.len; /* <= PA_ATTEST_FIELD_MAX, checked by the parser */
-    if (src.len > 0)
+    if (src.data != NULL && src.len > 0) /* the parser gives null/absent len 0 */
         memcpy(dst, src.data, src.len);
 }
 

@@ -28,14 +28,14 @@
 #define INTER_KEY "intermediate.key"
 #define INTER_PEM "intermediate.pem"
 
-#define DAY_S (24 * 3600)
+#define DAY_S ((int64_t)24 * 3600)
 #define ROOT_LIFETIME_S ((int64_t)3652 * DAY_S)  /* 10 years */
 #define INTER_LIFETIME_S ((int64_t)1826 * DAY_S) /* 5 years */
 /* An intermediate this close to expiry is re-issued at start-up so that
  * every leaf it signs stays inside its validity. */
 #define INTER_RENEW_MARGIN_S ((int64_t)DAY_S)
 #define BACKDATE_S 60 /* tolerate small clock differences with verifiers */
-#define PEM_FILE_MAX (16 * 1024)
+#define PEM_FILE_MAX ((off_t)16 * 1024)
 
 #define DEV_ORG "perfagg development"
 

@@ -142,7 +142,13 @@ static int decimal_round(double a, int p, uint64_t *m, int *e)
     if (*c != 'e' || ndigits != p)
         return -1;
     *m = v;
-    *e = atoi(c + 1) - (p - 1);
+    /* %e prints a sign and at least two digits; a double's exponent is
+     * within +-400, so anything else means the text is not what we asked. */
+    char *end = NULL;
+    long x = strtol(c + 1, &end, 10);
+    if (end == c + 1 || *end != 0 || x < -400 || x > 400)
+        return -1;
+    *e = (int)x - (p - 1);
     return 0;
 }
 

@@ -110,7 +110,8 @@ int pa_time_parse(const char *s, int64_t *ms_out)
     }
     PA_ENSURE(*p == 0);
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - (int64_t)offset_min * 60;
+    int64_t secs =
+        days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se - (int64_t)offset_min * 60;
     *ms_out = secs * 1000 + frac_ms;
     return 0;
 }

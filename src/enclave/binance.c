@@ -232,7 +232,7 @@ static void bn_safe_msg(const bn_ctx *c, const char *msg, char *out, size_t cap)
     if (msg != NULL && strstr(msg, c->p->api_key) == NULL &&
         strstr(msg, c->p->api_secret) == NULL) {
         for (; msg[n] != '\0' && n + 1 < cap && n < BN_MSG_MAX; n++)
-            out[n] = (msg[n] >= 0x20 && msg[n] < 0x7f) ? msg[n] : '?';
+            out[n] = (char)((msg[n] >= 0x20 && msg[n] < 0x7f) ? msg[n] : '?');
     }
     out[n] = '\0';
 }
@@ -565,7 +565,7 @@ static int bn_has_asset(const bn_assets *a, const char *asset)
     size_t n = strlen(asset);
     if (n >= sizeof key)
         return 0;
-    memcpy(key, asset, n);
+    memcpy(key, asset, n + 1);
     return bsearch(key, a->v, a->len, sizeof *a->v, bn_cmp_asset) != NULL;
 }
 

@@ -56,7 +56,7 @@ static json_t *attestation_object(pa_enclave *e, const uint8_t *nonce, size_t no
     uint8_t binding[32];
     pa_attest_key_binding(e->enclave_pub, e->signing_pub, binding);
     pa_buf doc;
-    pa_buf_init(&doc, 64 * 1024);
+    pa_buf_init(&doc, (size_t)64 * 1024);
     json_t *r = NULL;
     if (pa_attest_document(e->platform, e->enclave_pub, sizeof e->enclave_pub, binding,
                            sizeof binding, nonce, nonce_len, &doc) == 0) {

@@ -2,6 +2,8 @@
 against real PostgreSQL. Numbers are checked against tests/lib/reference.py."""
 import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 import unittest
@@ -112,12 +114,21 @@ class FlowTest(unittest.TestCase):
 
         r = s.cli("verify", out, "--dev-root", s.dev_root)
         self.assertIn("DEVELOPMENT", r.stdout)
+        # a second, independent verifier (Node's crypto, when Node is installed)
+        node = shutil.which("node")
+        if node:
+            tool = os.path.join(harness.SOURCE, "tools", "verify-bundle.mjs")
+            r = subprocess.run([node, tool, out], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         # any change to the signed numbers is caught offline
         payload["pnl"] = payload["pnl"] + 1
         with open(out + ".bad", "w") as f:
             json.dump(bundle, f)
         self.assertNotEqual(s.cli("verify", out + ".bad", "--dev-root", s.dev_root,
                                   check=False).returncode, 0)
+        if node:
+            r = subprocess.run([node, tool, out + ".bad"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
 
         st, _, again = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
         self.assertEqual(st, 200, again)
