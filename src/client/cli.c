@@ -178,7 +178,6 @@ static int usage_error(const char *cmd, const char *fmt, ...)
     va_list ap;
     fprintf(stderr, "perfagg %s: ", cmd);
     va_start(ap, fmt);
-    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): llvm#40656 */
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'perfagg %s --help'.\n", cmd);

@@ -18,7 +18,6 @@ void pa_report_add(pa_verify_report *r, const char *name, pa_check_status status
     c->status = status;
     va_list ap;
     va_start(ap, fmt);
-    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): llvm#40656, ap is started */
     vsnprintf(c->detail, sizeof c->detail, fmt, ap);
     va_end(ap);
 }
@@ -64,7 +63,6 @@ void pa_client_set_error(pa_client_error *err, long http_status, const char *cod
     snprintf(err->code, sizeof err->code, "%s", code);
     va_list ap;
     va_start(ap, fmt);
-    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): llvm#40656 */
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
 }
