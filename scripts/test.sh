@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=${PERFAGG_BUILD:-build}
-unset DATABASE_URL BINANCE_BASE_URL PERFAGG_URL
+unset DATABASE_URL BINANCE_BASE_URL PERFAGG_URL PERFAGG_IMAGE_HASH
 
 pgdir=$(mktemp -d /tmp/pa-pg.XXXXXX)
 cleanup() {

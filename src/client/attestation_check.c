@@ -90,8 +90,14 @@ void pa_attestation_check(const pa_attestation_fields *f, const uint8_t *nonce, 
      * after the short-lived leaf certificate expires. Debug enclaves never. */
     int verified = pa_attest_verify(f->quote, f->quote_len, root, 0, 0, &claims, why,
                                     sizeof why) == 0;
-    const char *root_name = pa_client_root_is_aws(root) ? "the pinned AWS Nitro root"
-                                                        : "a DEVELOPMENT root";
+    int aws = pa_client_root_is_aws(root);
+    const char *root_name = aws ? "the pinned AWS Nitro root" : "a DEVELOPMENT root";
+    /* The AWS root vouches for every genuine Nitro enclave, whatever image it
+     * runs; only PCR0 says which code would hold the keys or sign the
+     * numbers. So under that root an unpinned image is a failed check, not
+     * an absent one. (A development root is a local trust anchor of its own:
+     * whoever holds its key signs what they like, pinned image or not.) */
+    int unpinned = aws && expect_image_hash == NULL;
     if (!verified) {
         pa_report_add(r, "attestation", PA_CHECK_FAILED, "document not valid under %s: %s",
                       root_name, why[0] ? why : "verification failed");
@@ -99,7 +105,10 @@ void pa_attestation_check(const pa_attestation_fields *f, const uint8_t *nonce, 
                                            "attestation_key_binding", "image_hash"};
         for (size_t i = 0; i < PA_ARRAY_LEN(rest); i++)
             pa_report_add(r, rest[i], PA_CHECK_SKIPPED, "the document is not authentic");
-        if (expect_image_hash != NULL)
+        if (unpinned)
+            pa_report_add(r, "expected_image_hash", PA_CHECK_FAILED, "%s",
+                          PA_CLIENT_IMAGE_HASH_REQUIRED);
+        else if (expect_image_hash != NULL)
             pa_report_add(r, "expected_image_hash", PA_CHECK_SKIPPED,
                           "the document is not authentic");
         return;
@@ -147,15 +156,19 @@ void pa_attestation_check(const pa_attestation_fields *f, const uint8_t *nonce, 
         pa_report_add(r, "image_hash", PA_CHECK_FAILED, "PCR0 %s differs from the %s image_hash",
                       out->image_hash, !same ? "attestation's" : "payload's");
 
-    if (expect_image_hash != NULL) {
+    if (unpinned) {
+        pa_report_add(r, "expected_image_hash", PA_CHECK_FAILED, "%s",
+                      PA_CLIENT_IMAGE_HASH_REQUIRED);
+    } else if (expect_image_hash != NULL) {
         uint8_t want[PA_PCR_LEN];
         if (pa_hex_decode_exact(expect_image_hash, want, PA_PCR_LEN) != 0)
             pa_report_add(r, "expected_image_hash", PA_CHECK_FAILED,
-                          "--image-hash is not 96 hex digits");
+                          "the expected image hash is not 96 hex digits");
         else if (CRYPTO_memcmp(want, claims.pcr0, PA_PCR_LEN) == 0)
-            pa_report_add(r, "expected_image_hash", PA_CHECK_OK, "PCR0 = --image-hash");
+            pa_report_add(r, "expected_image_hash", PA_CHECK_OK,
+                          "PCR0 = the image you pinned");
         else
             pa_report_add(r, "expected_image_hash", PA_CHECK_FAILED,
-                          "PCR0 is not the image you expected");
+                          "PCR0 is not the image you pinned (%.96s)", expect_image_hash);
     }
 }

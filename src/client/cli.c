@@ -2,7 +2,9 @@
  *
  * Exit codes: 0 success, 1 a check failed or the server/network failed,
  * 2 the command line was wrong. Every decision about trust is made by
- * libperfagg_client; this file parses arguments and prints reports. */
+ * libperfagg_client; this file parses arguments and prints reports. Every
+ * string that came from a server or a bundle is printed through esc()
+ * (pa_client_escape): signed is not the same as harmless to a terminal. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -96,10 +98,13 @@ typedef struct {
     "  --api-secret-file F      file holding the API secret, or - for stdin (required)\n"    \
     "  --passphrase-file F      file holding the passphrase, or - for stdin\n"               \
     "  --symbols A,B            symbols to fetch (default: derived from balances)\n"         \
-    "  --image-hash HEX         require this enclave image (hex PCR0)\n"                     \
+    "  --image-hash HEX         the enclave image you trust (hex PCR0; else\n"               \
+    "                           $PERFAGG_IMAGE_HASH); required unless --dev-root\n"          \
     "  --dev-root FILE          trust this DEVELOPMENT root instead of the AWS Nitro root\n" \
     "Fields given as - are read from stdin, one per line, in the order key, secret,\n"       \
-    "passphrase. Secrets are never accepted on the command line.\n"
+    "passphrase. Secrets are never accepted on the command line. metadata.not_after\n"      \
+    "is now + ttl unless --not-after is given: the enclave itself refuses the\n"            \
+    "envelope after that time.\n"
 
 static const char general_usage[] =
     "usage: perfagg [--url URL] COMMAND [ARGS]\n"
@@ -113,34 +118,73 @@ static const char general_usage[] =
     "  help [CMD]   this text, or a command's options\n"
     "\n"
     "--url (or PERFAGG_URL) is the server, default " PA_CLIENT_DEFAULT_URL ".\n"
+    "With the AWS Nitro root, attest, submit, seal and verify need the enclave image\n"
+    "you trust: --image-hash HEX (or PERFAGG_IMAGE_HASH), 96 hex digits of PCR0.\n"
     "Exit status: 0 ok, 1 a check failed or the server/network failed, 2 usage error.\n";
 
 /* ---- printing ------------------------------------------------------------------- */
 
-static void print_error(const pa_client_error *err)
+/* Escaped copies of foreign strings, freed together once printed. */
+typedef struct {
+    char *s[24];
+    size_t n;
+} esc_pool;
+
+static const char *esc(esc_pool *p, const char *s)
 {
-    fprintf(stderr, "error: %s: %s\n", err->code[0] ? err->code : "error",
-            err->message[0] ? err->message : "failed");
+    if (s == NULL)
+        return "";
+    if (p->n >= PA_ARRAY_LEN(p->s))
+        return "(?)"; /* a programming error here must not print raw text */
+    char *e = pa_client_escape(s, strlen(s));
+    if (e == NULL)
+        return "(?)";
+    p->s[p->n++] = e;
+    return e;
 }
 
+static void esc_free(esc_pool *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->s[i]);
+    p->n = 0;
+}
+
+/* The code and message may be the server's. */
+static void print_error(const pa_client_error *err)
+{
+    esc_pool p = {0};
+    fprintf(stderr, "error: %s: %s\n", err->code[0] ? esc(&p, err->code) : "error",
+            err->message[0] ? esc(&p, err->message) : "failed");
+    esc_free(&p);
+}
+
+/* Details quote documents and bundles (module_id, result_id, ...). */
 static void print_report(FILE *out, const pa_verify_report *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         const pa_check *c = &r->checks[i];
-        fprintf(out, "  %-7s %-24s %s\n", pa_check_status_str(c->status), c->name, c->detail);
+        esc_pool p = {0};
+        fprintf(out, "  %-7s %-24s %s\n", pa_check_status_str(c->status), c->name,
+                esc(&p, c->detail));
+        esc_free(&p);
     }
 }
 
-static void print_root(FILE *out, const char *dev_root, int development)
+static void print_root(FILE *out, const char *dev_root, int development, const char *image_hash)
 {
-    if (development)
+    if (development) {
         fprintf(out,
                 "DEVELOPMENT: checked against the development root %s, not AWS Nitro "
                 "hardware.\n",
                 dev_root ? dev_root : "(given)");
-    else
+        if (image_hash == NULL)
+            fprintf(out, "image: not pinned (the development root is itself the local trust "
+                         "anchor: whoever holds its key vouches for any image)\n");
+    } else {
         fprintf(out, "root: AWS Nitro Enclaves Root G1 (pinned, SHA-256 %s)\n",
                 PA_AWS_NITRO_ROOT_SHA256);
+    }
 }
 
 static void print_b64(FILE *out, const char *label, const uint8_t *data, size_t len)
@@ -150,23 +194,28 @@ static void print_b64(FILE *out, const char *label, const uint8_t *data, size_t 
     free(b64);
 }
 
-static void print_summary(FILE *out, const pa_client_summary *s)
+/* Every line starts with mark ("" or "UNVERIFIED "). */
+static void print_summary(FILE *out, const pa_client_summary *s, const char *mark)
 {
-    fprintf(out, "result_id       %s\n", s->result_id);
-    fprintf(out, "exchange        %s (label %s)\n", s->exchange, s->label);
-    fprintf(out, "window          %s .. %s\n", s->from, s->to);
-    fprintf(out, "pnl             %s %s\n", s->pnl, s->currency);
-    fprintf(out, "sharpe          %s\n", s->sharpe);
-    fprintf(out, "volume          %s %s\n", s->volume, s->currency);
-    fprintf(out, "trades          %s (excluded %s, unpriced fees %s)\n", s->trades,
-            s->excluded_trades, s->unpriced_fees);
-    fprintf(out, "unmatched_qty   %s\n", s->unmatched_qty);
-    fprintf(out, "merkle_root     %s\n", s->merkle_root);
-    fprintf(out, "image_hash      %s\n", s->image_hash);
-    fprintf(out, "issued_at       %s\n", s->issued_at);
-    fprintf(out, "environment     %s\n", s->environment);
+    esc_pool p = {0};
+    fprintf(out, "%sresult_id       %s\n", mark, esc(&p, s->result_id));
+    fprintf(out, "%sexchange        %s (label %s)\n", mark, esc(&p, s->exchange),
+            esc(&p, s->label));
+    fprintf(out, "%swindow          %s .. %s\n", mark, esc(&p, s->from), esc(&p, s->to));
+    const char *currency = esc(&p, s->currency);
+    fprintf(out, "%spnl             %s %s\n", mark, esc(&p, s->pnl), currency);
+    fprintf(out, "%ssharpe          %s\n", mark, esc(&p, s->sharpe));
+    fprintf(out, "%svolume          %s %s\n", mark, esc(&p, s->volume), currency);
+    fprintf(out, "%strades          %s (excluded %s, unpriced fees %s)\n", mark,
+            esc(&p, s->trades), esc(&p, s->excluded_trades), esc(&p, s->unpriced_fees));
+    fprintf(out, "%sunmatched_qty   %s\n", mark, esc(&p, s->unmatched_qty));
+    fprintf(out, "%smerkle_root     %s\n", mark, esc(&p, s->merkle_root));
+    fprintf(out, "%simage_hash      %s\n", mark, esc(&p, s->image_hash));
+    fprintf(out, "%sissued_at       %s\n", mark, esc(&p, s->issued_at));
+    fprintf(out, "%senvironment     %s\n", mark, esc(&p, s->environment));
     if (s->challenge[0])
-        fprintf(out, "challenge       %s\n", s->challenge);
+        fprintf(out, "%schallenge       %s\n", mark, esc(&p, s->challenge));
+    esc_free(&p);
 }
 
 /* ---- shared steps --------------------------------------------------------------- */
@@ -184,10 +233,35 @@ static int usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+static int time_ok(const char *s)
+{
+    int64_t t = 0;
+    return pa_time_parse(s, &t) == 0;
+}
+
 static int image_hash_ok(const char *hex)
 {
     uint8_t pcr[PA_PCR_LEN];
     return pa_hex_decode_exact(hex, pcr, sizeof pcr) == 0;
+}
+
+/* The image the user trusts: --image-hash, else $PERFAGG_IMAGE_HASH. Under the
+ * AWS root (no --dev-root) one is required: that root vouches for every
+ * genuine Nitro enclave, whatever image it runs. *hash is NULL when none was
+ * given (development root only). */
+static int resolve_image_hash(const cli_args *a, const char *cmd, const char **hash)
+{
+    const char *h = ARG(a, O_IMAGE_HASH), *source = "--image-hash";
+    if (h == NULL && (h = getenv(PA_CLIENT_IMAGE_HASH_ENV)) != NULL && h[0] == '\0')
+        h = NULL;
+    if (ARG(a, O_IMAGE_HASH) == NULL)
+        source = PA_CLIENT_IMAGE_HASH_ENV;
+    if (h != NULL && !image_hash_ok(h))
+        return usage_error(cmd, "%s must be 96 hex digits (the 48-byte PCR0)", source);
+    if (h == NULL && ARG(a, O_DEV_ROOT) == NULL)
+        return usage_error(cmd, "%s", PA_CLIENT_IMAGE_HASH_REQUIRED);
+    *hash = h;
+    return EXIT_OK;
 }
 
 static X509 *load_root(const char *dev_root)
@@ -202,8 +276,10 @@ static X509 *load_root(const char *dev_root)
     return root;
 }
 
-/* Attests and prints the report to out. EXIT_OK only when every check passed. */
-static int attest_step(const cli_args *a, FILE *out, pa_client_attestation *att)
+/* Attests and prints the report to out. EXIT_OK only when every check passed.
+ * image_hash: from resolve_image_hash. */
+static int attest_step(const cli_args *a, const char *image_hash, FILE *out,
+                       pa_client_attestation *att)
 {
     const char *dev_root = ARG(a, O_DEV_ROOT);
     pa_client_error err;
@@ -211,7 +287,7 @@ static int attest_step(const cli_args *a, FILE *out, pa_client_attestation *att)
     X509 *root = load_root(dev_root);
     if (root == NULL)
         return EXIT_FAIL;
-    int rc = pa_client_attest(a->url, root, ARG(a, O_IMAGE_HASH), att, &err);
+    int rc = pa_client_attest(a->url, root, image_hash, att, &err);
     X509_free(root);
     if (att->report.n == 0) {
         print_error(&err);
@@ -219,7 +295,7 @@ static int attest_step(const cli_args *a, FILE *out, pa_client_attestation *att)
     }
     fprintf(out, "attestation of %s\n", a->url);
     print_report(out, &att->report);
-    print_root(out, dev_root, att->report.development);
+    print_root(out, dev_root, att->report.development, image_hash);
     if (rc != 0)
         fprintf(out, "keys the server claims (NOT verified):\n");
     print_b64(out, "enclave_pubkey", att->enclave_pubkey, 32);
@@ -238,10 +314,12 @@ static int attest_step(const cli_args *a, FILE *out, pa_client_attestation *att)
 
 static int cmd_attest(const cli_args *a, const char *cmd)
 {
-    if (ARG(a, O_IMAGE_HASH) != NULL && !image_hash_ok(ARG(a, O_IMAGE_HASH)))
-        return usage_error(cmd, "%s", "--image-hash must be 96 hex digits (PCR0)");
+    const char *image_hash = NULL;
+    int rc = resolve_image_hash(a, cmd, &image_hash);
+    if (rc != EXIT_OK)
+        return rc;
     pa_client_attestation att;
-    return attest_step(a, stdout, &att);
+    return attest_step(a, image_hash, stdout, &att);
 }
 
 /* submit and seal: validate, attest (unless seal --enclave-pubkey), read the
@@ -252,8 +330,11 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
     const char *ttl_s = ARG(a, O_TTL), *not_after = ARG(a, O_NOT_AFTER);
     const char *key_file = ARG(a, O_KEY_FILE), *secret_file = ARG(a, O_SECRET_FILE);
     const char *pass_file = ARG(a, O_PASS_FILE), *pubkey_b64 = ARG(a, O_ENCLAVE_PUBKEY);
-    int64_t ttl = 0, t = 0;
+    int64_t ttl = 0;
     uint8_t enclave_pub[32];
+    char resolved_not_after[PA_CLIENT_NOT_AFTER_MAX];
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
 
     if (exchange == NULL || label == NULL)
         return usage_error(cmd, "%s", "--exchange and --label are required");
@@ -271,11 +352,14 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
             return usage_error(cmd, "--ttl must be a positive number of seconds, not '%s'", ttl_s);
         ttl = v;
     }
-    if (not_after != NULL && pa_time_parse(not_after, &t) != 0)
+    if (not_after != NULL && !time_ok(not_after))
         return usage_error(cmd, "--not-after must be an RFC 3339 time, not '%s'", not_after);
-    if (ARG(a, O_IMAGE_HASH) != NULL && !image_hash_ok(ARG(a, O_IMAGE_HASH)))
-        return usage_error(cmd, "%s", "--image-hash must be 96 hex digits (PCR0)");
+    /* Resolved now, so that a past --not-after fails before any round trip;
+     * pa_client_seal resolves the given value again, to the same text. */
+    if (pa_client_resolve_not_after(pa_now_ms(), ttl, not_after, resolved_not_after, &err) != 0)
+        return usage_error(cmd, "--not-after: %s", err.message);
     if (pubkey_b64 != NULL) {
+        /* $PERFAGG_IMAGE_HASH is not consulted: nothing is attested. */
         if (ARG(a, O_IMAGE_HASH) != NULL || ARG(a, O_DEV_ROOT) != NULL)
             return usage_error(cmd, "%s",
                                "--enclave-pubkey skips attestation: it cannot be combined "
@@ -283,9 +367,13 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
         if (pa_b64_decode_exact(pubkey_b64, enclave_pub, sizeof enclave_pub) != 0)
             return usage_error(cmd, "%s", "--enclave-pubkey must be 32 bytes of base64");
     } else {
+        const char *image_hash = NULL;
+        int rc = resolve_image_hash(a, cmd, &image_hash);
+        if (rc != EXIT_OK)
+            return rc;
         pa_client_attestation att;
         /* stdout may be the caller's capture of the session id or body. */
-        int rc = attest_step(a, stderr, &att);
+        rc = attest_step(a, image_hash, stderr, &att);
         if (rc != EXIT_OK)
             return rc;
         memcpy(enclave_pub, att.enclave_pubkey, sizeof enclave_pub);
@@ -300,8 +388,6 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
     pa_buf_init(&key, PA_CLIENT_SECRET_MAX);
     pa_buf_init(&secret, PA_CLIENT_SECRET_MAX);
     pa_buf_init(&pass, PA_CLIENT_SECRET_MAX);
-    pa_client_error err;
-    memset(&err, 0, sizeof err);
     int rc = EXIT_FAIL;
     if (pa_client_read_secrets(key_file, secret_file, pass_file, &key, &secret,
                                pass_file ? &pass : NULL, &err) != 0)
@@ -310,7 +396,7 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
         .exchange = exchange,
         .label = label,
         .ttl = ttl,
-        .not_after = not_after,
+        .not_after = resolved_not_after,
         .api_key = &key,
         .api_secret = &secret,
         .passphrase = pass_file ? &pass : NULL,
@@ -322,6 +408,10 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
     pa_buf_free(&pass);
     if (sealed != 0)
         goto cleanup;
+    fprintf(stderr,
+            "sealed: the enclave will refuse this envelope after %s by its own clock "
+            "(metadata.not_after, %s)\n",
+            resolved_not_after, not_after != NULL ? "--not-after" : "now + ttl");
     rc = EXIT_OK;
 cleanup:
     pa_buf_free(&key);
@@ -350,8 +440,10 @@ static int cmd_submit(const cli_args *a, const char *cmd)
         return EXIT_FAIL;
     }
     free(body);
+    esc_pool p = {0};
     fprintf(stderr, "submitted: the enclave opened the envelope; session expires at %s\n",
-            s.expires_at);
+            esc(&p, s.expires_at));
+    esc_free(&p);
     fprintf(stderr, "session id (keep it private: it is the capability to your results):\n");
     printf("%s\n", s.session_id);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
@@ -393,8 +485,10 @@ static int cmd_aggregates(const cli_args *a, const char *cmd)
         print_error(&err);
         goto cleanup;
     }
-    if (pa_client_bundle_summary((const char *)bundle.data, bundle.len, &s) == 0)
-        print_summary(stdout, &s);
+    if (pa_client_bundle_summary((const char *)bundle.data, bundle.len, &s) == 0) {
+        printf("what the server answered (not verified yet):\n");
+        print_summary(stdout, &s, "");
+    }
     printf("saved to %s (not verified yet: run perfagg verify %s)\n", out_path, out_path);
     rc = EXIT_OK;
 cleanup:
@@ -405,15 +499,16 @@ cleanup:
 static int cmd_verify(const cli_args *a, const char *cmd)
 {
     const char *path = a->positional[0], *dev_root = ARG(a, O_DEV_ROOT);
-    const char *expect = ARG(a, O_IMAGE_HASH);
-    if (expect != NULL && !image_hash_ok(expect))
-        return usage_error(cmd, "%s", "--image-hash must be 96 hex digits (PCR0)");
+    const char *expect = NULL;
+    int rc = resolve_image_hash(a, cmd, &expect);
+    if (rc != EXIT_OK)
+        return rc;
 
     pa_client_error err;
     memset(&err, 0, sizeof err);
     pa_buf bundle;
     pa_buf_init(&bundle, PA_CLIENT_BUNDLE_MAX);
-    int rc = EXIT_FAIL;
+    rc = EXIT_FAIL;
     X509 *root = NULL;
     if (pa_client_read_file(path, PA_CLIENT_BUNDLE_MAX, &bundle, &err) != 0) {
         print_error(&err);
@@ -427,21 +522,26 @@ static int cmd_verify(const cli_args *a, const char *cmd)
     int verdict = pa_client_verify_bundle((const char *)bundle.data, bundle.len, root, expect, &r);
     printf("bundle %s\n", path);
     print_report(stdout, &r);
-    print_root(stdout, dev_root, r.development);
+    print_root(stdout, dev_root, r.development, expect);
     pa_client_summary s;
     if (r.n > 1 && pa_client_bundle_summary((const char *)bundle.data, bundle.len, &s) == 0) {
+        /* Shown for diagnosis only, and marked on every line, so that no
+         * line of a failed bundle reads like a verified number. */
         if (verdict != 0)
-            printf("what the bundle claims (NOT verified):\n");
-        print_summary(stdout, &s);
+            printf("UNVERIFIED claims (the bundle did not verify: none of these is "
+                   "established):\n");
+        print_summary(stdout, &s, verdict != 0 ? "UNVERIFIED " : "");
     }
     if (verdict == 0) {
+        esc_pool p = {0};
         if (r.development)
             printf("VERIFIED against a DEVELOPMENT root (payload environment: %s)\n",
-                   r.environment);
+                   esc(&p, r.environment));
         else if (strcmp(r.environment, "production") != 0)
-            printf("VERIFIED (payload environment: %s)\n", r.environment);
+            printf("VERIFIED (payload environment: %s)\n", esc(&p, r.environment));
         else
             printf("VERIFIED\n");
+        esc_free(&p);
         rc = EXIT_OK;
     } else {
         size_t failed = 0;
@@ -467,7 +567,9 @@ static int cmd_revoke(const cli_args *a, const char *cmd)
         print_error(&err);
         return EXIT_FAIL;
     }
-    printf("%s\n", message);
+    esc_pool p = {0};
+    printf("%s\n", esc(&p, message));
+    esc_free(&p);
     printf("Revoking here does not disable the key: delete the API key at the exchange too.\n");
     return EXIT_OK;
 }
@@ -478,7 +580,8 @@ static const command commands[] = {
      "Asks the enclave to attest a fresh random nonce and checks the document: COSE\n"
      "signature, certificate chain to the AWS Nitro root (or the --dev-root you name),\n"
      "nonce, public_key = enclave_pubkey, user_data binding the signing key, PCR0.\n"
-     "  --image-hash HEX   require this enclave image (hex PCR0)\n"
+     "  --image-hash HEX   the enclave image you trust (hex PCR0; else\n"
+     "                     $PERFAGG_IMAGE_HASH); required unless --dev-root\n"
      "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"},
     {"submit", cmd_submit,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
@@ -498,7 +601,8 @@ static const command commands[] = {
      "usage: perfagg seal --exchange binance --label LABEL --api-key-file F\n"
      "                    --api-secret-file F [--enclave-pubkey B64] [OPTIONS]\n"
      "Like submit, but prints the submit body JSON on stdout instead of sending it.\n"
-     "  --enclave-pubkey B64     seal to this key without attesting (you vouch for it)\n"
+     "  --enclave-pubkey B64     seal to this key without attesting (you vouch for it;\n"
+     "                           no --image-hash or --dev-root then)\n"
      SUBMIT_OPTS},
     {"aggregates", cmd_aggregates,
      OPT_BIT(O_FROM) | OPT_BIT(O_TO) | OPT_BIT(O_CHALLENGE) | OPT_BIT(O_OUT), 1,
@@ -512,7 +616,8 @@ static const command commands[] = {
      "usage: perfagg verify FILE [--dev-root FILE] [--image-hash HEX]\n"
      "Checks a result bundle offline (no network) and prints every check.\n"
      "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"
-     "  --image-hash HEX   require this enclave image (hex PCR0)\n"},
+     "  --image-hash HEX   the enclave image you trust (hex PCR0; else\n"
+     "                     $PERFAGG_IMAGE_HASH); required unless --dev-root\n"},
     {"revoke", cmd_revoke, 0, 1,
      "usage: perfagg revoke [--url URL] SESSION\n"
      "Deletes the session's credentials, results and logs on the server.\n"

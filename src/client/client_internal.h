@@ -25,6 +25,15 @@ void pa_client_set_error(pa_client_error *err, long http_status, const char *cod
 PA_MUST_USE int pa_client_http(const char *base_url, const char *path, const char *json_body,
                                long timeout_s, pa_buf *reply, pa_client_error *err);
 
+/* ---- text.c ---- */
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes) with its
+ * code point in *cp, or 0 (overlong forms, surrogates, past U+10FFFF,
+ * truncated). */
+size_t pa_client_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+/* 1 for the code points pa_client_escape escapes: C0, DEL, C1, and the
+ * bidirectional controls. */
+int pa_client_char_is_control(uint32_t cp);
+
 /* ---- files.c ---- */
 /* Reads fd to its end into buf (caller-initialised); fails past cap bytes. */
 PA_MUST_USE int pa_client_read_fd(int fd, size_t cap, pa_buf *buf);

@@ -29,9 +29,24 @@
 #define PA_CLIENT_DEFAULT_URL "http://127.0.0.1:3000"
 #define PA_CLIENT_RESPONSE_MAX ((size_t)16 << 20) /* any one HTTP answer */
 #define PA_CLIENT_BUNDLE_MAX (2 * PA_CLIENT_RESPONSE_MAX + 4096)
-#define PA_CLIENT_SECRET_MAX 4096 /* one credential field */
+/* The most read from one secret file. The enclave takes at most
+ * PA_SECRET_MAX bytes (envelope.h); longer values are read so that they can
+ * be refused with that reason, not as an unreadable file. */
+#define PA_CLIENT_SECRET_MAX 4096
 #define PA_CLIENT_NONCE_LEN 32
 #define PA_CLIENT_HEX_PCR_LEN (2 * PA_PCR_LEN + 1)
+/* The server's ttl when the metadata names none; also the default lifetime
+ * of metadata.not_after. */
+#define PA_CLIENT_DEFAULT_TTL 86400
+#define PA_CLIENT_NOT_AFTER_MAX 64
+/* Where the CLI takes the expected image hash from when --image-hash is not
+ * given. */
+#define PA_CLIENT_IMAGE_HASH_ENV "PERFAGG_IMAGE_HASH"
+/* Any genuine Nitro enclave chains to the AWS root, whatever image it runs:
+ * under that root only a pinned PCR0 says which code holds the keys. */
+#define PA_CLIENT_IMAGE_HASH_REQUIRED                                                    \
+    "with the AWS Nitro root you must say which enclave image you trust: --image-hash or " \
+    "PERFAGG_IMAGE_HASH"
 
 /* ---- errors ----------------------------------------------------------------- */
 
@@ -94,8 +109,12 @@ typedef struct {
 /* Checks a GET /attestation/quote answer (JSON text) for the nonce we sent:
  * response_format, attestation (COSE signature + chain to root), then
  * attestation_nonce, attestation_public_key, attestation_key_binding,
- * image_hash and, when expect_image_hash is given, expected_image_hash.
- * 0 only when every check passed; out->report says which did not. */
+ * image_hash and expected_image_hash. expected_image_hash is there whenever
+ * expect_image_hash is given, and also when root is the AWS root and it is
+ * not: then it FAILS, because the AWS root vouches for every Nitro enclave,
+ * whatever image it runs (PA_CLIENT_IMAGE_HASH_REQUIRED). Under a
+ * development root the expected image is optional. 0 only when every check
+ * passed; out->report says which did not. */
 PA_MUST_USE int pa_client_check_quote(const char *json, size_t len, const uint8_t *nonce,
                                       size_t nonce_len, X509 *root, const char *expect_image_hash,
                                       pa_client_attestation *out);
@@ -123,7 +142,7 @@ typedef struct {
     const char *exchange;     /* required; also the plaintext's exchange */
     const char *label;        /* required */
     int64_t ttl;              /* seconds; 0 = server default */
-    const char *not_after;    /* RFC 3339, or NULL */
+    const char *not_after;    /* RFC 3339, or NULL: now + (ttl or 86400 s) */
     const pa_buf *api_key;    /* required */
     const pa_buf *api_secret; /* required */
     const pa_buf *passphrase; /* NULL or empty: absent */
@@ -133,9 +152,22 @@ typedef struct {
 /* Seals the credentials to enclave_pub (which the caller attested) and returns
  * the submit body {ephemeral_pub, nonce, ciphertext, tag, metadata} as
  * malloc'd JSON text. The plaintext exists only inside this call, in a
- * wiped buffer. Metadata is checked with the server's own rules first. */
+ * wiped buffer. Metadata is checked with the server's own rules first, and
+ * the credentials with the enclave's (PA_SECRET_MAX, PA_SYMBOL_MIN_LEN ..
+ * PA_SYMBOLS_MAX in envelope.h, no repeated symbol), so nothing is sealed
+ * that either would refuse. metadata.not_after is always set: in->not_after
+ * when given (it must be in the future), else now + (ttl or
+ * PA_CLIENT_DEFAULT_TTL), as pa_client_resolve_not_after does. */
 PA_MUST_USE int pa_client_seal(const uint8_t enclave_pub[32], const pa_client_submission *in,
                                char **body_out, pa_client_error *err);
+
+/* The metadata.not_after pa_client_seal uses: given verbatim when it is an
+ * RFC 3339 time after now_ms, else (given NULL) now_ms + (ttl or
+ * PA_CLIENT_DEFAULT_TTL) seconds formatted like 2026-11-23T22:17:34.123Z.
+ * The enclave refuses the envelope after that time by its own clock. */
+PA_MUST_USE int pa_client_resolve_not_after(int64_t now_ms, int64_t ttl, const char *given,
+                                            char out[PA_CLIENT_NOT_AFTER_MAX],
+                                            pa_client_error *err);
 
 /* ---- API calls ---------------------------------------------------------------- */
 
@@ -180,18 +212,20 @@ PA_MUST_USE int pa_client_read_file(const char *path, size_t cap, pa_buf *buf,
  * attestation (against root, at the document's own time, debug documents
  * refused), attestation_nonce (= SHA-256(JCS(payload))), attestation_public_key,
  * attestation_key_binding, image_hash (PCR0 = attestation.image_hash =
- * payload.image_hash), expected_image_hash (only when given),
+ * payload.image_hash), expected_image_hash (when given; with the AWS root
+ * always, and FAILED when not given, as in pa_client_check_quote),
  * payload_signature, payload_type, merkle_leaves, merkle_root, result_id.
  * 0 only when every check passed. */
 PA_MUST_USE int pa_client_verify_bundle(const char *bundle_json, size_t len, X509 *root,
                                         const char *expect_image_hash, pa_verify_report *out);
 
 /* The numbers of a bundle's payload, as display strings (numbers in their
- * JCS form). Nothing here is verified: print it next to a verify report. */
+ * JCS form). Nothing here is verified, and the strings are the sender's
+ * bytes: print them through pa_client_escape, next to a verify report. */
 typedef struct {
     char result_id[PA_UUID_STR_LEN];
     char exchange[32];
-    char label[80];
+    char label[4 * 64 + 1]; /* 64 code points of up to 4 bytes */
     char currency[16];
     char pnl[40], sharpe[40], volume[40], unmatched_qty[40];
     char trades[24], excluded_trades[24], unpriced_fees[24];
@@ -199,10 +233,22 @@ typedef struct {
     char merkle_root[2 * 32 + 1];
     char image_hash[PA_CLIENT_HEX_PCR_LEN];
     char environment[16];
-    char challenge[160]; /* "" when null */
+    char challenge[4 * 128 + 1]; /* 128 code points; "" when null */
 } pa_client_summary;
 
 PA_MUST_USE int pa_client_bundle_summary(const char *bundle_json, size_t len,
                                          pa_client_summary *out);
+
+/* ---- display ------------------------------------------------------------------- */
+
+/* s[0..len) made safe to print on a terminal, as a malloc'd string (NULL when
+ * out of memory). Valid UTF-8 text is kept, except: a C0 control or DEL byte
+ * becomes \xNN, a C1 control (U+0080..U+009F) or a bidirectional control
+ * (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) becomes \uNNNN, a
+ * byte that starts no valid UTF-8 sequence becomes \xNN (hex in lower case),
+ * and a backslash becomes \\, so an escape in the output is never the
+ * sender's own text. Every string a server or a bundle supplied goes through
+ * this before it is printed. */
+char *pa_client_escape(const char *s, size_t len);
 
 #endif

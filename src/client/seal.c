@@ -11,56 +11,43 @@
 #include "client_internal.h"
 #include "envelope.h"
 #include "jcs.h"
-
-#define PA_SYMBOL_MAX 32
-#define PA_SYMBOLS_MAX 200
-
-/* Length of the valid UTF-8 sequence starting at s (at most n bytes), or 0.
- * Rejects overlong forms, surrogates and code points above U+10FFFF, which
- * the enclave's JSON parser would refuse (as decryption_failed). */
-static size_t utf8_sequence(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
+#include "timeutil.h"
 
 /* Control characters are refused rather than escaped: in a key or secret
- * they are a copy-paste accident. */
+ * they are a copy-paste accident. Invalid UTF-8 would make the enclave's JSON
+ * parser refuse the whole plaintext. */
 static int secret_text_ok(const pa_buf *v)
 {
     for (size_t i = 0; i < v->len;) {
-        uint8_t c = v->data[i];
-        size_t n = utf8_sequence(v->data + i, v->len - i);
-        if (c < 0x20 || c == 0x7F || n == 0)
+        uint32_t cp = 0;
+        size_t n = pa_client_utf8_decode(v->data + i, v->len - i, &cp);
+        if (n == 0 || cp < 0x20 || cp == 0x7F)
             return 0;
         i += n;
     }
     return 1;
+}
+
+/* The enclave's rule for apiKey, apiSecret and passphrase (pa_credentials_
+ * parse): 1..PA_SECRET_MAX bytes of text. */
+static int check_secret(const pa_buf *v, const char *field, pa_client_error *err)
+{
+    if (v->len == 0) {
+        pa_client_set_error(err, 0, "invalid_input", "%s is empty", field);
+        return -1;
+    }
+    if (v->len > PA_SECRET_MAX) {
+        pa_client_set_error(err, 0, "invalid_input",
+                            "%s is %zu bytes; the enclave accepts at most %d", field, v->len,
+                            PA_SECRET_MAX);
+        return -1;
+    }
+    if (!secret_text_ok(v)) {
+        pa_client_set_error(err, 0, "invalid_input",
+                            "%s must be UTF-8 text without control characters", field);
+        return -1;
+    }
+    return 0;
 }
 
 /* Appends a JSON string of text that passed secret_text_ok: only '"' and
@@ -77,9 +64,10 @@ static int append_secret_string(pa_buf *out, const pa_buf *v)
     return pa_buf_append(out, "\"", 1);
 }
 
+/* The enclave's rule for one symbol (pa_credentials_parse): [A-Z0-9]{2,20}. */
 static int symbol_ok(const char *s, size_t n)
 {
-    if (n == 0 || n > PA_SYMBOL_MAX)
+    if (n < PA_SYMBOL_MIN_LEN || n > PA_SYMBOL_MAX_LEN)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
@@ -87,7 +75,10 @@ static int symbol_ok(const char *s, size_t n)
     return 1;
 }
 
-/* "BTCUSDT,ETHUSDT" -> ["BTCUSDT","ETHUSDT"]. */
+/* "BTCUSDT,ETHUSDT" -> ["BTCUSDT","ETHUSDT"], refusing exactly what the
+ * enclave refuses: a bad symbol, more than PA_SYMBOLS_MAX, a repeat (which
+ * would count the same trades twice). The enclave can only answer
+ * decryption_failed, so the reason is given here, before sealing. */
 static json_t *parse_symbols(const char *list, pa_client_error *err)
 {
     json_t *arr = json_array();
@@ -97,36 +88,86 @@ static json_t *parse_symbols(const char *list, pa_client_error *err)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (!symbol_ok(p, n) || json_array_size(arr) >= PA_SYMBOLS_MAX) {
+        if (!symbol_ok(p, n)) {
             pa_client_set_error(err, 0, "invalid_input",
-                                "--symbols must be a comma-separated list of upper-case "
-                                "exchange symbols such as BTCUSDT (at most %d)",
-                                PA_SYMBOLS_MAX);
-            json_decref(arr);
-            return NULL;
+                                "--symbols: '%.*s' is not a symbol: each must be %d..%d "
+                                "characters A-Z or 0-9, such as BTCUSDT, separated by commas",
+                                (int)(n > 40 ? 40 : n), p, PA_SYMBOL_MIN_LEN, PA_SYMBOL_MAX_LEN);
+            goto fail;
         }
-        if (json_array_append_new(arr, json_stringn(p, n)) != 0) {
-            json_decref(arr);
-            return NULL;
+        if (json_array_size(arr) >= PA_SYMBOLS_MAX) {
+            pa_client_set_error(err, 0, "invalid_input",
+                                "--symbols: more than %d symbols; the enclave accepts at most %d",
+                                PA_SYMBOLS_MAX, PA_SYMBOLS_MAX);
+            goto fail;
         }
+        for (size_t i = 0; i < json_array_size(arr); i++) {
+            const json_t *seen = json_array_get(arr, i);
+            if (json_string_length(seen) == n && memcmp(json_string_value(seen), p, n) == 0) {
+                pa_client_set_error(err, 0, "invalid_input", "--symbols: %.*s is listed twice",
+                                    (int)n, p);
+                goto fail;
+            }
+        }
+        if (json_array_append_new(arr, json_stringn(p, n)) != 0)
+            goto fail;
         if (comma == NULL)
             break;
         p = comma + 1;
     }
     return arr;
+fail:
+    json_decref(arr);
+    return NULL;
 }
 
-static json_t *build_metadata(const pa_client_submission *in, pa_client_error *err)
+int pa_client_resolve_not_after(int64_t now_ms, int64_t ttl, const char *given,
+                                char out[PA_CLIENT_NOT_AFTER_MAX], pa_client_error *err)
+{
+    if (out == NULL || ttl < 0 || ttl > INT32_MAX) {
+        pa_client_set_error(err, 0, "invalid_input", "ttl must be 0..%d seconds", INT32_MAX);
+        return -1;
+    }
+    out[0] = '\0';
+    if (given == NULL) {
+        /* The host enforces the TTL; not_after makes the enclave enforce it
+         * too, by its own clock, against a host that keeps the envelope.
+         * The server's expires_at is min(now + ttl, not_after), so this
+         * shortens nothing. */
+        int64_t secs = ttl != 0 ? ttl : PA_CLIENT_DEFAULT_TTL;
+        pa_time_format(now_ms + secs * 1000, out);
+        return 0;
+    }
+    int64_t t = 0;
+    if (strlen(given) >= PA_CLIENT_NOT_AFTER_MAX || pa_time_parse(given, &t) != 0) {
+        pa_client_set_error(err, 0, "invalid_input",
+                            "not_after must be an RFC 3339 date-time such as "
+                            "2030-01-01T00:00:00Z");
+        return -1;
+    }
+    if (t <= now_ms) {
+        pa_client_set_error(err, 0, "invalid_input",
+                            "not_after %s is not in the future: the enclave would refuse the "
+                            "envelope at once",
+                            given);
+        return -1;
+    }
+    /* Verbatim: the metadata is the trader's statement, and the AAD. */
+    snprintf(out, PA_CLIENT_NOT_AFTER_MAX, "%s", given);
+    return 0;
+}
+
+static json_t *build_metadata(const pa_client_submission *in, const char *not_after,
+                              pa_client_error *err)
 {
     json_t *m = json_object();
     if (m == NULL)
         return NULL;
     int ok = json_object_set_new(m, "exchange", json_string(in->exchange)) == 0 &&
-             json_object_set_new(m, "label", json_string(in->label)) == 0;
+             json_object_set_new(m, "label", json_string(in->label)) == 0 &&
+             json_object_set_new(m, "not_after", json_string(not_after)) == 0;
     if (ok && in->ttl != 0)
         ok = json_object_set_new(m, "ttl", json_integer(in->ttl)) == 0;
-    if (ok && in->not_after != NULL)
-        ok = json_object_set_new(m, "not_after", json_string(in->not_after)) == 0;
     const char *why = NULL;
     if (!ok) {
         /* json_string refuses invalid UTF-8. */
@@ -172,30 +213,32 @@ int pa_client_seal(const uint8_t enclave_pub[32], const pa_client_submission *in
 {
     int rc = -1;
     json_t *metadata = NULL, *symbols = NULL, *body = NULL;
+    char not_after[PA_CLIENT_NOT_AFTER_MAX];
     pa_envelope env;
     pa_buf pt;
     memset(&env, 0, sizeof env);
     pa_buf_init(&pt, PA_CIPHERTEXT_MAX);
 
     if (enclave_pub == NULL || in == NULL || body_out == NULL || in->exchange == NULL ||
-        in->label == NULL || in->api_key == NULL || in->api_secret == NULL ||
-        in->api_key->len == 0 || in->api_secret->len == 0) {
+        in->label == NULL || in->api_key == NULL || in->api_secret == NULL) {
         pa_client_set_error(err, 0, "invalid_input",
                             "exchange, label, API key and API secret are required");
         goto cleanup;
     }
     *body_out = NULL;
-    metadata = build_metadata(in, err);
+    PA_GUARD_GOTO(pa_client_resolve_not_after(pa_now_ms(), in->ttl, in->not_after, not_after, err),
+                  cleanup);
+    metadata = build_metadata(in, not_after, err);
     if (metadata == NULL)
         goto cleanup;
     if (in->symbols != NULL && (symbols = parse_symbols(in->symbols, err)) == NULL)
         goto cleanup;
-    if (!secret_text_ok(in->api_key) || !secret_text_ok(in->api_secret) ||
-        (in->passphrase != NULL && !secret_text_ok(in->passphrase))) {
-        pa_client_set_error(err, 0, "invalid_input",
-                            "the credentials must be UTF-8 text without control characters");
-        goto cleanup;
-    }
+    /* Everything pa_credentials_parse would refuse is refused here, with a
+     * reason: the enclave can only say decryption_failed. */
+    PA_GUARD_GOTO(check_secret(in->api_key, "apiKey", err), cleanup);
+    PA_GUARD_GOTO(check_secret(in->api_secret, "apiSecret", err), cleanup);
+    if (in->passphrase != NULL && in->passphrase->len > 0)
+        PA_GUARD_GOTO(check_secret(in->passphrase, "passphrase", err), cleanup);
     if (build_plaintext(in, symbols, &pt) != 0) {
         pa_client_set_error(err, 0, "invalid_input", "the credentials exceed %d bytes",
                             PA_CIPHERTEXT_MAX);

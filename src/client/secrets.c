@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "client_internal.h"
+#include "envelope.h"
 
 #define PA_STDIN_MAX ((size_t)3 * (PA_CLIENT_SECRET_MAX + 2))
 
@@ -27,9 +28,12 @@ static int take_value(const uint8_t *data, size_t len, const char *field, const 
         pa_client_set_error(err, 0, "invalid_input", "%s (%s) is empty", field, source);
         return -1;
     }
-    if (len > PA_CLIENT_SECRET_MAX) {
-        pa_client_set_error(err, 0, "invalid_input", "%s (%s) is longer than %d bytes", field,
-                            source, PA_CLIENT_SECRET_MAX);
+    /* The enclave's limit (pa_credentials_parse): anything longer would be
+     * sealed only to be refused as decryption_failed. */
+    if (len > PA_SECRET_MAX) {
+        pa_client_set_error(err, 0, "invalid_input",
+                            "%s (%s) is longer than %d bytes, the most the enclave accepts",
+                            field, source, PA_SECRET_MAX);
         return -1;
     }
     if (memchr(data, '\n', len) != NULL || memchr(data, '\0', len) != NULL) {
@@ -51,7 +55,13 @@ static int read_from_file(const char *path, const char *field, pa_buf *out,
     pa_buf raw;
     pa_buf_init(&raw, PA_CLIENT_SECRET_MAX + 2);
     int rc = -1;
-    PA_GUARD_GOTO(pa_client_read_file(path, PA_CLIENT_SECRET_MAX + 2, &raw, err), cleanup);
+    if (pa_client_read_file(path, PA_CLIENT_SECRET_MAX + 2, &raw, err) != 0) {
+        if (raw.len > PA_SECRET_MAX) /* read that far: too long whatever else failed */
+            pa_client_set_error(err, 0, "invalid_input",
+                                "%s (%s) is longer than %d bytes, the most the enclave accepts",
+                                field, path, PA_SECRET_MAX);
+        goto cleanup;
+    }
     size_t len = raw.len;
     strip_newline(raw.data, &len);
     PA_GUARD_GOTO(take_value(raw.data, len, field, path, out, err), cleanup);

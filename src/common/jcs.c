@@ -154,11 +154,13 @@ static int decimal_round(double a, int p, uint64_t *m, int *e)
 
 /* Shortest round trip, as Number::toString (ECMA-262 §6.1.6.1.20) asks: the
  * fewest digits k such that the decimal reads back as the same double, and
- * among those the one closest to it (ties to even). glibc's printf rounds
- * exactly (half to even), so the correctly rounded k-digit decimal is the
- * closest one. It could only miss a shorter form where the rounding interval
- * is lopsided, i.e. at a power of two; every power of two of either sign
- * (and 1.2 million other doubles) gave V8's output when this was written. */
+ * among those the one closest to it. glibc's printf rounds exactly, so the
+ * correctly rounded k-digit decimal m is the closest candidate. Just below a
+ * power of two the rounding interval is lopsided (half as wide under the
+ * value as above it): there the nearest k-digit decimal can fall outside while
+ * the next one up, m + 1, still reads back, and it is then the shortest form
+ * (2^-24 is 5.960464477539063e-8, not ...0625e-8). m - 1 never helps: it is
+ * farther than m on the narrow side. */
 static int shortest_decimal(double a, uint64_t *m_out, int *e_out)
 {
     for (int p = 1; p <= 17; p++) {
@@ -167,6 +169,11 @@ static int shortest_decimal(double a, uint64_t *m_out, int *e_out)
         PA_GUARD(decimal_round(a, p, &m, &e));
         if (decimal_is(m, e, a)) {
             *m_out = m;
+            *e_out = e;
+            return 0;
+        }
+        if (decimal_is(m + 1, e, a)) {
+            *m_out = m + 1;
             *e_out = e;
             return 0;
         }

@@ -141,12 +141,20 @@ static int bn_parse_decimal(const json_t *obj, const char *key, double *out)
     return bn_parse_signed_decimal(obj, key, 0, out);
 }
 
+/* Ids and times: non-negative and at most 2^53, the largest integers that
+ * survive JCS (every JSON number there is an IEEE double) exactly; this also
+ * keeps `last id + 1` of the pager far from overflow. */
+#define BN_MAX_SAFE_INT ((int64_t)1 << 53)
+
 static int bn_parse_int(const json_t *obj, const char *key, int64_t *out)
 {
     const json_t *v = json_object_get(obj, key);
     if (!json_is_integer(v))
         return -1;
-    *out = (int64_t)json_integer_value(v);
+    json_int_t n = json_integer_value(v);
+    if (n < 0 || n > BN_MAX_SAFE_INT)
+        return -1;
+    *out = (int64_t)n;
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "json_strict.h"
 #include "log.h"
 #include "merkle.h"
+#include "text.h"
 #include "timeutil.h"
 #include "uuid.h"
 
@@ -198,14 +199,6 @@ static json_t *build_payload(pa_enclave *e, const pa_envelope *env, const char *
                      scope);
 }
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
 /* Window and challenge checks, repeated here because the host is untrusted. */
 static const char *check_window(const json_t *req, int64_t *from_ms, int64_t *to_ms,
                                 const json_t **challenge)
@@ -221,9 +214,14 @@ static const char *check_window(const json_t *req, int64_t *from_ms, int64_t *to
     *challenge = json_object_get(req, "challenge");
     if (*challenge != NULL && json_is_null(*challenge))
         *challenge = NULL;
-    if (*challenge != NULL &&
-        (!json_is_string(*challenge) || utf8_chars(json_string_value(*challenge)) > MAX_CHALLENGE))
-        return "challenge must be a string of at most 128 characters";
+    if (*challenge != NULL) {
+        long n = json_is_string(*challenge)
+                     ? pa_text_display_length(json_string_value(*challenge),
+                                              json_string_length(*challenge))
+                     : -1;
+        if (n < 0 || n > MAX_CHALLENGE)
+            return "challenge must be at most 128 characters, without control characters";
+    }
     return NULL;
 }
 

@@ -8,11 +8,6 @@
 
 #include "json_strict.h"
 
-#define SECRET_MAX 512
-#define SYMBOLS_MAX 100
-#define SYMBOL_MIN_LEN 2
-#define SYMBOL_MAX_LEN 20
-
 static char *dup_secret(const json_t *v)
 {
     size_t len = json_string_length(v);
@@ -24,14 +19,14 @@ static char *dup_secret(const json_t *v)
     return s;
 }
 
-/* A string of 1..SECRET_MAX bytes (no NUL inside: jansson's parser refuses
+/* A string of 1..PA_SECRET_MAX bytes (no NUL inside: jansson's parser refuses
  * \u0000 unless asked, and strlen-based wiping relies on it). */
 static int secret_ok(const json_t *v)
 {
     if (!json_is_string(v))
         return 0;
     size_t len = json_string_length(v);
-    return len >= 1 && len <= SECRET_MAX && strlen(json_string_value(v)) == len;
+    return len >= 1 && len <= PA_SECRET_MAX && strlen(json_string_value(v)) == len;
 }
 
 /* Exchange symbols as the exchanges spell them: [A-Z0-9]{2,20}. */
@@ -41,7 +36,7 @@ static int symbol_ok(const json_t *v)
         return 0;
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
-    if (len < SYMBOL_MIN_LEN || len > SYMBOL_MAX_LEN)
+    if (len < PA_SYMBOL_MIN_LEN || len > PA_SYMBOL_MAX_LEN)
         return 0;
     for (size_t i = 0; i < len; i++)
         if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
@@ -54,7 +49,7 @@ static int symbol_ok(const json_t *v)
 static int symbols_ok(const json_t *arr)
 {
     size_t n = json_array_size(arr);
-    if (!json_is_array(arr) || n < 1 || n > SYMBOLS_MAX)
+    if (!json_is_array(arr) || n < 1 || n > PA_SYMBOLS_MAX)
         return 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *v = json_array_get(arr, i);

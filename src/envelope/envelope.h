@@ -29,6 +29,14 @@
 #define PA_ENVELOPE_INFO "perfagg/v1/credentials"
 #define PA_LABEL_MAX 64
 
+/* What pa_credentials_parse accepts inside the plaintext. The client checks
+ * the same limits before sealing, so it never seals what the enclave would
+ * refuse (a refusal there is only ever reported as decryption_failed). */
+#define PA_SYMBOL_MIN_LEN 2 /* a symbol is [A-Z0-9]{2,20} */
+#define PA_SYMBOL_MAX_LEN 20
+#define PA_SYMBOLS_MAX 100 /* 1..100 symbols, no repeats */
+#define PA_SECRET_MAX 512  /* exchange, apiKey, apiSecret, passphrase: 1..512 bytes */
+
 typedef struct {
     uint8_t ephemeral_pub[PA_X25519_LEN];
     uint8_t nonce[PA_NONCE_LEN];

@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "json_strict.h"
+#include "text.h"
 #include "timeutil.h"
 
 #define EXCHANGE_MAX 32
@@ -15,59 +16,13 @@
  * strings before decoding keeps the work bounded by the limit, not the body. */
 #define CIPHERTEXT_B64_MAX ((size_t)4 * ((PA_CIPHERTEXT_MAX + 2) / 3))
 
-/* Number of Unicode code points in a UTF-8 string, or -1 when it is not
- * well-formed UTF-8 (overlong forms, surrogates and values past U+10FFFF
- * included) or holds a control character (C0, DEL, C1). Labels are shown to
- * people, and control characters there only serve to spoof or garble. jansson
- * checks UTF-8 when parsing, but a json_t built by hand need not be. */
-static long count_code_points(const char *s, size_t len)
-{
-    long n = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        uint32_t cp;
-        size_t extra;
-        if (c < 0x80) {
-            cp = c;
-            extra = 0;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            cp = c & 0x1f;
-            extra = 1;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            cp = c & 0x0f;
-            extra = 2;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            cp = c & 0x07;
-            extra = 3;
-        } else {
-            return -1;
-        }
-        if (extra > len - i - 1)
-            return -1;
-        for (size_t k = 1; k <= extra; k++) {
-            unsigned char cc = (unsigned char)s[i + k];
-            if ((cc & 0xc0) != 0x80)
-                return -1;
-            cp = cp << 6 | (cc & 0x3f);
-        }
-        if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return -1;
-        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-            return -1;
-        n++;
-        i += extra + 1;
-    }
-    return n;
-}
-
-/* A JSON string of 1..max code points without control characters. */
+/* A JSON string of 1..max code points without control characters
+ * (src/common/text.h: labels are shown to people). */
 static int text_ok(const json_t *v, long max)
 {
     if (!json_is_string(v))
         return 0;
-    long n = count_code_points(json_string_value(v), json_string_length(v));
+    long n = pa_text_display_length(json_string_value(v), json_string_length(v));
     return n >= 1 && n <= max;
 }
 

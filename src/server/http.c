@@ -217,7 +217,9 @@ static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char
     (void)kind;
     query_scan *q = cls;
     if (key != NULL && strcmp(key, "nonce") == 0) {
-        q->nonce = value;
+        /* "?nonce" without "=" comes with a NULL value: it is an empty nonce
+         * (refused like "?nonce="), not an absent one */
+        q->nonce = value != NULL ? value : "";
         q->count++;
     } else {
         q->unknown = 1;

@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "json_strict.h"
+#include "text.h"
 #include "timeutil.h"
 
 #define FIELD_QUOTE_MAX 40 /* bytes of a client-chosen field name quoted back */
@@ -136,7 +137,8 @@ int pa_validate_submit_policy(const json_t *metadata, int64_t now_ms, int64_t ma
                      "metadata.exchange must be \"binance\", the only supported exchange.");
         return -1;
     }
-    int64_t ttl_s = PA_TTL_DEFAULT_S;
+    /* Without a ttl the default applies, but never beyond the operator's cap. */
+    int64_t ttl_s = PA_TTL_DEFAULT_S < max_ttl_s ? PA_TTL_DEFAULT_S : max_ttl_s;
     const json_t *ttl = json_object_get(metadata, "ttl");
     if (ttl != NULL) {
         if (!json_is_integer(ttl) || json_integer_value(ttl) < PA_TTL_MIN_S ||
@@ -210,15 +212,6 @@ static int optional_time(const json_t *body, const char *name, int64_t *ms, int 
     return 0;
 }
 
-size_t pa_utf8_length(const char *s)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-        if ((*p & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
 int pa_validate_aggregates(const json_t *body, int64_t now_ms, pa_aggregates_request *out,
                            pa_http_error *err)
 {
@@ -250,14 +243,16 @@ int pa_validate_aggregates(const json_t *body, int64_t now_ms, pa_aggregates_req
 
     const json_t *ch = json_object_get(body, "challenge");
     if (ch != NULL && !json_is_null(ch)) {
-        if (!json_is_string(ch) || pa_utf8_length(json_string_value(ch)) > PA_CHALLENGE_MAX) {
+        /* Signed into the payload and printed by verifiers: no NUL, control
+         * or bidi characters (src/common/text.h), at most 128 code points. */
+        long n = json_is_string(ch) ? pa_text_display_length(json_string_value(ch),
+                                                             json_string_length(ch))
+                                    : -1;
+        if (n < 0 || n > PA_CHALLENGE_MAX) {
             pa_error_set(err, 400, "invalid_challenge",
-                         "challenge must be a string of at most %d characters.", PA_CHALLENGE_MAX);
-            return -1;
-        }
-        /* jansson accepts \u0000 inside strings; a C string would cut it short */
-        if (strlen(json_string_value(ch)) != json_string_length(ch)) {
-            pa_error_set(err, 400, "invalid_challenge", "challenge must not contain NUL.");
+                         "challenge must be a string of at most %d characters, without control "
+                         "or bidirectional-override characters.",
+                         PA_CHALLENGE_MAX);
             return -1;
         }
         out->challenge = json_string_value(ch);

@@ -76,7 +76,4 @@ PA_MUST_USE int pa_validate_result_id(const char *segment, char out[PA_UUID_STR_
  * a malloc'd canonical base64 string, or NULL when there is no nonce. */
 PA_MUST_USE int pa_validate_nonce(const char *value, char **out, pa_http_error *err);
 
-/* Number of code points of a valid UTF-8 string. */
-size_t pa_utf8_length(const char *s);
-
 #endif

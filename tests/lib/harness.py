@@ -120,6 +120,7 @@ class Stack:
         full_env.update(env)
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env,
                              cwd=self.tmp)
+        log.close()  # the child has its own descriptor
         p.name = name
         self.procs.append(p)
         return p

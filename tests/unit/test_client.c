@@ -35,6 +35,7 @@
 #include "json_strict.h"
 #include "merkle.h"
 #include "perfagg_client.h"
+#include "timeutil.h"
 #include "uuid.h"
 
 #define NITRO_DIR PA_SHARED_DIR "/testdata/nitro"
@@ -81,6 +82,8 @@ static int setup(void **state)
 {
     (void)state;
     memset(&fx, 0, sizeof fx);
+    /* The CLI reads it; the tests say explicitly when it is set. */
+    unsetenv("PERFAGG_IMAGE_HASH");
     snprintf(fx.dir, sizeof fx.dir, "/tmp/pa_test_client.XXXXXX");
     assert_non_null(mkdtemp(fx.dir));
     char ca[128];
@@ -162,6 +165,8 @@ typedef struct {
     int attest_other_payload;       /* document nonce = SHA-256 of something else */
     int bind_other_signing_key;     /* user_data binds another signing key */
     int nentries;                   /* audit entries (fetch pages + window); 0 -> 5 */
+    const char *challenge;          /* NULL: null */
+    const char *label;              /* NULL: "main" */
 } bundle_opts;
 
 static json_t *audit_entry(int i, int n)
@@ -209,6 +214,10 @@ static json_t *make_bundle(const bundle_opts *o)
         "development", "scope", "exchange_base_url", "http://127.0.0.1:9", "account_type",
         "spot", "symbols", "BTCUSDT", "ETHUSDT", "symbol_source", "client");
     assert_non_null(payload);
+    if (o->challenge != NULL)
+        set_str(payload, "challenge", o->challenge);
+    if (o->label != NULL)
+        set_str(payload, "label", o->label);
 
     /* What the enclave signs and attests. */
     char *jcs = pa_jcs_dumps(payload);
@@ -471,9 +480,14 @@ static void test_tamper_wrong_root(void **state)
     assert_non_null(aws);
     assert_int_equal(pa_client_root_is_aws(aws), 1);
     pa_verify_report r;
-    assert_int_equal(verify_json(bundle, aws, NULL, &r), -1);
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
     assert_int_equal(r.development, 0);
-    expect_report(&r, "attestation", skipped);
+    char skipped_too[256];
+    snprintf(skipped_too, sizeof skipped_too, "%s expected_image_hash", skipped);
+    expect_report(&r, "attestation", skipped_too);
+    /* ... and without a pinned image the AWS root is refused outright. */
+    assert_int_equal(verify_json(bundle, aws, NULL, &r), -1);
+    expect_report(&r, "attestation expected_image_hash", skipped);
     X509_free(aws);
 
     /* --image-hash cannot pass on a document that is not authentic. */
@@ -894,11 +908,9 @@ static void test_check_quote(void **state)
     }
 }
 
-/* A real AWS Nitro document under the pinned root: authentic, but it binds
- * neither our nonce nor our keys, and the client says exactly that. */
-static void test_check_quote_real_nitro_document(void **state)
+/* The real AWS Nitro document (base64 text, malloc'd). */
+static char *nitro_document_b64(void)
 {
-    (void)state;
     pa_buf doc;
     pa_buf_init(&doc, 64 * 1024);
     pa_client_error err;
@@ -906,32 +918,112 @@ static void test_check_quote_real_nitro_document(void **state)
                      0);
     while (doc.len > 0 && (doc.data[doc.len - 1] == '\n' || doc.data[doc.len - 1] == '\r'))
         doc.data[--doc.len] = 0;
+    char *text = strdup(pa_buf_cstr(&doc));
+    assert_non_null(text);
+    pa_buf_free(&doc);
+    return text;
+}
+
+/* A quote answer carrying the real Nitro document. */
+static char *nitro_quote(void)
+{
+    char *doc = nitro_document_b64();
     char *e = b64(fx.enclave_pub, 32), *s = b64(fx.signing_pub, 32);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "quote", (const char *)doc.data,
-                          "enclave_pubkey", e, "signing_pubkey", s, "image_hash", PROD_PCR0_HEX);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "quote", doc, "enclave_pubkey", e,
+                          "signing_pubkey", s, "image_hash", PROD_PCR0_HEX);
     char *text = json_dumps(j, JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(j);
+    free(doc);
+    free(e);
+    free(s);
+    return text;
+}
+
+/* A real AWS Nitro document under the pinned root: authentic, but it binds
+ * neither our nonce nor our keys, and the client says exactly that. It is
+ * also the one document at hand that passes the AWS chain, so it shows the
+ * image pin: required under the AWS root, and compared when given. */
+static void test_check_quote_real_nitro_document(void **state)
+{
+    (void)state;
+    char *text = nitro_quote();
     uint8_t nonce[32] = {0};
     X509 *aws = pa_client_load_root(NULL);
     assert_non_null(aws);
     pa_client_attestation att;
+    const char *unbound = "attestation_nonce attestation_public_key attestation_key_binding";
     assert_int_equal(
         pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, aws, PROD_PCR0_HEX, &att),
         -1);
     assert_int_equal(att.report.development, 0);
-    expect_report(&att.report, "attestation_nonce attestation_public_key attestation_key_binding",
-                  NULL);
+    expect_report(&att.report, unbound, NULL);
     assert_string_equal(att.image_hash, PROD_PCR0_HEX);
+    assert_string_equal(pa_verify_report_get(&att.report, "expected_image_hash")->detail,
+                        "PCR0 = the image you pinned");
 
-    /* The same document under a development root is not authentic. */
+    /* No pinned image under the AWS root: refused, whatever the document. */
+    char failed[256];
+    snprintf(failed, sizeof failed, "%s expected_image_hash", unbound);
+    assert_int_equal(pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, aws, NULL, &att),
+                     -1);
+    expect_report(&att.report, failed, NULL);
+    assert_string_equal(pa_verify_report_get(&att.report, "expected_image_hash")->detail,
+                        PA_CLIENT_IMAGE_HASH_REQUIRED);
+    /* Another image pinned: refused. */
+    assert_int_equal(
+        pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, aws, fx.pcr0_hex, &att), -1);
+    expect_report(&att.report, failed, NULL);
+    assert_non_null(strstr(pa_verify_report_get(&att.report, "expected_image_hash")->detail,
+                           "is not the image you pinned"));
+
+    /* The same document under a development root is not authentic; there the
+     * pin is optional, so no expected_image_hash check without one. */
     assert_int_equal(
         pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, fx.root, NULL, &att), -1);
     assert_int_equal(pa_verify_report_get(&att.report, "attestation")->status, PA_CHECK_FAILED);
+    assert_null(pa_verify_report_get(&att.report, "expected_image_hash"));
     X509_free(aws);
     free(text);
-    free(e);
-    free(s);
-    json_decref(j);
-    pa_buf_free(&doc);
+}
+
+/* A bundle whose attestation is the real Nitro document (so the chain to the
+ * AWS root holds) and whose payload names its PCR0. */
+static json_t *nitro_bundle(void)
+{
+    json_t *bundle = valid_bundle();
+    json_t *att = path_get(bundle, "response", "attestation", NULL);
+    char *doc = nitro_document_b64();
+    set_str(att, "quote", doc);
+    set_str(att, "image_hash", PROD_PCR0_HEX);
+    set_str(payload_of(bundle), "image_hash", PROD_PCR0_HEX);
+    free(doc);
+    return bundle;
+}
+
+static void test_verify_aws_root_needs_image_hash(void **state)
+{
+    (void)state;
+    json_t *bundle = nitro_bundle();
+    X509 *aws = pa_client_load_root(NULL);
+    assert_non_null(aws);
+    /* It binds neither this payload nor these keys (and the payload was
+     * changed after signing); the chain and PCR0 are genuine. */
+    const char *bad = "attestation_nonce attestation_public_key attestation_key_binding "
+                      "payload_signature";
+    pa_verify_report r;
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
+    expect_report(&r, bad, NULL);
+    assert_int_equal(r.development, 0);
+
+    char failed[256];
+    snprintf(failed, sizeof failed, "%s expected_image_hash", bad);
+    assert_int_equal(verify_json(bundle, aws, NULL, &r), -1);
+    expect_report(&r, failed, NULL);
+    assert_int_equal(verify_json(bundle, aws, fx.pcr0_hex, &r), -1);
+    expect_report(&r, failed, NULL);
+    X509_free(aws);
+    json_decref(bundle);
 }
 
 static void test_roots(void **state)
@@ -980,6 +1072,61 @@ static int open_body(const char *body, pa_credentials *creds, json_t **metadata_
     return rc;
 }
 
+/* pa_envelope_open at enclave time now_ms: 0 when it opens. */
+static int open_body_at(const char *body, int64_t now_ms)
+{
+    json_t *j = pa_json_parse(body, strlen(body), 64 * 1024);
+    assert_non_null(j);
+    pa_envelope env;
+    const char *why = NULL;
+    memset(&env, 0, sizeof env);
+    assert_int_equal(pa_envelope_parse(j, &env, &why), 0);
+    pa_buf pt;
+    pa_buf_init(&pt, PA_CIPHERTEXT_MAX);
+    int rc = pa_envelope_open(fx.enclave_key, &env, now_ms, &pt);
+    pa_buf_free(&pt);
+    pa_envelope_free(&env);
+    json_decref(j);
+    return rc;
+}
+
+static void test_resolve_not_after(void **state)
+{
+    (void)state;
+    const int64_t now = 1700000000000LL; /* 2023-11-14T22:13:20.000Z */
+    char out[PA_CLIENT_NOT_AFTER_MAX];
+    pa_client_error err;
+    assert_int_equal(pa_client_resolve_not_after(now, 0, NULL, out, &err), 0);
+    assert_string_equal(out, "2023-11-15T22:13:20.000Z"); /* + 86400 s */
+    assert_int_equal(pa_client_resolve_not_after(now, 60, NULL, out, &err), 0);
+    assert_string_equal(out, "2023-11-14T22:14:20.000Z");
+    assert_int_equal(pa_client_resolve_not_after(now + 7, 604800, NULL, out, &err), 0);
+    assert_string_equal(out, "2023-11-21T22:13:20.007Z");
+    /* Given: kept verbatim (offset, fraction, lower case) when in the future. */
+    const char *keep[] = {"2030-01-01T00:00:00Z", "2023-11-14T23:13:20.5+01:00",
+                          "2023-11-14t22:13:20.001z", "2099-12-31T23:59:59.999999999-12:00"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(keep); i++) {
+        assert_int_equal(pa_client_resolve_not_after(now, 3600, keep[i], out, &err), 0);
+        assert_string_equal(out, keep[i]);
+    }
+    /* Not in the future, not a time, bad ttl. */
+    const char *refuse[] = {"2023-11-14T22:13:20Z", "2023-11-14T22:13:19.999Z",
+                            "2023-11-14T23:13:20+01:00", "2001-01-01T00:00:00Z", "tomorrow", "",
+                            "2030-01-01", "2030-01-01T00:00:00",
+                            "2030-01-01T00:00:00.00000000000000000000000000000000000000000000000"
+                            "000000000Z"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(refuse); i++) {
+        memset(&err, 0, sizeof err);
+        assert_int_equal(pa_client_resolve_not_after(now, 0, refuse[i], out, &err), -1);
+        assert_string_equal(err.code, "invalid_input");
+    }
+    assert_non_null(strstr(err.message, "RFC 3339"));
+    assert_int_equal(pa_client_resolve_not_after(now, 0, "2001-01-01T00:00:00Z", out, &err), -1);
+    assert_non_null(strstr(err.message, "not in the future"));
+    assert_int_equal(pa_client_resolve_not_after(now, -1, NULL, out, &err), -1);
+    assert_int_equal(pa_client_resolve_not_after(now, (int64_t)INT32_MAX + 1, NULL, out, &err), -1);
+}
+
 static void test_seal_round_trip(void **state)
 {
     (void)state;
@@ -1020,20 +1167,45 @@ static void test_seal_round_trip(void **state)
     json_decref(metadata);
     free(body);
 
-    /* Optional parts absent: metadata is just {exchange, label}. */
+    /* Optional parts absent: metadata is {exchange, label, not_after}, with
+     * not_after = now + the server's default ttl, so the enclave enforces
+     * the lifetime by its own clock. */
     in.ttl = 0;
     in.not_after = NULL;
     in.passphrase = NULL;
     in.symbols = NULL;
+    int64_t t0 = pa_now_ms();
     assert_int_equal(pa_client_seal(fx.enclave_pub, &in, &body, &err), 0);
+    int64_t t1 = pa_now_ms();
     memset(&c, 0, sizeof c);
     assert_int_equal(open_body(body, &c, &metadata), 0);
     assert_null(c.passphrase);
     assert_null(c.symbols);
-    assert_int_equal(json_object_size(metadata), 2);
+    assert_int_equal(json_object_size(metadata), 3);
+    assert_null(json_object_get(metadata, "ttl"));
+    int64_t na = 0;
+    assert_int_equal(pa_time_parse(pa_json_str(metadata, "not_after"), &na), 0);
+    assert_true(na >= t0 + 86400 * 1000LL && na <= t1 + 86400 * 1000LL);
     pa_credentials_free(&c);
     json_decref(metadata);
     free(body);
+
+    /* With a ttl: now + ttl. And the enclave itself refuses it afterwards. */
+    in.ttl = 120;
+    t0 = pa_now_ms();
+    assert_int_equal(pa_client_seal(fx.enclave_pub, &in, &body, &err), 0);
+    t1 = pa_now_ms();
+    memset(&c, 0, sizeof c);
+    assert_int_equal(open_body(body, &c, &metadata), 0);
+    assert_int_equal(json_integer_value(json_object_get(metadata, "ttl")), 120);
+    assert_int_equal(pa_time_parse(pa_json_str(metadata, "not_after"), &na), 0);
+    assert_true(na >= t0 + 120000 && na <= t1 + 120000);
+    pa_credentials_free(&c);
+    json_decref(metadata);
+    assert_int_equal(open_body_at(body, na), 0);
+    assert_int_equal(open_body_at(body, na + 1), -1);
+    free(body);
+    in.ttl = 0;
 
     /* Sealed to another key: the enclave cannot open it. */
     EVP_PKEY *other = pa_x25519_generate();
@@ -1097,6 +1269,8 @@ static void test_seal_refuses_bad_input(void **state)
     in = ok;
     in.not_after = "tomorrow";
     expect_seal_refused(&in);
+    in.not_after = "2001-01-01T00:00:00Z"; /* the enclave would refuse it at once */
+    expect_seal_refused(&in);
     const char *symbols[] = {"", "BTCUSDT,", ",BTCUSDT", "btcusdt", "BTC USDT", "BTC-USDT"};
     for (size_t i = 0; i < PA_ARRAY_LEN(symbols); i++) {
         in = ok;
@@ -1108,6 +1282,159 @@ static void test_seal_refuses_bad_input(void **state)
     pa_buf_free(&ctl);
     pa_buf_free(&bad_utf8);
     pa_buf_free(&huge);
+}
+
+/* The enclave's verdict on credentials, asked directly: the plaintext built
+ * with jansson (no secrecy needed in a test) and given to
+ * pa_credentials_parse. symbols is the CLI's comma list, or NULL. */
+static int enclave_accepts(const char *key, const char *secret, const char *pass,
+                           const char *symbols)
+{
+    json_t *pt = json_pack("{s:s, s:s, s:s}", "exchange", "binance", "apiKey", key, "apiSecret",
+                           secret);
+    assert_non_null(pt);
+    if (pass != NULL && pass[0] != '\0')
+        set_str(pt, "passphrase", pass);
+    if (symbols != NULL) {
+        json_t *arr = json_array();
+        char *copy = strdup(symbols);
+        assert_non_null(copy);
+        /* strsep keeps empty fields, as the CLI's list does. */
+        for (char *rest = copy, *tok; (tok = strsep(&rest, ",")) != NULL;)
+            assert_int_equal(json_array_append_new(arr, json_string(tok)), 0);
+        free(copy);
+        assert_int_equal(json_object_set_new(pt, "symbols", arr), 0);
+    }
+    char *text = json_dumps(pt, JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(pt);
+    pa_buf b;
+    pa_buf_init(&b, PA_CIPHERTEXT_MAX);
+    assert_int_equal(pa_buf_append_str(&b, text), 0);
+    free(text);
+    pa_credentials c;
+    int rc = pa_credentials_parse(&b, "binance", &c);
+    if (rc == 0)
+        pa_credentials_free(&c);
+    pa_buf_free(&b);
+    return rc == 0;
+}
+
+/* The client's verdict; when it seals, the enclave must open and accept. */
+static int client_accepts(const char *key, const char *secret, const char *pass,
+                          const char *symbols, pa_client_error *err)
+{
+    pa_buf k, s, p;
+    pa_buf_init(&k, PA_CLIENT_SECRET_MAX);
+    pa_buf_init(&s, PA_CLIENT_SECRET_MAX);
+    pa_buf_init(&p, PA_CLIENT_SECRET_MAX);
+    assert_int_equal(pa_buf_append_str(&k, key), 0);
+    assert_int_equal(pa_buf_append_str(&s, secret), 0);
+    if (pass != NULL)
+        assert_int_equal(pa_buf_append_str(&p, pass), 0);
+    pa_client_submission in = {.exchange = "binance",
+                               .label = "main",
+                               .api_key = &k,
+                               .api_secret = &s,
+                               .passphrase = pass ? &p : NULL,
+                               .symbols = symbols};
+    char *body = NULL;
+    memset(err, 0, sizeof *err);
+    int rc = pa_client_seal(fx.enclave_pub, &in, &body, err);
+    if (rc == 0) {
+        pa_credentials c;
+        memset(&c, 0, sizeof c);
+        assert_int_equal(open_body(body, &c, NULL), 0);
+        pa_credentials_free(&c);
+        free(body);
+    } else {
+        assert_null(body);
+        assert_string_equal(err->code, "invalid_input");
+    }
+    pa_buf_free(&k);
+    pa_buf_free(&s);
+    pa_buf_free(&p);
+    return rc == 0;
+}
+
+static char *repeat(char c, size_t n)
+{
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memset(s, c, n);
+    s[n] = 0;
+    return s;
+}
+
+/* "S000,S001,..." with n distinct symbols (and a repeat of the first when
+ * dup). */
+static char *symbol_list(size_t n, int dup)
+{
+    char *s = malloc(6 * (n + 1) + 1);
+    assert_non_null(s);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(s + o, 6 * (n + 1) + 1 - o, "%sS%03zu", i ? "," : "", i);
+    if (dup)
+        snprintf(s + o, 6 * (n + 1) + 1 - o, ",S000");
+    return s;
+}
+
+/* The client refuses exactly what the enclave refuses (envelope.h's
+ * PA_SECRET_MAX, PA_SYMBOL_MIN_LEN, PA_SYMBOL_MAX_LEN, PA_SYMBOLS_MAX, no
+ * repeats), and says why. */
+static void test_seal_matches_enclave_rules(void **state)
+{
+    (void)state;
+    char *s512 = repeat('k', PA_SECRET_MAX), *s513 = repeat('k', PA_SECRET_MAX + 1);
+    char *sym20 = repeat('A', PA_SYMBOL_MAX_LEN), *sym21 = repeat('A', PA_SYMBOL_MAX_LEN + 1);
+    char *l100 = symbol_list(PA_SYMBOLS_MAX, 0), *l101 = symbol_list(PA_SYMBOLS_MAX + 1, 0);
+    char *ldup = symbol_list(10, 1);
+    struct {
+        const char *key, *secret, *pass, *symbols;
+        int ok;
+        const char *why; /* in the client's message */
+    } v[] = {
+        {"k", "s", NULL, NULL, 1, NULL},
+        {s512, s512, s512, NULL, 1, NULL},
+        {s513, "s", NULL, NULL, 0, "apiKey is 513 bytes; the enclave accepts at most 512"},
+        {"k", s513, NULL, NULL, 0, "apiSecret is 513 bytes"},
+        {"k", "s", s513, NULL, 0, "passphrase is 513 bytes"},
+        {"", "s", NULL, NULL, 0, "apiKey is empty"},
+        {"k", "", NULL, NULL, 0, "apiSecret is empty"},
+        {"k", "s", "", NULL, 1, NULL}, /* an empty passphrase is no passphrase */
+        {"k", "s", NULL, "BTCUSDT", 1, NULL},
+        {"k", "s", NULL, "BT", 1, NULL},
+        {"k", "s", NULL, sym20, 1, NULL},
+        {"k", "s", NULL, l100, 1, NULL},
+        {"k", "s", NULL, "B", 0, "'B' is not a symbol: each must be 2..20 characters"},
+        {"k", "s", NULL, sym21, 0, "is not a symbol"},
+        {"k", "s", NULL, "BTCUSDT,B", 0, "'B' is not a symbol"},
+        {"k", "s", NULL, "btcusdt", 0, "is not a symbol"},
+        {"k", "s", NULL, "BTC-USDT", 0, "is not a symbol"},
+        {"k", "s", NULL, "", 0, "'' is not a symbol"},
+        {"k", "s", NULL, "BTCUSDT,", 0, "is not a symbol"},
+        {"k", "s", NULL, "BTCUSDT,ETHUSDT,BTCUSDT", 0, "--symbols: BTCUSDT is listed twice"},
+        {"k", "s", NULL, ldup, 0, "S000 is listed twice"},
+        {"k", "s", NULL, l101, 0, "more than 100 symbols"},
+    };
+    for (size_t i = 0; i < PA_ARRAY_LEN(v); i++) {
+        pa_client_error err;
+        int client = client_accepts(v[i].key, v[i].secret, v[i].pass, v[i].symbols, &err);
+        int enclave = enclave_accepts(v[i].key, v[i].secret, v[i].pass, v[i].symbols);
+        if (client != v[i].ok || enclave != v[i].ok)
+            fail_msg("vector %zu: client %d, enclave %d, expected %d (%s)", i, client, enclave,
+                     v[i].ok, err.message);
+        if (v[i].why != NULL && strstr(err.message, v[i].why) == NULL)
+            fail_msg("vector %zu: message '%s' lacks '%s'", i, err.message, v[i].why);
+    }
+    free(s512);
+    free(s513);
+    free(sym20);
+    free(sym21);
+    free(l100);
+    free(l101);
+    free(ldup);
 }
 
 /* ---- reading secrets -------------------------------------------------------------------- */
@@ -1169,6 +1496,33 @@ static void test_read_secrets(void **state)
         assert_int_equal(pa_client_read_secrets(bad[i], sf, NULL, &key, &secret, NULL, &err), -1);
         assert_int_equal(key.len, 0); /* wiped on failure */
     }
+
+    /* The enclave's limit: 512 bytes read, 513 (or far more) refused, with
+     * that reason. */
+    char *v512 = repeat('x', PA_SECRET_MAX), *v513 = repeat('x', PA_SECRET_MAX + 1);
+    char *v9000 = repeat('x', 9000);
+    char *f512 = tmp_file("f512", v512), *f513 = tmp_file("f513", v513);
+    char *f9000 = tmp_file("f9000", v9000);
+    assert_int_equal(pa_client_read_secrets(f512, sf, NULL, &key, &secret, NULL, &err), 0);
+    assert_int_equal(key.len, PA_SECRET_MAX);
+    const char *too_long[] = {f513, f9000};
+    for (size_t i = 0; i < PA_ARRAY_LEN(too_long); i++) {
+        memset(&err, 0, sizeof err);
+        assert_int_equal(pa_client_read_secrets(sf, too_long[i], NULL, &key, &secret, NULL, &err),
+                         -1);
+        assert_string_equal(err.code, "invalid_input");
+        assert_non_null(strstr(err.message, "longer than 512 bytes"));
+    }
+    char *stdin_text = malloc(2 * PA_SECRET_MAX + 8);
+    assert_non_null(stdin_text);
+    snprintf(stdin_text, 2 * PA_SECRET_MAX + 8, "k\n%s\n", v513);
+    assert_int_equal(read_secrets_with_stdin(stdin_text, "-", "-", NULL, &key, &secret, NULL), -1);
+    snprintf(stdin_text, 2 * PA_SECRET_MAX + 8, "k\n%s\n", v512);
+    assert_int_equal(read_secrets_with_stdin(stdin_text, "-", "-", NULL, &key, &secret, NULL), 0);
+    assert_int_equal(secret.len, PA_SECRET_MAX);
+    char *big[] = {v512, v513, v9000, f512, f513, f9000, stdin_text};
+    for (size_t i = 0; i < PA_ARRAY_LEN(big); i++)
+        free(big[i]);
 
     /* stdin: one line per field given as "-", in order key, secret, passphrase. */
     assert_int_equal(read_secrets_with_stdin("k1\ns1\n", "-", "-", NULL, &key, &secret, NULL), 0);
@@ -1237,24 +1591,107 @@ static void test_write_file_atomic(void **state)
     pa_buf_free(&b);
 }
 
+/* ---- escaping what others wrote ------------------------------------------------------ */
+
+static void expect_escape(const char *in, size_t len, const char *want)
+{
+    char *got = pa_client_escape(in, len);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        fail_msg("escape of %zu bytes: got '%s', want '%s'", len, got, want);
+    free(got);
+}
+
+#define ESC(in, want) expect_escape(in, sizeof(in) - 1, want)
+
+static void test_escape(void **state)
+{
+    (void)state;
+    ESC("", "");
+    ESC("plain ASCII: 1234.5 USDT, {\"a\":[1]} ~", "plain ASCII: 1234.5 USDT, {\"a\":[1]} ~");
+    /* C0 controls and DEL: \xNN. */
+    ESC("a\x1b[2Jb", "a\\x1b[2Jb");
+    ESC("\r\n\t\a\b\f\v", "\\x0d\\x0a\\x09\\x07\\x08\\x0c\\x0b");
+    ESC("a\0b", "a\\x00b");
+    ESC("\x01\x1f\x7f", "\\x01\\x1f\\x7f");
+    ESC(" ", " ");
+    /* C1 controls, written as valid UTF-8: \u0080..\u009f. */
+    ESC("\xc2\x80", "\\u0080");
+    ESC("x\xc2\x85y", "x\\u0085y");
+    ESC("\xc2\x9b" "31m", "\\u009b31m");
+    ESC("\xc2\x9f", "\\u009f");
+    /* The first code points past the C1 range are text. */
+    ESC("\xc2\xa0\xc2\xbf\xc3\xa9", "\xc2\xa0\xc2\xbf\xc3\xa9");
+    /* Bidirectional controls. */
+    ESC("\xe2\x80\x8e", "\\u200e");
+    ESC("\xe2\x80\x8f", "\\u200f");
+    ESC("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad\xe2\x80\xae",
+        "\\u202a\\u202b\\u202c\\u202d\\u202e");
+    ESC("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "\\u2066\\u2067\\u2068\\u2069");
+    ESC("\xd8\x9c", "\\u061c");
+    ESC("pnl 1\xe2\x80\xae" "0001", "pnl 1\\u202e0001");
+    /* Their neighbours are text. */
+    ESC("\xe2\x80\x8d\xe2\x80\x90\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
+        "\xe2\x80\x8d\xe2\x80\x90\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+    ESC("Haupt-Konto \xe2\x82\xac \xf0\x9f\x98\x80 \xe6\x97\xa5\xe6\x9c\xac",
+        "Haupt-Konto \xe2\x82\xac \xf0\x9f\x98\x80 \xe6\x97\xa5\xe6\x9c\xac");
+    /* Invalid UTF-8: every byte that starts no valid sequence is \xNN. */
+    ESC("\xff", "\\xff");
+    ESC("\x9b", "\\x9b"); /* a raw C1 byte (8-bit CSI) */
+    ESC("\xc3", "\\xc3");
+    ESC("\xc3(", "\\xc3(");
+    ESC("\xc0\xaf", "\\xc0\\xaf");                     /* overlong '/' */
+    ESC("\xe0\x80\xaf", "\\xe0\\x80\\xaf");            /* overlong, 3 bytes */
+    ESC("\xed\xa0\x80", "\\xed\\xa0\\x80");            /* a surrogate */
+    ESC("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");   /* past U+10FFFF */
+    ESC("\xe2\x80", "\\xe2\\x80");                     /* truncated */
+    ESC("\xe2\x80\x1b", "\\xe2\\x80\\x1b");
+    ESC("\xf0\x9f\x98", "\\xf0\\x9f\\x98");
+    /* A backslash is doubled, so an escape is never the sender's own text. */
+    ESC("a\\b", "a\\\\b");
+    ESC("\\x1b[2J", "\\\\x1b[2J");
+    ESC("\\u202e", "\\\\u202e");
+
+    /* Length is honoured: bytes past it are not read; NUL inside is data. */
+    expect_escape("abc\x1b", 3, "abc");
+    /* The worst case: four characters a byte. */
+    char *many = repeat('\x1b', 1000);
+    char *want = malloc(4001);
+    assert_non_null(want);
+    for (int i = 0; i < 1000; i++)
+        memcpy(want + 4 * i, "\\x1b", 4);
+    want[4000] = 0;
+    expect_escape(many, 1000, want);
+    free(many);
+    free(want);
+    assert_null(pa_client_escape(NULL, 0));
+}
+
 /* ---- the CLI -------------------------------------------------------------------------- */
 
-/* Runs perfagg with args; its stdout and stderr go to out_path. */
-static int run_cli(const char *const *args, const char *out_path)
+/* Runs perfagg with args and PERFAGG_IMAGE_HASH = image_hash_env (unset when
+ * NULL); stdin from in_path (NULL: /dev/null); stdout and stderr to out_path,
+ * or stdout to out_path and stderr to err_path when err_path is given. */
+static int run_cli_io(const char *const *args, const char *image_hash_env, const char *in_path,
+                      const char *out_path, const char *err_path)
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd < 0)
+        int efd = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : fd;
+        int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
+        if (fd < 0 || efd < 0 || in < 0)
             _exit(127);
         dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, STDIN_FILENO);
+        dup2(efd, STDERR_FILENO);
+        dup2(in, STDIN_FILENO);
         /* No server is involved: make an accidental network call fail fast. */
         setenv("PERFAGG_URL", "http://127.0.0.1:1", 1);
+        if (image_hash_env)
+            setenv("PERFAGG_IMAGE_HASH", image_hash_env, 1);
+        else
+            unsetenv("PERFAGG_IMAGE_HASH");
         execv(PA_CLI_PATH, (char *const *)args);
         _exit(127);
     }
@@ -1264,6 +1701,12 @@ static int run_cli(const char *const *args, const char *out_path)
     return WEXITSTATUS(status);
 }
 
+/* Runs perfagg with args; its stdout and stderr go to out_path. */
+static int run_cli(const char *const *args, const char *out_path)
+{
+    return run_cli_io(args, NULL, NULL, out_path, NULL);
+}
+
 static int output_contains(const char *path, const char *needle)
 {
     pa_buf b;
@@ -1271,6 +1714,37 @@ static int output_contains(const char *path, const char *needle)
     pa_buf_init(&b, 1 << 20);
     assert_int_equal(pa_client_read_file(path, 1 << 20, &b, &err), 0);
     int found = strstr(pa_buf_cstr(&b), needle) != NULL;
+    pa_buf_free(&b);
+    return found;
+}
+
+/* Bytes a terminal would act on: C0 controls but '\n', DEL, and the UTF-8 of
+ * C1 controls (U+0080..U+009F, a sample) and of the bidirectional controls. NULL when
+ * the output is clean, else a description. */
+static const char *terminal_hazard(const char *path)
+{
+    static char what[64];
+    pa_buf b;
+    pa_client_error err;
+    pa_buf_init(&b, 1 << 20);
+    assert_int_equal(pa_client_read_file(path, 1 << 20, &b, &err), 0);
+    const char *found = NULL;
+    static const char *const seqs[] = {"\xc2\x80", "\xc2\x85", "\xc2\x9b", "\xc2\x9d",
+                                       "\xc2\x9f", "\xd8\x9c", "\xe2\x80\x8e", "\xe2\x80\x8f",
+                                       "\xe2\x80\xaa", "\xe2\x80\xae", "\xe2\x81\xa6",
+                                       "\xe2\x81\xa9"};
+    for (size_t i = 0; i < b.len && found == NULL; i++) {
+        uint8_t c = b.data[i];
+        if ((c < 0x20 && c != '\n') || c == 0x7f) {
+            snprintf(what, sizeof what, "byte 0x%02x at offset %zu", c, i);
+            found = what;
+        }
+        for (size_t k = 0; k < PA_ARRAY_LEN(seqs) && found == NULL; k++)
+            if (b.len - i >= strlen(seqs[k]) && memcmp(b.data + i, seqs[k], strlen(seqs[k])) == 0) {
+                snprintf(what, sizeof what, "control sequence %zu at offset %zu", k, i);
+                found = what;
+            }
+    }
     pa_buf_free(&b);
     return found;
 }
@@ -1307,10 +1781,18 @@ static void test_cli_verify(void **state)
     const char *wrong_root[] = {"perfagg", "verify", bundle_path, "--dev-root",
                                 fx.other_root_path, NULL};
     assert_int_equal(run_cli(wrong_root, out), 1);
-    /* Without --dev-root the pinned AWS root is used: a dev bundle fails. */
+    /* Without --dev-root the pinned AWS root is used, which needs the image
+     * you trust; a dev bundle then fails. */
     const char *aws[] = {"perfagg", "verify", bundle_path, NULL};
-    assert_int_equal(run_cli(aws, out), 1);
+    assert_int_equal(run_cli(aws, out), 2);
+    assert_true(output_contains(out, PA_CLIENT_IMAGE_HASH_REQUIRED));
+    const char *aws_pinned[] = {"perfagg", "verify", bundle_path, "--image-hash", PROD_PCR0_HEX,
+                                NULL};
+    assert_int_equal(run_cli(aws_pinned, out), 1);
     assert_true(output_contains(out, "FAILED  attestation"));
+    assert_true(output_contains(out, "UNVERIFIED claims"));
+    assert_true(output_contains(out, "UNVERIFIED pnl             1234.56789012 USDT"));
+    assert_false(output_contains(out, "\npnl "));
 
     /* Usage errors: 2. */
     const char *no_file[] = {"perfagg", "verify", NULL};
@@ -1347,7 +1829,8 @@ static void test_cli_verify(void **state)
     assert_true(output_contains(out, "--api-secret-file"));
 
     /* Missing file and unreachable server: 1. */
-    const char *missing[] = {"perfagg", "verify", "/nonexistent/bundle.json", NULL};
+    const char *missing[] = {"perfagg", "verify", "/nonexistent/bundle.json", "--dev-root",
+                             fx.root_path, NULL};
     assert_int_equal(run_cli(missing, out), 1);
     const char *attest[] = {"perfagg", "attest", "--dev-root", fx.root_path, NULL};
     assert_int_equal(run_cli(attest, out), 1);
@@ -1399,6 +1882,71 @@ static void test_cli_seal(void **state)
     assert_int_equal(c.nsymbols, 1);
     pa_credentials_free(&c);
     pa_buf_free(&body);
+
+    /* metadata.not_after: now + ttl by default, shown on stderr; an explicit
+     * --not-after is kept verbatim and must be in the future. */
+    char err_path[256];
+    snprintf(err_path, sizeof err_path, "%s/seal-err.txt", fx.dir);
+    pub = b64(fx.enclave_pub, 32);
+    const char *ttl_args[] = {"perfagg", "seal", "--exchange", "binance", "--label", "cli",
+                              "--api-key-file", "-", "--api-secret-file", "-",
+                              "--enclave-pubkey", pub, "--ttl", "120", NULL};
+    int64_t t0 = pa_now_ms();
+    assert_int_equal(run_cli_io(ttl_args, NULL, in_path, out, err_path), 0);
+    int64_t t1 = pa_now_ms();
+    json_t *metadata = NULL;
+    pa_buf_init(&body, 64 * 1024);
+    assert_int_equal(pa_client_read_file(out, 64 * 1024, &body, &err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(open_body(pa_buf_cstr(&body), &c, &metadata), 0);
+    pa_credentials_free(&c);
+    const char *na_text = pa_json_str(metadata, "not_after");
+    int64_t na = 0;
+    assert_non_null(na_text);
+    assert_int_equal(pa_time_parse(na_text, &na), 0);
+    assert_true(na >= t0 + 120000 && na <= t1 + 120000);
+    char line[256];
+    snprintf(line, sizeof line,
+             "sealed: the enclave will refuse this envelope after %s by its own clock "
+             "(metadata.not_after, now + ttl)",
+             na_text);
+    assert_true(output_contains(err_path, line));
+    json_decref(metadata);
+    pa_buf_free(&body);
+
+    const char *na_args[] = {"perfagg", "seal", "--exchange", "binance", "--label", "cli",
+                             "--api-key-file", "-", "--api-secret-file", "-",
+                             "--enclave-pubkey", pub, "--not-after", "2099-01-01T00:00:00+02:00",
+                             NULL};
+    assert_int_equal(run_cli_io(na_args, NULL, in_path, out, err_path), 0);
+    pa_buf_init(&body, 64 * 1024);
+    assert_int_equal(pa_client_read_file(out, 64 * 1024, &body, &err), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(open_body(pa_buf_cstr(&body), &c, &metadata), 0);
+    pa_credentials_free(&c);
+    assert_string_equal(pa_json_str(metadata, "not_after"), "2099-01-01T00:00:00+02:00");
+    assert_null(json_object_get(metadata, "ttl"));
+    assert_true(output_contains(err_path, "after 2099-01-01T00:00:00+02:00 by its own clock "
+                                          "(metadata.not_after, --not-after)"));
+    json_decref(metadata);
+    pa_buf_free(&body);
+
+    na_args[13] = "2001-01-01T00:00:00Z";
+    assert_int_equal(run_cli_io(na_args, NULL, in_path, out, err_path), 2);
+    assert_true(output_contains(err_path, "is not in the future"));
+    na_args[13] = "next week";
+    assert_int_equal(run_cli_io(na_args, NULL, in_path, out, err_path), 2);
+    assert_true(output_contains(err_path, "--not-after must be an RFC 3339 time"));
+
+    /* What the enclave would refuse is refused here, with the reason. */
+    const char *dup_args[] = {"perfagg", "seal", "--exchange", "binance", "--label", "cli",
+                              "--api-key-file", "-", "--api-secret-file", "-",
+                              "--enclave-pubkey", pub, "--symbols", "BTCUSDT,ETHUSDT,BTCUSDT",
+                              NULL};
+    assert_int_equal(run_cli_io(dup_args, NULL, in_path, out, err_path), 2);
+    assert_true(output_contains(err_path, "error: invalid_input: --symbols: BTCUSDT is listed "
+                                          "twice"));
+    free(pub);
 }
 
 
@@ -1417,6 +1965,8 @@ typedef enum {
     SRV_FOREIGN_LOGS,   /* logs_url points at another host */
     SRV_HUGE,           /* 17 MiB answer */
     SRV_NOT_JSON_500,   /* HTML error page */
+    SRV_NITRO,          /* the quote carries the real AWS Nitro document */
+    SRV_HOSTILE_TEXT,   /* error codes and messages full of terminal controls */
 } srv_mode;
 
 typedef struct {
@@ -1508,7 +2058,8 @@ static void srv_handle(int fd, const srv_config *cfg)
             pa_b64_decode(b64nonce, strlen(b64nonce), &nonce, &nonce_len) != 0) {
             srv_json(fd, 400, "{\"error\":\"invalid_nonce\",\"message\":\"bad nonce\"}");
         } else {
-            char *q = make_quote(nonce, nonce_len, fx.signing_pub, NULL);
+            char *q = cfg->mode == SRV_NITRO ? nitro_quote()
+                                             : make_quote(nonce, nonce_len, fx.signing_pub, NULL);
             srv_json(fd, 200, q);
             free(q);
         }
@@ -1546,6 +2097,9 @@ static void srv_handle(int fd, const srv_config *cfg)
             srv_json(fd, 200, cfg->response_text);
     } else if (strcmp(path, cfg->logs_path) == 0 && strcmp(method, "GET") == 0) {
         srv_json(fd, 200, cfg->logs_text);
+    } else if (strcmp(path, "/enclave/revoke") == 0 && cfg->mode == SRV_HOSTILE_TEXT) {
+        srv_json(fd, 410, "{\"error\":\"gone\\u001b[2J\",\"message\":\"Session \\u001b]0;owned"
+                          "\\u0007 was\\r revoked \\u202e\\u009b31m\"}");
     } else if (strcmp(path, "/enclave/revoke") == 0) {
         srv_json(fd, 410, "{\"error\":\"session_revoked\",\"message\":\"Session was revoked\"}");
     } else {
@@ -1789,6 +2343,185 @@ static void test_http_attest_and_submit(void **state)
     srv_stop(pid);
 }
 
+/* ---- the CLI and foreign text, the CLI and the image pin ------------------------------ */
+
+/* A signed challenge (and label) that would redraw the screen, retitle the
+ * terminal, return the cursor and reverse the digits after it. */
+#define HOSTILE_TEXT                                                                               \
+    "\x1b[2J\x1b[1;1Hpnl 999999999.99 USDT\r\x1b]0;owned\x07 \xc2\x9b" "31m \xe2\x80\xae" "1000"
+
+static void test_cli_foreign_text(void **state)
+{
+    (void)state;
+    bundle_opts o = {.challenge = HOSTILE_TEXT, .label = "main\r\x1b[Kvictim \xe2\x81\xa6"};
+    json_t *bundle = make_bundle(&o);
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    char path[256], out[256];
+    snprintf(path, sizeof path, "%s/hostile-bundle.json", fx.dir);
+    snprintf(out, sizeof out, "%s/hostile-out.txt", fx.dir);
+    pa_client_error err;
+    assert_int_equal(pa_client_write_file_atomic(path, (const uint8_t *)text, strlen(text), &err),
+                     0);
+    free(text);
+
+    /* Verified: it is authentic, and still printed escaped. */
+    const char *ok[] = {"perfagg", "verify", path, "--dev-root", fx.root_path, NULL};
+    assert_int_equal(run_cli(ok, out), 0);
+    const char *hazard = terminal_hazard(out);
+    if (hazard != NULL)
+        fail_msg("verify printed %s", hazard);
+    assert_true(output_contains(out, "challenge       \\x1b[2J\\x1b[1;1Hpnl 999999999.99 USDT"
+                                     "\\x0d\\x1b]0;owned\\x07 \\u009b31m \\u202e1000\n"));
+    assert_true(output_contains(out, "(label main\\x0d\\x1b[Kvictim \\u2066)"));
+    assert_true(output_contains(out, "VERIFIED against a DEVELOPMENT root"));
+
+    /* Not verified: every claim is marked, and escaped too. */
+    const char *bad[] = {"perfagg", "verify", path, "--dev-root", fx.other_root_path, NULL};
+    assert_int_equal(run_cli(bad, out), 1);
+    hazard = terminal_hazard(out);
+    if (hazard != NULL)
+        fail_msg("verify of a failing bundle printed %s", hazard);
+    assert_true(output_contains(out, "UNVERIFIED claims"));
+    assert_true(output_contains(out, "UNVERIFIED challenge       \\x1b[2J"));
+    assert_true(output_contains(out, "UNVERIFIED pnl             1234.56789012 USDT"));
+    assert_true(output_contains(out, "NOT VERIFIED"));
+    assert_false(output_contains(out, "\nchallenge"));
+
+    /* aggregates prints the server's answer: escaped. */
+    srv_config cfg = {.mode = SRV_NORMAL};
+    char *resp_text, *logs_text;
+    served_texts(bundle, &resp_text, &logs_text);
+    cfg.response_text = resp_text;
+    cfg.logs_text = logs_text;
+    snprintf(cfg.logs_path, sizeof cfg.logs_path, "%s",
+             pa_json_str(json_object_get(bundle, "response"), "logs_url"));
+    assert_int_equal(pa_uuid_v4(cfg.session_id), 0);
+    char url[64];
+    pid_t pid = srv_start(&cfg, url, sizeof url);
+    char saved[256];
+    snprintf(saved, sizeof saved, "%s/hostile-saved.json", fx.dir);
+    const char *agg[] = {"perfagg", "aggregates", cfg.session_id, "--url", url, "--out", saved,
+                         NULL};
+    assert_int_equal(run_cli(agg, out), 0);
+    hazard = terminal_hazard(out);
+    if (hazard != NULL)
+        fail_msg("aggregates printed %s", hazard);
+    assert_true(output_contains(out, "not verified yet"));
+    assert_true(output_contains(out, "challenge       \\x1b[2J"));
+    srv_stop(pid);
+
+    /* An API error's code and message: escaped. */
+    cfg.mode = SRV_HOSTILE_TEXT;
+    pid = srv_start(&cfg, url, sizeof url);
+    const char *revoke[] = {"perfagg", "revoke", cfg.session_id, "--url", url, NULL};
+    assert_int_equal(run_cli(revoke, out), 1);
+    hazard = terminal_hazard(out);
+    if (hazard != NULL)
+        fail_msg("revoke printed %s", hazard);
+    assert_true(output_contains(out, "error: gone\\x1b[2J: Session \\x1b]0;owned\\x07 was\\x0d "
+                                     "revoked \\u202e\\u009b31m\n"));
+    srv_stop(pid);
+
+    free(resp_text);
+    free(logs_text);
+    json_decref(bundle);
+}
+
+static void test_cli_image_hash(void **state)
+{
+    (void)state;
+    char out[256], key_path[256], bundle_path[256];
+    snprintf(out, sizeof out, "%s/pin-out.txt", fx.dir);
+    snprintf(key_path, sizeof key_path, "%s/pin-key.txt", fx.dir);
+    snprintf(bundle_path, sizeof bundle_path, "%s/pin-bundle.json", fx.dir);
+    write_text(key_path, "pin-credential\n");
+    srv_config cfg = {.mode = SRV_NITRO};
+    char url[64];
+    pid_t pid = srv_start(&cfg, url, sizeof url);
+
+    /* The AWS root and no image: refused before anything is fetched. */
+    const char *attest[] = {"perfagg", "attest", "--url", url, NULL};
+    assert_int_equal(run_cli_io(attest, NULL, NULL, out, NULL), 2);
+    assert_true(output_contains(out, "perfagg attest: " PA_CLIENT_IMAGE_HASH_REQUIRED));
+    assert_false(output_contains(out, "attestation of"));
+    assert_int_equal(run_cli_io(attest, "", NULL, out, NULL), 2); /* empty = unset */
+    assert_true(output_contains(out, PA_CLIENT_IMAGE_HASH_REQUIRED));
+    assert_int_equal(run_cli_io(attest, "xyz", NULL, out, NULL), 2);
+    assert_true(output_contains(out, "PERFAGG_IMAGE_HASH must be 96 hex digits"));
+
+    /* Pinned (option or environment; the option wins): the genuine Nitro
+     * document passes the chain and the pin; it was made for another nonce
+     * and other keys, so attestation still fails (exit 1). */
+    const char *pinned[] = {"perfagg", "attest", "--url", url, "--image-hash", PROD_PCR0_HEX, NULL};
+    const char *envs[] = {NULL, fx.pcr0_hex};
+    for (size_t i = 0; i < PA_ARRAY_LEN(envs); i++) {
+        assert_int_equal(run_cli_io(pinned, envs[i], NULL, out, NULL), 1);
+        assert_true(output_contains(out, "  ok      attestation              COSE ES384 signature, "
+                                         "certificate chain to the pinned AWS Nitro root"));
+        assert_true(output_contains(out, "  ok      expected_image_hash"));
+        assert_true(output_contains(out, "  FAILED  attestation_nonce"));
+        assert_true(output_contains(out, "root: AWS Nitro Enclaves Root G1"));
+    }
+    assert_int_equal(run_cli_io(attest, PROD_PCR0_HEX, NULL, out, NULL), 1);
+    assert_true(output_contains(out, "  ok      expected_image_hash"));
+    assert_int_equal(run_cli_io(attest, fx.pcr0_hex, NULL, out, NULL), 1);
+    assert_true(output_contains(out, "  FAILED  expected_image_hash      PCR0 is not the image "
+                                     "you pinned"));
+
+    /* submit and seal attest the same way. */
+    const char *submit[] = {"perfagg", "submit", "--url", url, "--exchange", "binance",
+                            "--label", "m", "--api-key-file", key_path, "--api-secret-file",
+                            key_path, NULL};
+    assert_int_equal(run_cli_io(submit, NULL, NULL, out, NULL), 2);
+    assert_true(output_contains(out, "perfagg submit: " PA_CLIENT_IMAGE_HASH_REQUIRED));
+    assert_int_equal(run_cli_io(submit, PROD_PCR0_HEX, NULL, out, NULL), 1);
+    assert_true(output_contains(out, "attestation FAILED"));
+    const char *seal[] = {"perfagg", "seal", "--url", url, "--exchange", "binance", "--label", "m",
+                          "--api-key-file", key_path, "--api-secret-file", key_path, NULL};
+    assert_int_equal(run_cli_io(seal, NULL, NULL, out, NULL), 2);
+    assert_true(output_contains(out, "perfagg seal: " PA_CLIENT_IMAGE_HASH_REQUIRED));
+    /* ... unless the key is named: then nothing is attested, nothing pinned. */
+    char *pub = b64(fx.enclave_pub, 32);
+    const char *seal_key[] = {"perfagg", "seal", "--exchange", "binance", "--label", "m",
+                              "--api-key-file", key_path, "--api-secret-file", key_path,
+                              "--enclave-pubkey", pub, NULL};
+    assert_int_equal(run_cli_io(seal_key, NULL, NULL, out, NULL), 0);
+    assert_int_equal(run_cli_io(seal_key, "xyz", NULL, out, NULL), 0);
+    free(pub);
+    srv_stop(pid);
+
+    /* verify, on a bundle whose attestation is the genuine document. */
+    json_t *bundle = nitro_bundle();
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    pa_client_error err;
+    assert_int_equal(
+        pa_client_write_file_atomic(bundle_path, (const uint8_t *)text, strlen(text), &err), 0);
+    free(text);
+    json_decref(bundle);
+    const char *verify[] = {"perfagg", "verify", bundle_path, NULL};
+    assert_int_equal(run_cli_io(verify, NULL, NULL, out, NULL), 2);
+    assert_true(output_contains(out, "perfagg verify: " PA_CLIENT_IMAGE_HASH_REQUIRED));
+    assert_int_equal(run_cli_io(verify, PROD_PCR0_HEX, NULL, out, NULL), 1);
+    assert_true(output_contains(out, "  ok      expected_image_hash"));
+    assert_true(output_contains(out, "  FAILED  payload_signature"));
+    assert_int_equal(run_cli_io(verify, fx.pcr0_hex, NULL, out, NULL), 1);
+    assert_true(output_contains(out, "  FAILED  expected_image_hash"));
+
+    /* A development root: the pin is optional, and the output says so. */
+    cfg.mode = SRV_NORMAL;
+    pid = srv_start(&cfg, url, sizeof url);
+    const char *dev[] = {"perfagg", "attest", "--url", url, "--dev-root", fx.root_path, NULL};
+    assert_int_equal(run_cli_io(dev, NULL, NULL, out, NULL), 0);
+    assert_true(output_contains(out, "image: not pinned (the development root is itself"));
+    assert_false(output_contains(out, "expected_image_hash"));
+    assert_int_equal(run_cli_io(dev, fx.pcr0_hex, NULL, out, NULL), 0);
+    assert_true(output_contains(out, "  ok      expected_image_hash"));
+    assert_false(output_contains(out, "image: not pinned"));
+    assert_int_equal(run_cli_io(dev, PROD_PCR0_HEX, NULL, out, NULL), 1);
+    assert_true(output_contains(out, "  FAILED  expected_image_hash"));
+    srv_stop(pid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1810,12 +2543,18 @@ int main(void)
         cmocka_unit_test(test_bundle_summary),
         cmocka_unit_test(test_check_quote),
         cmocka_unit_test(test_check_quote_real_nitro_document),
+        cmocka_unit_test(test_verify_aws_root_needs_image_hash),
         cmocka_unit_test(test_roots),
+        cmocka_unit_test(test_resolve_not_after),
         cmocka_unit_test(test_seal_round_trip),
         cmocka_unit_test(test_seal_refuses_bad_input),
+        cmocka_unit_test(test_seal_matches_enclave_rules),
         cmocka_unit_test(test_read_secrets),
         cmocka_unit_test(test_write_file_atomic),
+        cmocka_unit_test(test_escape),
         cmocka_unit_test(test_cli_verify),
+        cmocka_unit_test(test_cli_foreign_text),
+        cmocka_unit_test(test_cli_image_hash),
         cmocka_unit_test(test_cli_seal),
         cmocka_unit_test(test_http_fetch_bundle),
         cmocka_unit_test(test_http_hostile_server),

@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "ipc.h"
 #include "json_strict.h"
+#include "text.h"
 #include "timeutil.h"
 #include "uuid.h"
 
@@ -642,9 +643,40 @@ static void test_ipc_connect(void **state)
     assert_int_equal(pa_ipc_connect(longpath, 1000), -1);
 }
 
+/* Text shown to people: code points counted, control and bidi characters
+ * and malformed UTF-8 refused. */
+static void test_text_display_length(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        long want;
+    } rows[] = {
+        {"", 0},
+        {"main", 4},
+        {"Haupt-Konto \xe2\x82\xac", 13},       /* euro sign: 3 bytes, 1 character */
+        {"\xf0\x9f\x98\x80", 1},               /* U+1F600 */
+        {"a\x1b[2Ab", -1},                     /* ESC: moves the cursor */
+        {"a\rb", -1},
+        {"a\x7f", -1},                          /* DEL */
+        {"a\xc2\x85", -1},                      /* U+0085, C1 */
+        {"a\xe2\x80\xae" "b", -1},               /* U+202E right-to-left override */
+        {"a\xe2\x81\xa6" "b", -1},               /* U+2066 left-to-right isolate */
+        {"a\xe2\x80\x8f", -1},                  /* U+200F right-to-left mark */
+        {"\xc0\xaf", -1},                       /* overlong '/' */
+        {"\xed\xa0\x80", -1},                   /* a surrogate */
+        {"\xf4\x90\x80\x80", -1},               /* past U+10FFFF */
+        {"\xe2\x82", -1},                       /* truncated */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (pa_text_display_length(rows[i].s, strlen(rows[i].s)) != rows[i].want)
+            fail_msg("row %zu: want %ld", i, rows[i].want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_display_length),
         cmocka_unit_test(test_b64_rfc4648_vectors),
         cmocka_unit_test(test_b64_all_byte_values),
         cmocka_unit_test(test_b64_strictness),

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -484,6 +486,35 @@ static void test_idempotent(void **state)
     }
 }
 
+/* Every power of two, positive and negative, against what V8 prints
+ * (tests/unit/vectors/jcs_powers_of_two.txt, made with Node's JSON.stringify).
+ * Powers of two are where the shortest round-trip form is easiest to miss:
+ * the rounding interval below them is half as wide as above. */
+static void test_powers_of_two_match_v8(void **state)
+{
+    (void)state;
+    FILE *f = fopen(PA_SOURCE_DIR "/tests/unit/vectors/jcs_powers_of_two.txt", "r");
+    assert_non_null(f);
+    char line[128];
+    int checked = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (line[0] == '#')
+            continue;
+        int k;
+        char expect[64];
+        assert_int_equal(sscanf(line, "%d %63s", &k, expect), 2);
+        char got[PA_JCS_NUMBER_MAX], neg[PA_JCS_NUMBER_MAX], expect_neg[72];
+        assert_int_equal(pa_jcs_format_number(ldexp(1.0, k), got), 0);
+        assert_string_equal(got, expect);
+        assert_int_equal(pa_jcs_format_number(-ldexp(1.0, k), neg), 0);
+        snprintf(expect_neg, sizeof expect_neg, "-%s", expect);
+        assert_string_equal(neg, expect_neg);
+        checked++;
+    }
+    fclose(f);
+    assert_int_equal(checked, 2098);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_depth_limit_and_cycles),
         cmocka_unit_test(test_append_failure_leaves_buffer_unchanged),
         cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_powers_of_two_match_v8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

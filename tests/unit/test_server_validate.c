@@ -396,12 +396,20 @@ static void test_nonce(void **state)
     }
 }
 
-static void test_utf8_length(void **state)
+/* A challenge is signed and printed by verifiers: characters that move the
+ * cursor or reorder text are refused, ordinary Unicode is fine. */
+static void test_challenge_text(void **state)
 {
     (void)state;
-    assert_int_equal(pa_utf8_length(""), 0);
-    assert_int_equal(pa_utf8_length("abc"), 3);
-    assert_int_equal(pa_utf8_length("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"), 3); /* é € 😀 */
+    pa_aggregates_request r;
+    expect_agg("{\"session_id\":\"" UUID "\",\"challenge\":\"fund-42 \\u00e9\\u20ac\\ud83d\\ude00\"}",
+               NULL, &r);
+    expect_agg("{\"session_id\":\"" UUID "\",\"challenge\":\"a\\u001b[2Ab\"}", "invalid_challenge",
+               &r);
+    expect_agg("{\"session_id\":\"" UUID "\",\"challenge\":\"a\\rb\"}", "invalid_challenge", &r);
+    expect_agg("{\"session_id\":\"" UUID "\",\"challenge\":\"a\\u202eb\"}", "invalid_challenge", &r);
+    expect_agg("{\"session_id\":\"" UUID "\",\"challenge\":\"a\\u0085b\"}", "invalid_challenge", &r);
+    expect_agg("{\"session_id\":\"" UUID "\",\"challenge\":5}", "invalid_challenge", &r);
 }
 
 int main(void)
@@ -411,7 +419,7 @@ int main(void)
         cmocka_unit_test(test_body),         cmocka_unit_test(test_known_fields),
         cmocka_unit_test(test_submit_policy), cmocka_unit_test(test_aggregates),
         cmocka_unit_test(test_revoke),       cmocka_unit_test(test_result_id),
-        cmocka_unit_test(test_nonce),        cmocka_unit_test(test_utf8_length),
+        cmocka_unit_test(test_nonce),        cmocka_unit_test(test_challenge_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
