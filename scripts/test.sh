@@ -20,4 +20,4 @@ export PA_TEST_PGHOST=$pgdir
 export PA_BUILD_DIR=$root/$build
 export PA_SOURCE_DIR=$root
 cd "$build"
-ctest --output-on-failure --timeout 600 -j2 "$@"
+ctest --output-on-failure --no-label-summary --timeout 600 -j2 "$@"
