@@ -118,3 +118,25 @@ void pa_enclave_unavailable(pa_http_error *err)
 {
     pa_error_set(err, 503, "enclave_unavailable", "The enclave is not reachable; try again later.");
 }
+
+json_t *pa_enclave_call_reply(const char *socket_path, pa_enclave_op op, json_t *request,
+                              pa_reply *reply)
+{
+    json_t *answer = NULL;
+    char code[PA_ENCLAVE_CODE_MAX];
+    pa_http_error err;
+    if (request == NULL) {
+        pa_reply_error(reply, 500, "internal_error", "Out of memory.");
+        return NULL;
+    }
+    pa_enclave_status st = pa_enclave_call(socket_path, op, request, &answer, code);
+    json_decref(request);
+    if (st == PA_ENCLAVE_OK)
+        return answer;
+    if (st == PA_ENCLAVE_REFUSED)
+        pa_enclave_error(code, &err);
+    else
+        pa_enclave_unavailable(&err);
+    pa_reply_from_error(reply, &err);
+    return NULL;
+}

@@ -24,6 +24,12 @@ typedef enum {
 pa_enclave_status pa_enclave_call(const char *socket_path, pa_enclave_op op, const json_t *request,
                                   json_t **answer, char code[PA_ENCLAVE_CODE_MAX]);
 
+/* pa_enclave_call with the usual error mapping: returns the answer (a new
+ * reference), or NULL with *reply filled (the mapped enclave error, 503 when
+ * unreachable). Takes ownership of request, which may be NULL (out of memory). */
+json_t *pa_enclave_call_reply(const char *socket_path, pa_enclave_op op, json_t *request,
+                              pa_reply *reply);
+
 /* The API error for an enclave error code (docs/IPC.md's table); unknown
  * codes become 500 internal_error. */
 void pa_enclave_error(const char *code, pa_http_error *err);

@@ -81,8 +81,6 @@ void pa_aggregates_run(pa_job *job)
     json_t *answer = NULL;
     pa_aggregate_answer res;
     memset(&res, 0, sizeof res);
-    char code[PA_ENCLAVE_CODE_MAX];
-    pa_http_error err;
 
     if (check_session(job, &s) != 0)
         goto cleanup;
@@ -92,18 +90,10 @@ void pa_aggregates_run(pa_job *job)
         pa_reply_error(&job->reply, 500, "internal_error", "The stored session is unreadable.");
         goto cleanup;
     }
-    switch (pa_enclave_call(job->app->cfg.enclave_socket, PA_OP_AGGREGATE, req, &answer, code)) {
-    case PA_ENCLAVE_OK:
-        break;
-    case PA_ENCLAVE_REFUSED:
-        pa_enclave_error(code, &err);
-        pa_reply_from_error(&job->reply, &err);
+    answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_AGGREGATE, req, &job->reply);
+    req = NULL; /* taken by the call */
+    if (answer == NULL)
         goto cleanup;
-    default:
-        pa_enclave_unavailable(&err);
-        pa_reply_from_error(&job->reply, &err);
-        goto cleanup;
-    }
     if (pa_answer_aggregate(answer, &res) != 0) {
         pa_log_error("request_aggregates: the enclave's aggregate answer has the wrong shape");
         pa_reply_error(&job->reply, 500, "internal_error", "The enclave gave an unexpected answer.");

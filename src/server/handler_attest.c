@@ -19,33 +19,11 @@ int pa_quote_prepare(pa_job *job)
     return 0;
 }
 
-/* One enclave call with the usual error mapping; NULL with the reply filled
- * on failure. */
-static json_t *call(pa_job *job, pa_enclave_op op, json_t *req)
-{
-    json_t *answer = NULL;
-    char code[PA_ENCLAVE_CODE_MAX];
-    pa_http_error err;
-    if (req == NULL) {
-        pa_reply_error(&job->reply, 500, "internal_error", "Out of memory.");
-        return NULL;
-    }
-    pa_enclave_status st = pa_enclave_call(job->app->cfg.enclave_socket, op, req, &answer, code);
-    json_decref(req);
-    if (st == PA_ENCLAVE_OK)
-        return answer;
-    if (st == PA_ENCLAVE_REFUSED)
-        pa_enclave_error(code, &err);
-    else
-        pa_enclave_unavailable(&err);
-    pa_reply_from_error(&job->reply, &err);
-    return NULL;
-}
-
 void pa_quote_run(pa_job *job)
 {
-    json_t *answer = call(job, PA_OP_ATTEST, json_pack("{s:s, s:s?}", "op", "attest", "nonce",
-                                                       job->nonce));
+    json_t *req = json_pack("{s:s, s:s?}", "op", "attest", "nonce", job->nonce);
+    json_t *answer =
+        pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_ATTEST, req, &job->reply);
     if (answer == NULL)
         return;
     pa_attest_answer a;
@@ -60,7 +38,8 @@ void pa_quote_run(pa_job *job)
 
 void pa_root_run(pa_job *job)
 {
-    json_t *answer = call(job, PA_OP_INFO, json_pack("{s:s}", "op", "info"));
+    json_t *answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_INFO,
+                                           json_pack("{s:s}", "op", "info"), &job->reply);
     if (answer == NULL)
         return;
     pa_info_answer info;

@@ -39,29 +39,14 @@ int pa_submit_prepare(pa_job *job)
 
 void pa_submit_run(pa_job *job)
 {
-    json_t *req = NULL;
     json_t *answer = NULL;
-    char code[PA_ENCLAVE_CODE_MAX];
-    pa_http_error err;
 
     /* the envelope exactly as sent: parse checked it has only the five keys */
-    req = json_pack("{s:s, s:O}", "op", "open", "envelope", job->body);
-    if (req == NULL) {
-        pa_reply_error(&job->reply, 500, "internal_error", "Out of memory.");
+    answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_OPEN,
+                                   json_pack("{s:s, s:O}", "op", "open", "envelope", job->body),
+                                   &job->reply);
+    if (answer == NULL)
         goto cleanup;
-    }
-    switch (pa_enclave_call(job->app->cfg.enclave_socket, PA_OP_OPEN, req, &answer, code)) {
-    case PA_ENCLAVE_OK:
-        break;
-    case PA_ENCLAVE_REFUSED:
-        pa_enclave_error(code, &err);
-        pa_reply_from_error(&job->reply, &err);
-        goto cleanup;
-    default:
-        pa_enclave_unavailable(&err);
-        pa_reply_from_error(&job->reply, &err);
-        goto cleanup;
-    }
     pa_open_answer opened;
     if (pa_answer_open(answer, &opened) != 0) {
         pa_log_error("submit_key: the enclave's open answer has the wrong shape");
@@ -105,6 +90,5 @@ void pa_submit_run(pa_job *job)
     }
 
 cleanup:
-    json_decref(req);
     json_decref(answer);
 }
