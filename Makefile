@@ -1,8 +1,9 @@
 # Thin wrapper: CMake + Ninja do the building, scripts/ do the orchestration.
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+FUZZ_SECONDS ?= 20
 
-.PHONY: all build deps run test test-unit test-security migrate lint format dev sanitize clean
+.PHONY: all build deps run test test-unit test-security migrate lint format dev sanitize fuzz clean
 
 all: build
 
@@ -44,5 +45,11 @@ sanitize: deps
 	@ninja -C build-asan
 	@PERFAGG_BUILD=build-asan scripts/test.sh
 
+# libFuzzer drivers (tests/fuzz/) with clang + ASan + UBSan in build-fuzz/,
+# each run for FUZZ_SECONDS on a copy of its seed corpus.
+fuzz:
+	@scripts/deps.sh clang libclang-rt-14-dev
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -112,7 +112,12 @@ int pa_time_parse(const char *s, int64_t *ms_out)
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t secs =
         days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se - (int64_t)offset_min * 60;
-    *ms_out = secs * 1000 + frac_ms;
+    int64_t ms = secs * 1000 + frac_ms;
+    /* The offset can move a local 0000 or 9999 date outside years 0000-9999
+     * UTC, which pa_time_format cannot write (it clamps): refuse such an
+     * instant rather than accept one the service would print differently. */
+    PA_ENSURE(ms >= PA_TIME_MIN_MS && ms <= PA_TIME_MAX_MS);
+    *ms_out = ms;
     return 0;
 }
 

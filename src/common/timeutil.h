@@ -11,8 +11,14 @@
 
 int64_t pa_now_ms(void);
 
+/* 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z */
+#define PA_TIME_MIN_MS INT64_C(-62167219200000)
+#define PA_TIME_MAX_MS INT64_C(253402300799999)
+
 /* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM); 'T'/'Z' may be
- * lower case. Fractions beyond milliseconds are truncated. Years 0000-9999. */
+ * lower case. Fractions beyond milliseconds are truncated. The instant must
+ * lie in years 0000-9999 UTC (PA_TIME_MIN_MS..PA_TIME_MAX_MS), the range
+ * pa_time_format writes. */
 PA_MUST_USE int pa_time_parse(const char *s, int64_t *ms_out);
 
 /* Formats like JavaScript's Date.toISOString: 2026-11-23T22:17:34.123Z. */

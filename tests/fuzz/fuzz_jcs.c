@@ -2,7 +2,7 @@
  * accepts must canonicalize (the parser only lets valid UTF-8 and finite
  * numbers through), and canonicalization must be idempotent: parsing the
  * canonical text and canonicalizing again gives the same bytes.
- * Build: cmake -DPERFAGG_FUZZ=ON -DCMAKE_C_COMPILER=clang, target fuzz_jcs. */
+ * Run with `make fuzz` (scripts/fuzz.sh jcs); `make test` replays the seeds. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include "jcs.h"
 #include "json_strict.h"
 
-#define FUZZ_CAP (64 * 1024)
+#define FUZZ_CAP ((size_t)64 * 1024)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

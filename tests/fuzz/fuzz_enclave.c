@@ -1,0 +1,148 @@
+/* libFuzzer driver for the enclave's request handler (pa_enclave_handle,
+ * src/enclave/enclave_ops.h): the whole IPC surface the untrusted host can
+ * reach, from frame parsing through envelope opening and credential
+ * parsing. The enclave is set up once, as main.c does: the wiping
+ * allocators, a development attestation platform (in a temporary directory
+ * removed right after set-up; the platform keeps its keys in memory), a
+ * fresh Ed25519 signing key, and an exchange at an address nothing listens
+ * on (http://127.0.0.1:9, 200 ms), so an aggregate request that does open
+ * fails fast with exchange_unavailable.
+ *
+ * The X25519 envelope key is FIXED (FUZZ_ENVELOPE_SECRET below, a public
+ * test value, never used outside this driver) rather than fresh: the seed
+ * corpus then holds envelopes sealed to it, so open and aggregate requests
+ * get past decryption into pa_credentials_parse and the exchange call
+ * instead of stopping at the key check.
+ *
+ * Beyond "no crash", for every input:
+ *  - the answer is one JSON object {ok: bool, ...}; a refusal carries one of
+ *    the codes of docs/IPC.md, and never internal_error (no request can make
+ *    the enclave fail inside);
+ *  - nothing succeeds that must not: only info, attest and open can answer
+ *    ok here (an aggregate needs the exchange), and open answers with this
+ *    enclave's key;
+ *  - no answer contains the seeds' API key or secret (FUZZ_MARK) unless the
+ *    request itself does in clear text (an attest nonce is echoed inside the
+ *    quote's base64): decrypted credentials never leave the enclave. */
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "codec.h"
+#include "enclave_ops.h"
+#include "envelope.h"
+#include "ipc.h"
+#include "json_strict.h"
+#include "log.h"
+#include "secure_alloc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* X25519 secret 0x01 0x02 ... 0x20; its public key (base64) is
+ * B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw= and the seed envelopes in
+ * tests/fuzz/corpus/enclave/ are sealed to it. */
+static const uint8_t FUZZ_ENVELOPE_SECRET[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                                 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                                 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+/* Every seed's apiKey and apiSecret contain this. */
+#define FUZZ_MARK "FUZZMARK"
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void setup(pa_enclave *e)
+{
+    if (pa_secure_alloc_install() != 0)
+        abort();
+    pa_log_set_component("fuzz-enclave");
+    e->envelope_key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, FUZZ_ENVELOPE_SECRET, 32);
+    e->signing_key = pa_ed25519_generate();
+    if (e->envelope_key == NULL || e->signing_key == NULL ||
+        pa_raw_public_key(e->envelope_key, e->enclave_pub) != 0 ||
+        pa_raw_public_key(e->signing_key, e->signing_pub) != 0)
+        abort();
+    e->enclave_pub_b64 = pa_b64_encode(e->enclave_pub, 32);
+    e->signing_pub_b64 = pa_b64_encode(e->signing_pub, 32);
+    if (e->enclave_pub_b64 == NULL || e->signing_pub_b64 == NULL)
+        abort();
+
+    char dir[] = "/tmp/pa-fuzz-enclave.XXXXXX";
+    if (mkdtemp(dir) == NULL)
+        abort();
+    char ca_dir[sizeof dir + 16];
+    snprintf(ca_dir, sizeof ca_dir, "%s/dev-attest", dir);
+    e->platform = pa_attest_dev_open(ca_dir, "/proc/self/exe");
+    if (nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS) != 0 || e->platform == NULL)
+        abort();
+    e->dev_platform = 1;
+    pa_hex_encode(pa_attest_pcr0(e->platform), PA_PCR_LEN, e->image_hash);
+    e->binance_base_url = "http://127.0.0.1:9";
+    e->url_override = 1;
+    e->exchange_timeout_ms = 200;
+}
+
+static int is_documented_refusal(const char *code)
+{
+    static const char *const codes[] = {
+        "invalid_request",          "decryption_failed",     "enclave_key_lost",
+        "unsupported_account_type", "exchange_rejected_key", "exchange_unavailable",
+        "exchange_bad_response",    "exchange_too_large",    NULL};
+    for (const char *const *c = codes; *c != NULL; c++)
+        if (strcmp(*c, code) == 0)
+            return 1;
+    return 0;
+}
+
+static void check_answer(const pa_enclave *e, const char *op, const char *resp, int req_has_mark)
+{
+    if (resp == NULL || (!req_has_mark && strstr(resp, FUZZ_MARK) != NULL))
+        abort();
+    json_error_t jerr;
+    json_t *r = json_loads(resp, JSON_REJECT_DUPLICATES, &jerr);
+    const json_t *ok = json_object_get(r, "ok");
+    if (!json_is_object(r) || !json_is_boolean(ok))
+        abort();
+    if (json_is_false(ok)) {
+        const char *code = json_string_value(json_object_get(r, "error"));
+        if (code == NULL || !is_documented_refusal(code) ||
+            !json_is_string(json_object_get(r, "message")))
+            abort();
+    } else {
+        if (op == NULL ||
+            (strcmp(op, "info") != 0 && strcmp(op, "attest") != 0 && strcmp(op, "open") != 0))
+            abort();
+        const char *pk = json_string_value(json_object_get(r, "enclave_pubkey"));
+        if (pk == NULL || strcmp(pk, e->enclave_pub_b64) != 0)
+            abort();
+    }
+    json_decref(r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static pa_enclave enclave;
+    static int ready;
+    if (!ready) {
+        setup(&enclave);
+        ready = 1;
+    }
+    char *resp = pa_enclave_handle(&enclave, (const char *)data, size);
+    /* The op, if the input names one, for the success check. */
+    json_t *req = pa_json_parse((const char *)data, size, PA_IPC_MAX_FRAME);
+    int req_has_mark = memmem(data, size, FUZZ_MARK, strlen(FUZZ_MARK)) != NULL;
+    check_answer(&enclave, pa_json_str(req, "op"), resp, req_has_mark);
+    json_decref(req);
+    free(resp);
+    return 0;
+}
