@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "health.h"
 #include "ratelimit.h"
 #include "workq.h"
 
@@ -14,6 +15,8 @@ typedef struct {
     pa_db *db;
     pa_ratelimit *rl;
     pa_workq *wq;
+    pa_health *health;           /* cached /health status (may be NULL: all down) */
+    unsigned connection_limit;   /* HTTP connections at once (fdlimit.h) */
 } pa_app;
 
 #endif

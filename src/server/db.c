@@ -15,17 +15,26 @@
  * database costs the caller nothing. A failure during COMMIT has an unknown
  * outcome and is reported as PA_DB_UNAVAILABLE without retrying.
  *
+ * Time limits: no call waits without bound. Taking a slot waits at most
+ * PA_DB_ACQUIRE_TIMEOUT_MS; every connection gets PA_DB_DEFAULT_OPTIONS
+ * (statement, lock and idle-transaction timeouts) and TCP keepalives unless
+ * the conninfo sets its own. A timed-out statement (SQLSTATE 57014) or lock
+ * wait (55P03) is PA_DB_UNAVAILABLE and is not retried: the database is up
+ * but busy, and a retry would only double the wait.
+ *
  * Every value reaches PostgreSQL as a parameter of a prepared statement. Logs
  * carry statement names and SQLSTATEs only: a server error message can quote
  * the offending value (a session id, a ciphertext), so it is never logged. */
 #include "db.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -181,10 +190,27 @@ PA_MUST_USE static int slot_connect(const pa_db *db, pa_db_slot *slot)
     slot_drop(slot);
 
     /* Keywords before dbname are defaults the caller's conninfo may
-     * override (libpq processes them in order). A connect timeout keeps a
-     * worker from hanging on an unreachable host. */
-    const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-    const char *const vals[] = {"10", "perfagg-server", db->conninfo, NULL};
+     * override (libpq processes them in order, a later value wins). Each
+     * bounds how long a worker can wait on the database: the connect; a
+     * statement (statement_timeout, SQLSTATE 57014) or a lock it queues for
+     * (lock_timeout, 55P03), both answered as PA_DB_UNAVAILABLE without a
+     * retry; a transaction left idle (never by this code, but a bug should
+     * not hold locks forever); and, over TCP only (libpq ignores these on a
+     * Unix socket), a peer that vanished without closing: keepalives while
+     * waiting for an answer, tcp_user_timeout for data it never
+     * acknowledges. */
+    const char *const keys[] = {
+        "connect_timeout",  "fallback_application_name", "options",
+        "keepalives",       "keepalives_idle",           "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout",          "dbname",
+        NULL,
+    };
+    const char *const vals[] = {
+        PA_DB_CONNECT_TIMEOUT_S_STR, "perfagg-server", PA_DB_DEFAULT_OPTIONS,
+        "1",                         "10",             "5",
+        "3",                         "20000",          db->conninfo,
+        NULL,
+    };
     slot->conn = PQconnectdbParams(keys, vals, 1);
     if (slot->conn == NULL) {
         pa_log_error("db: out of memory connecting");
@@ -217,8 +243,26 @@ PA_MUST_USE static int slot_connect(const pa_db *db, pa_db_slot *slot)
     return 0;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A free slot, or NULL when none came free within PA_DB_ACQUIRE_TIMEOUT_MS:
+ * when every connection is stuck (a held lock, a hung server) the callers
+ * behind them get PA_DB_UNAVAILABLE instead of queueing without end. */
 static pa_db_slot *slot_acquire(pa_db *db)
 {
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += PA_DB_ACQUIRE_TIMEOUT_MS / 1000;
+    until.tv_nsec += (long)(PA_DB_ACQUIRE_TIMEOUT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&db->lock);
     pa_db_slot *pick = NULL;
     for (;;) {
@@ -236,7 +280,10 @@ static pa_db_slot *slot_acquire(pa_db *db)
         }
         if (pick != NULL)
             break;
-        pthread_cond_wait(&db->freed, &db->lock);
+        if (pthread_cond_timedwait(&db->freed, &db->lock, &until) == ETIMEDOUT) {
+            pthread_mutex_unlock(&db->lock);
+            return NULL;
+        }
     }
     pick->busy = true;
     pthread_mutex_unlock(&db->lock);
@@ -268,6 +315,9 @@ static void call_note_failure(pa_db_call *c, const PGresult *res, const char *wh
         size_t n = strcspn(msg, "\n");
         pa_log_warn("db: %s: connection lost (SQLSTATE %s): %.*s", what,
                     state ? state : "none", (int)n, msg);
+    } else if (strcmp(c->sqlstate, "57014") == 0 || strcmp(c->sqlstate, "55P03") == 0) {
+        pa_log_warn("db: %s failed: SQLSTATE %s (%s timeout)", what, c->sqlstate,
+                    strcmp(c->sqlstate, "57014") == 0 ? "statement" : "lock");
     } else if (strcmp(c->sqlstate, "23505") != 0) {
         pa_log_warn("db: %s failed: SQLSTATE %s%s%s", what, c->sqlstate,
                     c->constraint[0] ? ", constraint " : "", c->constraint);
@@ -316,7 +366,13 @@ typedef pa_db_status (*pa_db_op)(pa_db_call *c, void *arg);
  * whatever op left open, and returns the slot. */
 static pa_db_status pa_db_run(pa_db *db, pa_db_op op, void *arg)
 {
+    int64_t t0 = mono_ms();
     pa_db_slot *slot = slot_acquire(db);
+    if (slot == NULL) {
+        pa_log_warn("db: no free connection after %lld ms (all %d busy)",
+                    (long long)(mono_ms() - t0), db->size);
+        return PA_DB_UNAVAILABLE;
+    }
     pa_db_status st = PA_DB_UNAVAILABLE;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (slot_connect(db, slot) != 0) {
@@ -388,7 +444,13 @@ pa_db *pa_db_open(const char *conninfo, int pool_size)
     }
     db->size = pool_size;
     pthread_mutex_init(&db->lock, NULL);
-    pthread_cond_init(&db->freed, NULL);
+    /* slot_acquire's deadline is on the monotonic clock: a wall-clock step
+     * must not stretch or cut the wait. */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&db->freed, &ca);
+    pthread_condattr_destroy(&ca);
     return db;
 }
 

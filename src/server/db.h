@@ -1,8 +1,9 @@
 /* PostgreSQL access for the untrusted host: a fixed pool of libpq connections,
  * each with its statements prepared once at connect. Every function takes a
- * connection from the pool, blocks until it gets one (callers are worker
- * threads, never the HTTP poll thread), and reconnects a broken connection on
- * the next use. Only ciphertext and public data pass through here. */
+ * connection from the pool, blocks until it gets one or
+ * PA_DB_ACQUIRE_TIMEOUT_MS passes (callers are worker threads, never the HTTP
+ * poll thread), and reconnects a broken connection on the next use. Only
+ * ciphertext and public data pass through here. */
 #ifndef PA_DB_H
 #define PA_DB_H
 
@@ -18,6 +19,17 @@ typedef enum {
     PA_DB_GONE,        /* the session is revoked or expired */
     PA_DB_UNAVAILABLE, /* connection or server failure: nothing was changed */
 } pa_db_status;
+
+/* Time limits (docs/DATABASE.md). A call that finds every connection busy
+ * waits at most this long for one, then answers PA_DB_UNAVAILABLE. */
+#define PA_DB_ACQUIRE_TIMEOUT_MS 5000
+/* Defaults placed before the caller's conninfo, so a conninfo that names the
+ * same keyword replaces them: libpq's connect_timeout (seconds), and the
+ * server-side timeouts (milliseconds) sent as the `options` keyword. A
+ * conninfo with its own `options` replaces all three settings. */
+#define PA_DB_CONNECT_TIMEOUT_S_STR "10"
+#define PA_DB_DEFAULT_OPTIONS                                                                      \
+    "-c statement_timeout=10000 -c lock_timeout=3000 -c idle_in_transaction_session_timeout=30000"
 
 /* conninfo as libpq takes it (URL or key=value). Connects lazily, so a
  * database that is down at start-up is not fatal. */

@@ -1,5 +1,6 @@
 #include "enclave_client.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -46,9 +47,15 @@ pa_enclave_status pa_enclave_call(const char *socket_path, pa_enclave_op op, con
     text = json_dumps(request, JSON_COMPACT);
     PA_ENSURE_GOTO(text != NULL, cleanup);
     int timeout = op == PA_OP_AGGREGATE ? PA_ENCLAVE_AGGREGATE_TIMEOUT_MS : PA_ENCLAVE_TIMEOUT_MS;
+    errno = 0;
     fd = pa_ipc_connect(socket_path, timeout);
     if (fd < 0) {
-        pa_log_warn("enclave %s: cannot connect to the enclave socket", pa_enclave_op_name(op));
+        /* The reason tells an enclave that is down (ENOENT, ECONNREFUSED)
+         * from a server out of descriptors (EMFILE) or a full backlog
+         * (EAGAIN): the same 503 to the client, not the same fix. */
+        int e = errno;
+        pa_log_warn("enclave %s: cannot connect to the enclave socket: %s", pa_enclave_op_name(op),
+                    e != 0 ? strerror(e) : "path too long");
         goto cleanup;
     }
     if (pa_ipc_write_frame(fd, text, strlen(text)) != 0 || pa_ipc_read_frame(fd, &frame) != 0) {

@@ -55,6 +55,34 @@ static int check_session(pa_job *job, pa_db_session *s)
     return 0;
 }
 
+/* The result was refused because the session stopped being active while
+ * the enclave worked: say which way, as check_session would have. A session
+ * never comes back to life, so reading it again tells revoked from expired
+ * (an expiry the sweeper has not recorded yet shows as an active row past
+ * expires_at). */
+static void gone_reply(pa_job *job)
+{
+    pa_db_session s;
+    switch (pa_db_session_get(job->app->db, job->agg.session_id, &s)) {
+    case PA_DB_OK:
+        if (strcmp(s.status, "revoked") == 0)
+            pa_reply_error(&job->reply, 410, "session_revoked",
+                           "The session was revoked while the aggregates were computed.");
+        else
+            pa_reply_error(&job->reply, 410, "session_expired",
+                           "The session expired while the aggregates were computed.");
+        break;
+    case PA_DB_NOT_FOUND:
+        pa_reply_error(&job->reply, 404, "session_not_found", "No such session.");
+        break;
+    default:
+        /* Revoked or expired, but which cannot be read now; a retry tells. */
+        pa_reply_db_unavailable(&job->reply);
+        break;
+    }
+    pa_db_session_free(&s);
+}
+
 /* {"op":"aggregate", envelope rebuilt from the stored columns, ...} */
 static json_t *aggregate_request(const pa_job *job, const pa_db_session *s)
 {
@@ -116,9 +144,8 @@ void pa_aggregates_run(pa_job *job)
         pa_reply_ok(&job->reply, pa_body_aggregates(&res));
         break;
     case PA_DB_GONE:
-        /* revoked (or expired) while the enclave was working: serve nothing */
-        pa_reply_error(&job->reply, 410, "session_revoked",
-                       "The session was revoked or expired while the aggregates were computed.");
+        /* revoked or expired while the enclave was working: serve nothing */
+        gone_reply(job);
         break;
     case PA_DB_NOT_FOUND:
         pa_reply_error(&job->reply, 404, "session_not_found", "No such session.");

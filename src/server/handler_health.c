@@ -1,27 +1,41 @@
-/* GET /health: both dependencies are asked, every time. */
+/* GET /health: the probes the background prober runs (health.h), and the
+ * answer built from its cache on the HTTP poll thread. */
+#include "handler_health.h"
+
 #include "enclave_answer.h"
 #include "enclave_client.h"
-#include "handlers.h"
 #include "responses.h"
 
-void pa_health_run(pa_job *job)
+int pa_health_probe_database(void *app)
 {
-    int db_ok = pa_db_ping(job->app->db) == PA_DB_OK;
-    int enclave_ok = 0;
+    const pa_app *a = app;
+    return pa_db_ping(a->db) == PA_DB_OK;
+}
+
+int pa_health_probe_enclave(void *app)
+{
+    const pa_app *a = app;
     json_t *req = json_pack("{s:s}", "op", "info");
     json_t *answer = NULL;
     char code[PA_ENCLAVE_CODE_MAX];
     pa_info_answer info;
-    if (req != NULL &&
-        pa_enclave_call(job->app->cfg.enclave_socket, PA_OP_INFO, req, &answer, code) ==
-            PA_ENCLAVE_OK)
-        enclave_ok = pa_answer_info(answer, &info) == 0;
+    int ok =
+        req != NULL &&
+        pa_enclave_call(a->cfg.enclave_socket, PA_OP_INFO, req, &answer, code) == PA_ENCLAVE_OK &&
+        pa_answer_info(answer, &info) == 0;
     json_decref(req);
     json_decref(answer);
+    return ok;
+}
+
+void pa_health_reply(pa_health *h, pa_reply *r)
+{
+    int db_ok, enclave_ok;
+    pa_health_get(h, &db_ok, &enclave_ok);
     unsigned status;
     char *body = pa_body_health(db_ok, enclave_ok, &status);
     if (body == NULL)
-        pa_reply_error(&job->reply, 500, "internal_error", "Out of memory.");
+        pa_reply_error(r, 500, "internal_error", "Out of memory.");
     else
-        pa_reply_json(&job->reply, status, body);
+        pa_reply_json(r, status, body);
 }

@@ -19,7 +19,6 @@ int pa_handler_prepare(pa_job *job)
     case PA_ROUTE_QUOTE:
         return pa_quote_prepare(job);
     case PA_ROUTE_ROOT:
-    case PA_ROUTE_HEALTH:
         return 0;
     default:
         pa_reply_error(&job->reply, 404, "not_found", "No such route.");
@@ -47,9 +46,6 @@ void pa_handler_run(pa_job *job)
         break;
     case PA_ROUTE_ROOT:
         pa_root_run(job);
-        break;
-    case PA_ROUTE_HEALTH:
-        pa_health_run(job);
         break;
     default:
         pa_reply_error(&job->reply, 404, "not_found", "No such route.");

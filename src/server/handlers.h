@@ -4,8 +4,9 @@
  *             job ready to run;
  *   run     — on a worker thread: the database and enclave calls, ending
  *             with job->reply filled.
- * A route without a run step (none today but /metrics, answered by the
- * HTTP layer itself) never reaches a worker. */
+ * Routes without a run step (/metrics, and /health from its cache:
+ * handler_health.h) are answered by the HTTP layer itself and never reach a
+ * worker. */
 #ifndef PA_HANDLERS_H
 #define PA_HANDLERS_H
 
@@ -55,7 +56,6 @@ void pa_logs_run(pa_job *job);
 PA_MUST_USE int pa_quote_prepare(pa_job *job);
 void pa_quote_run(pa_job *job);
 void pa_root_run(pa_job *job);
-void pa_health_run(pa_job *job);
 
 /* Shared by the handlers: the reply for a database failure status. */
 void pa_reply_db_unavailable(pa_reply *r);

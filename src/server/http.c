@@ -1,6 +1,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -8,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "handler_health.h"
 #include "handlers.h"
 #include "http_headers.h"
 #include "log.h"
@@ -21,8 +25,12 @@
 #include "timeutil.h"
 #include "validate.h"
 
-#define CONNECTION_LIMIT 1024
-#define PER_IP_CONNECTION_LIMIT 256
+/* The total is app->connection_limit (derived from the descriptor budget,
+ * fdlimit.h). Per address it is low so that a few addresses holding idle or
+ * trickling connections cannot take every slot; libmicrohttpd 0.9.75 has no
+ * deadline for a whole request head, only this idle timeout, which every
+ * byte resets: a proxy that enforces header timeouts belongs in front. */
+#define PER_IP_CONNECTION_LIMIT 64
 #define CONNECTION_TIMEOUT_S 30
 /* Past the body cap the rest of an upload is read and dropped so the client
  * can see the 413; beyond this much more it is cut off instead. */
@@ -32,6 +40,7 @@ struct pa_http {
     pa_app *app;
     struct MHD_Daemon *daemon;
     atomic_int inflight; /* requests begun and not yet completed */
+    atomic_int stopping; /* pa_http_stop has begun */
 };
 
 /* One HTTP request, from its first access-handler call to MHD's completion
@@ -56,6 +65,7 @@ typedef struct {
     pa_reply reply;
     int reply_ready;
     int answered;
+    int close_after; /* the stream cannot be trusted past this request */
 } pa_conn;
 
 static int64_t mono_us(void)
@@ -63,6 +73,11 @@ static int64_t mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_ms(void)
+{
+    return mono_us() / 1000;
 }
 
 /* Only well-known names reach the logs: the method is client-chosen text. */
@@ -101,7 +116,13 @@ static enum MHD_Result send_reply(pa_conn *cx)
         .content_type = r->content_type,
     };
     enum MHD_Result ret = MHD_NO;
-    if (pa_http_add_headers(resp, &hh) == 0)
+    int headers_ok = pa_http_add_headers(resp, &hh) == 0;
+    /* While stopping, a keep-alive client is told to go: its next request
+     * would only be refused. */
+    if (headers_ok && (cx->close_after || atomic_load(&cx->h->stopping)) &&
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
+        headers_ok = 0;
+    if (headers_ok)
         ret = MHD_queue_response(cx->conn, r->status, resp);
     MHD_destroy_response(resp);
 
@@ -125,6 +146,35 @@ static void rate_limit(pa_conn *cx)
     cx->rl_applied = 1;
 }
 
+typedef struct {
+    int content_length;
+    int transfer_encoding;
+} framing_scan;
+
+static enum MHD_Result scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    framing_scan *f = cls;
+    if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        f->content_length++;
+    else if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        f->transfer_encoding++;
+    return MHD_YES;
+}
+
+/* libmicrohttpd frames a body by the first Content-Length it sees and
+ * ignores a second one; a proxy in front may pick the other, or prefer
+ * Transfer-Encoding. Two readings of where a request ends are how requests
+ * get smuggled past a proxy, so an ambiguous request is refused. */
+static int framing_ambiguous(struct MHD_Connection *conn)
+{
+    framing_scan f = {0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_framing, &f);
+    return f.content_length > 1 || (f.content_length > 0 && f.transfer_encoding > 0);
+}
+
 /* First call: everything decided from the request line and headers. Returns
  * 1 when cx->reply is the answer already, 0 to go on reading the body. */
 static int begin(pa_conn *cx, const char *url, const char *method)
@@ -139,6 +189,17 @@ static int begin(pa_conn *cx, const char *url, const char *method)
     const char *origin = MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "Origin");
     if (pa_cors_allowed(&cfg->cors, origin))
         cx->allow_origin = origin;
+
+    /* Before anything else reads Content-Length (the 413 check, the body). */
+    if (framing_ambiguous(cx->conn)) {
+        /* where this request ends is unclear, so where the next one would
+         * start is too: close the connection after the answer */
+        cx->close_after = 1;
+        pa_reply_error(&cx->reply, 400, "invalid_request",
+                       "A request may carry one Content-Length, and not together with "
+                       "Transfer-Encoding.");
+        return 1;
+    }
 
     /* OPTIONS is answered before the rate limiter: it costs nothing, and a
      * browser sends a preflight before most cross-origin POSTs. */
@@ -259,6 +320,11 @@ static enum MHD_Result finish(pa_conn *cx)
             pa_reply_body(&cx->reply, 200, PA_CT_METRICS, text);
         return send_reply(cx);
     }
+    if (cx->route_id == PA_ROUTE_HEALTH) {
+        /* From the prober's cache: no worker, database or enclave per call. */
+        pa_health_reply(cx->h->app->health, &cx->reply);
+        return send_reply(cx);
+    }
 
     pa_job *job = calloc(1, sizeof *job);
     if (job == NULL) {
@@ -308,11 +374,31 @@ static enum MHD_Result finish(pa_conn *cx)
         cx->job = NULL;
         pa_job_free(job);
         pa_metrics_server_busy();
-        pa_reply_error(&cx->reply, 503, "server_busy", "The server is busy; try again shortly.");
+        if (atomic_load(&cx->h->stopping))
+            pa_reply_error(&cx->reply, 503, "server_busy",
+                           "The server is shutting down; try again shortly.");
+        else
+            pa_reply_error(&cx->reply, 503, "server_busy",
+                           "The server is busy; try again shortly.");
         cx->reply_ready = 1;
         MHD_resume_connection(cx->conn);
     }
     return MHD_YES;
+}
+
+/* pa_workq_shutdown's cancel: a queued job that will not run now. Its
+ * connection is suspended waiting for it; answer 503 and resume it, as a
+ * worker would have. */
+static void cancel_job(void *arg)
+{
+    pa_conn *cx = arg;
+    pa_job_free(cx->job);
+    cx->job = NULL;
+    pa_metrics_server_busy();
+    pa_reply_error(&cx->reply, 503, "server_busy",
+                   "The server is shutting down; try again shortly.");
+    cx->reply_ready = 1;
+    MHD_resume_connection(cx->conn);
 }
 
 static int declares_body(struct MHD_Connection *conn)
@@ -413,6 +499,7 @@ pa_http *pa_http_start(pa_app *app)
         return NULL;
     h->app = app;
     atomic_init(&h->inflight, 0);
+    atomic_init(&h->stopping, 0);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -432,8 +519,19 @@ pa_http *pa_http_start(pa_app *app)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned pool = ncpu < 2 ? 2 : ncpu > 4 ? 4 : (unsigned)ncpu;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    if (cfg->listen_ipv6)
-        flags |= MHD_USE_IPv6;
+    if (cfg->listen_ipv6) {
+        /* "::" means every address, IPv4 included (as IPv4-mapped IPv6
+         * peers, which the rate limiter counts as IPv4). Any other IPv6
+         * address is that address only. */
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        flags |= IN6_IS_ADDR_UNSPECIFIED(&a->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+    }
+    unsigned limit = app->connection_limit;
+    if (limit == 0) {
+        pa_log_error("no connection limit set");
+        goto fail;
+    }
+    unsigned per_ip = limit < PER_IP_CONNECTION_LIMIT ? limit : PER_IP_CONNECTION_LIMIT;
 
     /* The logger first, so MHD reports problems with later options through
      * it. No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it means
@@ -441,9 +539,8 @@ pa_http *pa_http_start(pa_app *app)
      * (MHD sets SO_REUSEADDR by itself, which is all a restart needs). */
     h->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)PER_IP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+        mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_END);
@@ -452,8 +549,11 @@ pa_http *pa_http_start(pa_app *app)
                      cfg->listen_address, cfg->port);
         goto fail;
     }
-    pa_log_info("listening on %s%s%s:%u with %u poll threads", cfg->listen_ipv6 ? "[" : "",
-                cfg->listen_address, cfg->listen_ipv6 ? "]" : "", cfg->port, pool);
+    int dual = (flags & MHD_USE_DUAL_STACK) == MHD_USE_DUAL_STACK;
+    pa_log_info("listening on %s%s%s:%u%s with %u poll threads, at most %u connections (%u per "
+                "address)",
+                cfg->listen_ipv6 ? "[" : "", cfg->listen_address, cfg->listen_ipv6 ? "]" : "",
+                cfg->port, dual ? " (IPv6 and IPv4)" : "", pool, limit, per_ip);
     return h;
 
 fail:
@@ -461,20 +561,43 @@ fail:
     return NULL;
 }
 
-void pa_http_stop(pa_http *h, int grace_ms)
+int pa_http_stop(pa_http *h, int grace_ms)
 {
     if (h == NULL)
-        return;
+        return 0;
+    int64_t end = mono_ms() + (grace_ms > 0 ? grace_ms : 0);
+    atomic_store(&h->stopping, 1);
+
+    /* Stop accepting. Quiescing only takes the socket out of the poll set:
+     * clients would still connect (into the kernel's backlog) and wait for
+     * an answer that never comes. shutdown() makes the kernel refuse them
+     * (and reset those already in the backlog) while the descriptor stays
+     * valid until the daemon is stopped. */
     MHD_socket fd = MHD_quiesce_daemon(h->daemon);
-    /* every queued job runs and resumes its connection; requests arriving
-     * from now on are refused with 503 */
-    pa_workq_drain(h->app->wq);
-    for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < grace_ms; waited += 10)
+    if (fd == MHD_INVALID_SOCKET)
+        pa_log_warn("stop: cannot quiesce the listening socket");
+    else if (shutdown(fd, SHUT_RDWR) != 0)
+        pa_log_warn("stop: cannot shut the listening socket down: %s", strerror(errno));
+
+    /* Queued requests that have not started are answered 503 at once;
+     * running ones get until the deadline. */
+    int64_t left = end - mono_ms();
+    if (pa_workq_shutdown(h->app->wq, cancel_job, left > 0 ? left : 0) != 0) {
+        /* Their connections are suspended, and MHD_stop_daemon with a
+         * suspended connection aborts the process: leave the daemon be. */
+        pa_log_error("stop: %zu request(s) still running after %d ms",
+                     pa_workq_pending(h->app->wq), grace_ms);
+        return -1;
+    }
+    /* Every job has resumed its connection: let the answers go out. */
+    while (atomic_load(&h->inflight) > 0 && mono_ms() < end)
         usleep(10 * 1000);
     if (atomic_load(&h->inflight) > 0)
-        pa_log_warn("stopping with %d request(s) unanswered", atomic_load(&h->inflight));
+        pa_log_warn("stop: closing %d connection(s) with a request not yet answered",
+                    atomic_load(&h->inflight));
     MHD_stop_daemon(h->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     free(h);
+    return 0;
 }

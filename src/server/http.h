@@ -7,6 +7,7 @@
 #define PA_HTTP_H
 
 #include "app.h"
+#include "result.h"
 
 typedef struct pa_http pa_http;
 
@@ -14,10 +15,14 @@ typedef struct pa_http pa_http;
  * reason is logged). */
 pa_http *pa_http_start(pa_app *app);
 
-/* Graceful stop, in order: stop accepting connections, let the work queue
- * finish every queued job (their connections get their answers), wait up to
- * grace_ms for in-flight requests to be answered, then stop the daemon. The
- * work queue is drained by this call. */
-void pa_http_stop(pa_http *h, int grace_ms);
+/* Graceful stop, bounded by grace_ms: refuse new connections at once (the
+ * listening socket is shut down, so connects are refused rather than left
+ * waiting), answer every queued request that has not started 503
+ * server_busy, wait for running requests and for answers to be sent until
+ * the deadline, then stop the daemon and free h: 0. -1 when requests are
+ * still running at the deadline: the daemon is left running and h is not
+ * freed, because stopping it under a suspended connection would abort; the
+ * caller is expected to exit the process. */
+PA_MUST_USE int pa_http_stop(pa_http *h, int grace_ms);
 
 #endif

@@ -1,14 +1,19 @@
 /* perfagg-server: the untrusted host. Reads its configuration, opens the
- * database pool, starts the work queue, the HTTP front and the sweeper, and
- * stops them in reverse order on SIGINT or SIGTERM. */
+ * database pool, starts the work queue, the health prober, the HTTP front
+ * and the sweeper, and stops them in reverse order on SIGINT or SIGTERM,
+ * within a bounded time. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "config.h"
+#include "fdlimit.h"
+#include "handler_health.h"
 #include "http.h"
 #include "log.h"
 #include "sweeper.h"
@@ -16,12 +21,39 @@
 #define WORKERS 16
 #define QUEUE_CAPACITY 256
 #define RATELIMIT_MAX_KEYS 100000
+/* The whole stop: requests still running after it are cut off. */
 #define STOP_GRACE_MS 10000
+/* Each background thread (prober, sweeper) gets at least this long to end
+ * after the HTTP side, even when the requests used up the grace period. */
+#define STOP_THREAD_MIN_MS 1000
+/* The first health probes, before the port opens. */
+#define HEALTH_FIRST_WAIT_MS 3000
+/* HTTP connections at most, whatever the descriptor budget allows. */
+#define CONNECTION_CAP 1024
+#define CONNECTION_MIN 16
+/* Descriptors kept out of the connection budget besides one per worker
+ * (its enclave call) and one per database connection: stdio, the listening
+ * socket, libmicrohttpd's epoll and wake-up descriptors, the prober's enclave
+ * call, and slack. */
+#define FD_MARGIN 64
 
 static const char *env_lookup(const char *name, void *ud)
 {
     (void)ud;
     return getenv(name);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t time_left(int64_t end)
+{
+    int64_t left = end - mono_ms();
+    return left > STOP_THREAD_MIN_MS ? left : STOP_THREAD_MIN_MS;
 }
 
 int main(int argc, char **argv)
@@ -54,12 +86,36 @@ int main(int argc, char **argv)
     int rc = 1;
     pa_http *http = NULL;
     pa_sweeper *sweeper = NULL;
+
+    long nofile = pa_fdlimit_raise();
+    unsigned reserve = WORKERS + (unsigned)app.cfg.db_pool + FD_MARGIN;
+    app.connection_limit = pa_fdlimit_connections(nofile, reserve, CONNECTION_CAP);
+    if (app.connection_limit < CONNECTION_MIN) {
+        pa_log_error("start-up failed: the open-files limit (%ld) leaves room for %u connections; "
+                     "raise it (ulimit -n) to at least %u",
+                     nofile, app.connection_limit, reserve + CONNECTION_MIN);
+        pa_config_free(&app.cfg);
+        return 1;
+    }
+
     app.db = pa_db_open(app.cfg.database_url, app.cfg.db_pool);
     app.rl = pa_ratelimit_new(app.cfg.rate_limit_max, app.cfg.rate_limit_window_ms,
                               RATELIMIT_MAX_KEYS);
     app.wq = pa_workq_new(WORKERS, QUEUE_CAPACITY);
     if (app.db == NULL || app.rl == NULL || app.wq == NULL) {
         pa_log_error("start-up failed: cannot create the database pool, rate limiter or workers");
+        goto cleanup;
+    }
+    pa_health_config hc = {
+        .probe = {[PA_HEALTH_DATABASE] = pa_health_probe_database,
+                  [PA_HEALTH_ENCLAVE] = pa_health_probe_enclave},
+        .ud = &app,
+        .interval_ms = PA_HEALTH_INTERVAL_MS,
+        .stale_ms = PA_HEALTH_STALE_MS,
+    };
+    app.health = pa_health_start(&hc, HEALTH_FIRST_WAIT_MS);
+    if (app.health == NULL) {
+        pa_log_error("start-up failed: cannot start the health prober");
         goto cleanup;
     }
     http = pa_http_start(&app);
@@ -70,9 +126,10 @@ int main(int argc, char **argv)
         pa_log_error("start-up failed: cannot start the sweeper");
         goto cleanup;
     }
-    pa_log_info("ready: enclave socket %s, database pool %d, %ld requests per %lld ms per client",
+    pa_log_info("ready: enclave socket %s, database pool %d, %ld requests per %lld ms per client, "
+                "open-files limit %ld",
                 app.cfg.enclave_socket, app.cfg.db_pool, app.cfg.rate_limit_max,
-                (long long)app.cfg.rate_limit_window_ms);
+                (long long)app.cfg.rate_limit_window_ms, nofile);
 
     int sig = 0;
     while (sigwait(&stop_signals, &sig) != 0) {
@@ -80,9 +137,17 @@ int main(int argc, char **argv)
     pa_log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = 0;
 
-cleanup:
-    pa_sweeper_stop(sweeper);
-    pa_http_stop(http, STOP_GRACE_MS);
+cleanup:;
+    /* One deadline for the whole stop. Whatever cannot end by then (a
+     * request stuck on the enclave, a probe or sweep stuck on the database)
+     * is abandoned by exiting: waiting on it could take minutes, and freeing
+     * what it still uses is not an option. */
+    int64_t end = mono_ms() + STOP_GRACE_MS;
+    if (pa_http_stop(http, STOP_GRACE_MS) != 0 || pa_health_stop(app.health, time_left(end)) != 0 ||
+        pa_sweeper_stop(sweeper, time_left(end)) != 0) {
+        pa_log_error("stopped without waiting for the work still in progress (status 1)");
+        _exit(1);
+    }
     pa_workq_free(app.wq);
     pa_ratelimit_free(app.rl);
     if (app.db != NULL)

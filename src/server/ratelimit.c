@@ -9,8 +9,16 @@
 
 #include <openssl/rand.h>
 
+/* Every tracked key is in two lists: its hash bucket's chain, and the age
+ * list ordered by window start (a window that restarts moves its entry to
+ * the newest end). Windows all have the same length, so the ones that have
+ * ended are at the oldest end: dropping them costs O(1) per entry dropped,
+ * never a walk over the whole table. (A wall clock stepped backwards can put
+ * an entry out of order; it is then dropped a little late, which changes
+ * nothing about the counting.) */
 typedef struct entry {
-    struct entry *next;
+    struct entry *next;           /* hash chain */
+    struct entry *older, *newer;  /* age list */
     int64_t window_start_ms;
     long count;
     char key[PA_RATELIMIT_KEY_MAX];
@@ -24,8 +32,9 @@ struct pa_ratelimit {
     size_t nkeys;
     size_t nbuckets;
     entry **buckets;
+    entry *oldest, *newest;
     uint64_t seed; /* random per process: bucket choice is not predictable */
-    entry overflow;
+    entry overflow; /* shared by new clients while the table is full */
 };
 
 /* FNV-1a mixed with a secret seed; enough to keep chains short for keys an
@@ -59,7 +68,10 @@ pa_ratelimit *pa_ratelimit_new(long max, int64_t window_ms, size_t max_keys)
         free(rl);
         return NULL;
     }
-    rl->overflow.window_start_ms = INT64_MIN;
+    /* The overflow window starts like any other: at the first request that
+     * lands in it (window_over is true for a zero start at any real clock). */
+    rl->overflow.window_start_ms = 0;
+    rl->overflow.count = 0;
     return rl;
 }
 
@@ -67,40 +79,75 @@ void pa_ratelimit_free(pa_ratelimit *rl)
 {
     if (rl == NULL)
         return;
-    for (size_t i = 0; i < rl->nbuckets; i++) {
-        entry *e = rl->buckets[i];
-        while (e != NULL) {
-            entry *next = e->next;
-            free(e);
-            e = next;
-        }
+    entry *e = rl->oldest;
+    while (e != NULL) {
+        entry *newer = e->newer;
+        free(e);
+        e = newer;
     }
     free(rl->buckets);
     pthread_mutex_destroy(&rl->lock);
     free(rl);
 }
 
+/* Without signed overflow for any pair of clock values: a start in the
+ * future (the clock went back) also ends the window, so a refusal cannot
+ * outlive a clock step. */
 static int window_over(const pa_ratelimit *rl, const entry *e, int64_t now_ms)
 {
-    return now_ms - e->window_start_ms >= rl->window_ms || now_ms < e->window_start_ms;
+    if (now_ms < e->window_start_ms)
+        return 1;
+    return (uint64_t)now_ms - (uint64_t)e->window_start_ms >= (uint64_t)rl->window_ms;
 }
 
-/* Drops every entry whose window has ended. Called with the lock held, only
- * when the table is full, so its O(n) cost is paid rarely. */
-static void sweep(pa_ratelimit *rl, int64_t now_ms)
+static void age_unlink(pa_ratelimit *rl, entry *e)
 {
-    for (size_t i = 0; i < rl->nbuckets; i++) {
-        entry **pp = &rl->buckets[i];
-        while (*pp != NULL) {
-            entry *e = *pp;
-            if (window_over(rl, e, now_ms)) {
-                *pp = e->next;
-                free(e);
-                rl->nkeys--;
-            } else {
-                pp = &e->next;
-            }
-        }
+    if (e->older != NULL)
+        e->older->newer = e->newer;
+    else
+        rl->oldest = e->newer;
+    if (e->newer != NULL)
+        e->newer->older = e->older;
+    else
+        rl->newest = e->older;
+    e->older = e->newer = NULL;
+}
+
+static void age_append(pa_ratelimit *rl, entry *e)
+{
+    e->newer = NULL;
+    e->older = rl->newest;
+    if (rl->newest != NULL)
+        rl->newest->newer = e;
+    else
+        rl->oldest = e;
+    rl->newest = e;
+}
+
+/* Drops entries whose window has ended, oldest first; stops at the first
+ * one still running, or after DROP_BATCH so one request never pays for a
+ * whole table of ended windows. Every new key drops up to DROP_BATCH and adds
+ * one, so ended entries still go faster than they come. Called with the lock
+ * held. */
+#define DROP_BATCH 32
+
+static void drop_ended(pa_ratelimit *rl, int64_t now_ms)
+{
+    for (int n = 0; n < DROP_BATCH && rl->oldest != NULL && window_over(rl, rl->oldest, now_ms);
+         n++) {
+        /* the oldest has no older neighbour: unlink it from the front */
+        entry *e = rl->oldest;
+        rl->oldest = e->newer;
+        if (rl->oldest != NULL)
+            rl->oldest->older = NULL;
+        else
+            rl->newest = NULL;
+        entry **pp = &rl->buckets[bucket_of(rl, e->key)];
+        while (*pp != e)
+            pp = &(*pp)->next;
+        *pp = e->next;
+        free(e);
+        rl->nkeys--;
     }
 }
 
@@ -110,8 +157,7 @@ static entry *find_or_add(pa_ratelimit *rl, const char *key, int64_t now_ms)
     for (entry *e = rl->buckets[b]; e != NULL; e = e->next)
         if (strcmp(e->key, key) == 0)
             return e;
-    if (rl->nkeys >= rl->max_keys)
-        sweep(rl, now_ms);
+    drop_ended(rl, now_ms);
     if (rl->nkeys >= rl->max_keys)
         return &rl->overflow;
     entry *e = calloc(1, sizeof *e);
@@ -121,6 +167,7 @@ static entry *find_or_add(pa_ratelimit *rl, const char *key, int64_t now_ms)
     e->window_start_ms = now_ms;
     e->next = rl->buckets[b];
     rl->buckets[b] = e;
+    age_append(rl, e);
     rl->nkeys++;
     return e;
 }
@@ -132,15 +179,22 @@ void pa_ratelimit_hit(pa_ratelimit *rl, const char *key, int64_t now_ms, pa_rate
     if (window_over(rl, e, now_ms)) {
         e->window_start_ms = now_ms;
         e->count = 0;
+        if (e != &rl->overflow) {
+            age_unlink(rl, e);
+            age_append(rl, e);
+        }
     }
     if (e->count < rl->max)
         e->count++;
     else
         e->count = rl->max + 1; /* saturate: refused requests stay refused */
     long count = e->count;
-    int64_t left_ms = e->window_start_ms + rl->window_ms - now_ms;
+    /* in (0, window_ms]: the window is running (window_over was false) */
+    int64_t left_ms = rl->window_ms - (now_ms - e->window_start_ms);
     pthread_mutex_unlock(&rl->lock);
 
+    if (left_ms > rl->window_ms)
+        left_ms = rl->window_ms;
     out->limit = rl->max;
     out->allowed = count <= rl->max;
     out->remaining = out->allowed ? rl->max - count : 0;

@@ -1,9 +1,12 @@
 /* Fixed-window rate limiting per client address (express-rate-limit's
  * default store): each key may make `max` requests per window; the window
  * starts at the key's first request. Thread-safe. The table tracks at most
- * max_keys clients; ended windows are dropped when it fills, and if it is
+ * max_keys clients; ended windows are dropped (oldest first, in O(1) per
+ * entry: no sweep over the table) when a new client arrives, and if it is
  * still full every new client shares one overflow window, so an attacker
- * with many addresses cannot grow memory or reset anyone's count. */
+ * with many addresses cannot grow memory or reset anyone's count. The
+ * overflow window is an ordinary window: it ends after window_ms like any
+ * other. */
 #ifndef PA_RATELIMIT_H
 #define PA_RATELIMIT_H
 

@@ -11,8 +11,10 @@ struct pa_sweeper {
     pa_db *db;
     int64_t interval_s;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake;   /* stop requested */
+    pthread_cond_t exited; /* the thread left its loop */
     int stop;
+    int done;
     pthread_t thread;
 };
 
@@ -46,6 +48,8 @@ static void *run(void *p)
             /* woken early without stop: keep waiting for the deadline */
         }
     }
+    s->done = 1;
+    pthread_cond_broadcast(&s->exited);
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }
@@ -62,8 +66,10 @@ pa_sweeper *pa_sweeper_start(pa_db *db, int64_t interval_s)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, &ca);
+    pthread_cond_init(&s->exited, &ca);
     pthread_condattr_destroy(&ca);
     if (pthread_create(&s->thread, NULL, run, s) != 0) {
+        pthread_cond_destroy(&s->exited);
         pthread_cond_destroy(&s->wake);
         pthread_mutex_destroy(&s->lock);
         free(s);
@@ -72,16 +78,35 @@ pa_sweeper *pa_sweeper_start(pa_db *db, int64_t interval_s)
     return s;
 }
 
-void pa_sweeper_stop(pa_sweeper *s)
+int pa_sweeper_stop(pa_sweeper *s, int64_t timeout_ms)
 {
     if (s == NULL)
-        return;
+        return 0;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    if (timeout_ms > 0) {
+        until.tv_sec += (time_t)(timeout_ms / 1000);
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
     pthread_mutex_lock(&s->lock);
     s->stop = 1;
     pthread_cond_signal(&s->wake);
+    /* A sweep in progress finishes first; the database's own timeouts bound
+     * it, and this deadline bounds the wait in any case. */
+    while (!s->done && pthread_cond_timedwait(&s->exited, &s->lock, &until) == 0) {
+    }
+    int done = s->done;
     pthread_mutex_unlock(&s->lock);
+    if (!done)
+        return -1;
     pthread_join(s->thread, NULL);
+    pthread_cond_destroy(&s->exited);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     free(s);
+    return 0;
 }

@@ -6,6 +6,7 @@
 #define PA_WORKQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "result.h"
 
@@ -19,7 +20,17 @@ PA_MUST_USE int pa_workq_submit(pa_workq *q, pa_job_fn fn, void *arg);
 
 /* Refuses new jobs, runs every job already queued, joins the threads. */
 void pa_workq_drain(pa_workq *q);
-/* Drains if still needed, then frees. */
+
+/* A stop that cannot be held up by a queue of slow jobs: refuses new jobs,
+ * takes every queued job that has not started off the queue and calls
+ * cancel(arg) for it instead (on the calling thread, once per job, so its
+ * owner can answer at once), then waits up to timeout_ms for the jobs
+ * already running. 0 when they all finished (the threads are joined); -1
+ * when some still run at the deadline: they are left running, and
+ * pa_workq_free would wait for them (a process that cannot wait exits). */
+PA_MUST_USE int pa_workq_shutdown(pa_workq *q, pa_job_fn cancel, int64_t timeout_ms);
+
+/* Drains if still needed (waiting for running jobs), then frees. */
 void pa_workq_free(pa_workq *q);
 
 /* Jobs queued or running right now. */

@@ -11,7 +11,9 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -471,6 +473,61 @@ class ApiContractTest(StackTest):
             self.assertIsNone(r.h(k), k)
         self.assertEqual(self.get("/health?verbose=1").json, r.json)
 
+    def test_health_is_answered_from_a_cache(self):
+        # 300 calls on one keep-alive connection: the enclave (and the
+        # database) are asked about once a second by the prober, not once
+        # per call (they used to be: 300 info calls, 300 pings, 300 jobs).
+        info = 'perfagg_enclave_call_duration_seconds_count{op="info"}'
+        before = self.metrics().get(info, 0)
+        t0 = time.time()
+        c = http.client.HTTPConnection("127.0.0.1", self.stack.port, timeout=30)
+        try:
+            for _ in range(300):
+                c.request("GET", "/health")
+                r = c.getresponse()
+                self.assertEqual((r.status, json.loads(r.read())["status"]), (200, "ok"))
+        finally:
+            c.close()
+        elapsed = time.time() - t0
+        calls = self.metrics().get(info, 0) - before
+        # one probe a second, plus slack for a slow machine
+        self.assertLessEqual(calls, elapsed + 5, (calls, elapsed))
+        self.assertLess(calls, 300)
+
+    def test_ambiguous_framing_is_refused(self):
+        # Two Content-Length headers (libmicrohttpd reads the first, a proxy
+        # might read the other), or Content-Length with Transfer-Encoding:
+        # 400, the connection closed, nothing read or stored.
+        sid = self.submit(label="framing")
+        before = self.counts()
+        body = json.dumps({"session_id": sid}).encode()
+        head = b"POST /enclave/revoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        cases = [
+            head + b"Content-Length: %d\r\nContent-Length: 5\r\n\r\n" % len(body) + body,
+            head + b"Content-Length: 5\r\ncontent-length: %d\r\n\r\n" % len(body) + body,
+            head + b"Content-Length: %d\r\nContent-Length: %d\r\n\r\n" % (len(body), len(body)) + body,
+            head + b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(body) +
+            b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n",
+            b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+        ]
+        for raw in cases:
+            with socket.create_connection(("127.0.0.1", self.stack.port), timeout=10) as c:
+                c.sendall(raw)
+                out = b""
+                while True:
+                    d = c.recv(65536)
+                    if not d:  # the server closes the connection
+                        break
+                    out += d
+            status = int(out.split(b" ", 2)[1])
+            err = json.loads(out.split(b"\r\n\r\n", 1)[1])
+            self.assertEqual((status, err["error"]), (400, "invalid_request"), out)
+            self.assertEqual(out.count(b"HTTP/1.1 "), 1, out)  # nothing after it was served
+        # the session was not revoked by any of them
+        self.assertEqual(self.counts(), before)
+        self.assertEqual(self.stack.sql(f"SELECT status FROM sessions WHERE id = '{sid}'").strip(),
+                         "active")
+
     def metrics(self):
         r = self.get("/metrics")
         self.assertEqual(r.status, 200, r)
@@ -517,7 +574,10 @@ class ApiContractTest(StackTest):
         self.assertEqual(delta("perfagg_sessions_created_total"), 1)
         self.assertEqual(delta("perfagg_sessions_revoked_total"), 1)
         self.assertEqual(delta('perfagg_enclave_call_duration_seconds_count{op="open"}'), 1)
-        self.assertGreaterEqual(delta('perfagg_enclave_call_duration_seconds_count{op="info"}'), 1)
+        # info calls come from the health prober, about one a second
+        info = 'perfagg_enclave_call_duration_seconds_count{op="info"}'
+        harness.wait_for(lambda: self.metrics().get(info, 0) > before.get(info, 0), timeout=20,
+                         what="a health probe")
 
     def test_revoke_message_and_expired_session(self):
         # Expired but not yet swept (the sweeper runs hourly in this stack):
@@ -1039,6 +1099,429 @@ class TtlBelowDefaultTest(StackTest):
         self.assert_ok(r, {"session_id", "expires_at"})
         self.assertLessEqual(parse_ms(r.json["expires_at"]), t1 + 3_600_000 + 1000)
         self.assertGreaterEqual(parse_ms(r.json["expires_at"]), t0 + 3_600_000 - 1000)
+
+
+def raw_status(port, data, timeout=30, src=None):
+    """Sends raw bytes on a fresh connection; returns the first response's
+    (status, parsed JSON body or None)."""
+    c = socket.socket(socket.AF_INET)
+    c.settimeout(timeout)
+    try:
+        if src:
+            c.bind((src, 0))
+        c.connect(("127.0.0.1", port))
+        c.sendall(data)
+        out = b""
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            out += d
+    finally:
+        c.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    return int(head.split(b" ", 2)[1]), parsed
+
+
+def post_raw(path, obj, close=True):
+    body = json.dumps(obj).encode()
+    return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+            (b"Connection: close\r\n" if close else b"") +
+            b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+class Background:
+    """Requests run on threads; results() waits for them (bounded)."""
+
+    def __init__(self, fn, n):
+        self.out = []
+        self.lock = threading.Lock()
+
+        def one():
+            try:
+                r = fn()
+            except Exception as e:  # recorded, not lost in the thread
+                r = type(e).__name__
+            with self.lock:
+                self.out.append(r)
+        self.threads = [threading.Thread(target=one, daemon=True) for _ in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def results(self, timeout=120):
+        end = time.time() + timeout
+        for t in self.threads:
+            t.join(max(0.1, end - time.time()))
+        return list(self.out)
+
+
+def stalled_enclave(stack):
+    """SIGSTOP the enclave for a with-block: it accepts connections (the
+    kernel queues them) and answers nothing, like a hung enclave."""
+    class Ctx:
+        def __enter__(self):
+            os.kill(stack.enclave.pid, signal.SIGSTOP)
+
+        def __exit__(self, *exc):
+            os.kill(stack.enclave.pid, signal.SIGCONT)
+    return Ctx()
+
+
+class ResilienceTest(StackTest):
+    """Hung dependencies, held locks and idle connections: every request
+    still gets an answer in bounded time, and /health stays cheap."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.acct = trading_account()
+        cls.stack = harness.Stack({"accounts": [cls.acct]},
+                                  server_env={"CLEANUP_INTERVAL_SECONDS": "3600"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    def metric(self, name):
+        r = self.get("/metrics")
+        for line in r.raw.decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        return 0.0
+
+    def test_health_answers_while_workers_are_stuck(self):
+        # Every worker waits on a hung enclave and more requests queue behind
+        # them: /health is still answered at once, from its cache (it used to
+        # be one more job in that queue, answered after the enclave timeout).
+        sid = self.submit(label="stuck")
+        with stalled_enclave(self.stack):
+            bg = Background(lambda: raw_status(self.stack.port, post_raw(
+                "/enclave/request_aggregates", {"session_id": sid}), timeout=120), 20)
+            time.sleep(2)
+            t0 = time.time()
+            r = self.req("GET", "/health", timeout=15)
+            took = time.time() - t0
+            self.assertIn(r.status, (200, 503), r)
+            self.assertEqual(r.json["database"], "ok", r)
+            self.assertLess(took, 10)
+            # the hung enclave shows as down within the staleness bound
+            harness.wait_for(lambda: self.get("/health").json["enclave"] == "down", timeout=30,
+                             what="the enclave reported down")
+            self.assertEqual(self.get("/health").status, 503)
+        results = bg.results()
+        self.assertEqual(len(results), 20, results)
+        harness.wait_for(lambda: self.get("/health").status == 200, timeout=30,
+                         what="the enclave reported up again")
+
+    def check_gone_while_computing(self, sql, code):
+        agg = 'perfagg_enclave_call_duration_seconds_count{op="aggregate"}'
+        # The change must land while the request waits on the enclave, past
+        # the session check. On a very slow machine the request may not have
+        # got that far after the pause: then the enclave was never called,
+        # and the scenario is tried again with a longer pause.
+        for pause in (3, 8, 20):
+            sid = self.submit(label="gone")
+            calls = self.metric(agg)
+            with stalled_enclave(self.stack):
+                bg = Background(lambda: self.post("/enclave/request_aggregates",
+                                                  {"session_id": sid}), 1)
+                time.sleep(pause)
+                self.stack.sql(sql.format(sid=sid))
+            r = bg.results()[0]
+            if self.metric(agg) - calls == 1:
+                break
+        # the answer came from the result store's refusal, after the enclave
+        # computed (not from the session check before it)
+        self.assertEqual(self.metric(agg) - calls, 1)
+        self.assertIsInstance(r, Response, r)
+        self.assert_error(r, 410, code)
+        self.assertEqual(self.stack.sql(
+            f"SELECT count(*) FROM aggregates WHERE session_id = '{sid}'").strip(), "0")
+        self.assert_not_logged(sid)
+
+    def test_session_expiring_while_enclave_works_is_expired(self):
+        self.check_gone_while_computing(
+            "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = '{sid}'",
+            "session_expired")
+
+    def test_session_revoked_while_enclave_works_is_revoked(self):
+        self.check_gone_while_computing(
+            "UPDATE sessions SET status = 'revoked', label = NULL, revoked_at = now()"
+            " WHERE id = '{sid}'", "session_revoked")
+
+    def test_held_lock_gives_503_not_a_hang(self):
+        # An operator's transaction holding sessions: requests that need it
+        # get 503 database_unavailable after the lock timeout (3 s), not
+        # whenever the lock goes away.
+        sid = self.submit(label="locked")
+        p = subprocess.Popen(["psql", "-X", "-q", "-h", harness.PGHOST, "-U", "postgres", "-d",
+                              self.stack.db], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, text=True)
+        try:
+            p.stdin.write("BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE;\n"
+                          "SELECT 'locked';\n")
+            p.stdin.flush()
+            harness.wait_for(lambda: self.stack.sql(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                " WHERE c.relname = 'sessions' AND l.mode = 'AccessExclusiveLock'"
+                " AND l.granted").strip() == "1", what="the lock")
+            bg = Background(lambda: self.post("/enclave/request_aggregates", {"session_id": sid}), 3)
+            t0 = time.time()
+            results = bg.results(timeout=45)
+            took = time.time() - t0
+            self.assertEqual(len(results), 3, results)
+            for r in results:
+                self.assert_error(r, 503, "database_unavailable")
+            self.assertLess(took, 40)
+            self.assertEqual(self.get("/health").status, 200)  # cached, and the db answers pings
+        finally:
+            p.stdin.write("ROLLBACK;\n")
+            p.stdin.close()
+            p.wait(30)
+        r = self.post("/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b"SQLSTATE 55P03 (lock timeout)", self.stack.logs())
+
+    def test_per_address_connection_limit(self):
+        # One address holding idle, half-sent requests gets at most 64
+        # connections (it used to get 256; four addresses held all 1024).
+        socks = []
+        try:
+            for _ in range(100):
+                c = socket.socket()
+                c.bind(("127.0.9.1", 0))
+                c.connect(("127.0.0.1", self.stack.port))
+                c.sendall(b"GET /health HTTP/1.1\r\nX-a: ")
+                socks.append(c)
+            for c in socks:
+                c.setblocking(False)
+
+            def count_closed():
+                n = 0
+                for c in socks:
+                    try:
+                        n += c.recv(1, socket.MSG_PEEK) == b""
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        n += 1
+                return n
+            end = time.time() + 15
+            while count_closed() < 100 - 64 and time.time() < end:
+                time.sleep(0.1)
+            closed = count_closed()
+            self.assertGreaterEqual(closed, 100 - 64)
+            self.assertLess(closed, 100)
+            # another client is served meanwhile
+            self.assertEqual(self.get("/health").status, 200)
+        finally:
+            for c in socks:
+                c.close()
+
+    def test_enclave_connect_failure_names_the_reason(self):
+        s = self.stack
+        sid = self.submit(label="down")
+        s.stop_enclave()
+        try:
+            r = self.post("/enclave/request_aggregates", {"session_id": sid})
+            self.assert_error(r, 503, "enclave_unavailable")
+            self.assertRegex(s.logs().decode(errors="replace"),
+                             r"cannot connect to the enclave socket: (No such file or directory|"
+                             r"Connection refused)")
+        finally:
+            s.start_enclave()
+        harness.wait_for(lambda: self.get("/health").status == 200, timeout=30,
+                         what="the enclave reported up again")
+
+
+class ShutdownTest(StackTest):
+    """SIGTERM with requests queued behind a hung enclave."""
+
+    def setUp(self):
+        self.acct = trading_account()
+        self.stack = harness.Stack({"accounts": [self.acct]})
+
+    def tearDown(self):
+        try:
+            os.kill(self.stack.enclave.pid, signal.SIGCONT)
+        except OSError:
+            pass
+        self.stack.stop()
+
+    def test_stop_is_bounded_and_refuses_new_clients(self):
+        s = self.stack
+        sid = self.submit(label="shutdown")
+        os.kill(s.enclave.pid, signal.SIGSTOP)
+        # 16 workers stuck on the enclave, more requests queued behind them
+        bg = Background(lambda: raw_status(s.port, post_raw(
+            "/enclave/request_aggregates", {"session_id": sid}), timeout=120), 30)
+        time.sleep(3)
+        t0 = time.time()
+        s.server.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        self.assertIsNone(s.server.poll())  # still waiting for the running requests
+        # a new client is refused at once instead of waiting in the backlog
+        c = socket.socket()
+        c.settimeout(10)
+        try:
+            with self.assertRaises((ConnectionRefusedError, ConnectionResetError)):
+                c.connect(("127.0.0.1", s.port))
+                c.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                if c.recv(100) == b"":
+                    raise ConnectionResetError("closed")
+        finally:
+            c.close()
+        # the server gives up on the hung requests after its 10 s grace
+        rc = s.server.wait(60)
+        took = time.time() - t0
+        self.assertLess(took, 45)
+        self.assertEqual(rc, 1)
+        results = bg.results(60)
+        self.assertEqual(len(results), 30, results)
+        busy = [r for r in results if r == (503, {"error": "server_busy", "message":
+                                                 "The server is shutting down; try again shortly."})]
+        # the queued ones were answered 503; the running ones were cut off
+        self.assertGreaterEqual(len(busy), 1, results)
+        for r in results:
+            self.assertTrue(r in busy or isinstance(r, str), r)
+        log = s.logs().decode(errors="replace")
+        self.assertIn("request(s) still running after 10000 ms", log)
+
+    def test_stop_without_work_is_clean(self):
+        s = self.stack
+        self.assertEqual(self.get("/health").status, 200)
+        t0 = time.time()
+        s.server.send_signal(signal.SIGTERM)
+        self.assertEqual(s.server.wait(30), 0)
+        self.assertLess(time.time() - t0, 20)
+        self.assertIn(b"perfagg-server: stopped", s.logs())
+
+
+class DualStackTest(StackTest):
+    """LISTEN_ADDRESS=:: serves IPv6 and IPv4 (the harness itself reaches
+    the server over 127.0.0.1)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = harness.Stack({"accounts": [harness.account()]})
+        try:
+            cls.restart_dual_stack()
+        except BaseException:
+            cls.stack.stop()
+            raise
+
+    @classmethod
+    def restart_dual_stack(cls):
+        # "::" (dual stack) needs its port free for IPv6 and every IPv4
+        # address, which the harness's 127.0.0.1 port need not be; another
+        # process may also take a port between the check and the bind, so a
+        # server that cannot bind is retried on another port.
+        s = cls.stack
+        s.stop_server()
+        s.procs.remove(s.server)
+        for _ in range(5):
+            try:
+                with socket.socket(socket.AF_INET6) as probe:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+                    probe.bind(("::", 0))
+                    port = probe.getsockname()[1]
+            except OSError as e:
+                raise unittest.SkipTest("no IPv6 here: %s" % e)
+            s.server_env = dict(s.server_env, LISTEN_ADDRESS="::", ENCLAVE_PORT=str(port))
+            s.port, s.url = port, "http://127.0.0.1:%d" % port
+            s.server = s._start("server", [os.path.join(harness.BUILD, "perfagg-server")],
+                                s.server_env)
+            harness.wait_for(lambda: s.server.poll() is not None or
+                             s._health_code() in (200, 503), what="server")
+            if s.server.poll() is None:
+                return
+            s.procs.remove(s.server)
+        raise RuntimeError("no dual-stack server could bind a port")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    def test_ipv4_and_ipv6(self):
+        self.assertEqual(self.get("/health").status, 200)
+        try:
+            c = socket.socket(socket.AF_INET6)
+            c.connect(("::1", self.stack.port))
+        except OSError as e:
+            self.skipTest("no IPv6 loopback here: %s" % e)
+        with c:
+            c.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            self.assertTrue(c.recv(100).startswith(b"HTTP/1.1 200 "))
+        # an IPv4 client over the dual-stack socket is still limited as IPv4
+        r = self.get("/attestation/root")
+        self.assertIsNotNone(r.h("RateLimit-Remaining"))
+
+
+class DescriptorBudgetTest(StackTest):
+    """A server started with a low open-files limit raises its soft limit to
+    the hard one and keeps descriptors for enclave and database calls, so
+    idle clients cannot starve real requests of them."""
+
+    HARD = 300
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists("/usr/bin/prlimit"):
+            raise unittest.SkipTest("prlimit (util-linux) is not installed")
+        cls.stack = harness.Stack({"accounts": [harness.account()]})
+        s = cls.stack
+        s.stop_server()
+        s.procs.remove(s.server)
+        s.server = s._start("server", ["/usr/bin/prlimit", "--nofile=200:%d" % cls.HARD, "--",
+                                       os.path.join(harness.BUILD, "perfagg-server")],
+                            s.server_env)
+        harness.wait_for(lambda: s._health_code() in (200, 503), what="server")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    def nofile(self):
+        with open("/proc/%d/limits" % self.stack.server.pid) as f:
+            line = next(x for x in f if x.startswith("Max open files"))
+        soft, hard = line.split()[3:5]
+        return int(soft), int(hard)
+
+    def test_soft_limit_raised_and_reserve_kept(self):
+        s = self.stack
+        self.assertEqual(self.nofile(), (self.HARD, self.HARD))
+        socks = []
+        try:
+            # more idle connections than descriptors, from 5 addresses
+            for i in range(self.HARD + 20):
+                c = socket.socket()
+                c.bind(("127.0.10.%d" % (1 + i % 5), 0))
+                c.setblocking(False)
+                try:
+                    c.connect(("127.0.0.1", s.port))
+                except BlockingIOError:
+                    pass
+                socks.append(c)
+            time.sleep(1)
+            for c in socks:
+                try:
+                    c.send(b"GET /health HTTP/1.1\r\nX-a: ")
+                except OSError:
+                    pass
+            time.sleep(2)
+            used = len(os.listdir("/proc/%d/fd" % s.server.pid))
+            # at least a worker's and a database connection's worth free
+            self.assertLessEqual(used, self.HARD - 16 - 8, used)
+        finally:
+            for c in socks:
+                c.close()
+        harness.wait_for(lambda: s._health_code() == 200, timeout=30, what="the server")
+        r = self.get("/attestation/quote")
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(b"Too many open files", s.logs())
 
 
 if __name__ == "__main__":

@@ -185,6 +185,9 @@ class RestartTest(unittest.TestCase):
         s.stop_enclave()
         st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
         self.assertEqual((st, body["error"]), (503, "enclave_unavailable"))
+        # /health is answered from a status probed about once a second
+        harness.wait_for(lambda: s.request("GET", "/health")[2]["enclave"] == "down", timeout=20,
+                         what="/health reporting the enclave down")
         st, _, body = s.request("GET", "/health")
         self.assertEqual((st, body["enclave"]), (503, "down"))
         s.start_enclave()

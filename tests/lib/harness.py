@@ -82,6 +82,14 @@ class Stack:
         self.tmp = tempfile.mkdtemp(prefix="pa-it.", dir="/tmp")
         self.procs = []
         self.db = "pa_" + secrets.token_hex(6)
+        try:
+            self._start_all(accounts, server_env, start_sim)
+        except BaseException:
+            # a stack that fails to start must not leak its processes or database
+            self.stop()
+            raise
+
+    def _start_all(self, accounts, server_env, start_sim):
         psql("postgres", f"CREATE DATABASE {self.db}")
         subprocess.run([os.path.join(SOURCE, "scripts", "migrate.sh")],
                        env={**os.environ, "DATABASE_URL": self.superuser_url()},

@@ -17,6 +17,8 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1184,6 +1186,159 @@ static void test_pool_survives_killed_backends(void **state)
     fake_free(&f);
 }
 
+/* ---- time limits --------------------------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One db.h call on its own thread, so the test can watch it with a deadline
+ * instead of hanging with it. */
+typedef struct {
+    pa_db *pool;
+    int ping; /* 1: pa_db_ping, 0: pa_db_session_get of an unknown id */
+    atomic_int done;
+    pa_db_status status;
+    int64_t started_ms, elapsed_ms;
+    pthread_t thread;
+} timed_call;
+
+static void *timed_call_main(void *p)
+{
+    timed_call *c = p;
+    char id[PA_UUID_STR_LEN];
+    if (pa_uuid_v4(id) != 0)
+        abort();
+    pa_db_session s;
+    c->status = c->ping ? pa_db_ping(c->pool) : pa_db_session_get(c->pool, id, &s);
+    if (!c->ping)
+        pa_db_session_free(&s);
+    c->elapsed_ms = mono_ms() - c->started_ms;
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+static void timed_call_start(timed_call *c, pa_db *pool, int ping)
+{
+    c->pool = pool;
+    c->ping = ping;
+    atomic_init(&c->done, 0);
+    c->started_ms = mono_ms();
+    assert_int_equal(pthread_create(&c->thread, NULL, timed_call_main, c), 0);
+}
+
+/* 1 when the call ended within timeout_ms. */
+static int timed_call_wait(timed_call *c, int64_t timeout_ms)
+{
+    int64_t end = mono_ms() + timeout_ms;
+    while (!atomic_load(&c->done) && mono_ms() < end)
+        usleep(20000);
+    return atomic_load(&c->done);
+}
+
+/* A connection of its own holding ACCESS EXCLUSIVE on sessions, as an
+ * operator's or a migration's long transaction would. */
+static PGconn *lock_sessions(void)
+{
+    PGconn *c = connect_as("postgres", dbname);
+    assert_non_null(c);
+    assert_int_equal(exec_ok(c, "BEGIN"), 0);
+    assert_int_equal(exec_ok(c, "LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE"), 0);
+    return c;
+}
+
+static void unlock_sessions(PGconn *c)
+{
+    (void)exec_ok(c, "ROLLBACK");
+    PQfinish(c);
+}
+
+/* Backends of a pool that wait for a lock right now. */
+static long long pool_lock_waiters(void)
+{
+    const char *const p[] = {dbname};
+    return query_int(admin,
+                     "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND"
+                     " application_name = 'perfagg-server' AND wait_event_type = 'Lock'",
+                     1, p);
+}
+
+/* The default lock_timeout (3 s) turns a call stuck behind a held lock into
+ * PA_DB_UNAVAILABLE; without it the call waits as long as the lock is held. */
+static void test_lock_wait_is_bounded(void **state)
+{
+    (void)state;
+    PGconn *locker = lock_sessions();
+    timed_call c;
+    timed_call_start(&c, db, 0);
+    /* Generous: 3 s expected, a loaded machine may add some. */
+    int ended = timed_call_wait(&c, 30000);
+    unlock_sessions(locker);
+    if (!ended)
+        (void)timed_call_wait(&c, 60000);
+    assert_int_equal(pthread_join(c.thread, NULL), 0);
+    assert_true(ended);
+    assert_int_equal(c.status, PA_DB_UNAVAILABLE);
+    /* It did wait for the lock (not an instant failure of another kind). */
+    assert_true(c.elapsed_ms >= 1000);
+    /* The connection survives the timeout: nothing is broken afterwards. */
+    assert_int_equal(pa_db_ping(db), PA_DB_OK);
+    pa_db_session s;
+    assert_int_equal(pa_db_session_get(db, "7c1f6f4e-0a8b-4c55-9d0e-2b1a3c4d5e6f", &s),
+                     PA_DB_NOT_FOUND);
+}
+
+/* A conninfo's own `options` replace the defaults (here: timeouts of a
+ * minute), and a caller that finds every connection busy gives up after
+ * PA_DB_ACQUIRE_TIMEOUT_MS instead of waiting for one. */
+static void test_conninfo_overrides_timeouts_and_slot_wait_is_bounded(void **state)
+{
+    (void)state;
+    char *base = conninfo_for("app_service", dbname);
+    assert_non_null(base);
+    char *conninfo = NULL;
+    assert_true(asprintf(&conninfo,
+                         "%s options='-c lock_timeout=60000 -c statement_timeout=60000'",
+                         base) > 0);
+    free(base);
+    pa_db *one = pa_db_open(conninfo, 1);
+    free(conninfo);
+    assert_non_null(one);
+    assert_int_equal(pa_db_ping(one), PA_DB_OK); /* connected */
+
+    PGconn *locker = lock_sessions();
+    timed_call a, b;
+    timed_call_start(&a, one, 0);
+    /* a holds the pool's only connection, waiting for the lock */
+    for (int i = 0; i < 1500 && pool_lock_waiters() < 1; i++)
+        usleep(20000);
+    int a_waits = pool_lock_waiters() >= 1;
+    timed_call_start(&b, one, 1);
+    int b_ended = a_waits ? timed_call_wait(&b, 30000) : 0;
+    /* Well past the default lock_timeout of 3 s: a still waits, because
+     * its conninfo asked for a minute. */
+    while (a_waits && mono_ms() - a.started_ms < 6000)
+        usleep(20000);
+    int a_still_waiting = !atomic_load(&a.done);
+    unlock_sessions(locker);
+    int a_ended = timed_call_wait(&a, 60000);
+    (void)timed_call_wait(&b, 60000);
+    assert_int_equal(pthread_join(a.thread, NULL), 0);
+    assert_int_equal(pthread_join(b.thread, NULL), 0);
+    pa_db_close(one);
+
+    assert_true(a_waits);
+    assert_true(b_ended);
+    assert_int_equal(b.status, PA_DB_UNAVAILABLE);
+    assert_true(b.elapsed_ms >= PA_DB_ACQUIRE_TIMEOUT_MS - 500);
+    assert_true(a_still_waiting);
+    assert_true(a_ended);
+    assert_int_equal(a.status, PA_DB_NOT_FOUND); /* the lock went away: answered */
+}
+
 static void test_open_without_database(void **state)
 {
     (void)state;
@@ -1256,6 +1411,8 @@ int main(void)
         cmocka_unit_test(test_app_service_limits),
         cmocka_unit_test(test_pool_concurrency),
         cmocka_unit_test(test_pool_survives_killed_backends),
+        cmocka_unit_test(test_lock_wait_is_bounded),
+        cmocka_unit_test(test_conninfo_overrides_timeouts_and_slot_wait_is_bounded),
         cmocka_unit_test(test_open_without_database),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -98,6 +99,109 @@ static void test_bounded_table(void **state)
     pa_ratelimit_free(rl);
 }
 
+/* The reviewer's case: a realistic epoch clock, a full table whose tracked
+ * clients stay active, and new clients in the shared overflow window. That
+ * window must end like any other (it used to start at INT64_MIN: a signed
+ * overflow, a window that never ended and a Retry-After of ~9e15 s). */
+static void test_overflow_window_ends(void **state)
+{
+    (void)state;
+    pa_ratelimit *rl = pa_ratelimit_new(2, 1000, 2);
+    assert_non_null(rl);
+    pa_ratelimit_verdict v;
+    int64_t t = 1700000000000; /* ms since 1970, as pa_now_ms gives */
+    for (int step = 0; step < 6; step++, t += 1500) {
+        /* the two tracked clients keep the table full */
+        pa_ratelimit_hit(rl, "a", t, &v);
+        assert_true(v.allowed);
+        pa_ratelimit_hit(rl, "b", t, &v);
+        assert_true(v.allowed);
+        /* three new clients share the overflow window: max 2 in it */
+        for (int i = 0; i < 3; i++) {
+            char k[8];
+            snprintf(k, sizeof k, "n%d", i);
+            pa_ratelimit_hit(rl, k, t + 1, &v);
+            assert_int_equal(v.allowed, i < 2);
+            assert_int_equal(v.remaining, i == 0 ? 1 : 0);
+            assert_int_equal(v.reset_s, 1); /* 1000 ms window */
+        }
+        assert_int_equal(pa_ratelimit_tracked(rl), 2);
+    }
+    pa_ratelimit_free(rl);
+}
+
+/* RateLimit-Reset / Retry-After never exceed the window, whatever the clock
+ * does (a jump forward, a jump back, extreme values). */
+static void test_reset_within_window(void **state)
+{
+    (void)state;
+    pa_ratelimit *rl = pa_ratelimit_new(1, 5000, 2);
+    pa_ratelimit_verdict v;
+    const int64_t clocks[] = {1700000000000,      1700000000001, 1700000004999,
+                              1700000005000,      1699999000000, INT64_MAX - 1,
+                              0,                  -1,            INT64_MIN + 1,
+                              1700000000000 + 7};
+    const char *const keys[] = {"x", "y", "z", "w"};
+    for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
+        for (size_t k = 0; k < 4; k++) {
+            pa_ratelimit_hit(rl, keys[k], clocks[i], &v);
+            assert_true(v.reset_s >= 1 && v.reset_s <= 5);
+        }
+    }
+    pa_ratelimit_free(rl);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A full table whose windows are all still running: every new client goes
+ * to the overflow window without a walk over the table. (It used to sweep
+ * all 100 000 entries for each new client, ~2 ms a time under the global
+ * lock: these 20 000 hits took 40 s or more; now well under 1 s. The bound
+ * is generous for a loaded or sanitizer build.) Then the windows end and the
+ * table drains. */
+static void test_full_table_is_cheap(void **state)
+{
+    (void)state;
+    enum { KEYS = 100000, NEW = 20000 };
+    pa_ratelimit *rl = pa_ratelimit_new(100, 900000, KEYS);
+    pa_ratelimit_verdict v;
+    char k[PA_RATELIMIT_KEY_MAX];
+    int64_t t = 1700000000000;
+    for (int i = 0; i < KEYS; i++) {
+        snprintf(k, sizeof k, "2001:db8:%x:%x::/64", i >> 16, i & 0xffff);
+        pa_ratelimit_hit(rl, k, t + i / 100, &v);
+    }
+    assert_int_equal(pa_ratelimit_tracked(rl), KEYS);
+    double t0 = mono_s();
+    long allowed = 0;
+    for (int i = 0; i < NEW; i++) {
+        snprintf(k, sizeof k, "2001:db9:%x:%x::/64", i >> 16, i & 0xffff);
+        pa_ratelimit_hit(rl, k, t + 2000, &v);
+        allowed += v.allowed;
+    }
+    double dt = mono_s() - t0;
+    assert_int_equal(allowed, 100); /* one shared overflow window */
+    assert_int_equal(pa_ratelimit_tracked(rl), KEYS);
+    assert_true(dt < 10.0);
+
+    /* Past every window: new clients are tracked again and the ended
+     * entries drain (a bounded number per new client). */
+    int64_t later = t + 900000 + KEYS / 100 + 1;
+    for (int i = 0; i < KEYS / 8; i++) {
+        snprintf(k, sizeof k, "198.51.%d.%d", i >> 8, i & 255);
+        pa_ratelimit_hit(rl, k, later, &v);
+        assert_true(v.allowed);
+        assert_int_equal(v.remaining, 99);
+    }
+    assert_int_equal(pa_ratelimit_tracked(rl), KEYS / 8);
+    pa_ratelimit_free(rl);
+}
+
 static void test_bad_args(void **state)
 {
     (void)state;
@@ -176,7 +280,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_window), cmocka_unit_test(test_bounded_table),
         cmocka_unit_test(test_bad_args), cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_threads), cmocka_unit_test(test_overflow_window_ends),
+        cmocka_unit_test(test_reset_within_window), cmocka_unit_test(test_full_table_is_cheap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
