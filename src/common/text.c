@@ -40,7 +40,7 @@ long pa_text_display_length(const char *s, size_t len)
             return -1;
         if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
             return -1;
-        if (cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+        if (cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
             (cp >= 0x2066 && cp <= 0x2069))
             return -1;
         n++;

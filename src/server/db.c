@@ -54,6 +54,7 @@ enum {
     ST_ROLLBACK,
     ST_PING,
     ST_ENVELOPE_USE,
+    ST_ENVELOPE_SEEN,
     ST_SESSION_INSERT,
     ST_CREDENTIALS_INSERT,
     ST_SESSION_GET,
@@ -82,6 +83,8 @@ static const struct {
     /* A replay is the unique violation on used_envelopes_pkey. */
     [ST_ENVELOPE_USE] = {"pa_envelope_use",
                          "INSERT INTO used_envelopes (ephemeral_pub) VALUES ($1)"},
+    [ST_ENVELOPE_SEEN] = {"pa_envelope_seen",
+                          "SELECT 1 FROM used_envelopes WHERE ephemeral_pub = $1"},
     [ST_SESSION_INSERT] = {"pa_session_insert",
                            "INSERT INTO sessions (id, exchange, label, status, expires_at,"
                            " enclave_pubkey) VALUES ($1::uuid, $2, $3, 'active',"
@@ -511,6 +514,24 @@ static pa_db_status op_session_create(pa_db_call *c, void *arg)
         call_run(c, ST_CREDENTIALS_INSERT, 7, creds) != 0 || call_commit(c) != 0)
         return call_is_conflict(c) ? PA_DB_CONFLICT : PA_DB_UNAVAILABLE;
     return PA_DB_OK;
+}
+
+static pa_db_status op_envelope_seen(pa_db_call *c, void *arg)
+{
+    const char *const params[] = {arg};
+    PGresult *res = call_exec(c, ST_ENVELOPE_SEEN, 1, params);
+    if (res == NULL)
+        return PA_DB_UNAVAILABLE;
+    pa_db_status st = PQntuples(res) > 0 ? PA_DB_CONFLICT : PA_DB_OK;
+    PQclear(res);
+    return st;
+}
+
+pa_db_status pa_db_envelope_seen(pa_db *db, const char *ephemeral_pub)
+{
+    if (db == NULL || ephemeral_pub == NULL)
+        return PA_DB_UNAVAILABLE;
+    return pa_db_run(db, op_envelope_seen, (void *)ephemeral_pub);
 }
 
 pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s)

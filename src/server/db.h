@@ -55,6 +55,11 @@ typedef struct {
  * when that ephemeral_pub was seen before. */
 pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s);
 
+/* PA_DB_CONFLICT when this ephemeral_pub was ever submitted, PA_DB_OK when
+ * not. A read-only early check: session_create's unique constraint stays the
+ * authority (two racing submits). */
+pa_db_status pa_db_envelope_seen(pa_db *db, const char *ephemeral_pub);
+
 typedef struct {
     char status[16]; /* "active", "revoked" or "expired" (as stored) */
     int64_t expires_at_ms;

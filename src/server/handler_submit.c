@@ -41,6 +41,20 @@ void pa_submit_run(pa_job *job)
 {
     json_t *answer = NULL;
 
+    /* Single use, checked first: a replay is 409 even when the enclave could no
+     * longer open the envelope (restarted, or past not_after). */
+    switch (pa_db_envelope_seen(job->app->db, pa_json_str(job->body, "ephemeral_pub"))) {
+    case PA_DB_OK:
+        break;
+    case PA_DB_CONFLICT:
+        pa_reply_error(&job->reply, 409, "envelope_replayed",
+                       "This envelope was already submitted; seal the credentials again.");
+        goto cleanup;
+    default:
+        pa_reply_db_unavailable(&job->reply);
+        goto cleanup;
+    }
+
     /* the envelope exactly as sent: parse checked it has only the five keys */
     answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_OPEN,
                                    json_pack("{s:s, s:O}", "op", "open", "envelope", job->body),

@@ -181,7 +181,10 @@ class RestartTest(unittest.TestCase):
 
     def test_enclave_restart_loses_key(self):
         s = self.stack
-        sid = s.submit(self.acct["api_key"], self.acct["api_secret"])
+        sealed = s.seal(self.acct["api_key"], self.acct["api_secret"])
+        st, _, body = s.request("POST", "/enclave/submit_key", sealed)
+        self.assertEqual(st, 200, body)
+        sid = body["session_id"]
         s.stop_enclave()
         st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
         self.assertEqual((st, body["error"]), (503, "enclave_unavailable"))
@@ -193,6 +196,9 @@ class RestartTest(unittest.TestCase):
         s.start_enclave()
         st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
         self.assertEqual((st, body["error"]), (410, "enclave_key_lost"))
+        # the old envelope is still single-use, although the new enclave could not open it
+        st, _, body = s.request("POST", "/enclave/submit_key", sealed)
+        self.assertEqual((st, body["error"]), (409, "envelope_replayed"))
         # a new submission to the new key works
         sid2 = s.submit(self.acct["api_key"], self.acct["api_secret"])
         st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid2})

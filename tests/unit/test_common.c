@@ -663,6 +663,7 @@ static void test_text_display_length(void **state)
         {"a\xe2\x80\xae" "b", -1},               /* U+202E right-to-left override */
         {"a\xe2\x81\xa6" "b", -1},               /* U+2066 left-to-right isolate */
         {"a\xe2\x80\x8f", -1},                  /* U+200F right-to-left mark */
+        {"a\xd8\x9c", -1},                      /* U+061C Arabic letter mark */
         {"\xc0\xaf", -1},                       /* overlong '/' */
         {"\xed\xa0\x80", -1},                   /* a surrogate */
         {"\xf4\x90\x80\x80", -1},               /* past U+10FFFF */
