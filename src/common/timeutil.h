@@ -4,12 +4,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "result.h"
 
 #define PA_TIME_STR_LEN 32
 
 int64_t pa_now_ms(void);
+
+/* CLOCK_MONOTONIC now + ms (ms <= 0: now), for pthread_cond_timedwait on a
+ * condition variable created with pthread_condattr_setclock(CLOCK_MONOTONIC). */
+struct timespec pa_deadline_after_ms(int64_t ms);
 
 /* 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z */
 #define PA_TIME_MIN_MS INT64_C(-62167219200000)

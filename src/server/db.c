@@ -42,6 +42,7 @@
 #include "buf.h"
 #include "log.h"
 #include "result.h"
+#include "timeutil.h"
 #include "uuid.h"
 
 #define PA_DB_MAX_POOL 256
@@ -258,14 +259,7 @@ static int64_t mono_ms(void)
  * behind them get PA_DB_UNAVAILABLE instead of queueing without end. */
 static pa_db_slot *slot_acquire(pa_db *db)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += PA_DB_ACQUIRE_TIMEOUT_MS / 1000;
-    until.tv_nsec += (long)(PA_DB_ACQUIRE_TIMEOUT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = pa_deadline_after_ms(PA_DB_ACQUIRE_TIMEOUT_MS);
     pthread_mutex_lock(&db->lock);
     pa_db_slot *pick = NULL;
     for (;;) {

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "timeutil.h"
 
 typedef struct {
     struct pa_health *h;
@@ -35,19 +36,6 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct timespec deadline_after(int64_t ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += (time_t)(ms / 1000);
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 static void *prober_main(void *arg)
 {
     prober *p = arg;
@@ -68,7 +56,7 @@ static void *prober_main(void *arg)
         pthread_mutex_lock(&h->lock);
         p->rounds++;
         pthread_cond_broadcast(&h->changed);
-        struct timespec until = deadline_after(h->cfg.interval_ms);
+        struct timespec until = pa_deadline_after_ms(h->cfg.interval_ms);
         while (!h->stop && pthread_cond_timedwait(&h->wake, &h->lock, &until) == 0) {
             /* woken without stop: keep waiting for the interval */
         }
@@ -91,7 +79,7 @@ static void destroy(pa_health *h)
  * all have exited (and are joined). */
 static int stop_threads(pa_health *h, int64_t timeout_ms)
 {
-    struct timespec until = deadline_after(timeout_ms);
+    struct timespec until = pa_deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&h->lock);
     h->stop = 1;
     pthread_cond_broadcast(&h->wake);
@@ -148,7 +136,7 @@ pa_health *pa_health_start(const pa_health_config *cfg, int first_wait_ms)
         pthread_mutex_unlock(&h->lock);
     }
 
-    struct timespec until = deadline_after(first_wait_ms);
+    struct timespec until = pa_deadline_after_ms(first_wait_ms);
     pthread_mutex_lock(&h->lock);
     for (;;) {
         int all = 1;

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "timeutil.h"
 
 struct pa_sweeper {
     pa_db *db;
@@ -82,16 +83,7 @@ int pa_sweeper_stop(pa_sweeper *s, int64_t timeout_ms)
 {
     if (s == NULL)
         return 0;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    if (timeout_ms > 0) {
-        until.tv_sec += (time_t)(timeout_ms / 1000);
-        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec until = pa_deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&s->lock);
     s->stop = 1;
     pthread_cond_signal(&s->wake);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "timeutil.h"
+
 typedef struct {
     pa_job_fn fn;
     void *arg;
@@ -120,14 +122,7 @@ void pa_workq_drain(pa_workq *q)
 int pa_workq_shutdown(pa_workq *q, pa_job_fn cancel, int64_t timeout_ms)
 {
     PA_ENSURE(q != NULL && cancel != NULL && timeout_ms >= 0);
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(timeout_ms / 1000);
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = pa_deadline_after_ms(timeout_ms);
 
     /* Take the jobs that have not started off the queue; the workers, seeing
      * it empty and stopping, end after their current job. */
