@@ -64,17 +64,6 @@ static int append_secret_string(pa_buf *out, const pa_buf *v)
     return pa_buf_append(out, "\"", 1);
 }
 
-/* The enclave's rule for one symbol (pa_credentials_parse): [A-Z0-9]{2,20}. */
-static int symbol_ok(const char *s, size_t n)
-{
-    if (n < PA_SYMBOL_MIN_LEN || n > PA_SYMBOL_MAX_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-            return 0;
-    return 1;
-}
-
 /* "BTCUSDT,ETHUSDT" -> ["BTCUSDT","ETHUSDT"], refusing exactly what the
  * enclave refuses: a bad symbol, more than PA_SYMBOLS_MAX, a repeat (which
  * would count the same trades twice). The enclave can only answer
@@ -88,7 +77,7 @@ static json_t *parse_symbols(const char *list, pa_client_error *err)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
-        if (!symbol_ok(p, n)) {
+        if (!pa_symbol_ok(p, n)) {
             pa_client_set_error(err, 0, "invalid_input",
                                 "--symbols: '%.*s' is not a symbol: each must be %d..%d "
                                 "characters A-Z or 0-9, such as BTCUSDT, separated by commas",

@@ -29,19 +29,10 @@ static int secret_ok(const json_t *v)
     return len >= 1 && len <= PA_SECRET_MAX && strlen(json_string_value(v)) == len;
 }
 
-/* Exchange symbols as the exchanges spell them: [A-Z0-9]{2,20}. */
+/* Exchange symbols as the exchanges spell them (pa_symbol_ok). */
 static int symbol_ok(const json_t *v)
 {
-    if (!json_is_string(v))
-        return 0;
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-    if (len < PA_SYMBOL_MIN_LEN || len > PA_SYMBOL_MAX_LEN)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-            return 0;
-    return 1;
+    return json_is_string(v) && pa_symbol_ok(json_string_value(v), json_string_length(v));
 }
 
 /* 1..100 valid symbols, no repeats: a repeated symbol would make the enclave

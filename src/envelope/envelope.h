@@ -63,6 +63,11 @@ PA_MUST_USE int pa_envelope_check_metadata(const json_t *metadata, const char **
 json_t *pa_envelope_to_json(const pa_envelope *env);
 void pa_envelope_free(pa_envelope *env);
 
+/* True when s[0..n) is an exchange symbol as the credentials allow it:
+ * [A-Z0-9]{PA_SYMBOL_MIN_LEN,PA_SYMBOL_MAX_LEN}. One rule for the client
+ * (refuse before sealing) and the enclave (refuse after opening). */
+int pa_symbol_ok(const char *s, size_t n);
+
 /* ---- seal (client only) --------------------------------------------------- */
 
 /* Seals plaintext to enclave_pub with a fresh ephemeral key and nonce. */

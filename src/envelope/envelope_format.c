@@ -186,3 +186,13 @@ void pa_envelope_free(pa_envelope *env)
     json_decref(env->metadata);
     memset(env, 0, sizeof *env);
 }
+
+int pa_symbol_ok(const char *s, size_t n)
+{
+    if (s == NULL || n < PA_SYMBOL_MIN_LEN || n > PA_SYMBOL_MAX_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+            return 0;
+    return 1;
+}
