@@ -3,7 +3,7 @@
  * payload (and the leaf certificate) before it checks the signature, so
  * random inputs reach all of the parsing code. Seeds: tests/fuzz/corpus/attest/
  * (small malformed COSE) and the real AWS documents of
- * ../shared/testdata/nitro, decoded at build time. Beyond "no crash":
+ * tests/data/nitro, decoded at build time. Beyond "no crash":
  *  - the verdict is deterministic, claims included;
  *  - refusing debug documents only ever refuses more: what passes with
  *    allow_debug = 0 passes with allow_debug = 1, and is not in debug mode;

@@ -29,7 +29,7 @@
 #include "codec.h"
 #include "timeutil.h"
 
-#define NITRO_DIR PA_SHARED_DIR "/testdata/nitro"
+#define NITRO_DIR PA_SOURCE_DIR "/tests/data/nitro"
 #define PROD_DOC NITRO_DIR "/nitro_attestation.b64"
 #define DEBUG_DOC NITRO_DIR "/nitro_attestation_debug.b64"
 #define AWS_ROOT_PEM NITRO_DIR "/aws_nitro_root_g1.pem"

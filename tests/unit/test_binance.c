@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "test_child.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -182,7 +184,7 @@ static int sim_start(void **state)
     if (rc != 0)
         return -1;
 
-    g_sim = fork();
+    g_sim = pa_test_fork(600);
     if (g_sim < 0)
         return -1;
     if (g_sim == 0) {
@@ -226,7 +228,7 @@ static int sim_stop(void **state)
     (void)state;
     if (g_sim > 0) {
         kill(g_sim, SIGTERM);
-        waitpid(g_sim, NULL, 0);
+        pa_test_wait(g_sim, NULL);
         g_sim = -1;
     }
     static const char *const files[] = {"accounts.json", "port", "sim.log"};

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "test_child.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -38,7 +40,7 @@
 #include "timeutil.h"
 #include "uuid.h"
 
-#define NITRO_DIR PA_SHARED_DIR "/testdata/nitro"
+#define NITRO_DIR PA_SOURCE_DIR "/tests/data/nitro"
 #define PROD_PCR0_HEX                                                                              \
     "e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9f" \
     "e86a"
@@ -1675,7 +1677,7 @@ static void test_escape(void **state)
 static int run_cli_io(const char *const *args, const char *image_hash_env, const char *in_path,
                       const char *out_path, const char *err_path)
 {
-    pid_t pid = fork();
+    pid_t pid = pa_test_fork(60);
     assert_true(pid >= 0);
     if (pid == 0) {
         int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -1696,7 +1698,7 @@ static int run_cli_io(const char *const *args, const char *image_hash_env, const
         _exit(127);
     }
     int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(pa_test_wait(pid, &status), pid);
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
 }
@@ -1851,7 +1853,7 @@ static void test_cli_seal(void **state)
     const char *args[] = {"perfagg",         "seal", "--exchange", "binance",     "--label",
                           "cli",             "--api-key-file", "-", "--api-secret-file", "-",
                           "--enclave-pubkey", pub, "--symbols", "BTCUSDT", NULL};
-    pid_t pid = fork();
+    pid_t pid = pa_test_fork(60);
     assert_true(pid >= 0);
     if (pid == 0) {
         int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -1864,7 +1866,7 @@ static void test_cli_seal(void **state)
         _exit(127);
     }
     int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(pa_test_wait(pid, &status), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     free(pub);
@@ -2119,7 +2121,7 @@ static pid_t srv_start(const srv_config *cfg, char *url, size_t urllen)
     assert_int_equal(listen(ls, 16), 0);
     assert_int_equal(getsockname(ls, (struct sockaddr *)&addr, &alen), 0);
     snprintf(url, urllen, "http://127.0.0.1:%u", (unsigned)ntohs(addr.sin_port));
-    pid_t pid = fork();
+    pid_t pid = pa_test_fork(60);
     assert_true(pid >= 0);
     if (pid == 0) {
         signal(SIGPIPE, SIG_IGN);
@@ -2138,7 +2140,7 @@ static pid_t srv_start(const srv_config *cfg, char *url, size_t urllen)
 static void srv_stop(pid_t pid)
 {
     kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    pa_test_wait(pid, NULL);
 }
 
 /* The served texts: deliberately not canonical (indentation, key order,
@@ -2310,7 +2312,7 @@ static void test_http_attest_and_submit(void **state)
                           "--api-key-file", "-",          "--api-secret-file", "-",
                           "--dev-root",   fx.root_path,   "--image-hash", fx.pcr0_hex,
                           NULL};
-    pid_t cli = fork();
+    pid_t cli = pa_test_fork(60);
     assert_true(cli >= 0);
     if (cli == 0) {
         int ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -2325,7 +2327,7 @@ static void test_http_attest_and_submit(void **state)
         _exit(127);
     }
     int status = 0;
-    assert_int_equal(waitpid(cli, &status, 0), cli);
+    assert_int_equal(pa_test_wait(cli, &status), cli);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     pa_buf out;

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "test_child.h"
+
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -90,7 +92,7 @@ static int run_migrate(const char *database, char *out, size_t outlen)
         free(conninfo);
         return -1;
     }
-    pid_t pid = fork();
+    pid_t pid = pa_test_fork(60);
     if (pid == 0) {
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
@@ -110,7 +112,7 @@ static int run_migrate(const char *database, char *out, size_t outlen)
     out[n] = 0;
     close(fds[0]);
     int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+    if (pid < 0 || pa_test_wait(pid, &status) != pid)
         return -1;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
