@@ -12,7 +12,7 @@
 #include "binance.h"
 #include "codec.h"
 #include "envelope.h"
-#include "ipc.h"
+#include "ipc_contract.h"
 #include "jcs.h"
 #include "json_strict.h"
 #include "log.h"
@@ -21,29 +21,8 @@
 #include "timeutil.h"
 #include "uuid.h"
 
-#define MAX_WINDOW_MS (366LL * 86400000)
-#define MAX_NONCE 64
-#define MAX_CHALLENGE 128
 #define CURRENCY "USDT"
 
-static char *error_response(const char *code, const char *message)
-{
-    json_t *r = json_pack("{s:b, s:s, s:s}", "ok", 0, "error", code, "message", message);
-    char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
-    json_decref(r);
-    return s;
-}
-
-/* Serialises a success object and drops the reference. */
-static char *ok_response(json_t *r)
-{
-    if (r == NULL)
-        return error_response("internal_error", "out of memory");
-    json_object_set_new(r, "ok", json_true());
-    char *s = json_dumps(r, JSON_COMPACT);
-    json_decref(r);
-    return s ? s : error_response("internal_error", "out of memory");
-}
 
 static const char *environment(const pa_enclave *e)
 {
@@ -80,31 +59,22 @@ static char *op_info(pa_enclave *e)
                           "environment", environment(e), "dev_root_pem",
                           pem ? json_string(pem) : json_null());
     free(pem);
-    return ok_response(r);
+    return pa_ipc_ok_answer(r);
 }
 
+/* req has passed the contract's attest request shape (src/ipc). */
 static char *op_attest(pa_enclave *e, const json_t *req)
 {
-    static const char *const keys[] = {"op", "nonce", NULL};
-    if (!pa_json_only_keys(req, keys))
-        return error_response("invalid_request", "unknown field in attest request");
-    const json_t *jn = json_object_get(req, "nonce");
+    const char *jn = pa_json_str(req, "nonce");
     uint8_t *nonce = NULL;
     size_t nonce_len = 0;
-    if (jn != NULL && !json_is_null(jn)) {
-        if (!json_is_string(jn) ||
-            pa_b64_decode(json_string_value(jn), json_string_length(jn), &nonce, &nonce_len) != 0)
-            return error_response("invalid_request", "nonce must be base64");
-        if (nonce_len > MAX_NONCE) {
-            free(nonce);
-            return error_response("invalid_request", "nonce must be at most 64 bytes");
-        }
-    }
+    if (jn != NULL && pa_b64_decode(jn, strlen(jn), &nonce, &nonce_len) != 0)
+        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, "nonce must be base64");
     json_t *att = attestation_object(e, nonce, nonce_len);
     free(nonce);
     if (att == NULL)
-        return error_response("internal_error", "attestation failed");
-    return ok_response(att);
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "attestation failed");
+    return pa_ipc_ok_answer(att);
 }
 
 /* Opens the envelope in req["envelope"] and parses its credentials. Every
@@ -128,15 +98,12 @@ cleanup:
 
 static char *op_open(pa_enclave *e, const json_t *req)
 {
-    static const char *const keys[] = {"op", "envelope", NULL};
-    if (!pa_json_only_keys(req, keys))
-        return error_response("invalid_request", "unknown field in open request");
     pa_envelope env = {0};
     pa_credentials creds = {0};
     if (open_credentials(e, req, &env, &creds) != 0) {
         pa_credentials_free(&creds);
         pa_envelope_free(&env);
-        return error_response("decryption_failed", "the envelope could not be opened");
+        return pa_ipc_error_answer(PA_IPC_E_DECRYPTION_FAILED, "the envelope could not be opened");
     }
     pa_credentials_free(&creds);
     const json_t *na = json_object_get(env.metadata, "not_after");
@@ -144,23 +111,23 @@ static char *op_open(pa_enclave *e, const json_t *req)
                           "label", pa_json_str(env.metadata, "label"), "not_after",
                           na ? na : json_null(), "enclave_pubkey", e->enclave_pub_b64);
     pa_envelope_free(&env);
-    return ok_response(r);
+    return pa_ipc_ok_answer(r);
 }
 
 static char *exchange_error(pa_exchange_status st, const char *detail)
 {
     switch (st) {
     case PA_EXCHANGE_REJECTED_KEY:
-        return error_response("exchange_rejected_key", detail);
+        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_REJECTED_KEY, detail);
     case PA_EXCHANGE_UNAVAILABLE:
-        return error_response("exchange_unavailable", detail);
+        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_UNAVAILABLE, detail);
     case PA_EXCHANGE_BAD_RESPONSE:
-        return error_response("exchange_bad_response", detail);
+        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BAD_RESPONSE, detail);
     case PA_EXCHANGE_TOO_LARGE:
-        return error_response("exchange_too_large", detail);
+        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_TOO_LARGE, detail);
     case PA_EXCHANGE_OK:
     default:
-        return error_response("internal_error", "unexpected exchange status");
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "unexpected exchange status");
     }
 }
 
@@ -199,7 +166,9 @@ static json_t *build_payload(pa_enclave *e, const pa_envelope *env, const char *
                      scope);
 }
 
-/* Window and challenge checks, repeated here because the host is untrusted. */
+/* The window against the contract's limits and this enclave's clock,
+ * repeated here because the host is untrusted (the contract already checked
+ * that from and to are RFC 3339 and the challenge's length and characters). */
 static const char *check_window(const json_t *req, int64_t *from_ms, int64_t *to_ms,
                                 const json_t **challenge)
 {
@@ -207,45 +176,37 @@ static const char *check_window(const json_t *req, int64_t *from_ms, int64_t *to
     if (from == NULL || to == NULL || pa_time_parse(from, from_ms) != 0 ||
         pa_time_parse(to, to_ms) != 0)
         return "from and to must be RFC 3339 times";
-    if (*from_ms >= *to_ms || *to_ms - *from_ms > MAX_WINDOW_MS)
+    if (*from_ms >= *to_ms || *to_ms - *from_ms > PA_IPC_WINDOW_MAX_MS)
         return "the window must be non-empty and at most 366 days";
-    if (*to_ms > pa_now_ms() + 60000)
+    if (*to_ms > pa_now_ms() + PA_IPC_FUTURE_SLACK_MS)
         return "the window may not end in the future";
     *challenge = json_object_get(req, "challenge");
     if (*challenge != NULL && json_is_null(*challenge))
         *challenge = NULL;
-    if (*challenge != NULL) {
-        long n = json_is_string(*challenge)
-                     ? pa_text_display_length(json_string_value(*challenge),
-                                              json_string_length(*challenge))
-                     : -1;
-        if (n < 0 || n > MAX_CHALLENGE)
-            return "challenge must be at most 128 characters, without control characters";
-    }
     return NULL;
 }
 
+/* req has passed the contract's aggregate request shape (src/ipc): the
+ * types and caps are checked; what depends on this enclave and the clock is
+ * checked here. */
 static char *op_aggregate(pa_enclave *e, const json_t *req)
 {
-    static const char *const keys[] = {"op", "envelope", "enclave_pubkey", "from", "to",
-                                       "challenge", NULL};
-    if (!pa_json_only_keys(req, keys))
-        return error_response("invalid_request", "unknown field in aggregate request");
-
     /* Sealed to a key this instance does not hold: say so before trying. */
     uint8_t sealed_to[32];
     const char *pk = pa_json_str(req, "enclave_pubkey");
     if (pk == NULL || pa_b64_decode_exact(pk, sealed_to, sizeof sealed_to) != 0)
-        return error_response("invalid_request", "enclave_pubkey must be 32 bytes of base64");
+        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST,
+                                   "enclave_pubkey must be 32 bytes of base64");
     if (CRYPTO_memcmp(sealed_to, e->enclave_pub, sizeof sealed_to) != 0)
-        return error_response("enclave_key_lost",
-                              "the credentials were sealed to an enclave key that no longer exists");
+        return pa_ipc_error_answer(
+            PA_IPC_E_ENCLAVE_KEY_LOST,
+            "the credentials were sealed to an enclave key that no longer exists");
 
     int64_t from_ms, to_ms;
     const json_t *challenge = NULL;
     const char *bad = check_window(req, &from_ms, &to_ms, &challenge);
     if (bad != NULL)
-        return error_response("invalid_request", bad);
+        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, bad);
 
     pa_envelope env = {0};
     pa_credentials creds = {0};
@@ -256,16 +217,17 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
     char *payload_jcs = NULL, *response = NULL;
 
     if (open_credentials(e, req, &env, &creds) != 0) {
-        response = error_response("decryption_failed", "the envelope could not be opened");
+        response =
+            pa_ipc_error_answer(PA_IPC_E_DECRYPTION_FAILED, "the envelope could not be opened");
         goto cleanup;
     }
     if (strcmp(creds.exchange, "binance") != 0) {
-        response = error_response("invalid_request", "unsupported exchange");
+        response = pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, "unsupported exchange");
         goto cleanup;
     }
     if (creds.account_type != NULL && strcmp(creds.account_type, "spot") != 0) {
-        response = error_response("unsupported_account_type",
-                                  "only Binance spot accounts are supported");
+        response = pa_ipc_error_answer(PA_IPC_E_UNSUPPORTED_ACCOUNT_TYPE,
+                                       "only Binance spot accounts are supported");
         goto cleanup;
     }
 
@@ -289,7 +251,8 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
     pa_agg_params ap = {.from_ms = from_ms, .to_ms = to_ms, .currency = CURRENCY};
     pa_agg_result agg;
     if (pa_aggregate(fetched.fills.v, fetched.fills.len, &ap, &agg) != 0) {
-        response = error_response("exchange_bad_response", "the trade history is not usable");
+        response =
+            pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BAD_RESPONSE, "the trade history is not usable");
         goto cleanup;
     }
 
@@ -305,7 +268,7 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
     json_decref(window);
     uint8_t root[PA_HASH_LEN];
     if (appended != 0 || pa_audit_root(&audit, root) != 0) {
-        response = error_response("internal_error", "audit log failed");
+        response = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "audit log failed");
         goto cleanup;
     }
     char root_hex[2 * PA_HASH_LEN + 1];
@@ -313,7 +276,7 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
 
     char result_id[PA_UUID_STR_LEN];
     if (pa_uuid_v4(result_id) != 0) {
-        response = error_response("internal_error", "no randomness");
+        response = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "no randomness");
         goto cleanup;
     }
     payload = build_payload(e, &env, result_id, &agg, from, to, root_hex, challenge, &fetched);
@@ -322,7 +285,7 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
     if (payload_jcs == NULL ||
         pa_ed25519_sign(e->signing_key, (const uint8_t *)payload_jcs, strlen(payload_jcs), sig) !=
             0) {
-        response = error_response("internal_error", "signing failed");
+        response = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "signing failed");
         goto cleanup;
     }
     uint8_t digest[32];
@@ -331,7 +294,7 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
     if (EVP_Digest(payload_jcs, strlen(payload_jcs), digest, &dlen, EVP_sha256(), NULL) == 1)
         att = attestation_object(e, digest, sizeof digest);
     if (att == NULL) {
-        response = error_response("internal_error", "attestation failed");
+        response = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "attestation failed");
         goto cleanup;
     }
 
@@ -350,7 +313,7 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
                           "merkle_root", root_hex, "entries", entries, "leaf_hashes", leaves,
                           "attestation", att);
     free(sig_b64);
-    response = ok_response(r);
+    response = pa_ipc_ok_answer(r);
     pa_log_info("aggregate: signed result over %zu fills, %zu audit entries", fetched.fills.len,
                 audit.len);
 
@@ -366,25 +329,32 @@ cleanup:
 
 char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len)
 {
-    json_t *j = pa_json_parse(req, len, PA_IPC_MAX_FRAME);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return error_response("invalid_request", "a request is one JSON object");
-    }
-    const char *op = pa_json_str(j, "op");
+    pa_ipc_op op;
+    json_t *j = NULL;
+    char why[PA_IPC_WHY_MAX];
+    /* The contract refuses any frame that is not exactly an op's request
+     * shape (unknown fields included) before a handler runs. */
+    if (pa_ipc_request_parse(req, len, &op, &j, why) != 0)
+        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, why);
     char *r;
-    if (op == NULL)
-        r = error_response("invalid_request", "missing op");
-    else if (strcmp(op, "info") == 0)
+    switch (op) {
+    case PA_IPC_OP_INFO:
         r = op_info(e);
-    else if (strcmp(op, "attest") == 0)
+        break;
+    case PA_IPC_OP_ATTEST:
         r = op_attest(e, j);
-    else if (strcmp(op, "open") == 0)
+        break;
+    case PA_IPC_OP_OPEN:
         r = op_open(e, j);
-    else if (strcmp(op, "aggregate") == 0)
+        break;
+    case PA_IPC_OP_AGGREGATE:
         r = op_aggregate(e, j);
-    else
-        r = error_response("invalid_request", "unknown op");
+        break;
+    case PA_IPC_OP_COUNT:
+    default:
+        r = pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, "unknown op");
+        break;
+    }
     json_decref(j);
     return r;
 }

@@ -1,7 +1,10 @@
-/* Shape checks of the enclave's successful answers (docs/IPC.md) before the
- * host builds JSON from them by concatenation: every field that is pasted
- * into a response unescaped is proven to be base64, hex, a UUID or a JSON
- * object first. The pointers returned are borrowed from the answer. */
+/* Typed views of the enclave's successful answers, for the response
+ * builders. pa_enclave_call has already checked each answer against the
+ * contract (src/ipc/ipc_contract.h: exact keys, types, caps), so every field
+ * pasted into a response unescaped is known to be base64, hex, a UUID or a
+ * JSON object text; what is checked here is what spans fields (the signed
+ * payload against the answer around it). The pointers returned are borrowed
+ * from the answer. */
 #ifndef PA_ENCLAVE_ANSWER_H
 #define PA_ENCLAVE_ANSWER_H
 
@@ -10,8 +13,6 @@
 
 #include "result.h"
 
-#define PA_QUOTE_B64_MAX ((size_t)64 * 1024)
-
 typedef struct {
     const char *quote;
     const char *enclave_pubkey;
@@ -19,8 +20,8 @@ typedef struct {
     const char *image_hash;
 } pa_attest_answer;
 
-/* {quote, enclave_pubkey, signing_pubkey, image_hash}: the attest answer or
- * the aggregate answer's attestation object (other keys ignored). */
+/* The contract's ATTESTATION object: the attest answer or the aggregate
+ * answer's "attestation". */
 PA_MUST_USE int pa_answer_attest(const json_t *a, pa_attest_answer *out);
 
 typedef struct {
@@ -45,16 +46,13 @@ typedef struct {
     const char **leaf_hashes; /* same */
     size_t n;
     pa_attest_answer attestation;
-    char *attestation_json;   /* malloc'd compact JSON of the four fields */
+    char *attestation_json; /* malloc'd compact JSON of the four fields */
 } pa_aggregate_answer;
 
-/* Also checks that the signed payload names the same result_id and
- * merkle_root as the answer around it. */
+/* Also checks that entries and leaf_hashes pair up and that the signed
+ * payload names the same result_id, merkle_root and image_hash as the
+ * answer around it. */
 PA_MUST_USE int pa_answer_aggregate(const json_t *a, pa_aggregate_answer *out);
 void pa_aggregate_answer_free(pa_aggregate_answer *a);
-
-/* Field checks shared with the response builders. */
-int pa_is_b64(const char *s, size_t min_bytes, size_t max_bytes);
-int pa_is_lower_hex(const char *s, size_t nbytes);
 
 #endif

@@ -83,7 +83,8 @@ static void gone_reply(pa_job *job)
     pa_db_session_free(&s);
 }
 
-/* {"op":"aggregate", envelope rebuilt from the stored columns, ...} */
+/* The contract's aggregate request, with the envelope rebuilt from the
+ * stored columns. */
 static json_t *aggregate_request(const pa_job *job, const pa_db_session *s)
 {
     json_t *metadata = pa_json_parse(s->metadata_jcs, strlen(s->metadata_jcs), PA_BODY_MAX);
@@ -91,14 +92,17 @@ static json_t *aggregate_request(const pa_job *job, const pa_db_session *s)
         json_decref(metadata);
         return NULL;
     }
+    json_t *envelope =
+        json_pack("{s:s, s:s, s:s, s:s, s:o}", "ephemeral_pub", s->ephemeral_pub, "nonce", s->nonce,
+                  "ciphertext", s->ciphertext, "tag", s->tag, "metadata", metadata);
     char from[PA_TIME_STR_LEN], to[PA_TIME_STR_LEN];
     pa_time_format(job->agg.from_ms, from);
     pa_time_format(job->agg.to_ms, to);
-    return json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:o}, s:s, s:s, s:s, s:s?}", "op", "aggregate",
-                     "envelope", "ephemeral_pub", s->ephemeral_pub, "nonce", s->nonce,
-                     "ciphertext", s->ciphertext, "tag", s->tag, "metadata", metadata,
-                     "enclave_pubkey", s->enclave_pubkey, "from", from, "to", to, "challenge",
-                     job->agg.challenge);
+    json_t *req = envelope != NULL ? pa_ipc_request_aggregate(envelope, s->enclave_pubkey, from, to,
+                                                              job->agg.challenge)
+                                   : NULL;
+    json_decref(envelope);
+    return req;
 }
 
 void pa_aggregates_run(pa_job *job)
@@ -114,11 +118,12 @@ void pa_aggregates_run(pa_job *job)
         goto cleanup;
     req = aggregate_request(job, &s);
     if (req == NULL) {
-        pa_log_error("request_aggregates: stored metadata is not a JSON object");
+        pa_log_error("request_aggregates: the stored session makes no valid enclave request");
         pa_reply_error(&job->reply, 500, "internal_error", "The stored session is unreadable.");
         goto cleanup;
     }
-    answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_AGGREGATE, req, &job->reply);
+    answer =
+        pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_IPC_OP_AGGREGATE, req, &job->reply);
     req = NULL; /* taken by the call */
     if (answer == NULL)
         goto cleanup;

@@ -21,9 +21,8 @@ int pa_quote_prepare(pa_job *job)
 
 void pa_quote_run(pa_job *job)
 {
-    json_t *req = json_pack("{s:s, s:s?}", "op", "attest", "nonce", job->nonce);
-    json_t *answer =
-        pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_ATTEST, req, &job->reply);
+    json_t *answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_IPC_OP_ATTEST,
+                                           pa_ipc_request_attest(job->nonce), &job->reply);
     if (answer == NULL)
         return;
     pa_attest_answer a;
@@ -38,8 +37,8 @@ void pa_quote_run(pa_job *job)
 
 void pa_root_run(pa_job *job)
 {
-    json_t *answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_INFO,
-                                           json_pack("{s:s}", "op", "info"), &job->reply);
+    json_t *answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_IPC_OP_INFO,
+                                           pa_ipc_request_info(), &job->reply);
     if (answer == NULL)
         return;
     pa_info_answer info;

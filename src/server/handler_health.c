@@ -15,14 +15,14 @@ int pa_health_probe_database(void *app)
 int pa_health_probe_enclave(void *app)
 {
     const pa_app *a = app;
-    json_t *req = json_pack("{s:s}", "op", "info");
+    json_t *req = pa_ipc_request_info();
     json_t *answer = NULL;
-    char code[PA_ENCLAVE_CODE_MAX];
+    pa_ipc_error code;
     pa_info_answer info;
-    int ok =
-        req != NULL &&
-        pa_enclave_call(a->cfg.enclave_socket, PA_OP_INFO, req, &answer, code) == PA_ENCLAVE_OK &&
-        pa_answer_info(answer, &info) == 0;
+    int ok = req != NULL &&
+             pa_enclave_call(a->cfg.enclave_socket, PA_IPC_OP_INFO, req, &answer, &code) ==
+                 PA_ENCLAVE_OK &&
+             pa_answer_info(answer, &info) == 0;
     json_decref(req);
     json_decref(answer);
     return ok;

@@ -56,9 +56,8 @@ void pa_submit_run(pa_job *job)
     }
 
     /* the envelope exactly as sent: parse checked it has only the five keys */
-    answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_OP_OPEN,
-                                   json_pack("{s:s, s:O}", "op", "open", "envelope", job->body),
-                                   &job->reply);
+    answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_IPC_OP_OPEN,
+                                   pa_ipc_request_open(job->body), &job->reply);
     if (answer == NULL)
         goto cleanup;
     pa_open_answer opened;

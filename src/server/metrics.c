@@ -7,9 +7,9 @@
 #define NCLASS 5 /* 1xx .. 5xx */
 
 static atomic_ullong requests[PA_ROUTE_COUNT][NCLASS];
-static atomic_ullong enclave_us_sum[PA_OP_COUNT];
-static atomic_ullong enclave_count[PA_OP_COUNT];
-static atomic_ullong enclave_failures[PA_OP_COUNT];
+static atomic_ullong enclave_us_sum[PA_IPC_OP_COUNT];
+static atomic_ullong enclave_count[PA_IPC_OP_COUNT];
+static atomic_ullong enclave_failures[PA_IPC_OP_COUNT];
 static atomic_ullong db_errors;
 static atomic_ullong rate_limited;
 static atomic_ullong server_busy;
@@ -22,22 +22,6 @@ static atomic_ullong sweeper_deleted;
 #define INC(c, n) atomic_fetch_add_explicit(&(c), (unsigned long long)(n), memory_order_relaxed)
 #define GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
 
-const char *pa_enclave_op_name(pa_enclave_op op)
-{
-    switch (op) {
-    case PA_OP_INFO:
-        return "info";
-    case PA_OP_ATTEST:
-        return "attest";
-    case PA_OP_OPEN:
-        return "open";
-    case PA_OP_AGGREGATE:
-        return "aggregate";
-    default:
-        return "unknown";
-    }
-}
-
 void pa_metrics_request(pa_route_id route, unsigned status)
 {
     if ((unsigned)route >= PA_ROUTE_COUNT || status < 100 || status > 599)
@@ -45,9 +29,9 @@ void pa_metrics_request(pa_route_id route, unsigned status)
     INC(requests[route][status / 100 - 1], 1);
 }
 
-void pa_metrics_enclave_call(pa_enclave_op op, int64_t duration_us, int failed)
+void pa_metrics_enclave_call(pa_ipc_op op, int64_t duration_us, int failed)
 {
-    if ((unsigned)op >= PA_OP_COUNT)
+    if ((unsigned)op >= PA_IPC_OP_COUNT)
         return;
     INC(enclave_us_sum[op], duration_us > 0 ? duration_us : 0);
     INC(enclave_count[op], 1);
@@ -116,25 +100,23 @@ char *pa_metrics_render(void)
                                     "enclave calls, by operation.\n"
                                     "# TYPE perfagg_enclave_call_duration_seconds summary\n"),
                   fail);
-    for (int op = 0; op < PA_OP_COUNT; op++) {
+    for (int op = 0; op < PA_IPC_OP_COUNT; op++) {
         unsigned long long us = GET(enclave_us_sum[op]);
         PA_GUARD_GOTO(pa_buf_printf(&b,
                                     "perfagg_enclave_call_duration_seconds_sum{op=\"%s\"} "
                                     "%llu.%06llu\n"
                                     "perfagg_enclave_call_duration_seconds_count{op=\"%s\"} %llu\n",
-                                    pa_enclave_op_name((pa_enclave_op)op), us / 1000000,
-                                    us % 1000000, pa_enclave_op_name((pa_enclave_op)op),
-                                    GET(enclave_count[op])),
+                                    pa_ipc_op_name((pa_ipc_op)op), us / 1000000, us % 1000000,
+                                    pa_ipc_op_name((pa_ipc_op)op), GET(enclave_count[op])),
                       fail);
     }
     PA_GUARD_GOTO(pa_buf_append_str(&b, "# HELP perfagg_enclave_call_failures_total Enclave calls "
                                         "that got no usable answer or an error.\n"
                                         "# TYPE perfagg_enclave_call_failures_total counter\n"),
                   fail);
-    for (int op = 0; op < PA_OP_COUNT; op++)
+    for (int op = 0; op < PA_IPC_OP_COUNT; op++)
         PA_GUARD_GOTO(pa_buf_printf(&b, "perfagg_enclave_call_failures_total{op=\"%s\"} %llu\n",
-                                    pa_enclave_op_name((pa_enclave_op)op),
-                                    GET(enclave_failures[op])),
+                                    pa_ipc_op_name((pa_ipc_op)op), GET(enclave_failures[op])),
                       fail);
 
     PA_GUARD_GOTO(counter(&b, "perfagg_db_errors_total",

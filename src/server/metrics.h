@@ -5,20 +5,11 @@
 
 #include <stdint.h>
 
+#include "ipc_contract.h"
 #include "router.h"
 
-typedef enum {
-    PA_OP_INFO,
-    PA_OP_ATTEST,
-    PA_OP_OPEN,
-    PA_OP_AGGREGATE,
-    PA_OP_COUNT
-} pa_enclave_op;
-
-const char *pa_enclave_op_name(pa_enclave_op op);
-
 void pa_metrics_request(pa_route_id route, unsigned status);
-void pa_metrics_enclave_call(pa_enclave_op op, int64_t duration_us, int failed);
+void pa_metrics_enclave_call(pa_ipc_op op, int64_t duration_us, int failed);
 void pa_metrics_db_error(void);
 void pa_metrics_rate_limited(void);
 void pa_metrics_server_busy(void);

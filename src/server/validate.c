@@ -226,7 +226,7 @@ int pa_validate_aggregates(const json_t *body, int64_t now_ms, pa_aggregates_req
     PA_GUARD(optional_time(body, "to", &to, &has_to, err));
     if (!has_from)
         from = to - PA_WINDOW_DEFAULT_MS;
-    if (to > now_ms + PA_FUTURE_SLACK_MS) {
+    if (to > now_ms + PA_IPC_FUTURE_SLACK_MS) {
         pa_error_set(err, 400, "invalid_window", "\"to\" is in the future.");
         return -1;
     }
@@ -234,7 +234,7 @@ int pa_validate_aggregates(const json_t *body, int64_t now_ms, pa_aggregates_req
         pa_error_set(err, 400, "invalid_window", "\"from\" must be before \"to\".");
         return -1;
     }
-    if (to - from > PA_WINDOW_MAX_MS) {
+    if (to - from > PA_IPC_WINDOW_MAX_MS) {
         pa_error_set(err, 400, "window_too_large", "The window may span at most 366 days.");
         return -1;
     }
@@ -248,11 +248,11 @@ int pa_validate_aggregates(const json_t *body, int64_t now_ms, pa_aggregates_req
         long n = json_is_string(ch) ? pa_text_display_length(json_string_value(ch),
                                                              json_string_length(ch))
                                     : -1;
-        if (n < 0 || n > PA_CHALLENGE_MAX) {
+        if (n < 0 || n > PA_IPC_CHALLENGE_MAX) {
             pa_error_set(err, 400, "invalid_challenge",
                          "challenge must be a string of at most %d characters, without control "
                          "or bidirectional-override characters.",
-                         PA_CHALLENGE_MAX);
+                         PA_IPC_CHALLENGE_MAX);
             return -1;
         }
         out->challenge = json_string_value(ch);
@@ -285,10 +285,10 @@ int pa_validate_nonce(const char *value, char **out, pa_http_error *err)
     if (value == NULL)
         return 0;
     size_t len = strlen(value);
-    /* 64 bytes encode to 88 characters */
-    if (len == 0 || len > 88) {
+    /* the longest base64 of PA_IPC_NONCE_MAX bytes */
+    if (len == 0 || len > 4 * ((PA_IPC_NONCE_MAX + 2) / 3)) {
         pa_error_set(err, 400, "invalid_nonce", "nonce must be base64 of 1 to %d bytes.",
-                     PA_NONCE_MAX);
+                     PA_IPC_NONCE_MAX);
         return -1;
     }
     char *s = strdup(value);
@@ -301,11 +301,11 @@ int pa_validate_nonce(const char *value, char **out, pa_http_error *err)
             *p = '+';
     uint8_t *raw = NULL;
     size_t raw_len = 0;
-    if (pa_b64_decode(s, len, &raw, &raw_len) != 0 || raw_len == 0 || raw_len > PA_NONCE_MAX) {
+    if (pa_b64_decode(s, len, &raw, &raw_len) != 0 || raw_len == 0 || raw_len > PA_IPC_NONCE_MAX) {
         free(raw);
         free(s);
         pa_error_set(err, 400, "invalid_nonce", "nonce must be base64 of 1 to %d bytes.",
-                     PA_NONCE_MAX);
+                     PA_IPC_NONCE_MAX);
         return -1;
     }
     free(raw);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc_contract.h"
 #include "reply.h"
 #include "result.h"
 #include "uuid.h"
@@ -16,10 +17,10 @@
 #define PA_TTL_DEFAULT_S 86400
 #define PA_TTL_MIN_S 60
 #define PA_WINDOW_DEFAULT_MS (30LL * 86400 * 1000)
-#define PA_WINDOW_MAX_MS (366LL * 86400 * 1000)
-#define PA_FUTURE_SLACK_MS (60LL * 1000)
-#define PA_CHALLENGE_MAX 128 /* Unicode code points */
-#define PA_NONCE_MAX 64      /* decoded bytes */
+/* The window, challenge and nonce limits are the enclave contract's
+ * (PA_IPC_WINDOW_MAX_MS, PA_IPC_FUTURE_SLACK_MS, PA_IPC_CHALLENGE_MAX,
+ * PA_IPC_NONCE_MAX): refused here with an API code, they can never reach the
+ * enclave only to be refused there. */
 
 /* True for application/json with optional parameters, case-insensitive; a
  * charset parameter, when present, must be utf-8 (RFC 8259 allows no other). */

@@ -99,12 +99,12 @@ static void check_aggregates(const json_t *body)
         return;
     }
     expect_canonical_uuid(req.session_id);
-    if (req.from_ms >= req.to_ms || req.to_ms - req.from_ms > PA_WINDOW_MAX_MS ||
-        req.to_ms > NOW_MS + PA_FUTURE_SLACK_MS)
+    if (req.from_ms >= req.to_ms || req.to_ms - req.from_ms > PA_IPC_WINDOW_MAX_MS ||
+        req.to_ms > NOW_MS + PA_IPC_FUTURE_SLACK_MS)
         abort();
     if (req.challenge != NULL) {
         long n = pa_text_display_length(req.challenge, strlen(req.challenge));
-        if (n < 0 || n > PA_CHALLENGE_MAX)
+        if (n < 0 || n > PA_IPC_CHALLENGE_MAX)
             abort();
     }
 }
@@ -158,7 +158,7 @@ static void check_nonce(const char *s)
             abort();
     uint8_t *raw = NULL;
     size_t raw_len = 0;
-    if (pa_b64_decode(out, n, &raw, &raw_len) != 0 || raw_len < 1 || raw_len > PA_NONCE_MAX)
+    if (pa_b64_decode(out, n, &raw, &raw_len) != 0 || raw_len < 1 || raw_len > PA_IPC_NONCE_MAX)
         abort();
     char *again = pa_b64_encode(raw, raw_len);
     if (again == NULL || strcmp(again, out) != 0)

@@ -40,9 +40,9 @@ static void test_render(void **state)
     pa_metrics_request(PA_ROUTE_LOGS, 503);
     pa_metrics_request(PA_ROUTE_LOGS, 42);   /* ignored */
     pa_metrics_request(PA_ROUTE_COUNT, 200); /* ignored */
-    pa_metrics_enclave_call(PA_OP_AGGREGATE, 1500000, 0);
-    pa_metrics_enclave_call(PA_OP_AGGREGATE, 250, 1);
-    pa_metrics_enclave_call(PA_OP_OPEN, 1000, 0);
+    pa_metrics_enclave_call(PA_IPC_OP_AGGREGATE, 1500000, 0);
+    pa_metrics_enclave_call(PA_IPC_OP_AGGREGATE, 250, 1);
+    pa_metrics_enclave_call(PA_IPC_OP_OPEN, 1000, 0);
     pa_metrics_db_error();
     pa_metrics_rate_limited();
     pa_metrics_rate_limited();
