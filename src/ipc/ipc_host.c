@@ -20,7 +20,8 @@ json_t *pa_ipc_request_build(pa_ipc_op op, json_t *const *values, size_t n)
         else
             json_decref(values[i]);
     }
-    char why[PA_IPC_WHY_MAX] = "out of memory";
+    char why[PA_IPC_WHY_MAX];
+    snprintf(why, sizeof why, "%s", req == NULL ? "wrong number of values" : "out of memory");
     if (ok && pa_ipc_shape_check(d->request, req, "op", why) == 0)
         return req;
     pa_log_error("ipc: the %s request does not fit the contract: %s", pa_ipc_op_name(op), why);

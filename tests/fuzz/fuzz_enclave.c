@@ -15,9 +15,14 @@
  * instead of stopping at the key check.
  *
  * Beyond "no crash", for every input:
- *  - the answer is one JSON object {ok: bool, ...}; a refusal carries one of
- *    the codes of docs/IPC.md, and never internal_error (no request can make
- *    the enclave fail inside);
+ *  - the answer fits the contract (src/ipc/ipc_contract.h), checked with the
+ *    host's own validator: for a request of a known op, exactly that op's
+ *    answer shape or a refusal; otherwise a refusal. A refusal carries one of
+ *    the contract's codes, and never internal_error (no request can make the
+ *    enclave fail inside);
+ *  - the contract is the gate: a request its parser refuses (an unknown field,
+ *    a wrong type, a value over its cap) is answered invalid_request, and
+ *    nothing succeeds that the parser refuses;
  *  - nothing succeeds that must not: only info, attest and open can answer
  *    ok here (an aggregate needs the exchange), and open answers with this
  *    enclave's key;
@@ -38,6 +43,7 @@
 #include "enclave_ops.h"
 #include "envelope.h"
 #include "ipc.h"
+#include "ipc_contract.h"
 #include "json_strict.h"
 #include "log.h"
 #include "secure_alloc.h"
@@ -92,39 +98,45 @@ static void setup(pa_enclave *e)
     e->exchange_timeout_ms = 200;
 }
 
-static int is_documented_refusal(const char *code)
+/* data/size is the request, resp the enclave's answer to it. */
+static void check_answer(const pa_enclave *e, const uint8_t *data, size_t size, const char *resp)
 {
-    static const char *const codes[] = {
-        "invalid_request",          "decryption_failed",     "enclave_key_lost",
-        "unsupported_account_type", "exchange_rejected_key", "exchange_unavailable",
-        "exchange_bad_response",    "exchange_too_large",    NULL};
-    for (const char *const *c = codes; *c != NULL; c++)
-        if (strcmp(*c, code) == 0)
-            return 1;
-    return 0;
-}
-
-static void check_answer(const pa_enclave *e, const char *op, const char *resp, int req_has_mark)
-{
+    int req_has_mark = memmem(data, size, FUZZ_MARK, strlen(FUZZ_MARK)) != NULL;
     if (resp == NULL || (!req_has_mark && strstr(resp, FUZZ_MARK) != NULL))
         abort();
-    json_error_t jerr;
-    json_t *r = json_loads(resp, JSON_REJECT_DUPLICATES, &jerr);
-    const json_t *ok = json_object_get(r, "ok");
-    if (!json_is_object(r) || !json_is_boolean(ok))
-        abort();
-    if (json_is_false(ok)) {
-        const char *code = json_string_value(json_object_get(r, "error"));
-        if (code == NULL || !is_documented_refusal(code) ||
-            !json_is_string(json_object_get(r, "message")))
+    /* what the contract's own parser makes of the request */
+    pa_ipc_op op = PA_IPC_OP_COUNT;
+    json_t *req = NULL;
+    char why[PA_IPC_WHY_MAX];
+    int valid = pa_ipc_request_parse((const char *)data, size, &op, &req, why) == 0;
+    json_decref(req);
+    if (!valid) {
+        /* the op may still be named, for the answer's shape below */
+        json_t *j = pa_json_parse((const char *)data, size, PA_IPC_MAX_FRAME);
+        if (pa_ipc_op_from_name(pa_json_str(j, "op"), &op) != 0)
+            op = PA_IPC_OP_INFO; /* any op: only a refusal is acceptable */
+        json_decref(j);
+    }
+
+    json_t *r = pa_json_parse(resp, strlen(resp), PA_IPC_MAX_FRAME);
+    pa_ipc_error code;
+    switch (pa_ipc_answer_check(op, r, &code, why)) {
+    case PA_IPC_ANSWER_REFUSED:
+        if (code == PA_IPC_E_INTERNAL_ERROR || (!valid && code != PA_IPC_E_INVALID_REQUEST))
             abort();
-    } else {
-        if (op == NULL ||
-            (strcmp(op, "info") != 0 && strcmp(op, "attest") != 0 && strcmp(op, "open") != 0))
+        break;
+    case PA_IPC_ANSWER_OK: {
+        if (!valid || (op != PA_IPC_OP_INFO && op != PA_IPC_OP_ATTEST && op != PA_IPC_OP_OPEN))
             abort();
-        const char *pk = json_string_value(json_object_get(r, "enclave_pubkey"));
+        /* every successful answer names this enclave's key */
+        const char *pk = pa_json_str(r, "enclave_pubkey");
         if (pk == NULL || strcmp(pk, e->enclave_pub_b64) != 0)
             abort();
+        break;
+    }
+    case PA_IPC_ANSWER_MALFORMED:
+    default:
+        abort();
     }
     json_decref(r);
 }
@@ -138,11 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ready = 1;
     }
     char *resp = pa_enclave_handle(&enclave, (const char *)data, size);
-    /* The op, if the input names one, for the success check. */
-    json_t *req = pa_json_parse((const char *)data, size, PA_IPC_MAX_FRAME);
-    int req_has_mark = memmem(data, size, FUZZ_MARK, strlen(FUZZ_MARK)) != NULL;
-    check_answer(&enclave, pa_json_str(req, "op"), resp, req_has_mark);
-    json_decref(req);
+    check_answer(&enclave, data, size, resp);
     free(resp);
     return 0;
 }
