@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "client_internal.h"
-#include "envelope.h"
+#include "envelope_seal.h"
 #include "jcs.h"
 #include "timeutil.h"
 

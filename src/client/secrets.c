@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "client_internal.h"
-#include "envelope.h"
+#include "envelope_format.h"
 
 #define PA_STDIN_MAX ((size_t)3 * (PA_CLIENT_SECRET_MAX + 2))
 

@@ -13,7 +13,7 @@
 
 #include "client_internal.h"
 #include "codec.h"
-#include "envelope.h"
+#include "envelope_format.h"
 #include "jcs.h"
 #include "json_strict.h"
 #include "merkle.h"

@@ -11,7 +11,9 @@
 #include "aggregate.h"
 #include "binance.h"
 #include "codec.h"
-#include "envelope.h"
+#include "credentials.h"
+#include "envelope_keys.h"
+#include "envelope_open.h"
 #include "ipc_contract.h"
 #include "jcs.h"
 #include "json_strict.h"
@@ -22,6 +24,16 @@
 #include "uuid.h"
 
 #define CURRENCY "USDT"
+
+/* The open answer echoes the envelope's metadata and keys: the contract's
+ * caps (src/ipc) must be the envelope format's, or the host would refuse
+ * answers to envelopes the format accepts. */
+_Static_assert(PA_IPC_LABEL_MAX == PA_LABEL_MAX, "label cap differs from the envelope's");
+_Static_assert(PA_IPC_EXCHANGE_MAX == PA_EXCHANGE_MAX, "exchange cap differs from the envelope's");
+_Static_assert(PA_IPC_KEY_LEN == PA_X25519_LEN && PA_IPC_KEY_LEN == PA_ED25519_LEN,
+               "key length differs from the envelope's");
+_Static_assert(PA_IPC_SIGNATURE_LEN == PA_SIGNATURE_LEN, "signature length differs");
+_Static_assert(PA_IPC_IMAGE_HASH_LEN == PA_PCR_LEN, "image hash is not a PCR");
 
 
 static const char *environment(const pa_enclave *e)

@@ -29,7 +29,7 @@
 #include "attest.h"
 #include "codec.h"
 #include "enclave_ops.h"
-#include "envelope.h"
+#include "envelope_keys.h"
 #include "ipc.h"
 #include "log.h"
 #include "secure_alloc.h"

@@ -5,6 +5,13 @@
 #ifndef PA_SECURE_ALLOC_H
 #define PA_SECURE_ALLOC_H
 
+#ifdef PA_TRUST_HOST
+#error "enclave-only header included in host code"
+#endif
+#ifdef PA_TRUST_CLIENT
+#error "enclave-only header included in client code"
+#endif
+
 #include <stddef.h>
 
 void *pa_secure_malloc(size_t n);

@@ -1,7 +1,7 @@
 /* The decrypted credentials (enclave only): plaintext JSON -> pa_credentials.
  * Every string copied out of the plaintext is a secret or sits next to one,
  * so all of them are wiped on free. */
-#include "envelope.h"
+#include "credentials.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The credential envelope's wire format: parse and check a submit body,
  * serialise an envelope back to one. Linked by every component; holds no
  * secrets (the ciphertext is what the host is allowed to see). */
-#include "envelope.h"
+#include "envelope_format.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,6 @@
 #include "text.h"
 #include "timeutil.h"
 
-#define EXCHANGE_MAX 32
 /* Longest standard-base64 text of PA_CIPHERTEXT_MAX bytes: refusing longer
  * strings before decoding keeps the work bounded by the limit, not the body. */
 #define CIPHERTEXT_B64_MAX ((size_t)4 * ((PA_CIPHERTEXT_MAX + 2) / 3))
@@ -40,7 +39,7 @@ int pa_envelope_check_metadata(const json_t *metadata, const char **err)
         *err = "metadata: only exchange, label, ttl and not_after are allowed";
         return -1;
     }
-    if (!text_ok(json_object_get(metadata, "exchange"), EXCHANGE_MAX)) {
+    if (!text_ok(json_object_get(metadata, "exchange"), PA_EXCHANGE_MAX)) {
         *err = "metadata.exchange: required string of 1..32 characters";
         return -1;
     }

@@ -5,11 +5,18 @@
 #ifndef PA_ENVELOPE_KDF_H
 #define PA_ENVELOPE_KDF_H
 
+#ifdef PA_TRUST_HOST
+#error "envelope-internal header included in host code"
+#endif
+#ifdef PA_TRUST_CLIENT
+#error "envelope-internal header included in client code"
+#endif
+
 #include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "envelope.h"
+#include "envelope_format.h"
 #include "result.h"
 
 /* Step 2: key = HKDF-SHA256(IKM = shared, salt = ephemeral_pub || enclave_pub,

@@ -1,7 +1,7 @@
 /* Opening (enclave only). Every failure is the same -1 and nothing here logs:
  * the API reports all of them as one decryption_failed, so a caller cannot
  * learn which check an attacker's envelope tripped. */
-#include "envelope.h"
+#include "envelope_open.h"
 
 #include <limits.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Sealing (client only): encrypt credentials to the enclave's X25519 key.
  * The steps are numbered as in docs/PROTOCOL.md. */
-#include "envelope.h"
+#include "envelope_seal.h"
 
 #include <limits.h>
 #include <stdlib.h>

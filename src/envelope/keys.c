@@ -1,7 +1,7 @@
 /* Thin helpers around OpenSSL's raw-key API for the two key types perfagg
  * uses: X25519 (envelope encryption) and Ed25519 (signed aggregates). Keys
  * cross every boundary as raw 32-byte values, never SPKI or PEM. */
-#include "envelope.h"
+#include "envelope_keys.h"
 
 #include <openssl/crypto.h>
 

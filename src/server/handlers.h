@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "app.h"
-#include "envelope.h"
+#include "envelope_format.h"
 #include "reply.h"
 #include "router.h"
 #include "uuid.h"

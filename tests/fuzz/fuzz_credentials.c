@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "envelope.h"
+#include "credentials.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -41,7 +41,7 @@
 
 #include "codec.h"
 #include "enclave_ops.h"
-#include "envelope.h"
+#include "envelope_keys.h"
 #include "ipc.h"
 #include "ipc_contract.h"
 #include "json_strict.h"

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "envelope.h"
+#include "envelope_format.h"
 #include "jcs.h"
 #include "json_strict.h"
 

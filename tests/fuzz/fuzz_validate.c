@@ -25,7 +25,7 @@
 #include <jansson.h>
 
 #include "codec.h"
-#include "envelope.h"
+#include "envelope_format.h"
 #include "jcs.h"
 #include "text.h"
 #include "uuid.h"

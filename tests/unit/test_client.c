@@ -32,7 +32,10 @@
 
 #include "attest.h"
 #include "codec.h"
-#include "envelope.h"
+#include "credentials.h"
+#include "envelope_keys.h"
+#include "envelope_open.h"
+#include "envelope_seal.h"
 #include "jcs.h"
 #include "json_strict.h"
 #include "merkle.h"

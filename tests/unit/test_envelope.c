@@ -13,7 +13,10 @@
 #include <cmocka.h>
 
 #include "codec.h"
-#include "envelope.h"
+#include "credentials.h"
+#include "envelope_keys.h"
+#include "envelope_open.h"
+#include "envelope_seal.h"
 #include "envelope_kdf.h"
 #include "jcs.h"
 #include "timeutil.h"
