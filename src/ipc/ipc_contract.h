@@ -2,7 +2,8 @@
  * shape of every request and answer (field names, types, required or
  * optional, caps), the limits and the error codes. Both sides use these
  * tables and nothing else: the host builds its requests and checks the
- * enclave's answers with them, the enclave checks every request with them.
+ * enclave's answers with them (ipc_host.h), the enclave checks every
+ * request with them.
  * An unknown field is refused in both directions, so neither side can grow
  * a field the other silently ignores. docs/IPC.md's tables are rendered
  * from here (test_ipc_doc fails when they differ).
@@ -149,30 +150,6 @@ char *pa_ipc_error_answer(pa_ipc_error code, const char *message);
  * reference. fields == NULL (a failed json_pack) answers internal_error. */
 char *pa_ipc_ok_answer(json_t *fields);
 
-/* ---- host side ------------------------------------------------------------------ */
-
-/* The request for op, from values given in the order of the op's request
- * shape (NULL: absent). Steals every value's reference, also on failure.
- * The result is checked against the shape, so the host never sends what the
- * enclave would refuse for its form: NULL (and logged) when it does not fit. */
-json_t *pa_ipc_request_build(pa_ipc_op op, json_t *const *values, size_t n);
-
-json_t *pa_ipc_request_info(void);
-/* nonce: canonical base64 of 1..PA_IPC_NONCE_MAX bytes, or NULL for none. */
-json_t *pa_ipc_request_attest(const char *nonce_b64);
-json_t *pa_ipc_request_open(const json_t *envelope);
-/* challenge may be NULL. */
-json_t *pa_ipc_request_aggregate(const json_t *envelope, const char *enclave_pubkey,
-                                 const char *from, const char *to, const char *challenge);
-
-typedef enum {
-    PA_IPC_ANSWER_OK,        /* {"ok":true} + exactly the op's answer shape */
-    PA_IPC_ANSWER_REFUSED,   /* {"ok":false,"error":CODE,"message":S}; *code set */
-    PA_IPC_ANSWER_MALFORMED, /* anything else; why filled */
-} pa_ipc_answer_kind;
-
-/* Classifies the enclave's answer to op against the contract. */
-pa_ipc_answer_kind pa_ipc_answer_check(pa_ipc_op op, const json_t *answer, pa_ipc_error *code,
-                                       char why[PA_IPC_WHY_MAX]);
+/* The host's side (request builders, answer check) is ipc_host.h. */
 
 #endif

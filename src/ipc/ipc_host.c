@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ipc_contract.h"
+#include "ipc_host.h"
 #include "log.h"
 
 json_t *pa_ipc_request_build(pa_ipc_op op, json_t *const *values, size_t n)

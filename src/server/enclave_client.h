@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "ipc_contract.h"
+#include "ipc_host.h"
 #include "metrics.h"
 #include "reply.h"
 

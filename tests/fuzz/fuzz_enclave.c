@@ -43,7 +43,7 @@
 #include "enclave_ops.h"
 #include "envelope_keys.h"
 #include "ipc.h"
-#include "ipc_contract.h"
+#include "ipc_host.h"
 #include "json_strict.h"
 #include "log.h"
 #include "secure_alloc.h"

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "ipc_contract.h"
+#include "ipc_host.h"
 
 #define KEY32 "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="
 #define SIG64 \
