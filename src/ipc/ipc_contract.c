@@ -117,11 +117,13 @@ static const pa_ipc_shape attest_request = {"attest request", attest_request_fie
                                             PA_ARRAY_LEN(attest_request_fields)};
 
 /* open */
-static const pa_ipc_field envelope_field = {.name = "envelope",
-                                            .type = PA_IPC_T_OBJECT,
-                                            .flags = PA_IPC_REQUIRED,
-                                            .max = PA_IPC_ENVELOPE_MAX};
-static const pa_ipc_field open_request_fields[] = {envelope_field};
+/* a macro, not a shared const object: C wants constant initializers */
+#define ENVELOPE_FIELD                                                         \
+    {                                                                          \
+        .name = "envelope", .type = PA_IPC_T_OBJECT, .flags = PA_IPC_REQUIRED, \
+        .max = PA_IPC_ENVELOPE_MAX                                             \
+    }
+static const pa_ipc_field open_request_fields[] = {ENVELOPE_FIELD};
 static const pa_ipc_shape open_request = {"open request", open_request_fields,
                                           PA_ARRAY_LEN(open_request_fields)};
 static const pa_ipc_field open_answer_fields[] = {
@@ -143,7 +145,7 @@ static const pa_ipc_shape open_answer = {"open answer", open_answer_fields,
 
 /* aggregate */
 static const pa_ipc_field aggregate_request_fields[] = {
-    envelope_field,
+    ENVELOPE_FIELD,
     KEY("enclave_pubkey"),
     {.name = "from", .type = PA_IPC_T_TIME, .flags = PA_IPC_REQUIRED},
     {.name = "to", .type = PA_IPC_T_TIME, .flags = PA_IPC_REQUIRED},

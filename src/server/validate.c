@@ -286,7 +286,7 @@ int pa_validate_nonce(const char *value, char **out, pa_http_error *err)
         return 0;
     size_t len = strlen(value);
     /* the longest base64 of PA_IPC_NONCE_MAX bytes */
-    if (len == 0 || len > 4 * ((PA_IPC_NONCE_MAX + 2) / 3)) {
+    if (len == 0 || len > (size_t)4 * ((PA_IPC_NONCE_MAX + 2) / 3)) {
         pa_error_set(err, 400, "invalid_nonce", "nonce must be base64 of 1 to %d bytes.",
                      PA_IPC_NONCE_MAX);
         return -1;
