@@ -175,7 +175,7 @@ typedef struct {
 static const request_case request_cases[] = {
     {PA_IPC_OP_INFO,
      "{\"op\":\"info\"}",
-     {{NULL}},
+     {{NULL, NULL, NULL}},
      {{"x", v_int, "unknown field"}, {"nonce", v_string, "another op's field"}}},
     {PA_IPC_OP_ATTEST,
      "{\"op\":\"attest\",\"nonce\":\"AAECAw==\"}",
@@ -187,7 +187,7 @@ static const request_case request_cases[] = {
       {"nonce", v_with_nul, "NUL inside"}}},
     {PA_IPC_OP_OPEN,
      "{\"op\":\"open\",\"envelope\":" ENVELOPE "}",
-     {{NULL}},
+     {{NULL, NULL, NULL}},
      {{"x", v_int, "unknown field"},
       {"envelope", v_string, "wrong type"},
       {"envelope", v_envelope_over, "over cap"},
@@ -399,7 +399,7 @@ static const answer_case answer_cases[] = {
     {PA_IPC_OP_INFO,
      "{\"ok\":true,\"enclave_pubkey\":\"" KEY32 "\",\"signing_pubkey\":\"" KEY32
      "\",\"image_hash\":\"" IMG "\",\"environment\":\"production\",\"dev_root_pem\":null}",
-     {{NULL}},
+     {{NULL, NULL, NULL}},
      {{"x", v_int, "unknown field"},
       {"environment", v_env_test, "not an environment"},
       {"environment", v_int, "wrong type"},
@@ -410,7 +410,7 @@ static const answer_case answer_cases[] = {
     {PA_IPC_OP_ATTEST,
      "{\"ok\":true,\"quote\":\"hKRhYmM=\",\"enclave_pubkey\":\"" KEY32
      "\",\"signing_pubkey\":\"" KEY32 "\",\"image_hash\":\"" IMG "\"}",
-     {{NULL}},
+     {{NULL, NULL, NULL}},
      {{"nonce", v_string, "unknown field"},
       {"quote", v_int, "wrong type"},
       {"quote", v_quote_over, "over cap"},
@@ -430,7 +430,7 @@ static const answer_case answer_cases[] = {
      "{\"ok\":true,\"result_id\":\"" UUID
      "\",\"payload_jcs\":\"{\\\"a\\\":1}\",\"signature\":\"" SIG64 "\",\"merkle_root\":\"" ROOT
      "\",\"entries\":[\"{}\"],\"leaf_hashes\":[\"" ROOT "\"],\"attestation\":" ATTESTATION "}",
-     {{NULL}},
+     {{NULL, NULL, NULL}},
      {{"x", v_int, "unknown field"},
       {"attestation", v_attestation_extra, "unknown field in the nested attestation"},
       {"entries", v_string, "wrong type"},
