@@ -82,7 +82,7 @@ typedef enum {
 typedef struct {
     char name[32]; /* stable: tests and scripts match on it */
     pa_check_status status;
-    char detail[256];
+    char detail[512]; /* an attestation failure lists every reason */
 } pa_check;
 
 #define PA_REPORT_MAX_CHECKS 24
