@@ -1,6 +1,6 @@
 /* Internals shared by the producing and verifying halves of the attestation
  * module (library pa_attest_core) and by its unit test. Not a public contract:
- * servers and clients use attest.h only. */
+ * the enclave uses attest_produce.h, clients attest_verify.h. */
 #ifndef PA_ATTEST_INTERNAL_H
 #define PA_ATTEST_INTERNAL_H
 
@@ -11,11 +11,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "attest.h"
+#include "attest_common.h"
 #include "buf.h"
 #include "result.h"
 
-#define PA_ATTEST_PCR_COUNT 32   /* Nitro PCR indexes are 0..31 */
 #define PA_ATTEST_CABUNDLE_MAX 8 /* root + intermediates */
 #define PA_ATTEST_CERT_MAX 1024  /* DER bytes of one certificate */
 #define PA_ATTEST_MODULE_ID_MAX 127
@@ -66,9 +65,11 @@ typedef struct {
     pa_bytes signature;
 } pa_cose_sign1_parts;
 
-/* Structural checks only (no cryptography): optional tag 18, an array of 4,
- * protected header exactly {1: -35}, unprotected header an empty map, payload
- * a byte string, signature 96 bytes. On failure *why names the problem. */
+/* Structural checks only (no cryptography): at most one tag 18, in its
+ * one-byte head 0xd2; then a definite array of exactly 4 in canonical form
+ * (every head minimal, no trailing bytes); protected header exactly the bytes
+ * of {1: -35}; unprotected header an empty map; payload a non-empty byte
+ * string; signature exactly 96 bytes. On failure *why names the problem. */
 PA_MUST_USE int pa_cose_sign1_decode(const uint8_t *doc, size_t len, pa_cose_sign1_parts *out,
                                      const char **why);
 
@@ -101,7 +102,7 @@ typedef struct {
 PA_MUST_USE int pa_attest_payload_encode(const pa_attest_payload *in, pa_buf *out);
 
 /* Strictly parses a payload map (exact key set, types, sizes, digest
- * "SHA384", PCR lengths 32/48/64 with PCR0..2 present and PCR0 48 bytes).
+ * "SHA384", every PCR 48 bytes, PCR0..2 present).
  * On failure *why names the problem. */
 PA_MUST_USE int pa_attest_payload_parse(const cbor_item_t *map, pa_attest_payload *out,
                                         const char **why);

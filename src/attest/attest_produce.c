@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "attest_internal.h"
+#include "attest_produce.h"
 #include "codec.h"
 #include "log.h"
 #include "timeutil.h"

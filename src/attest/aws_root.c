@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 
 #include "attest_internal.h"
+#include "attest_verify.h"
 
 static const char aws_nitro_root_g1_pem[] =
     "-----BEGIN CERTIFICATE-----\n"

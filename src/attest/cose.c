@@ -12,7 +12,6 @@
 /* {1: -35}: map(1), uint 1 (alg), negint 34 (= -35, ES384) */
 const uint8_t pa_cose_protected_es384[4] = {0xa1, 0x01, 0x38, 0x22};
 
-#define COSE_TAG_SIGN1 18
 #define COSE_TAG_SIGN1_HEAD 0xd2 /* major type 6, value 18 */
 #define COORD_LEN (PA_COSE_SIG_LEN / 2)
 
@@ -131,43 +130,71 @@ static int definite_bytes(const cbor_item_t *item, pa_bytes *out)
     return 0;
 }
 
+/* The canonical encoding of the parts: what pa_cose_sign1 writes. A received
+ * envelope must be exactly these bytes, so that no head is longer than it
+ * needs to be and nothing is hidden in the encoding. */
+static int canonical_envelope(const pa_cose_sign1_parts *p, pa_buf *out)
+{
+    int rc = -1;
+    cbor_item_t *arr = cbor_new_definite_array(4);
+    PA_ENSURE_GOTO(arr != NULL, cleanup);
+    PA_GUARD_GOTO(pa_cbor_array_put(arr, pa_cbor_build_bytes(p->protected_hdr.data,
+                                                             p->protected_hdr.len)),
+                  cleanup);
+    PA_GUARD_GOTO(pa_cbor_array_put(arr, cbor_new_definite_map(0)), cleanup);
+    PA_GUARD_GOTO(pa_cbor_array_put(arr, pa_cbor_build_bytes(p->payload.data, p->payload.len)),
+                  cleanup);
+    PA_GUARD_GOTO(pa_cbor_array_put(arr, pa_cbor_build_bytes(p->signature.data,
+                                                             p->signature.len)),
+                  cleanup);
+    PA_GUARD_GOTO(pa_cbor_serialize(arr, out), cleanup);
+    rc = 0;
+cleanup:
+    if (arr != NULL)
+        cbor_decref(&arr);
+    return rc;
+}
+
+#define CBOR_MAJOR(b) ((uint8_t)(b) >> 5)
+#define CBOR_MAJOR_TAG 6
+#define COSE_ARRAY4_HEAD 0x84 /* major type 4, 4 items, one-byte head */
+
 int pa_cose_sign1_decode(const uint8_t *doc, size_t len, pa_cose_sign1_parts *out,
                          const char **why)
 {
     const char *reason = "malformed CBOR";
     cbor_item_t *top = NULL;
-    cbor_item_t *tagged = NULL;
+    pa_buf canon;
 
+    pa_buf_init(&canon, PA_ATTEST_DOC_MAX + 16);
     memset(out, 0, sizeof *out);
     if (doc == NULL || len == 0 || len > PA_ATTEST_DOC_MAX) {
         reason = "document size out of range";
         goto fail;
     }
-    /* libcbor before 0.11 refuses the one-byte tag heads 0xc6..0xd4 as
-     * "unassigned", tag 18 (0xd2) included: strip that head here. The
-     * longer encodings of tag 18 reach the tag branch below. */
+    /* One tag 18 is tolerated, and only in its shortest head 0xd2: a longer
+     * head (d8 12) or a second tag (d2 d2, d2 d8 12) is another encoding of
+     * the same claim, and a verifier that accepts several encodings invites
+     * disagreement with other verifiers. (libcbor before 0.11 also refuses
+     * 0xd2 itself as an unassigned one-byte tag head.) */
     if (doc[0] == COSE_TAG_SIGN1_HEAD) {
         doc++;
         len--;
     }
+    if (len == 0 || doc[0] != COSE_ARRAY4_HEAD) {
+        reason = len > 0 && CBOR_MAJOR(doc[0]) == CBOR_MAJOR_TAG
+                     ? "only one COSE tag 18, in its one-byte head 0xd2, may precede COSE_Sign1"
+                     : "not a COSE_Sign1 array of 4";
+        goto fail;
+    }
     top = pa_cbor_load_strict(doc, len, PA_CBOR_MAX_DEPTH);
     if (top == NULL)
         goto fail;
-    const cbor_item_t *arr = top;
-    if (cbor_isa_tag(top)) {
-        if (cbor_tag_value(top) != COSE_TAG_SIGN1) {
-            reason = "unexpected CBOR tag (only 18, COSE_Sign1)";
-            goto fail;
-        }
-        tagged = cbor_tag_item(top); /* a new reference */
-        arr = tagged;
-    }
-    if (arr == NULL || !cbor_isa_array(arr) || !cbor_array_is_definite(arr) ||
-        cbor_array_size(arr) != 4) {
+    if (!cbor_isa_array(top) || !cbor_array_is_definite(top) || cbor_array_size(top) != 4) {
         reason = "not a COSE_Sign1 array of 4";
         goto fail;
     }
-    cbor_item_t **f = cbor_array_handle(arr);
+    cbor_item_t **f = cbor_array_handle(top);
     if (definite_bytes(f[0], &out->protected_hdr) != 0 ||
         out->protected_hdr.len != sizeof pa_cose_protected_es384 ||
         memcmp(out->protected_hdr.data, pa_cose_protected_es384,
@@ -187,13 +214,16 @@ int pa_cose_sign1_decode(const uint8_t *doc, size_t len, pa_cose_sign1_parts *ou
         reason = "signature is not 96 bytes";
         goto fail;
     }
-    if (tagged != NULL)
-        cbor_decref(&tagged);
+    if (canonical_envelope(out, &canon) != 0 || canon.len != len ||
+        memcmp(canon.data, doc, len) != 0) {
+        reason = "COSE_Sign1 is not in canonical encoding (a CBOR head longer than needed)";
+        goto fail;
+    }
+    pa_buf_free(&canon);
     out->item = top; /* keeps the views (which point into it) alive */
     return 0;
 fail:
-    if (tagged != NULL)
-        cbor_decref(&tagged);
+    pa_buf_free(&canon);
     if (top != NULL)
         cbor_decref(&top);
     memset(out, 0, sizeof *out);

@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "attest_internal.h"
+#include "attest_produce.h"
 #include "log.h"
 
 #define ROOT_KEY "root.key"

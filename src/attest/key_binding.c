@@ -3,7 +3,7 @@
 
 #include <openssl/evp.h>
 
-#include "attest.h"
+#include "attest_common.h"
 
 #define KEY_BINDING_LABEL "perfagg/v1/keys"
 

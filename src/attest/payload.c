@@ -37,9 +37,10 @@ static cbor_item_t *bytes_or_null(pa_bytes b)
     return b.data == NULL ? cbor_new_null() : pa_cbor_build_bytes(b.data, b.len);
 }
 
+/* digest is SHA384, so every PCR is a SHA-384 value: 48 bytes. */
 static int pcr_len_ok(size_t len)
 {
-    return len == 32 || len == 48 || len == 64;
+    return len == PA_PCR_LEN;
 }
 
 int pa_attest_payload_encode(const pa_attest_payload *in, pa_buf *out)
@@ -181,7 +182,7 @@ static int parse_module_id(const cbor_item_t *v, pa_bytes *out)
 
 static int parse_pcrs(const cbor_item_t *v, pa_bytes pcrs[PA_ATTEST_PCR_COUNT], const char **why)
 {
-    *why = "payload: pcrs must map 1..32 distinct indexes 0..31 to 32/48/64-byte values";
+    *why = "payload: pcrs must map 1..32 distinct indexes 0..31 to 48-byte values";
     if (!cbor_isa_map(v) || !cbor_map_is_definite(v))
         return -1;
     size_t n = cbor_map_size(v);
@@ -194,16 +195,13 @@ static int parse_pcrs(const cbor_item_t *v, pa_bytes pcrs[PA_ATTEST_PCR_COUNT], 
         uint64_t idx = cbor_get_int(pairs[i].key);
         if (idx >= PA_ATTEST_PCR_COUNT || pcrs[idx].data != NULL)
             return -1;
-        if (get_bytes(pairs[i].value, 32, 64, &pcrs[idx]) != 0 || !pcr_len_ok(pcrs[idx].len))
+        if (get_bytes(pairs[i].value, PA_PCR_LEN, PA_PCR_LEN, &pcrs[idx]) != 0 ||
+            !pcr_len_ok(pcrs[idx].len))
             return -1;
     }
     /* PCR0-2 decide debug mode and the image identity: they must be there */
     if (pcrs[0].data == NULL || pcrs[1].data == NULL || pcrs[2].data == NULL) {
         *why = "payload: PCR0, PCR1 and PCR2 are required";
-        return -1;
-    }
-    if (pcrs[0].len != PA_PCR_LEN) {
-        *why = "payload: PCR0 must be 48 bytes (SHA-384)";
         return -1;
     }
     return 0;

@@ -10,9 +10,10 @@
 #include "client_internal.h"
 #include "codec.h"
 #include "json_strict.h"
+#include "timeutil.h"
 
 int pa_client_check_quote(const char *json, size_t len, const uint8_t *nonce, size_t nonce_len,
-                          X509 *root, const char *expect_image_hash, pa_client_attestation *out)
+                          X509 *root, const pa_client_expect *expect, pa_client_attestation *out)
 {
     memset(out, 0, sizeof *out);
     out->report.development = !pa_client_root_is_aws(root);
@@ -31,13 +32,23 @@ int pa_client_check_quote(const char *json, size_t len, const uint8_t *nonce, si
     json_decref(j);
     pa_report_add(&out->report, "response_format", PA_CHECK_OK,
                   "{quote, enclave_pubkey, signing_pubkey, image_hash}");
-    pa_attestation_check(&f, nonce, nonce_len, "the fresh nonce we sent", root, expect_image_hash,
+    /* A live check: the chain must hold NOW, and the document must have been
+     * made just now. Validating at the document's own timestamp would let a
+     * signer whose leaf expired long ago backdate documents. */
+    pa_attestation_time when = {
+        .at_ms = expect != NULL && expect->now_ms > 0 ? expect->now_ms : pa_now_ms(),
+        .max_skew_ms = expect != NULL && expect->max_age_ms > 0
+                           ? expect->max_age_ms
+                           : (int64_t)PA_CLIENT_MAX_AGE_DEFAULT_S * 1000,
+        .what = "now",
+    };
+    pa_attestation_check(&f, nonce, nonce_len, "the fresh nonce we sent", root, expect, &when,
                          NULL, out, &out->report);
     pa_attestation_fields_free(&f);
     return pa_verify_report_passed(&out->report) ? 0 : -1;
 }
 
-int pa_client_attest(const char *base_url, X509 *root, const char *expect_image_hash,
+int pa_client_attest(const char *base_url, X509 *root, const pa_client_expect *expect,
                      pa_client_attestation *out, pa_client_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -62,7 +73,7 @@ int pa_client_attest(const char *base_url, X509 *root, const char *expect_image_
     PA_GUARD_GOTO(pa_client_http(base_url, path, NULL, PA_CLIENT_TIMEOUT_SHORT, &reply, err),
                   cleanup);
     if (pa_client_check_quote((const char *)reply.data, reply.len, nonce, sizeof nonce, root,
-                              expect_image_hash, out) != 0) {
+                              expect, out) != 0) {
         pa_client_set_error(err, 0, "attestation_failed",
                             "the enclave's attestation did not pass every check");
         goto cleanup;

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "codec.h"
+#include "exchange_hosts.h"
 #include "perfagg_client.h"
 #include "timeutil.h"
 
@@ -44,10 +45,36 @@ enum {
     O_TO,
     O_CHALLENGE,
     O_OUT,
+    O_PCR0,
+    O_PCR1,
+    O_PCR2,
+    O_PCR3,
+    O_PCR4,
+    O_PCR8,
+    O_MAX_AGE,
+    O_DOCUMENT,
+    O_ROOT,
+    O_AT,
+    O_NONCE,
+    O_SIGNING_PUBKEY,
+    O_ALLOW_DEBUG,
+    O_NOT_BEFORE,
     O_END
 };
 #define NOPTS (O_END - O_URL)
-#define OPT_BIT(o) (1u << ((o) - O_URL))
+#define OPT_BIT(o) ((uint64_t)1 << ((o) - O_URL))
+/* The PCR options and the index each checks. */
+static const struct {
+    int opt;
+    unsigned index;
+} pcr_opts[] = {{O_PCR0, 0}, {O_PCR1, 1}, {O_PCR2, 2}, {O_PCR3, 3}, {O_PCR4, 4}, {O_PCR8, 8}};
+#define PCR_OPTS                                                                            \
+    (OPT_BIT(O_PCR0) | OPT_BIT(O_PCR1) | OPT_BIT(O_PCR2) | OPT_BIT(O_PCR3) | OPT_BIT(O_PCR4) | \
+     OPT_BIT(O_PCR8))
+/* Only an offline document check (attest --document) takes these. */
+#define DOCUMENT_OPTS                                                                       \
+    (OPT_BIT(O_DOCUMENT) | OPT_BIT(O_ROOT) | OPT_BIT(O_AT) | OPT_BIT(O_NONCE) |               \
+     OPT_BIT(O_SIGNING_PUBKEY) | OPT_BIT(O_ALLOW_DEBUG))
 
 static const struct option all_options[NOPTS] = {
     {"url", required_argument, NULL, O_URL},
@@ -67,6 +94,20 @@ static const struct option all_options[NOPTS] = {
     {"to", required_argument, NULL, O_TO},
     {"challenge", required_argument, NULL, O_CHALLENGE},
     {"out", required_argument, NULL, O_OUT},
+    {"pcr0", required_argument, NULL, O_PCR0},
+    {"pcr1", required_argument, NULL, O_PCR1},
+    {"pcr2", required_argument, NULL, O_PCR2},
+    {"pcr3", required_argument, NULL, O_PCR3},
+    {"pcr4", required_argument, NULL, O_PCR4},
+    {"pcr8", required_argument, NULL, O_PCR8},
+    {"max-age", required_argument, NULL, O_MAX_AGE},
+    {"document", required_argument, NULL, O_DOCUMENT},
+    {"root", required_argument, NULL, O_ROOT},
+    {"at", required_argument, NULL, O_AT},
+    {"nonce", required_argument, NULL, O_NONCE},
+    {"signing-pubkey", required_argument, NULL, O_SIGNING_PUBKEY},
+    {"allow-debug", no_argument, NULL, O_ALLOW_DEBUG},
+    {"not-before", required_argument, NULL, O_NOT_BEFORE},
 };
 
 typedef struct {
@@ -79,10 +120,19 @@ typedef struct {
 
 #define ARG(a, o) ((a)->value[(o) - O_URL])
 
+/* 1 when any option of mask was given. */
+static int any_given(const cli_args *a, uint64_t mask)
+{
+    for (int o = O_URL; o < O_END; o++)
+        if ((mask & OPT_BIT(o)) && ARG(a, o) != NULL)
+            return 1;
+    return 0;
+}
+
 typedef struct {
     const char *name;
     int (*run)(const cli_args *a, const char *cmd);
-    unsigned options; /* OPT_BIT mask beyond --url and --help */
+    uint64_t options; /* OPT_BIT mask beyond --url and --help */
     int positionals;  /* exactly this many */
     const char *usage;
 } command;
@@ -100,6 +150,9 @@ typedef struct {
     "  --symbols A,B            symbols to fetch (default: derived from balances)\n"         \
     "  --image-hash HEX         the enclave image you trust (hex PCR0; else\n"               \
     "                           $PERFAGG_IMAGE_HASH); required unless --dev-root\n"          \
+    "  --pcr1/2/3/4/8 HEX       further PCRs the document must carry (96 hex digits)\n"      \
+    "  --max-age SECONDS        refuse a document made further than this from now\n"        \
+    "                           (else $PERFAGG_ATTEST_MAX_AGE, default 300)\n"               \
     "  --dev-root FILE          trust this DEVELOPMENT root instead of the AWS Nitro root\n" \
     "Fields given as - are read from stdin, one per line, in the order key, secret,\n"       \
     "passphrase. Secrets are never accepted on the command line. metadata.not_after\n"      \
@@ -245,16 +298,20 @@ static int image_hash_ok(const char *hex)
     return pa_hex_decode_exact(hex, pcr, sizeof pcr) == 0;
 }
 
-/* The image the user trusts: --image-hash, else $PERFAGG_IMAGE_HASH. Under the
- * AWS root (no --dev-root) one is required: that root vouches for every
- * genuine Nitro enclave, whatever image it runs. *hash is NULL when none was
- * given (development root only). */
+/* The image the user trusts: --image-hash (or its alias --pcr0), else
+ * $PERFAGG_IMAGE_HASH. Under the AWS root (no --dev-root) one is required:
+ * that root vouches for every genuine Nitro enclave, whatever image it runs.
+ * *hash is NULL when none was given (development root only). */
 static int resolve_image_hash(const cli_args *a, const char *cmd, const char **hash)
 {
     const char *h = ARG(a, O_IMAGE_HASH), *source = "--image-hash";
+    if (h != NULL && ARG(a, O_PCR0) != NULL)
+        return usage_error(cmd, "%s", "--pcr0 is --image-hash: give one of them");
+    if (h == NULL && (h = ARG(a, O_PCR0)) != NULL)
+        source = "--pcr0";
     if (h == NULL && (h = getenv(PA_CLIENT_IMAGE_HASH_ENV)) != NULL && h[0] == '\0')
         h = NULL;
-    if (ARG(a, O_IMAGE_HASH) == NULL)
+    if (ARG(a, O_IMAGE_HASH) == NULL && ARG(a, O_PCR0) == NULL)
         source = PA_CLIENT_IMAGE_HASH_ENV;
     if (h != NULL && !image_hash_ok(h))
         return usage_error(cmd, "%s must be 96 hex digits (the 48-byte PCR0)", source);
@@ -262,6 +319,57 @@ static int resolve_image_hash(const cli_args *a, const char *cmd, const char **h
         return usage_error(cmd, "%s", PA_CLIENT_IMAGE_HASH_REQUIRED);
     *hash = h;
     return EXIT_OK;
+}
+
+/* --pcr1 .. --pcr8 (not --pcr0) into mask / pcrs. */
+static int resolve_pcrs(const cli_args *a, const char *cmd, uint32_t *mask,
+                        uint8_t pcrs[PA_ATTEST_PCR_COUNT][PA_PCR_LEN])
+{
+    *mask = 0;
+    for (size_t i = 0; i < PA_ARRAY_LEN(pcr_opts); i++) {
+        const char *v = ARG(a, pcr_opts[i].opt);
+        if (v == NULL || pcr_opts[i].index == 0)
+            continue;
+        if (pa_hex_decode_exact(v, pcrs[pcr_opts[i].index], PA_PCR_LEN) != 0)
+            return usage_error(cmd, "--pcr%u must be 96 hex digits (48 bytes)",
+                               pcr_opts[i].index);
+        *mask |= 1u << pcr_opts[i].index;
+    }
+    return EXIT_OK;
+}
+
+/* How far a document's timestamp may be from now (or --at): --max-age
+ * SECONDS, else $PERFAGG_ATTEST_MAX_AGE, else PA_CLIENT_MAX_AGE_DEFAULT_S. */
+static int resolve_max_age(const cli_args *a, const char *cmd, int64_t *ms)
+{
+    const char *v = ARG(a, O_MAX_AGE), *source = "--max-age";
+    if (v == NULL && (v = getenv(PA_CLIENT_MAX_AGE_ENV)) != NULL && v[0] == '\0')
+        v = NULL;
+    if (ARG(a, O_MAX_AGE) == NULL)
+        source = PA_CLIENT_MAX_AGE_ENV;
+    *ms = (int64_t)PA_CLIENT_MAX_AGE_DEFAULT_S * 1000;
+    if (v == NULL)
+        return EXIT_OK;
+    char *end = NULL;
+    errno = 0;
+    long long s = strtoll(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || s <= 0 || s > PA_CLIENT_MAX_AGE_MAX_S)
+        return usage_error(cmd, "%s must be a number of seconds from 1 to %d, not '%s'", source,
+                           PA_CLIENT_MAX_AGE_MAX_S, v);
+    *ms = (int64_t)s * 1000;
+    return EXIT_OK;
+}
+
+/* The expectations of a live check (attest, submit, seal) or of verify. */
+static int resolve_expect(const cli_args *a, const char *cmd, pa_client_expect *e)
+{
+    memset(e, 0, sizeof *e);
+    int rc = resolve_image_hash(a, cmd, &e->image_hash);
+    if (rc == EXIT_OK)
+        rc = resolve_pcrs(a, cmd, &e->pcr_mask, e->pcrs);
+    if (rc == EXIT_OK)
+        rc = resolve_max_age(a, cmd, &e->max_age_ms);
+    return rc;
 }
 
 static X509 *load_root(const char *dev_root)
@@ -277,17 +385,18 @@ static X509 *load_root(const char *dev_root)
 }
 
 /* Attests and prints the report to out. EXIT_OK only when every check passed.
- * image_hash: from resolve_image_hash. */
-static int attest_step(const cli_args *a, const char *image_hash, FILE *out,
+ * expect: from resolve_expect. */
+static int attest_step(const cli_args *a, const pa_client_expect *expect, FILE *out,
                        pa_client_attestation *att)
 {
+    const char *image_hash = expect->image_hash;
     const char *dev_root = ARG(a, O_DEV_ROOT);
     pa_client_error err;
     memset(&err, 0, sizeof err);
     X509 *root = load_root(dev_root);
     if (root == NULL)
         return EXIT_FAIL;
-    int rc = pa_client_attest(a->url, root, image_hash, att, &err);
+    int rc = pa_client_attest(a->url, root, expect, att, &err);
     X509_free(root);
     if (att->report.n == 0) {
         print_error(&err);
@@ -312,14 +421,169 @@ static int attest_step(const cli_args *a, const char *image_hash, FILE *out,
 
 /* ---- commands ------------------------------------------------------------------- */
 
+static void print_field(FILE *out, const char *label, int has, const uint8_t *data, size_t len)
+{
+    if (!has) {
+        fprintf(out, "%-16snull\n", label);
+        return;
+    }
+    char *b = pa_b64_encode(data, len);
+    fprintf(out, "%-16s%s (%zu bytes, base64)\n", label, b ? b : "?", len);
+    free(b);
+}
+
+/* The fields of a verified document; module_id is the signer's text. */
+static void print_claims(FILE *out, const pa_attest_claims *c)
+{
+    esc_pool p = {0};
+    char t[PA_TIME_STR_LEN], nb[PA_TIME_STR_LEN], na[PA_TIME_STR_LEN];
+    char hex[2 * PA_PCR_LEN + 1];
+    pa_time_format(c->timestamp_ms, t);
+    pa_time_format(c->leaf_not_before_ms, nb);
+    pa_time_format(c->leaf_not_after_ms, na);
+    fprintf(out, "%-16s%s\n", "module_id", esc(&p, c->module_id));
+    fprintf(out, "%-16s%s\n", "timestamp", t);
+    fprintf(out, "%-16sSHA384\n", "digest");
+    fprintf(out, "%-16s%s .. %s\n", "leaf valid", nb, na);
+    fprintf(out, "%-16s%d certificates (root first)\n", "cabundle", c->cabundle_len);
+    for (unsigned i = 0; i < PA_ATTEST_PCR_COUNT; i++) {
+        if (!(c->pcr_present & (1u << i)))
+            continue;
+        char label[16];
+        snprintf(label, sizeof label, "PCR%u", i);
+        pa_hex_encode(c->pcrs[i], PA_PCR_LEN, hex);
+        fprintf(out, "%-16s%s\n", label, hex);
+    }
+    fprintf(out, "%-16s%s\n", "debug_mode", c->debug_mode ? "YES (PCR0-2 zero)" : "no");
+    print_field(out, "public_key", c->has_public_key, c->public_key, c->public_key_len);
+    print_field(out, "user_data", c->has_user_data, c->user_data, c->user_data_len);
+    print_field(out, "nonce", c->has_nonce, c->nonce, c->nonce_len);
+    esc_free(&p);
+}
+
+/* perfagg attest --document FILE: an auditor's offline check. */
+static int cmd_attest_document(const cli_args *a, const char *cmd)
+{
+    const char *path = ARG(a, O_DOCUMENT), *root_path = ARG(a, O_ROOT), *at = ARG(a, O_AT);
+    const char *nonce_b64 = ARG(a, O_NONCE), *epk = ARG(a, O_ENCLAVE_PUBKEY);
+    const char *spk = ARG(a, O_SIGNING_PUBKEY);
+    static pa_client_document_expect e;
+    static pa_attest_claims claims;
+    uint8_t *nonce = NULL;
+    size_t nonce_len = 0;
+    memset(&e, 0, sizeof e);
+
+    if (ARG(a, O_DEV_ROOT) != NULL)
+        return usage_error(cmd, "%s", "with --document, name the root with --root FILE");
+    if (ARG(a, O_IMAGE_HASH) != NULL && ARG(a, O_PCR0) != NULL)
+        return usage_error(cmd, "%s", "--pcr0 is --image-hash: give one of them");
+    const char *pcr0 = ARG(a, O_PCR0) ? ARG(a, O_PCR0) : ARG(a, O_IMAGE_HASH);
+    if (pcr0 != NULL) {
+        if (pa_hex_decode_exact(pcr0, e.pcrs[0], PA_PCR_LEN) != 0)
+            return usage_error(cmd, "%s", "--pcr0 must be 96 hex digits (48 bytes)");
+        e.pcr_mask |= 1u;
+    }
+    uint32_t more = 0;
+    int rc = resolve_pcrs(a, cmd, &more, e.pcrs);
+    if (rc != EXIT_OK)
+        return rc;
+    e.pcr_mask |= more;
+    if ((rc = resolve_max_age(a, cmd, &e.max_age_ms)) != EXIT_OK)
+        return rc;
+    if (at != NULL && pa_time_parse(at, &e.at_ms) != 0)
+        return usage_error(cmd, "--at must be an RFC 3339 time, not '%s'", at);
+    if (at != NULL && e.at_ms <= 0)
+        return usage_error(cmd, "%s", "--at must be after 1970");
+    if ((epk == NULL) != (spk == NULL))
+        return usage_error(cmd, "%s", "--enclave-pubkey and --signing-pubkey go together");
+    if (epk != NULL && (pa_b64_decode_exact(epk, e.enclave_pubkey, 32) != 0 ||
+                        pa_b64_decode_exact(spk, e.signing_pubkey, 32) != 0))
+        return usage_error(cmd, "%s",
+                           "--enclave-pubkey and --signing-pubkey must be 32 bytes of base64");
+    e.check_keys = epk != NULL;
+    if (nonce_b64 != NULL &&
+        (pa_b64_decode(nonce_b64, strlen(nonce_b64), &nonce, &nonce_len) != 0 ||
+         nonce_len == 0 || nonce_len > PA_ATTEST_FIELD_MAX)) {
+        free(nonce);
+        return usage_error(cmd, "%s", "--nonce must be 1..1024 bytes of base64");
+    }
+    e.nonce = nonce;
+    e.nonce_len = nonce_len;
+    e.allow_debug = ARG(a, O_ALLOW_DEBUG) != NULL;
+
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    pa_buf doc;
+    pa_buf_init(&doc, PA_ATTEST_DOC_MAX + 1);
+    X509 *root = NULL;
+    rc = EXIT_FAIL;
+    if (pa_client_read_document(path, &doc, &err) != 0) {
+        print_error(&err);
+        goto cleanup;
+    }
+    root = root_path ? pa_attest_load_root(root_path, NULL) : pa_attest_aws_root();
+    if (root == NULL) {
+        if (root_path)
+            fprintf(stderr, "error: root: cannot load %s (PEM)\n", root_path);
+        else
+            fprintf(stderr, "error: root: the built-in AWS Nitro root does not match its pin\n");
+        goto cleanup;
+    }
+    if (e.at_ms == 0)
+        e.at_ms = pa_now_ms();
+    pa_verify_report r;
+    int verdict = pa_client_check_document(doc.data, doc.len, root, &e, &claims, &r);
+    char when[PA_TIME_STR_LEN];
+    pa_time_format(e.at_ms, when);
+    printf("attestation document %s (%zu bytes), as of %s%s\n", path, doc.len, when,
+           at ? " (--at)" : " (now)");
+    print_report(stdout, &r);
+    if (r.development)
+        printf("root: %s (NOT the AWS Nitro root)\n", root_path);
+    else
+        printf("root: AWS Nitro Enclaves Root G1 (pinned, SHA-256 %s)\n",
+               PA_AWS_NITRO_ROOT_SHA256);
+    if (nonce == NULL)
+        printf("not checked: nonce (no --nonce)\n");
+    if (!e.check_keys)
+        printf("not checked: key binding (no --enclave-pubkey/--signing-pubkey)\n");
+    if (!(e.pcr_mask & 1u))
+        printf("not checked: PCR0 (no --pcr0): compare it with the image you trust\n");
+    if (verdict != 0) {
+        size_t failed = 0;
+        for (size_t i = 0; i < r.n; i++)
+            failed += r.checks[i].status == PA_CHECK_FAILED;
+        printf("attestation document NOT valid: %zu check(s) failed\n", failed);
+        goto cleanup;
+    }
+    printf("verified fields:\n");
+    print_claims(stdout, &claims);
+    printf("attestation document valid as of %s. That is all it proves: Nitro attestation has "
+           "no revocation, so nothing here says the enclave or its certificates are still "
+           "trustworthy at any other time.\n",
+           when);
+    rc = EXIT_OK;
+cleanup:
+    X509_free(root);
+    pa_buf_free(&doc);
+    free(nonce);
+    return rc;
+}
+
 static int cmd_attest(const cli_args *a, const char *cmd)
 {
-    const char *image_hash = NULL;
-    int rc = resolve_image_hash(a, cmd, &image_hash);
+    if (ARG(a, O_DOCUMENT) != NULL)
+        return cmd_attest_document(a, cmd);
+    if (any_given(a, DOCUMENT_OPTS | OPT_BIT(O_ENCLAVE_PUBKEY)))
+        return usage_error(cmd, "%s",
+                           "--root, --at, --nonce, --enclave-pubkey, --signing-pubkey and "
+                           "--allow-debug need --document (an offline check)");
+    pa_client_expect expect;
+    int rc = resolve_expect(a, cmd, &expect);
     if (rc != EXIT_OK)
         return rc;
     pa_client_attestation att;
-    return attest_step(a, image_hash, stdout, &att);
+    return attest_step(a, &expect, stdout, &att);
 }
 
 /* submit and seal: validate, attest (unless seal --enclave-pubkey), read the
@@ -360,20 +624,21 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
         return usage_error(cmd, "--not-after: %s", err.message);
     if (pubkey_b64 != NULL) {
         /* $PERFAGG_IMAGE_HASH is not consulted: nothing is attested. */
-        if (ARG(a, O_IMAGE_HASH) != NULL || ARG(a, O_DEV_ROOT) != NULL)
+        if (ARG(a, O_IMAGE_HASH) != NULL || ARG(a, O_DEV_ROOT) != NULL ||
+            any_given(a, PCR_OPTS | OPT_BIT(O_MAX_AGE)))
             return usage_error(cmd, "%s",
                                "--enclave-pubkey skips attestation: it cannot be combined "
-                               "with --image-hash or --dev-root");
+                               "with --image-hash, --pcrN, --max-age or --dev-root");
         if (pa_b64_decode_exact(pubkey_b64, enclave_pub, sizeof enclave_pub) != 0)
             return usage_error(cmd, "%s", "--enclave-pubkey must be 32 bytes of base64");
     } else {
-        const char *image_hash = NULL;
-        int rc = resolve_image_hash(a, cmd, &image_hash);
+        pa_client_expect expect;
+        int rc = resolve_expect(a, cmd, &expect);
         if (rc != EXIT_OK)
             return rc;
         pa_client_attestation att;
         /* stdout may be the caller's capture of the session id or body. */
-        rc = attest_step(a, image_hash, stderr, &att);
+        rc = attest_step(a, &expect, stderr, &att);
         if (rc != EXIT_OK)
             return rc;
         memcpy(enclave_pub, att.enclave_pubkey, sizeof enclave_pub);
@@ -499,10 +764,21 @@ cleanup:
 static int cmd_verify(const cli_args *a, const char *cmd)
 {
     const char *path = a->positional[0], *dev_root = ARG(a, O_DEV_ROOT);
-    const char *expect = NULL;
-    int rc = resolve_image_hash(a, cmd, &expect);
+    const char *nb = ARG(a, O_NOT_BEFORE), *na = ARG(a, O_NOT_AFTER);
+    pa_client_expect expect;
+    memset(&expect, 0, sizeof expect);
+    int rc = resolve_image_hash(a, cmd, &expect.image_hash);
+    if (rc == EXIT_OK)
+        rc = resolve_pcrs(a, cmd, &expect.pcr_mask, expect.pcrs);
     if (rc != EXIT_OK)
         return rc;
+    if (nb != NULL && !time_ok(nb))
+        return usage_error(cmd, "--not-before must be an RFC 3339 time, not '%s'", nb);
+    if (na != NULL && !time_ok(na))
+        return usage_error(cmd, "--not-after must be an RFC 3339 time, not '%s'", na);
+    expect.challenge = ARG(a, O_CHALLENGE);
+    expect.not_before = nb;
+    expect.not_after = na;
 
     pa_client_error err;
     memset(&err, 0, sizeof err);
@@ -519,10 +795,11 @@ static int cmd_verify(const cli_args *a, const char *cmd)
         goto cleanup;
 
     pa_verify_report r;
-    int verdict = pa_client_verify_bundle((const char *)bundle.data, bundle.len, root, expect, &r);
+    int verdict =
+        pa_client_verify_bundle((const char *)bundle.data, bundle.len, root, &expect, &r);
     printf("bundle %s\n", path);
     print_report(stdout, &r);
-    print_root(stdout, dev_root, r.development, expect);
+    print_root(stdout, dev_root, r.development, expect.image_hash);
     pa_client_summary s;
     if (r.n > 1 && pa_client_bundle_summary((const char *)bundle.data, bundle.len, &s) == 0) {
         /* Shown for diagnosis only, and marked on every line, so that no
@@ -575,18 +852,36 @@ static int cmd_revoke(const cli_args *a, const char *cmd)
 }
 
 static const command commands[] = {
-    {"attest", cmd_attest, OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT), 0,
-     "usage: perfagg attest [--url URL] [--image-hash HEX] [--dev-root FILE]\n"
-     "Asks the enclave to attest a fresh random nonce and checks the document: COSE\n"
-     "signature, certificate chain to the AWS Nitro root (or the --dev-root you name),\n"
-     "nonce, public_key = enclave_pubkey, user_data binding the signing key, PCR0.\n"
-     "  --image-hash HEX   the enclave image you trust (hex PCR0; else\n"
+    {"attest", cmd_attest,
+     OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS | OPT_BIT(O_MAX_AGE) | DOCUMENT_OPTS |
+         OPT_BIT(O_ENCLAVE_PUBKEY),
+     0,
+     "usage: perfagg attest [--url URL] [--image-hash HEX] [--pcrN HEX]... [--max-age S]\n"
+     "                      [--dev-root FILE]\n"
+     "       perfagg attest --document FILE [--root ROOT.pem] [--at RFC3339] [--pcr0 HEX]...\n"
+     "                      [--nonce B64] [--enclave-pubkey B64 --signing-pubkey B64]\n"
+     "                      [--allow-debug] [--max-age S]\n"
+     "Asks the enclave to attest a fresh random nonce and checks the document NOW: strict\n"
+     "COSE, signature, certificate chain to the AWS Nitro root (or the --dev-root you name)\n"
+     "valid now, a signing leaf, a timestamp within --max-age of now, not a debug enclave,\n"
+     "nonce, public_key = enclave_pubkey, user_data binding the signing key, PCRs.\n"
+     "  --image-hash HEX   the enclave image you trust (hex PCR0; also --pcr0; else\n"
      "                     $PERFAGG_IMAGE_HASH); required unless --dev-root\n"
-     "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"},
+     "  --pcr1/2/3/4/8 HEX further PCRs the document must carry (96 hex digits)\n"
+     "  --max-age SECONDS  refuse a document made further than this from now (else\n"
+     "                     $PERFAGG_ATTEST_MAX_AGE, default 300)\n"
+     "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"
+     "Offline (auditors): --document FILE (base64 or raw COSE bytes) is checked with no\n"
+     "network against --root (default: the built-in AWS root) as of --at (default now):\n"
+     "the chain must be valid then and the timestamp within --max-age of it. --nonce and\n"
+     "the two keys are checked only when given; --allow-debug accepts debug enclaves.\n"
+     "Exit 0 and the verified fields when valid; 1 and every failed check when not. A\n"
+     "valid document proves validity as of that time only (Nitro has no revocation).\n"},
     {"submit", cmd_submit,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
-         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT),
+         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
+         OPT_BIT(O_MAX_AGE),
      0,
      "usage: perfagg submit --exchange binance --label LABEL --api-key-file F\n"
      "                      --api-secret-file F [OPTIONS]\n"
@@ -595,8 +890,8 @@ static const command commands[] = {
     {"seal", cmd_seal,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
-         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) |
-         OPT_BIT(O_ENCLAVE_PUBKEY),
+         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
+         OPT_BIT(O_MAX_AGE) | OPT_BIT(O_ENCLAVE_PUBKEY),
      0,
      "usage: perfagg seal --exchange binance --label LABEL --api-key-file F\n"
      "                    --api-secret-file F [--enclave-pubkey B64] [OPTIONS]\n"
@@ -612,12 +907,23 @@ static const command commands[] = {
      "  --from T, --to T   RFC 3339 times\n"
      "  --challenge S      a verifier's string (<= 128 characters) copied into the payload\n"
      "  --out FILE         where to write the bundle (required)\n"},
-    {"verify", cmd_verify, OPT_BIT(O_DEV_ROOT) | OPT_BIT(O_IMAGE_HASH), 1,
-     "usage: perfagg verify FILE [--dev-root FILE] [--image-hash HEX]\n"
-     "Checks a result bundle offline (no network) and prints every check.\n"
+    {"verify", cmd_verify,
+     OPT_BIT(O_DEV_ROOT) | OPT_BIT(O_IMAGE_HASH) | PCR_OPTS | OPT_BIT(O_CHALLENGE) |
+         OPT_BIT(O_NOT_BEFORE) | OPT_BIT(O_NOT_AFTER),
+     1,
+     "usage: perfagg verify FILE [--dev-root FILE] [--image-hash HEX] [--pcrN HEX]...\n"
+     "                      [--challenge S] [--not-before T] [--not-after T]\n"
+     "Checks a result bundle offline (no network) and prints every check. The\n"
+     "attestation is checked as of payload.issued_at (its timestamp within 120 s of it).\n"
+     "Under the AWS root the payload must say environment \"production\" and name the\n"
+     "built-in exchange API (" PA_BINANCE_BASE_URL ").\n"
      "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"
-     "  --image-hash HEX   the enclave image you trust (hex PCR0; else\n"
-     "                     $PERFAGG_IMAGE_HASH); required unless --dev-root\n"},
+     "  --image-hash HEX   the enclave image you trust (hex PCR0; also --pcr0; else\n"
+     "                     $PERFAGG_IMAGE_HASH); required unless --dev-root\n"
+     "  --pcr1/2/3/4/8 HEX further PCRs the attestation must carry\n"
+     "  --challenge S      payload.challenge must be exactly S\n"
+     "  --not-before T     payload.from must not be before T (RFC 3339)\n"
+     "  --not-after T      payload.to must not be after T (RFC 3339)\n"},
     {"revoke", cmd_revoke, 0, 1,
      "usage: perfagg revoke [--url URL] SESSION\n"
      "Deletes the session's credentials, results and logs on the server.\n"
@@ -648,7 +954,7 @@ static int parse_args(const command *c, int argc, char **argv, cli_args *a)
 {
     struct option opts[NOPTS + 1];
     size_t n = 0;
-    unsigned allowed = c->options | OPT_BIT(O_URL) | OPT_BIT(O_HELP);
+    uint64_t allowed = c->options | OPT_BIT(O_URL) | OPT_BIT(O_HELP);
     for (size_t i = 0; i < NOPTS; i++)
         if (allowed & OPT_BIT(all_options[i].val))
             opts[n++] = all_options[i];
@@ -685,7 +991,7 @@ static int parse_args(const command *c, int argc, char **argv, cli_args *a)
         }
         if (ARG(a, o) != NULL)
             return usage_error(c->name, "%s given twice", all_options[o - O_URL].name);
-        ARG(a, o) = optarg;
+        ARG(a, o) = all_options[o - O_URL].has_arg == no_argument ? "1" : optarg;
     }
     if (a->help)
         return EXIT_OK;

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "perfagg_client.h"
+#include "timeutil.h"
 
 /* ---- report.c ---- */
 void pa_report_add(pa_verify_report *r, const char *name, pa_check_status status,
@@ -53,14 +54,21 @@ PA_MUST_USE int pa_attestation_fields_parse(const json_t *att, pa_attestation_fi
                                             const char **why);
 void pa_attestation_fields_free(pa_attestation_fields *f);
 
+/* When and how closely the document's time is checked. */
+typedef struct {
+    int64_t at_ms;       /* the chain must hold then */
+    int64_t max_skew_ms; /* the document's timestamp within this of at_ms */
+    const char *what;    /* "now", "payload.issued_at": for the report */
+} pa_attestation_time;
+
 /* Adds attestation, attestation_nonce, attestation_public_key,
- * attestation_key_binding, image_hash and (when expect_image_hash) expected_
- * image_hash to r. nonce_what describes the nonce for the report.
- * payload_image_hash, when non-NULL, must equal PCR0 too. Fills the key and
- * document fields of out (not out->report). */
+ * attestation_key_binding, image_hash and (when an image hash or a PCR is
+ * expected, or root is AWS's) expected_image_hash to r. nonce_what describes
+ * the nonce for the report. payload_image_hash, when non-NULL, must equal
+ * PCR0 too. Fills the key and document fields of out (not out->report). */
 void pa_attestation_check(const pa_attestation_fields *f, const uint8_t *nonce, size_t nonce_len,
-                          const char *nonce_what, X509 *root, const char *expect_image_hash,
-                          const char *payload_image_hash, pa_client_attestation *out,
-                          pa_verify_report *r);
+                          const char *nonce_what, X509 *root, const pa_client_expect *expect,
+                          const pa_attestation_time *when, const char *payload_image_hash,
+                          pa_client_attestation *out, pa_verify_report *r);
 
 #endif

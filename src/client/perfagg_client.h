@@ -2,6 +2,8 @@
  *
  *   attest   fresh nonce -> GET /attestation/quote -> checks against a root the
  *            caller chose (the pinned AWS Nitro root, or an explicit dev root)
+ *            at the current time; or, offline, one document as of a given
+ *            time (pa_client_check_document, for auditors)
  *   seal     credentials -> envelope sealed to the attested enclave key
  *   bundle   request_aggregates + logs -> {version, response, logs}, spliced
  *            byte for byte
@@ -21,7 +23,7 @@
 
 #include <openssl/x509.h>
 
-#include "attest.h"
+#include "attest_verify.h"
 #include "buf.h"
 #include "result.h"
 #include "uuid.h"
@@ -47,6 +49,19 @@
 #define PA_CLIENT_IMAGE_HASH_REQUIRED                                                    \
     "with the AWS Nitro root you must say which enclave image you trust: --image-hash or " \
     "PERFAGG_IMAGE_HASH"
+/* A live check (attest, submit, seal) refuses a document whose timestamp is
+ * further than this from the current time, either way: an attestation is
+ * evidence about now, and the enclave made it for the nonce we just sent.
+ * Overridden by --max-age SECONDS or $PERFAGG_ATTEST_MAX_AGE. */
+#define PA_CLIENT_MAX_AGE_DEFAULT_S 300
+#define PA_CLIENT_MAX_AGE_ENV "PERFAGG_ATTEST_MAX_AGE"
+#define PA_CLIENT_MAX_AGE_MAX_S 86400
+/* A bundle's attestation is made right after its payload: its timestamp must
+ * be within this of payload.issued_at. */
+#define PA_CLIENT_BUNDLE_SKEW_MS ((int64_t)120 * 1000)
+/* The largest document file pa_client_read_document reads (base64 of a
+ * PA_ATTEST_DOC_MAX document, with line breaks). */
+#define PA_CLIENT_DOCUMENT_FILE_MAX ((size_t)64 * 1024)
 
 /* ---- errors ----------------------------------------------------------------- */
 
@@ -67,10 +82,10 @@ typedef enum {
 typedef struct {
     char name[32]; /* stable: tests and scripts match on it */
     pa_check_status status;
-    char detail[256];
+    char detail[512]; /* an attestation failure lists every reason */
 } pa_check;
 
-#define PA_REPORT_MAX_CHECKS 16
+#define PA_REPORT_MAX_CHECKS 24
 
 typedef struct {
     pa_check checks[PA_REPORT_MAX_CHECKS];
@@ -97,6 +112,24 @@ int pa_client_root_is_aws(X509 *root);
 
 /* ---- attestation ------------------------------------------------------------- */
 
+/* What the caller expects of an attestation, beyond authenticity. A zeroed
+ * struct (or NULL) means: no pinned image, no further PCRs, the clock, the
+ * default age, and no bundle checks. */
+typedef struct {
+    const char *image_hash; /* the PCR0 you trust (96 hex digits), or NULL */
+    /* further PCRs that must be present and equal: bit i -> pcrs[i]
+     * (bit 0 is ignored: PCR0 is image_hash) */
+    uint32_t pcr_mask;
+    uint8_t pcrs[PA_ATTEST_PCR_COUNT][PA_PCR_LEN];
+    /* live checks (quotes) only */
+    int64_t now_ms;     /* 0: the clock */
+    int64_t max_age_ms; /* 0: PA_CLIENT_MAX_AGE_DEFAULT_S */
+    /* bundles only */
+    const char *challenge;  /* NULL: not checked; else payload.challenge must equal it */
+    const char *not_before; /* RFC 3339 or NULL: payload.from must not be earlier */
+    const char *not_after;  /* RFC 3339 or NULL: payload.to must not be later */
+} pa_client_expect;
+
 typedef struct {
     uint8_t enclave_pubkey[32];             /* X25519: what credentials are sealed to */
     uint8_t signing_pubkey[32];             /* Ed25519: what signs aggregates */
@@ -107,24 +140,56 @@ typedef struct {
 } pa_client_attestation;
 
 /* Checks a GET /attestation/quote answer (JSON text) for the nonce we sent:
- * response_format, attestation (COSE signature + chain to root), then
- * attestation_nonce, attestation_public_key, attestation_key_binding,
- * image_hash and expected_image_hash. expected_image_hash is there whenever
- * expect_image_hash is given, and also when root is the AWS root and it is
- * not: then it FAILS, because the AWS root vouches for every Nitro enclave,
- * whatever image it runs (PA_CLIENT_IMAGE_HASH_REQUIRED). Under a
+ * response_format, attestation (strict COSE, signature, chain to root AT THE
+ * CURRENT TIME (expect->now_ms), a signing leaf, the document's timestamp
+ * within the leaf's validity and within expect->max_age_ms of now, not a
+ * debug enclave), then attestation_nonce, attestation_public_key,
+ * attestation_key_binding, image_hash and expected_image_hash (PCR0 and any
+ * further expected PCRs). expected_image_hash is there whenever an image
+ * hash or a PCR is given, and also when root is the AWS root and no image
+ * hash is: then it FAILS, because the AWS root vouches for every Nitro
+ * enclave, whatever image it runs (PA_CLIENT_IMAGE_HASH_REQUIRED). Under a
  * development root the expected image is optional. 0 only when every check
  * passed; out->report says which did not. */
 PA_MUST_USE int pa_client_check_quote(const char *json, size_t len, const uint8_t *nonce,
-                                      size_t nonce_len, X509 *root, const char *expect_image_hash,
+                                      size_t nonce_len, X509 *root, const pa_client_expect *expect,
                                       pa_client_attestation *out);
 
 /* A fresh 32-byte nonce, GET /attestation/quote?nonce=..., pa_client_check_quote.
  * 0 only when every check passed. When the quote could not be fetched, err is
  * filled and out->report is empty; when a check failed, err->code is
  * "attestation_failed". */
-PA_MUST_USE int pa_client_attest(const char *base_url, X509 *root, const char *expect_image_hash,
+PA_MUST_USE int pa_client_attest(const char *base_url, X509 *root, const pa_client_expect *expect,
                                  pa_client_attestation *out, pa_client_error *err);
+
+/* An auditor's offline check of one document (perfagg attest --document). */
+typedef struct {
+    int64_t at_ms;      /* the time the document must be valid at; 0: the clock */
+    int64_t max_age_ms; /* 0: PA_CLIENT_MAX_AGE_DEFAULT_S; the timestamp vs at_ms */
+    int allow_debug;
+    uint32_t pcr_mask; /* bit i: PCR i must equal pcrs[i] */
+    uint8_t pcrs[PA_ATTEST_PCR_COUNT][PA_PCR_LEN];
+    const uint8_t *nonce; /* NULL: not checked */
+    size_t nonce_len;
+    int check_keys; /* public_key = enclave_pubkey, user_data = the key binding */
+    uint8_t enclave_pubkey[32], signing_pubkey[32];
+} pa_client_document_expect;
+
+/* Verifies doc (COSE_Sign1 bytes) against root under e and reports each
+ * check: document_format, signature, certificate_chain, timestamp,
+ * debug_mode, and when asked expected_pcrs, nonce, public_key, key_binding.
+ * Every check that can be evaluated is, so a failed report names every
+ * reason. claims is filled when the document is authentic. 0 only when every
+ * check passed. A pass proves the document valid as of e->at_ms only: Nitro
+ * certificates have no revocation. */
+PA_MUST_USE int pa_client_check_document(const uint8_t *doc, size_t len, X509 *root,
+                                         const pa_client_document_expect *e,
+                                         pa_attest_claims *claims, pa_verify_report *out);
+
+/* Reads an attestation document file: base64 text (whitespace and line
+ * breaks allowed) or the raw COSE bytes. doc must be initialised by the
+ * caller. */
+PA_MUST_USE int pa_client_read_document(const char *path, pa_buf *doc, pa_client_error *err);
 
 /* ---- credentials ------------------------------------------------------------ */
 
@@ -209,15 +274,19 @@ PA_MUST_USE int pa_client_read_file(const char *path, size_t cap, pa_buf *buf,
 /* ---- verification ------------------------------------------------------------- */
 
 /* Verifies a result bundle offline. Checks, in order: bundle_format,
- * attestation (against root, at the document's own time, debug documents
- * refused), attestation_nonce (= SHA-256(JCS(payload))), attestation_public_key,
+ * attestation (against root, AS OF payload.issued_at: the chain holds then,
+ * the document's timestamp is within PA_CLIENT_BUNDLE_SKEW_MS of it and
+ * inside the leaf's validity; debug documents refused), attestation_nonce
+ * (= SHA-256(JCS(payload))), attestation_public_key,
  * attestation_key_binding, image_hash (PCR0 = attestation.image_hash =
  * payload.image_hash), expected_image_hash (when given; with the AWS root
  * always, and FAILED when not given, as in pa_client_check_quote),
- * payload_signature, payload_type, merkle_leaves, merkle_root, result_id.
- * 0 only when every check passed. */
+ * payload_signature, payload_type, merkle_leaves, merkle_root, result_id,
+ * environment (under the AWS root: payload.environment "production" and
+ * payload.scope.exchange_base_url the built-in one), and when asked
+ * challenge and window. 0 only when every check passed. */
 PA_MUST_USE int pa_client_verify_bundle(const char *bundle_json, size_t len, X509 *root,
-                                        const char *expect_image_hash, pa_verify_report *out);
+                                        const pa_client_expect *expect, pa_verify_report *out);
 
 /* The numbers of a bundle's payload, as display strings (numbers in their
  * JCS form). Nothing here is verified, and the strings are the sender's

@@ -17,6 +17,8 @@
 #include "jcs.h"
 #include "json_strict.h"
 #include "merkle.h"
+#include "exchange_hosts.h"
+#include "timeutil.h"
 
 #define PA_PAYLOAD_TYPE "perfagg/v1/aggregates"
 
@@ -35,13 +37,15 @@ typedef struct {
  * they are covered by the signature like the rest. */
 static int payload_shape_ok(const json_t *p, const char **why)
 {
-    static const char *const strings[] = {"type", "result_id", "exchange", "label", "from", "to",
-                                          "merkle_root", "image_hash", "environment"};
+    static const char *const strings[] = {"type",       "result_id",   "exchange",
+                                          "label",      "from",        "to",
+                                          "merkle_root", "image_hash", "environment",
+                                          "issued_at"};
     static const char *const numbers[] = {"pnl", "volume"};
     for (size_t i = 0; i < PA_ARRAY_LEN(strings); i++)
         if (pa_json_str(p, strings[i]) == NULL) {
             *why = "payload lacks a required string field (type, result_id, exchange, label, "
-                   "from, to, merkle_root, image_hash, environment)";
+                   "from, to, merkle_root, image_hash, environment, issued_at)";
             return -1;
         }
     for (size_t i = 0; i < PA_ARRAY_LEN(numbers); i++)
@@ -197,8 +201,69 @@ static void check_merkle(const bundle_view *v, pa_verify_report *r)
     free(leaves);
 }
 
+/* Under the AWS root a result must come from a production build talking to
+ * the exchange's real API: a development build (which accepts a host-chosen
+ * exchange URL) can run on genuine Nitro hardware too, and its numbers would
+ * then chain to AWS all the same. Under a development root the payload's
+ * own word is shown, not required. */
+static void check_environment(const json_t *payload, int aws, pa_verify_report *r)
+{
+    const char *env = pa_json_str(payload, "environment");
+    const char *exchange = pa_json_str(payload, "exchange");
+    const char *url = pa_json_str(json_object_get(payload, "scope"), "exchange_base_url");
+    const char *builtin = strcmp(exchange, "binance") == 0 ? PA_BINANCE_BASE_URL : NULL;
+    if (!aws) {
+        pa_report_add(r, "environment", PA_CHECK_OK,
+                      "environment %s (a DEVELOPMENT root: not required to be production)", env);
+        return;
+    }
+    if (strcmp(env, "production") != 0)
+        pa_report_add(r, "environment", PA_CHECK_FAILED,
+                      "payload.environment is \"%s\", not \"production\"", env);
+    else if (builtin == NULL)
+        pa_report_add(r, "environment", PA_CHECK_FAILED,
+                      "no built-in base URL for exchange \"%s\"", exchange);
+    else if (url == NULL || strcmp(url, builtin) != 0)
+        pa_report_add(r, "environment", PA_CHECK_FAILED,
+                      "payload.scope.exchange_base_url is not the built-in %s", builtin);
+    else
+        pa_report_add(r, "environment", PA_CHECK_OK, "production, exchange API %s", builtin);
+}
+
+static void check_challenge(const json_t *payload, const char *want, pa_verify_report *r)
+{
+    const char *got = pa_json_str(payload, "challenge");
+    if (got != NULL && strlen(got) == strlen(want) && strcmp(got, want) == 0)
+        pa_report_add(r, "challenge", PA_CHECK_OK, "payload.challenge = the challenge you gave");
+    else
+        pa_report_add(r, "challenge", PA_CHECK_FAILED,
+                      "payload.challenge is %s the challenge you gave",
+                      got == NULL ? "absent, not" : "not");
+}
+
+/* [payload.from, payload.to) must lie inside [not_before, not_after]. */
+static void check_window(const json_t *payload, const char *not_before, const char *not_after,
+                         pa_verify_report *r)
+{
+    int64_t from = 0, to = 0, lo = 0, hi = 0;
+    if (pa_time_parse(pa_json_str(payload, "from"), &from) != 0 ||
+        pa_time_parse(pa_json_str(payload, "to"), &to) != 0) {
+        pa_report_add(r, "window", PA_CHECK_FAILED, "payload.from or payload.to is not a time");
+        return;
+    }
+    if (not_before != NULL && (pa_time_parse(not_before, &lo) != 0 || from < lo)) {
+        pa_report_add(r, "window", PA_CHECK_FAILED, "payload.from is before --not-before");
+        return;
+    }
+    if (not_after != NULL && (pa_time_parse(not_after, &hi) != 0 || to > hi)) {
+        pa_report_add(r, "window", PA_CHECK_FAILED, "payload.to is after --not-after");
+        return;
+    }
+    pa_report_add(r, "window", PA_CHECK_OK, "[payload.from, payload.to) inside the window you gave");
+}
+
 int pa_client_verify_bundle(const char *bundle_json, size_t len, X509 *root,
-                            const char *expect_image_hash, pa_verify_report *out)
+                            const pa_client_expect *expect, pa_verify_report *out)
 {
     memset(out, 0, sizeof *out);
     out->development = !pa_client_root_is_aws(root);
@@ -227,6 +292,12 @@ int pa_client_verify_bundle(const char *bundle_json, size_t len, X509 *root,
                       "the signature is not 64 bytes of base64");
         goto cleanup;
     }
+    int64_t issued_ms = 0;
+    if (pa_time_parse(pa_json_str(v.payload, "issued_at"), &issued_ms) != 0 || issued_ms <= 0) {
+        pa_report_add(out, "bundle_format", PA_CHECK_FAILED,
+                      "payload.issued_at is not an RFC 3339 time");
+        goto cleanup;
+    }
     jcs = pa_jcs_dumps(v.payload);
     if (jcs == NULL) {
         pa_report_add(out, "bundle_format", PA_CHECK_FAILED,
@@ -241,8 +312,14 @@ int pa_client_verify_bundle(const char *bundle_json, size_t len, X509 *root,
     size_t jcs_len = strlen(jcs);
     uint8_t digest[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)jcs, jcs_len, digest);
-    pa_attestation_check(&f, digest, sizeof digest, "SHA-256(JCS(payload))", root,
-                         expect_image_hash, pa_json_str(v.payload, "image_hash"), &att, out);
+    /* As of payload.issued_at: the enclave attests right after it signs, so
+     * the document's timestamp must be close to it, and the leaf valid then.
+     * A result stays verifiable after its short-lived leaf expires. */
+    pa_attestation_time when = {.at_ms = issued_ms,
+                                .max_skew_ms = PA_CLIENT_BUNDLE_SKEW_MS,
+                                .what = "payload.issued_at"};
+    pa_attestation_check(&f, digest, sizeof digest, "SHA-256(JCS(payload))", root, expect, &when,
+                         pa_json_str(v.payload, "image_hash"), &att, out);
 
     if (pa_ed25519_verify(f.signing_pubkey, (const uint8_t *)jcs, jcs_len, sig) == 0)
         pa_report_add(out, "payload_signature", PA_CHECK_OK,
@@ -267,6 +344,12 @@ int pa_client_verify_bundle(const char *bundle_json, size_t len, X509 *root,
     else
         pa_report_add(out, "result_id", PA_CHECK_FAILED,
                       "logs.result_id differs from payload.result_id");
+
+    check_environment(v.payload, !out->development, out);
+    if (expect != NULL && expect->challenge != NULL)
+        check_challenge(v.payload, expect->challenge, out);
+    if (expect != NULL && (expect->not_before != NULL || expect->not_after != NULL))
+        check_window(v.payload, expect->not_before, expect->not_after, out);
 
 cleanup:
     free(jcs);

@@ -15,7 +15,7 @@
 
 #include <openssl/evp.h>
 
-#include "attest.h"
+#include "attest_produce.h"
 
 typedef struct {
     EVP_PKEY *envelope_key; /* X25519: opens credential envelopes */

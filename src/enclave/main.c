@@ -26,7 +26,7 @@
 
 #include <curl/curl.h>
 
-#include "attest.h"
+#include "attest_produce.h"
 #include "codec.h"
 #include "enclave_ops.h"
 #include "envelope_keys.h"

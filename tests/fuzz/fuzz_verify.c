@@ -13,6 +13,8 @@
  *    the same statuses;
  *  - nothing verifies under a root that did not sign it: the same input
  *    never passes under the AWS Nitro root;
+ *  - asking for a challenge adds a challenge check once the format passed,
+ *    and only ever refuses more;
  *  - a bundle that passed has a summary with its result id. */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +23,6 @@
 
 #include <openssl/x509.h>
 
-#include "attest.h"
 #include "perfagg_client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,7 +53,7 @@ static int same_checks(const pa_verify_report *a, const pa_verify_report *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static X509 *dev_root, *aws_root;
-    static pa_verify_report first, second, aws;
+    static pa_verify_report first, second, aws, chal;
     static pa_client_summary summary;
     if (dev_root == NULL) {
         dev_root = pa_client_load_root(PA_SOURCE_DIR "/tests/fuzz/data/verify_root.pem");
@@ -75,6 +76,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc_aws = pa_client_verify_bundle(text, size, aws_root, NULL, &aws);
     check_report(&aws, rc_aws);
     if (rc_aws == 0 || aws.development)
+        abort();
+
+    pa_client_expect e;
+    memset(&e, 0, sizeof e);
+    e.challenge = "\x01 not the payload's";
+    int rc_chal = pa_client_verify_bundle(text, size, dev_root, &e, &chal);
+    check_report(&chal, rc_chal);
+    if (chal.checks[0].status == PA_CHECK_OK && pa_verify_report_get(&chal, "challenge") == NULL)
+        abort();
+    if (rc_chal == 0 && rc != 0) /* an expectation only ever refuses more */
         abort();
 
     int rc_sum = pa_client_bundle_summary(text, size, &summary);

@@ -1,7 +1,9 @@
 /* Attestation: real AWS Nitro documents (production and debug) against the
  * AWS root, the development platform end to end, and the verifier's refusal
  * of everything else (tampering, wrong roots, substituted cabundle roots,
- * malformed CBOR, malformed payloads that are validly signed). */
+ * backdated and future documents, CA certificates as signers, non-canonical
+ * COSE, malformed CBOR, malformed payloads that are validly signed, wrong
+ * PCRs, nonces and keys). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,8 +26,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "attest.h"
 #include "attest_internal.h"
+#include "attest_produce.h"
+#include "attest_verify.h"
 #include "codec.h"
 #include "timeutil.h"
 
@@ -71,32 +74,67 @@ static uint8_t *read_b64(const char *path, size_t *len)
     return out;
 }
 
+/* The verifier at at_ms (0: now) with no age limit and no expectations; err
+ * receives every failure ("check: reason; ..."). */
 static int verify(const uint8_t *doc, size_t len, X509 *root, int64_t at_ms, int allow_debug,
                   pa_attest_claims *claims, char *err, size_t errlen)
 {
-    return pa_attest_verify(doc, len, root, at_ms, allow_debug, claims, err, errlen);
+    pa_attest_policy policy;
+    pa_attest_result res; /* local: the concurrency test calls this from threads */
+    pa_attest_policy_init(&policy, at_ms != 0 ? at_ms : pa_now_ms());
+    policy.allow_debug = allow_debug;
+    int rc = pa_attest_verify(doc, len, root, &policy, claims, &res);
+    pa_attest_result_failures(&res, ~0u, err, errlen);
+    return rc;
 }
 
-/* Expects a failure whose reason contains `what` (so a test cannot pass
+/* Expects a failure whose reasons contain `what` (so a test cannot pass
  * because something else broke first). */
+static void expect_reject_policy(const uint8_t *doc, size_t len, X509 *root,
+                                 const pa_attest_policy *policy, const char *what)
+{
+    static pa_attest_claims claims;
+    static pa_attest_result res;
+    char err[2048] = "";
+    memset(&claims, 0xAA, sizeof claims);
+    assert_int_equal(pa_attest_verify(doc, len, root, policy, &claims, &res), -1);
+    pa_attest_result_failures(&res, ~0u, err, sizeof err);
+    if (err[0] == '\0')
+        fail_msg("a refusal without a reason");
+    if (what != NULL && strstr(err, what) == NULL)
+        fail_msg("expected a failure about \"%s\", got \"%s\"", what, err);
+    /* nothing half-verified leaks out: claims only for an authentic document */
+    if (!pa_attest_result_ok(&res, PA_ATTEST_AUTHENTICITY_MASK)) {
+        assert_int_equal(claims.public_key_len, 0);
+        assert_int_equal(claims.has_nonce, 0);
+        assert_int_equal(claims.pcr_present, 0);
+        assert_int_equal(claims.module_id[0], 0);
+    }
+}
+
 static void expect_reject(const uint8_t *doc, size_t len, X509 *root, int64_t at_ms,
                           const char *what)
 {
-    static pa_attest_claims claims;
-    char err[256] = "";
-    memset(&claims, 0xAA, sizeof claims);
-    assert_int_equal(verify(doc, len, root, at_ms, 0, &claims, err, sizeof err), -1);
-    if (what != NULL && strstr(err, what) == NULL)
-        fail_msg("expected a failure about \"%s\", got \"%s\"", what, err);
-    /* nothing half-verified leaks out */
-    assert_int_equal(claims.public_key_len, 0);
-    assert_int_equal(claims.has_nonce, 0);
+    pa_attest_policy policy;
+    pa_attest_policy_init(&policy, at_ms != 0 ? at_ms : pa_now_ms());
+    expect_reject_policy(doc, len, root, &policy, what);
+}
+
+static void expect_accept_policy(const uint8_t *doc, size_t len, X509 *root,
+                                 const pa_attest_policy *policy, pa_attest_claims *claims)
+{
+    static pa_attest_result res;
+    char err[2048] = "";
+    if (pa_attest_verify(doc, len, root, policy, claims, &res) != 0) {
+        pa_attest_result_failures(&res, ~0u, err, sizeof err);
+        fail_msg("verification failed: %s", err);
+    }
 }
 
 static void expect_accept(const uint8_t *doc, size_t len, X509 *root, int64_t at_ms,
                           pa_attest_claims *claims)
 {
-    char err[256] = "";
+    char err[2048] = "";
     if (verify(doc, len, root, at_ms, 0, claims, err, sizeof err) != 0)
         fail_msg("verification failed: %s", err);
 }
@@ -203,6 +241,7 @@ static void test_aws_root_pinned(void **state)
 static void test_real_production_document(void **state)
 {
     (void)state;
+    const int64_t at = ms_at(PROD_TIME);
     size_t len = 0;
     uint8_t *doc = read_b64(PROD_DOC, &len);
     assert_int_equal(len, 7539);
@@ -210,11 +249,11 @@ static void test_real_production_document(void **state)
     assert_non_null(root);
     static pa_attest_claims c;
 
-    expect_accept(doc, len, root, 0, &c); /* as of its own timestamp */
+    expect_accept(doc, len, root, at, &c); /* as of its own timestamp */
     assert_string_equal(c.module_id, PROD_MODULE_ID);
     assert_int_equal(c.timestamp_ms, ms_at(PROD_TIME));
     char hex[2 * PA_PCR_LEN + 1];
-    hex_of(c.pcr0, PA_PCR_LEN, hex);
+    hex_of(c.pcrs[0], PA_PCR_LEN, hex);
     assert_string_equal(hex, PROD_PCR0_HEX);
     assert_int_equal(c.debug_mode, 0);
     assert_true(c.has_public_key && c.has_user_data && c.has_nonce);
@@ -229,33 +268,52 @@ static void test_real_production_document(void **state)
     expect_accept(doc, len, root, ms_at("2024-09-07T17:00:00Z"), &c);
     expect_accept(doc, len, root, ms_at(PROD_TIME), &c);
 
-    /* COSE tag 18 is optional on input */
-    uint8_t *tagged = malloc(len + 1);
+    /* with the age limit of a live check, at its own time and 4 minutes on */
+    pa_attest_policy live;
+    pa_attest_policy_init(&live, at);
+    live.max_skew_ms = 300 * 1000;
+    expect_accept_policy(doc, len, root, &live, &c);
+    live.at_ms = at + 240 * 1000;
+    expect_accept_policy(doc, len, root, &live, &c);
+    /* ... its PCR0, PCR1 and the nonce, public_key and user_data it carries */
+    uint8_t pcr0[PA_PCR_LEN], ones[1024];
+    memset(ones, 0x01, sizeof ones);
+    assert_int_equal(pa_hex_decode_exact(PROD_PCR0_HEX, pcr0, PA_PCR_LEN), 0);
+    assert_int_equal(pa_attest_policy_expect_pcr(&live, 0, pcr0), 0);
+    assert_int_equal(pa_attest_policy_expect_pcr(&live, 1, c.pcrs[1]), 0);
+    live.nonce = live.public_key = live.user_data = ones;
+    live.nonce_len = live.public_key_len = live.user_data_len = sizeof ones;
+    expect_accept_policy(doc, len, root, &live, &c);
+    assert_int_equal(c.pcr_present, 0xffff); /* PCR0..15 */
+    assert_int_equal(c.cabundle_len, 4);
+    assert_int_equal(c.leaf_not_before_ms, ms_at("2024-09-07T14:37:36Z"));
+    assert_int_equal(c.leaf_not_after_ms, ms_at("2024-09-07T17:37:39Z"));
+
+    /* COSE tag 18 is optional on input, once, in its one-byte head */
+    uint8_t *tagged = malloc(len + 3);
     assert_non_null(tagged);
     tagged[0] = 0xd2;
     memcpy(tagged + 1, doc, len);
-    expect_accept(tagged, len + 1, root, 0, &c);
+    expect_accept(tagged, len + 1, root, at, &c);
     assert_string_equal(c.module_id, PROD_MODULE_ID);
     tagged[0] = 0xd1; /* tag 17 (COSE_Mac0) is not a signature */
-    expect_reject(tagged, len + 1, root, 0, NULL);
-    free(tagged);
-    /* the two-byte head of tag 18, and of another tag */
-    tagged = malloc(len + 2);
-    assert_non_null(tagged);
+    expect_reject(tagged, len + 1, root, at, "only one COSE tag 18");
+    /* the two-byte head of tag 18 (not minimal), and of another tag */
     tagged[0] = 0xd8;
     tagged[1] = 18;
     memcpy(tagged + 2, doc, len);
-    expect_accept(tagged, len + 2, root, 0, &c);
+    expect_reject(tagged, len + 2, root, at, "only one COSE tag 18");
     tagged[1] = 98; /* COSE_Sign (multiple signers) */
-    expect_reject(tagged, len + 2, root, 0, "unexpected CBOR tag");
-    free(tagged);
-    /* tag 18 twice */
-    tagged = malloc(len + 2);
-    assert_non_null(tagged);
+    expect_reject(tagged, len + 2, root, at, "only one COSE tag 18");
+    /* tag 18 twice: d2 d2, and d2 d8 12 */
     tagged[0] = 0xd2;
     tagged[1] = 0xd2;
-    memcpy(tagged + 2, doc, len);
-    expect_reject(tagged, len + 2, root, 0, NULL);
+    expect_reject(tagged, len + 2, root, at, "only one COSE tag 18");
+    tagged[0] = 0xd2;
+    tagged[1] = 0xd8;
+    tagged[2] = 18;
+    memcpy(tagged + 3, doc, len);
+    expect_reject(tagged, len + 3, root, at, "only one COSE tag 18");
     free(tagged);
 
     X509_free(root);
@@ -265,21 +323,21 @@ static void test_real_production_document(void **state)
 static void test_real_debug_document(void **state)
 {
     (void)state;
+    const int64_t at = ms_at(DEBUG_TIME);
     size_t len = 0;
     uint8_t *doc = read_b64(DEBUG_DOC, &len);
     X509 *root = pa_attest_aws_root();
     static pa_attest_claims c;
     char err[256];
 
-    expect_reject(doc, len, root, 0, "debug");
-    assert_int_equal(pa_attest_verify(doc, len, root, 0, 1, &c, err, sizeof err), 0);
+    expect_reject(doc, len, root, at, "debug");
+    assert_int_equal(verify(doc, len, root, at, 1, &c, err, sizeof err), 0);
     assert_int_equal(c.debug_mode, 1);
-    assert_true(all_bytes(c.pcr0, PA_PCR_LEN, 0));
+    assert_true(all_bytes(c.pcrs[0], PA_PCR_LEN, 0));
     assert_int_equal(c.timestamp_ms, ms_at(DEBUG_TIME));
     assert_int_equal(c.nonce_len, 1024);
     /* allow_debug does not relax anything else */
-    assert_int_equal(pa_attest_verify(doc, len, root, ms_at("2024-09-08T00:00:00Z"), 1, &c, err,
-                                      sizeof err),
+    assert_int_equal(verify(doc, len, root, ms_at("2024-09-08T00:00:00Z"), 1, &c, err, sizeof err),
                      -1);
     X509_free(root);
     free(doc);
@@ -301,6 +359,7 @@ static void test_real_document_outside_validity(void **state)
 static void test_real_document_tampered(void **state)
 {
     (void)state;
+    const int64_t at = ms_at(PROD_TIME);
     size_t len = 0;
     uint8_t *doc = read_b64(PROD_DOC, &len);
     X509 *root = pa_attest_aws_root();
@@ -308,37 +367,46 @@ static void test_real_document_tampered(void **state)
     /* a byte of PCR0 (inside the signed payload; CBOR stays well-formed) */
     uint8_t pcr0[PA_PCR_LEN];
     assert_int_equal(pa_hex_decode_exact(PROD_PCR0_HEX, pcr0, PA_PCR_LEN), 0);
-    uint8_t *at = memfind(doc, len, pcr0, sizeof pcr0);
-    assert_non_null(at);
-    at[10] ^= 0x01;
-    expect_reject(doc, len, root, 0, "COSE signature");
-    at[10] ^= 0x01;
+    uint8_t *pos = memfind(doc, len, pcr0, sizeof pcr0);
+    assert_non_null(pos);
+    pos[10] ^= 0x01;
+    expect_reject(doc, len, root, at, "COSE signature");
+    pos[10] ^= 0x01;
 
     /* a byte of the nonce */
     static const uint8_t nonce_key[] = {0x65, 'n', 'o', 'n', 'c', 'e'};
-    at = memfind(doc, len, nonce_key, sizeof nonce_key);
-    assert_non_null(at);
-    at[sizeof nonce_key + 3 + 500] ^= 0x80; /* past the bstr head 59 04 00 */
-    expect_reject(doc, len, root, 0, "COSE signature");
-    at[sizeof nonce_key + 3 + 500] ^= 0x80;
+    pos = memfind(doc, len, nonce_key, sizeof nonce_key);
+    assert_non_null(pos);
+    pos[sizeof nonce_key + 3 + 500] ^= 0x80; /* past the bstr head 59 04 00 */
+    expect_reject(doc, len, root, at, "COSE signature");
+    pos[sizeof nonce_key + 3 + 500] ^= 0x80;
 
     /* the last byte of the signature (s) and the first (r) */
     doc[len - 1] ^= 0x01;
-    expect_reject(doc, len, root, 0, "COSE signature");
+    expect_reject(doc, len, root, at, "COSE signature");
     doc[len - 1] ^= 0x01;
     doc[len - PA_COSE_SIG_LEN] ^= 0x40;
-    expect_reject(doc, len, root, 0, "COSE signature");
+    expect_reject(doc, len, root, at, "COSE signature");
     doc[len - PA_COSE_SIG_LEN] ^= 0x40;
 
     static pa_attest_claims c;
-    expect_accept(doc, len, root, 0, &c); /* all restored */
+    expect_accept(doc, len, root, at, &c); /* all restored */
 
-    /* xor 0xff at many positions: never accepted, never a crash */
-    for (size_t i = 0; i < len; i += (i < 400 ? 1 : 13)) {
-        doc[i] ^= 0xff;
-        expect_reject(doc, len, root, 0, NULL);
-        doc[i] ^= 0xff;
+    /* One flipped bit anywhere: never accepted, never a crash. Every byte
+     * of the COSE heads, the protected header and the start of the payload
+     * (module_id, digest, timestamp), every byte of the signature and its
+     * head, and every 9th byte elsewhere, the bit changing with the
+     * position (about 1070 verifications, each a full one: ~4 ms). */
+    size_t tried = 0;
+    for (size_t i = 0; i < len; i += (i < 160 || i >= len - PA_COSE_SIG_LEN - 4) ? 1 : 9) {
+        uint8_t bit = (uint8_t)(1u << (i % 8));
+        doc[i] ^= bit;
+        expect_reject(doc, len, root, at, NULL);
+        doc[i] ^= bit;
+        tried++;
     }
+    assert_true(tried > 1000);
+    expect_accept(doc, len, root, at, &c); /* all restored */
     X509_free(root);
     free(doc);
 }
@@ -399,6 +467,8 @@ typedef enum {
     MUT_TIMESTAMP_FLOAT,
     MUT_PCRS_EMPTY,
     MUT_PCR_LEN_47,
+    MUT_PCR_LEN_32,
+    MUT_PCR_LEN_64,
     MUT_PCR_INDEX_32,
     MUT_PCR_INDEX_TEXT,
     MUT_PCR0_LEN_32,
@@ -435,8 +505,9 @@ static const uint8_t big[2048];
 /* A payload signed by ca's leaf with cabundle = bundle[0..n), mutated as
  * asked. Built with libcbor directly so it can express what our encoder
  * refuses to produce. */
-static void build_doc(const test_ca *ca, X509 *const *bundle, size_t nbundle, mutation m,
-                      const uint8_t *nonce, size_t nonce_len, pa_buf *doc)
+static void build_doc_ex(X509 *signer, EVP_PKEY *signer_key, X509 *const *bundle,
+                         size_t nbundle, mutation m, const uint8_t *nonce, size_t nonce_len,
+                         int64_t ts_ms, pa_buf *doc)
 {
     cbor_item_t *map = cbor_new_definite_map(12);
     assert_non_null(map);
@@ -454,7 +525,7 @@ static void build_doc(const test_ca *ca, X509 *const *bundle, size_t nbundle, mu
     assert_int_equal(pa_cbor_map_put(map, tstr("digest"),
                                      tstr(m == MUT_DIGEST_SHA256 ? "SHA256" : "SHA384")),
                      0);
-    cbor_item_t *ts = pa_cbor_build_uint((uint64_t)pa_now_ms());
+    cbor_item_t *ts = pa_cbor_build_uint((uint64_t)(ts_ms != 0 ? ts_ms : pa_now_ms()));
     if (m == MUT_TIMESTAMP_ZERO)
         ts = (cbor_decref(&ts), pa_cbor_build_uint(0));
     if (m == MUT_TIMESTAMP_NEG)
@@ -472,6 +543,10 @@ static void build_doc(const test_ca *ca, X509 *const *bundle, size_t nbundle, mu
             size_t l = 48;
             if (m == MUT_PCR_LEN_47 && i == 5)
                 l = 47;
+            if (m == MUT_PCR_LEN_32 && i == 7)
+                l = 32;
+            if (m == MUT_PCR_LEN_64 && i == 15)
+                l = 64;
             if (m == MUT_PCR0_LEN_32 && i == 0)
                 l = 32;
             assert_int_equal(pa_cbor_map_put(pcrs, pa_cbor_build_uint(i),
@@ -486,7 +561,7 @@ static void build_doc(const test_ca *ca, X509 *const *bundle, size_t nbundle, mu
     }
     assert_int_equal(pa_cbor_map_put(map, tstr("pcrs"), pcrs), 0);
 
-    cbor_item_t *cert = der_item(ca->leaf);
+    cbor_item_t *cert = der_item(signer);
     if (m == MUT_CERT_TEXT)
         cert = (cbor_decref(&cert), tstr("MIIB..."));
     if (m == MUT_CERT_TOO_BIG)
@@ -535,8 +610,14 @@ static void build_doc(const test_ca *ca, X509 *const *bundle, size_t nbundle, mu
         cbor_decref(&map);
     }
     pa_buf_init(doc, PA_ATTEST_DOC_MAX);
-    assert_int_equal(pa_cose_sign1(ca->leaf_key, payload.data, payload.len, doc), 0);
+    assert_int_equal(pa_cose_sign1(signer_key, payload.data, payload.len, doc), 0);
     pa_buf_free(&payload);
+}
+
+static void build_doc(const test_ca *ca, X509 *const *bundle, size_t nbundle, mutation m,
+                      const uint8_t *nonce, size_t nonce_len, pa_buf *doc)
+{
+    build_doc_ex(ca->leaf, ca->leaf_key, bundle, nbundle, m, nonce, nonce_len, 0, doc);
 }
 
 static void test_cose_round_trip_and_signature_encoding(void **state)
@@ -630,7 +711,9 @@ static void test_malformed_payloads_rejected(void **state)
         [MUT_PCR_LEN_47] = "pcrs",
         [MUT_PCR_INDEX_32] = "pcrs",
         [MUT_PCR_INDEX_TEXT] = "pcrs",
-        [MUT_PCR0_LEN_32] = "PCR0 must be 48 bytes",
+        [MUT_PCR0_LEN_32] = "48-byte values",
+        [MUT_PCR_LEN_32] = "48-byte values",
+        [MUT_PCR_LEN_64] = "48-byte values",
         [MUT_NO_PCR2] = "PCR0, PCR1 and PCR2 are required",
         [MUT_CERT_TEXT] = "certificate",
         [MUT_CERT_TOO_BIG] = "certificate",
@@ -731,6 +814,7 @@ static void put_cose(const uint8_t *prot, size_t prot_len, cbor_item_t *unprot,
 static void test_cose_structure_rejected(void **state)
 {
     (void)state;
+    const int64_t at = ms_at(PROD_TIME);
     size_t len = 0;
     uint8_t *real = read_b64(PROD_DOC, &len);
     X509 *root = pa_attest_aws_root();
@@ -743,14 +827,14 @@ static void test_cose_structure_rejected(void **state)
     static const uint8_t es384_long[] = {0xa1, 0x01, 0x39, 0x00, 0x22}; /* -35, non-minimal */
     static const uint8_t es384_extra[] = {0xa2, 0x01, 0x38, 0x22, 0x04, 0x40};
     put_cose(es256, sizeof es256, cbor_new_definite_map(0), &parts.payload, 96, 4, &out);
-    expect_reject(out.data, out.len, root, 0, "protected header");
+    expect_reject(out.data, out.len, root, at, "protected header");
     pa_buf_free(&out);
     put_cose(es384_long, sizeof es384_long, cbor_new_definite_map(0), &parts.payload, 96, 4, &out);
-    expect_reject(out.data, out.len, root, 0, "protected header");
+    expect_reject(out.data, out.len, root, at, "protected header");
     pa_buf_free(&out);
     put_cose(es384_extra, sizeof es384_extra, cbor_new_definite_map(0), &parts.payload, 96, 4,
              &out);
-    expect_reject(out.data, out.len, root, 0, "protected header");
+    expect_reject(out.data, out.len, root, at, "protected header");
     pa_buf_free(&out);
 
     cbor_item_t *unprot = cbor_new_definite_map(1);
@@ -758,39 +842,500 @@ static void test_cose_structure_rejected(void **state)
                                      pa_cbor_build_bytes((const uint8_t *)"k", 1)),
                      0);
     put_cose(pa_cose_protected_es384, 4, unprot, &parts.payload, 96, 4, &out);
-    expect_reject(out.data, out.len, root, 0, "unprotected header");
+    expect_reject(out.data, out.len, root, at, "unprotected header");
     pa_buf_free(&out);
     put_cose(pa_cose_protected_es384, 4, cbor_new_null(), &parts.payload, 96, 4, &out);
-    expect_reject(out.data, out.len, root, 0, "unprotected header");
+    expect_reject(out.data, out.len, root, at, "unprotected header");
     pa_buf_free(&out);
 
     put_cose(pa_cose_protected_es384, 4, cbor_new_definite_map(0), &parts.payload, 95, 4, &out);
-    expect_reject(out.data, out.len, root, 0, "96 bytes");
+    expect_reject(out.data, out.len, root, at, "96 bytes");
     pa_buf_free(&out);
     put_cose(pa_cose_protected_es384, 4, cbor_new_definite_map(0), &parts.payload, 97, 4, &out);
-    expect_reject(out.data, out.len, root, 0, "96 bytes");
+    expect_reject(out.data, out.len, root, at, "96 bytes");
     pa_buf_free(&out);
     put_cose(pa_cose_protected_es384, 4, cbor_new_definite_map(0), &parts.payload, 96, 3, &out);
-    expect_reject(out.data, out.len, root, 0, "array of 4");
+    expect_reject(out.data, out.len, root, at, "array of 4");
     pa_buf_free(&out);
     put_cose(pa_cose_protected_es384, 4, cbor_new_definite_map(0), &parts.payload, 96, 5, &out);
-    expect_reject(out.data, out.len, root, 0, "array of 4");
+    expect_reject(out.data, out.len, root, at, "array of 4");
     pa_buf_free(&out);
     /* the right shape with a zero signature: well-formed, cryptographically wrong */
     put_cose(pa_cose_protected_es384, 4, cbor_new_definite_map(0), &parts.payload, 96, 4, &out);
-    expect_reject(out.data, out.len, root, 0, "COSE signature");
+    expect_reject(out.data, out.len, root, at, "COSE signature");
     pa_buf_free(&out);
 
     /* the payload must itself be CBOR */
     static const uint8_t junk[] = {0xff, 0x00};
     pa_bytes junk_payload = {junk, sizeof junk};
     put_cose(pa_cose_protected_es384, 4, cbor_new_definite_map(0), &junk_payload, 96, 4, &out);
-    expect_reject(out.data, out.len, root, 0, "payload: malformed CBOR");
+    expect_reject(out.data, out.len, root, at, "payload: malformed CBOR");
     pa_buf_free(&out);
 
     cbor_decref(&parts.item);
     X509_free(root);
     free(real);
+}
+
+/* ---- time: live checks at the current time, documents from just now ---------- */
+
+/* A CA whose leaf is valid [leaf_nb, leaf_na] (seconds). */
+static void ca_make_leaf(test_ca *ca, const char *name, int64_t leaf_nb, int64_t leaf_na)
+{
+    int64_t now = time(NULL);
+    char cn[64];
+    memset(ca, 0, sizeof *ca);
+    ca->root_key = pa_devca_keygen();
+    ca->inter_key = pa_devca_keygen();
+    ca->leaf_key = pa_devca_keygen();
+    snprintf(cn, sizeof cn, "%s root", name);
+    ca->root = pa_devca_issue(ca->root_key, cn, PA_DEVCA_ROOT, NULL, ca->root_key,
+                              now - 30 * 86400, now + 86400);
+    snprintf(cn, sizeof cn, "%s intermediate", name);
+    ca->inter = pa_devca_issue(ca->inter_key, cn, PA_DEVCA_INTERMEDIATE, ca->root, ca->root_key,
+                               now - 30 * 86400, now + 86400);
+    ca->leaf = pa_devca_issue(ca->leaf_key, "leaf", PA_DEVCA_LEAF, ca->inter, ca->inter_key,
+                              leaf_nb, leaf_na);
+    assert_non_null(ca->root);
+    assert_non_null(ca->inter);
+    assert_non_null(ca->leaf);
+}
+
+static pa_attest_policy live_policy(void)
+{
+    pa_attest_policy p;
+    pa_attest_policy_init(&p, pa_now_ms());
+    p.max_skew_ms = 300 * 1000; /* the client's default */
+    return p;
+}
+
+/* The attack the old verifier let through: a signer whose leaf expired long
+ * ago backdates the document's timestamp into the leaf's lifetime. Checked
+ * "as of the document's timestamp" it is valid; a live check at the current
+ * time refuses it. */
+static void test_backdated_document_refused_live(void **state)
+{
+    (void)state;
+    int64_t now = time(NULL);
+    int64_t then = now - 10 * 86400; /* ten days ago */
+    test_ca ca;
+    ca_make_leaf(&ca, "backdate", then, then + 3 * 3600);
+    X509 *bundle[] = {ca.root, ca.inter};
+    static pa_attest_claims c;
+    pa_buf doc;
+    int64_t ts = (then + 3600) * 1000; /* inside the expired leaf's lifetime */
+    build_doc_ex(ca.leaf, ca.leaf_key, bundle, 2, MUT_NONE, NULL, 0, ts, &doc);
+
+    /* as of its own claim, everything holds (what used to be checked) */
+    expect_accept(doc.data, doc.len, ca.root, ts, &c);
+    assert_int_equal(c.timestamp_ms, ts);
+    /* a live check: refused, for the expired leaf and for the old timestamp */
+    pa_attest_policy live = live_policy();
+    expect_reject_policy(doc.data, doc.len, ca.root, &live, "certificate has expired");
+    expect_reject_policy(doc.data, doc.len, ca.root, &live, "before the time of the check");
+    /* even with no age limit the chain is checked now */
+    live.max_skew_ms = 0;
+    expect_reject_policy(doc.data, doc.len, ca.root, &live, "certificate has expired");
+    pa_buf_free(&doc);
+    ca_free(&ca);
+
+    /* a leaf still valid now, a timestamp half an hour old: the age limit */
+    ca_make_leaf(&ca, "stale", now - 3600, now + 2 * 3600);
+    X509 *b2[] = {ca.root, ca.inter};
+    build_doc_ex(ca.leaf, ca.leaf_key, b2, 2, MUT_NONE, NULL, 0, (now - 1800) * 1000, &doc);
+    live = live_policy();
+    expect_reject_policy(doc.data, doc.len, ca.root, &live, "1800 s before the time of the check");
+    live.max_skew_ms = 3600 * 1000; /* --max-age 3600 */
+    expect_accept_policy(doc.data, doc.len, ca.root, &live, &c);
+    pa_buf_free(&doc);
+
+    /* from the future */
+    build_doc_ex(ca.leaf, ca.leaf_key, b2, 2, MUT_NONE, NULL, 0, (now + 600) * 1000, &doc);
+    live = live_policy();
+    expect_reject_policy(doc.data, doc.len, ca.root, &live, "after the time of the check");
+    pa_buf_free(&doc);
+
+    /* a timestamp outside the leaf's own validity, checked at that moment */
+    int64_t late = (now + 3 * 3600) * 1000;
+    build_doc_ex(ca.leaf, ca.leaf_key, b2, 2, MUT_NONE, NULL, 0, late, &doc);
+    expect_reject(doc.data, doc.len, ca.root, now * 1000, "outside the leaf certificate's validity");
+    pa_buf_free(&doc);
+
+    /* just now: accepted */
+    build_doc_ex(ca.leaf, ca.leaf_key, b2, 2, MUT_NONE, NULL, 0, 0, &doc);
+    live = live_policy();
+    expect_accept_policy(doc.data, doc.len, ca.root, &live, &c);
+    pa_buf_free(&doc);
+    ca_free(&ca);
+
+    /* the real document is refused by a live check today, for both reasons */
+    size_t len = 0;
+    uint8_t *real = read_b64(PROD_DOC, &len);
+    X509 *aws = pa_attest_aws_root();
+    live = live_policy();
+    expect_reject_policy(real, len, aws, &live, "expired");
+    expect_reject_policy(real, len, aws, &live, "before the time of the check");
+    X509_free(aws);
+    free(real);
+}
+
+/* ---- the chain: signing leaves only, constraints enforced ----------------------- */
+
+static int add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value)
+{
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+    if (ext == NULL)
+        return -1;
+    int ok = X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    return ok == 1 ? 0 : -1;
+}
+
+/* A certificate with the given basicConstraints and keyUsage (NULL: none),
+ * subject and authority key identifiers, valid for a day around now. */
+static X509 *issue_custom(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+                          const char *bc, const char *ku)
+{
+    int64_t now = time(NULL);
+    X509 *cert = X509_new();
+    assert_non_null(cert);
+    assert_int_equal(X509_set_version(cert, X509_VERSION_3), 1);
+    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(cert), (long)(now & 0xffffff)), 1);
+    assert_non_null(ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)(now - 3600)));
+    assert_non_null(ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)(now + 86400)));
+    X509_NAME *name = X509_get_subject_name(cert);
+    assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)cn, -1, -1, 0),
+                     1);
+    assert_int_equal(X509_set_issuer_name(cert, X509_get_subject_name(issuer)), 1);
+    assert_int_equal(X509_set_pubkey(cert, key), 1);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+    if (bc != NULL)
+        assert_int_equal(add_ext(cert, &ctx, NID_basic_constraints, bc), 0);
+    if (ku != NULL)
+        assert_int_equal(add_ext(cert, &ctx, NID_key_usage, ku), 0);
+    assert_int_equal(add_ext(cert, &ctx, NID_subject_key_identifier, "hash"), 0);
+    assert_int_equal(add_ext(cert, &ctx, NID_authority_key_identifier, "keyid:always"), 0);
+    assert_true(X509_sign(cert, issuer_key, EVP_sha384()) > 0);
+    return cert;
+}
+
+/* Documents signed by a CA certificate's key, presenting that certificate as
+ * the signer: its chain to the root is perfectly valid, which is why the
+ * signer's own profile must be checked. */
+static void test_ca_signed_document_refused(void **state)
+{
+    (void)state;
+    test_ca ca;
+    ca_make(&ca, "casign");
+    static pa_attest_claims c;
+    pa_buf doc;
+
+    /* control: the leaf */
+    X509 *bundle[] = {ca.root, ca.inter};
+    build_doc(&ca, bundle, 2, MUT_NONE, NULL, 0, &doc);
+    expect_accept(doc.data, doc.len, ca.root, 0, &c);
+    pa_buf_free(&doc);
+
+    /* the intermediate signs (cabundle: the root) */
+    X509 *root_only[] = {ca.root};
+    build_doc_ex(ca.inter, ca.inter_key, root_only, 1, MUT_NONE, NULL, 0, 0, &doc);
+    expect_reject(doc.data, doc.len, ca.root, 0, "the signing certificate is not a leaf");
+    pa_buf_free(&doc);
+    /* the root itself signs */
+    build_doc_ex(ca.root, ca.root_key, root_only, 1, MUT_NONE, NULL, 0, 0, &doc);
+    expect_reject(doc.data, doc.len, ca.root, 0, "the signing certificate is not a leaf");
+    pa_buf_free(&doc);
+
+    /* leaves with the wrong profile, issued by the real intermediate */
+    EVP_PKEY *k = pa_devca_keygen();
+    assert_non_null(k);
+    static const struct {
+        const char *bc, *ku, *why;
+    } bad[] = {
+        {"critical,CA:FALSE", "critical,keyAgreement", "digitalSignature"},
+        {"critical,CA:FALSE", NULL, "digitalSignature"},
+        {NULL, "critical,digitalSignature", "not a leaf"},
+        {"critical,CA:FALSE", "critical,digitalSignature,keyCertSign", "may sign certificates"},
+    };
+    for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
+        X509 *leaf = issue_custom(k, "odd leaf", ca.inter, ca.inter_key, bad[i].bc, bad[i].ku);
+        build_doc_ex(leaf, k, bundle, 2, MUT_NONE, NULL, 0, 0, &doc);
+        expect_reject(doc.data, doc.len, ca.root, 0, bad[i].why);
+        pa_buf_free(&doc);
+        X509_free(leaf);
+    }
+    /* the same custom issuance with a proper profile passes */
+    X509 *good = issue_custom(k, "good leaf", ca.inter, ca.inter_key, "critical,CA:FALSE",
+                              "critical,digitalSignature");
+    build_doc_ex(good, k, bundle, 2, MUT_NONE, NULL, 0, 0, &doc);
+    expect_accept(doc.data, doc.len, ca.root, 0, &c);
+    pa_buf_free(&doc);
+    X509_free(good);
+
+    /* pathLen: the intermediate (pathlen 0) issues another CA, which issues
+     * the leaf */
+    EVP_PKEY *k2 = pa_devca_keygen();
+    X509 *sub = issue_custom(k2, "sub CA", ca.inter, ca.inter_key, "critical,CA:TRUE",
+                             "critical,keyCertSign");
+    X509 *leaf = issue_custom(k, "deep leaf", sub, k2, "critical,CA:FALSE",
+                              "critical,digitalSignature");
+    X509 *deep[] = {ca.root, ca.inter, sub};
+    build_doc_ex(leaf, k, deep, 3, MUT_NONE, NULL, 0, 0, &doc);
+    expect_reject(doc.data, doc.len, ca.root, 0, "path length");
+    pa_buf_free(&doc);
+    X509_free(leaf);
+    X509_free(sub);
+
+    /* keyUsage of a CA: an intermediate that may not sign certificates */
+    EVP_PKEY *k3 = pa_devca_keygen();
+    X509 *weak = issue_custom(k3, "no-certsign CA", ca.root, ca.root_key,
+                              "critical,CA:TRUE,pathlen:0", "critical,digitalSignature");
+    leaf = issue_custom(k, "leaf under weak", weak, k3, "critical,CA:FALSE",
+                        "critical,digitalSignature");
+    X509 *weak_bundle[] = {ca.root, weak};
+    build_doc_ex(leaf, k, weak_bundle, 2, MUT_NONE, NULL, 0, 0, &doc);
+    expect_reject(doc.data, doc.len, ca.root, 0, "certificate chain");
+    pa_buf_free(&doc);
+    X509_free(leaf);
+    X509_free(weak);
+    /* a leaf posing as an intermediate (CA:FALSE issuing a leaf) */
+    X509 *fake = issue_custom(k3, "leaf as CA", ca.inter, ca.inter_key, "critical,CA:FALSE",
+                              "critical,digitalSignature");
+    leaf = issue_custom(k, "leaf under leaf", fake, k3, "critical,CA:FALSE",
+                        "critical,digitalSignature");
+    X509 *fake_bundle[] = {ca.root, ca.inter, fake};
+    build_doc_ex(leaf, k, fake_bundle, 3, MUT_NONE, NULL, 0, 0, &doc);
+    expect_reject(doc.data, doc.len, ca.root, 0, "certificate chain");
+    pa_buf_free(&doc);
+    X509_free(leaf);
+    X509_free(fake);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(k2);
+    EVP_PKEY_free(k3);
+    ca_free(&ca);
+}
+
+/* A self-made root, even one named exactly like AWS's, and a self-made
+ * intermediate placed under the genuine AWS root in cabundle. */
+static void test_self_made_root_refused(void **state)
+{
+    (void)state;
+    X509 *aws = pa_attest_aws_root();
+    assert_non_null(aws);
+    EVP_PKEY *rk = pa_devca_keygen(), *ik = pa_devca_keygen(), *lk = pa_devca_keygen();
+    assert_non_null(rk);
+    /* the AWS root's subject, our key */
+    X509 *fake_root = X509_new();
+    assert_non_null(fake_root);
+    int64_t now = time(NULL);
+    assert_int_equal(X509_set_version(fake_root, X509_VERSION_3), 1);
+    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(fake_root), 7), 1);
+    assert_non_null(ASN1_TIME_set(X509_getm_notBefore(fake_root), (time_t)(now - 3600)));
+    assert_non_null(ASN1_TIME_set(X509_getm_notAfter(fake_root), (time_t)(now + 86400)));
+    assert_int_equal(X509_set_subject_name(fake_root, X509_get_subject_name(aws)), 1);
+    assert_int_equal(X509_set_issuer_name(fake_root, X509_get_subject_name(aws)), 1);
+    assert_int_equal(X509_set_pubkey(fake_root, rk), 1);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, fake_root, fake_root, NULL, NULL, 0);
+    assert_int_equal(add_ext(fake_root, &ctx, NID_basic_constraints, "critical,CA:TRUE"), 0);
+    assert_int_equal(add_ext(fake_root, &ctx, NID_key_usage, "critical,keyCertSign"), 0);
+    assert_int_equal(add_ext(fake_root, &ctx, NID_subject_key_identifier, "hash"), 0);
+    assert_true(X509_sign(fake_root, rk, EVP_sha384()) > 0);
+    X509 *inter = issue_custom(ik, "aws.nitro-enclaves zonal", fake_root, rk,
+                               "critical,CA:TRUE,pathlen:0", "critical,keyCertSign");
+    X509 *leaf = issue_custom(lk, "i-0123-enc0123", inter, ik, "critical,CA:FALSE",
+                              "critical,digitalSignature");
+    static pa_attest_claims c;
+    pa_buf doc;
+
+    /* its own root in cabundle: not the pinned root */
+    X509 *own[] = {fake_root, inter};
+    build_doc_ex(leaf, lk, own, 2, MUT_NONE, NULL, 0, 0, &doc);
+    expect_accept(doc.data, doc.len, fake_root, 0, &c); /* control: it is a valid chain */
+    expect_reject(doc.data, doc.len, aws, 0, "cabundle[0] is not the pinned root");
+    pa_buf_free(&doc);
+    /* the genuine AWS root in cabundle[0], the forged intermediate under it */
+    X509 *posing[] = {aws, inter};
+    build_doc_ex(leaf, lk, posing, 2, MUT_NONE, NULL, 0, 0, &doc);
+    expect_reject(doc.data, doc.len, aws, 0, "certificate chain");
+    pa_buf_free(&doc);
+    /* the forged root as an intermediate under the genuine one */
+    X509 *nested[] = {aws, fake_root, inter};
+    build_doc_ex(leaf, lk, nested, 3, MUT_NONE, NULL, 0, 0, &doc);
+    expect_reject(doc.data, doc.len, aws, 0, "certificate chain");
+    pa_buf_free(&doc);
+
+    X509_free(leaf);
+    X509_free(inter);
+    X509_free(fake_root);
+    EVP_PKEY_free(rk);
+    EVP_PKEY_free(ik);
+    EVP_PKEY_free(lk);
+    X509_free(aws);
+}
+
+/* ---- expectations: PCRs, nonce, keys; every reason at once ----------------------- */
+
+static void test_expectations_refused(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    uint8_t *doc = read_b64(PROD_DOC, &len);
+    X509 *aws = pa_attest_aws_root();
+    static pa_attest_claims c;
+    uint8_t pcr0[PA_PCR_LEN], other[PA_PCR_LEN], ones[1024];
+    assert_int_equal(pa_hex_decode_exact(PROD_PCR0_HEX, pcr0, PA_PCR_LEN), 0);
+    memcpy(other, pcr0, sizeof other);
+    other[47] ^= 1;
+    memset(ones, 0x01, sizeof ones);
+    pa_attest_policy p;
+
+    pa_attest_policy_init(&p, ms_at(PROD_TIME));
+    assert_int_equal(pa_attest_policy_expect_pcr(&p, 0, other), 0);
+    expect_reject_policy(doc, len, aws, &p, "PCR0 is not the expected value");
+    /* an authentic document with a wrong PCR still gives its claims */
+    static pa_attest_result res;
+    assert_int_equal(pa_attest_verify(doc, len, aws, &p, &c, &res), -1);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_PCRS], PA_ATTEST_FAIL);
+    assert_true(pa_attest_result_ok(&res, PA_ATTEST_AUTHENTICITY_MASK));
+    assert_memory_equal(c.pcrs[0], pcr0, PA_PCR_LEN);
+
+    pa_attest_policy_init(&p, ms_at(PROD_TIME));
+    assert_int_equal(pa_attest_policy_expect_pcr(&p, 0, pcr0), 0);
+    assert_int_equal(pa_attest_policy_expect_pcr(&p, 2, other), 0);
+    expect_reject_policy(doc, len, aws, &p, "PCR2 is not the expected value");
+    pa_attest_policy_init(&p, ms_at(PROD_TIME));
+    assert_int_equal(pa_attest_policy_expect_pcr(&p, 20, pcr0), 0);
+    expect_reject_policy(doc, len, aws, &p, "PCR20 is absent");
+
+    /* the nonce: another value, another length */
+    pa_attest_policy_init(&p, ms_at(PROD_TIME));
+    uint8_t twos[1024];
+    memset(twos, 0x02, sizeof twos);
+    p.nonce = twos;
+    p.nonce_len = sizeof twos;
+    expect_reject_policy(doc, len, aws, &p, "nonce is not the expected one");
+    p.nonce = ones;
+    p.nonce_len = 32;
+    expect_reject_policy(doc, len, aws, &p, "nonce is not the expected one");
+    p.nonce_len = sizeof ones;
+    expect_accept_policy(doc, len, aws, &p, &c);
+    /* public_key and user_data */
+    p.public_key = twos;
+    p.public_key_len = 32;
+    expect_reject_policy(doc, len, aws, &p, "public_key is not the expected one");
+    p.public_key = ones;
+    p.public_key_len = sizeof ones;
+    p.user_data = twos;
+    p.user_data_len = sizeof twos;
+    expect_reject_policy(doc, len, aws, &p, "user_data is not the expected one");
+
+    /* every reason at once: a live check today, with a wrong PCR1 and nonce */
+    pa_attest_policy_init(&p, pa_now_ms());
+    p.max_skew_ms = 300 * 1000;
+    assert_int_equal(pa_attest_policy_expect_pcr(&p, 1, other), 0);
+    p.nonce = twos;
+    p.nonce_len = 16;
+    assert_int_equal(pa_attest_verify(doc, len, aws, &p, &c, &res), -1);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_FORMAT], PA_ATTEST_PASS);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_SIGNATURE], PA_ATTEST_PASS);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_CHAIN], PA_ATTEST_FAIL);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_TIMESTAMP], PA_ATTEST_FAIL);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_DEBUG], PA_ATTEST_PASS);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_PCRS], PA_ATTEST_FAIL);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_NONCE], PA_ATTEST_FAIL);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_PUBLIC_KEY], PA_ATTEST_UNCHECKED);
+    assert_int_equal(c.pcr_present, 0); /* not authentic now: no claims */
+    char all[2048];
+    pa_attest_result_failures(&res, ~0u, all, sizeof all);
+    assert_non_null(strstr(all, "chain: certificate chain: certificate has expired"));
+    assert_non_null(strstr(all, "timestamp: timestamp is "));
+    assert_non_null(strstr(all, "pcrs: PCR1 is not the expected value"));
+    assert_non_null(strstr(all, "nonce: the document's nonce is not the expected one"));
+    assert_string_equal(pa_attest_check_name(PA_ATTEST_CHECK_USER_DATA), "user_data");
+
+    /* a null field when one is expected (our own document, no nonce) */
+    test_ca ca;
+    ca_make(&ca, "nullnonce");
+    X509 *bundle[] = {ca.root, ca.inter};
+    pa_buf own;
+    build_doc(&ca, bundle, 2, MUT_NONE, NULL, 0, &own);
+    pa_attest_policy_init(&p, pa_now_ms());
+    p.nonce = ones;
+    p.nonce_len = 4;
+    expect_reject_policy(own.data, own.len, ca.root, &p, "nonce is null");
+    pa_buf_free(&own);
+    ca_free(&ca);
+    X509_free(aws);
+    free(doc);
+}
+
+/* Another encoding of the same envelope: heads longer than needed. */
+static void test_cose_noncanonical_refused(void **state)
+{
+    (void)state;
+    size_t len = 0;
+    uint8_t *doc = read_b64(PROD_DOC, &len);
+    X509 *aws = pa_attest_aws_root();
+    const int64_t at = ms_at(PROD_TIME);
+    /* 84 | 44 a1 01 38 22 | a0 | 59 1d 07 <7431> | 58 60 <96> */
+    static const uint8_t head[] = {0x84, 0x44, 0xa1, 0x01, 0x38, 0x22, 0xa0, 0x59, 0x1d, 0x07};
+    assert_memory_equal(doc, head, sizeof head);
+    size_t payload_len = 0x1d07;
+    assert_int_equal(len, sizeof head + payload_len + 2 + 96);
+    const uint8_t *payload = doc + sizeof head;
+    const uint8_t *sig = doc + len - 96;
+    uint8_t *v = malloc(len + 16);
+    assert_non_null(v);
+
+    /* builds: array head | protected | unprotected | payload head | payload | sig head | sig */
+#define BUILD(ARR, PROT, UNPROT, PH, SH)                                                        \
+    do {                                                                                         \
+        static const uint8_t a_[] = ARR, p_[] = PROT, u_[] = UNPROT, ph_[] = PH, sh_[] = SH;     \
+        size_t n_ = 0;                                                                           \
+        memcpy(v + n_, a_, sizeof a_), n_ += sizeof a_;                                          \
+        memcpy(v + n_, p_, sizeof p_), n_ += sizeof p_;                                          \
+        memcpy(v + n_, u_, sizeof u_), n_ += sizeof u_;                                          \
+        memcpy(v + n_, ph_, sizeof ph_), n_ += sizeof ph_;                                       \
+        memcpy(v + n_, payload, payload_len), n_ += payload_len;                                 \
+        memcpy(v + n_, sh_, sizeof sh_), n_ += sizeof sh_;                                       \
+        memcpy(v + n_, sig, 96), n_ += 96;                                                       \
+        vlen = n_;                                                                               \
+    } while (0)
+#define L(...) {__VA_ARGS__}
+    size_t vlen = 0;
+    static pa_attest_claims c;
+    BUILD(L(0x84), L(0x44, 0xa1, 0x01, 0x38, 0x22), L(0xa0), L(0x59, 0x1d, 0x07), L(0x58, 0x60));
+    assert_int_equal(vlen, len);
+    expect_accept(v, vlen, aws, at, &c); /* control: the original bytes */
+    BUILD(L(0x84), L(0x58, 0x04, 0xa1, 0x01, 0x38, 0x22), L(0xa0), L(0x59, 0x1d, 0x07),
+          L(0x58, 0x60));
+    expect_reject(v, vlen, aws, at, "canonical");
+    BUILD(L(0x84), L(0x44, 0xa1, 0x01, 0x38, 0x22), L(0xb8, 0x00), L(0x59, 0x1d, 0x07),
+          L(0x58, 0x60));
+    expect_reject(v, vlen, aws, at, "canonical");
+    BUILD(L(0x84), L(0x44, 0xa1, 0x01, 0x38, 0x22), L(0xa0), L(0x5a, 0x00, 0x00, 0x1d, 0x07),
+          L(0x58, 0x60));
+    expect_reject(v, vlen, aws, at, "canonical");
+    BUILD(L(0x84), L(0x44, 0xa1, 0x01, 0x38, 0x22), L(0xa0), L(0x59, 0x1d, 0x07),
+          L(0x59, 0x00, 0x60));
+    expect_reject(v, vlen, aws, at, "canonical");
+    BUILD(L(0x98, 0x04), L(0x44, 0xa1, 0x01, 0x38, 0x22), L(0xa0), L(0x59, 0x1d, 0x07),
+          L(0x58, 0x60));
+    expect_reject(v, vlen, aws, at, "array of 4");
+    /* the protected map itself re-encoded ({1: -35} with a long negint) */
+    BUILD(L(0x84), L(0x45, 0xa1, 0x01, 0x39, 0x00, 0x22), L(0xa0), L(0x59, 0x1d, 0x07),
+          L(0x58, 0x60));
+    expect_reject(v, vlen, aws, at, "protected header");
+#undef BUILD
+#undef L
+    free(v);
+    X509_free(aws);
+    free(doc);
 }
 
 /* ---- garbage in ---------------------------------------------------------------- */
@@ -805,13 +1350,29 @@ static void test_garbage_and_truncation(void **state)
     static pa_attest_claims c;
 
     expect_reject(NULL, 0, root, 0, NULL);
-    assert_int_equal(pa_attest_verify(doc, len, NULL, 0, 0, &c, err, sizeof err), -1);
-    assert_int_equal(pa_attest_verify(doc, len, root, 0, 0, NULL, err, sizeof err), -1);
-    assert_int_equal(pa_attest_verify(doc, len, root, -1, 0, &c, err, sizeof err), -1);
+    pa_attest_policy policy;
+    static pa_attest_result res;
+    pa_attest_policy_init(&policy, ms_at(PROD_TIME));
+    assert_int_equal(pa_attest_verify(doc, len, NULL, &policy, &c, &res), -1);
+    assert_int_equal(pa_attest_verify(doc, len, root, &policy, NULL, &res), -1);
+    assert_int_equal(pa_attest_verify(doc, len, root, NULL, &c, &res), -1);
+    assert_int_equal(pa_attest_verify(doc, len, root, &policy, &c, NULL), -1);
+    assert_int_equal(pa_attest_verify(doc, len, root, &policy, &c, &res), 0); /* control */
+    policy.at_ms = 0; /* the time of the check is never implied */
+    assert_int_equal(pa_attest_verify(doc, len, root, &policy, &c, &res), -1);
+    assert_int_equal(res.status[PA_ATTEST_CHECK_FORMAT], PA_ATTEST_FAIL);
+    policy.at_ms = -1;
+    assert_int_equal(pa_attest_verify(doc, len, root, &policy, &c, &res), -1);
+    pa_attest_policy_init(&policy, ms_at(PROD_TIME));
+    policy.max_skew_ms = -1;
+    assert_int_equal(pa_attest_verify(doc, len, root, &policy, &c, &res), -1);
+    pa_attest_policy_init(&policy, ms_at(PROD_TIME));
+    policy.nonce_len = 3; /* a length without a value */
+    assert_int_equal(pa_attest_verify(doc, len, root, &policy, &c, &res), -1);
+    assert_int_equal(pa_attest_policy_expect_pcr(&policy, 32, c.pcrs[0]), -1);
     expect_reject(doc, 0, root, 0, "size");
-    /* a NULL or tiny err buffer is fine */
-    assert_int_equal(pa_attest_verify(doc, len - 1, root, 0, 0, &c, NULL, 0), -1);
-    assert_int_equal(pa_attest_verify(doc, len - 1, root, 0, 0, &c, err, 1), -1);
+    /* a tiny output buffer is fine */
+    assert_int_equal(verify(doc, len - 1, root, 0, 0, &c, err, 1), -1);
     assert_int_equal(err[0], '\0');
 
     /* every proper prefix */
@@ -841,21 +1402,23 @@ static void test_garbage_and_truncation(void **state)
     static const uint8_t empty_array[] = {0x80};
     static const uint8_t tag_only[] = {0xd2};
     static const uint8_t tag_tag[] = {0xd2, 0xd2, 0x80};
-    expect_reject(big_array, sizeof big_array, root, 0, "malformed CBOR");
-    expect_reject(big_map, sizeof big_map, root, 0, "malformed CBOR");
+    expect_reject(big_array, sizeof big_array, root, 0, "array of 4");
+    expect_reject(big_map, sizeof big_map, root, 0, "array of 4");
     expect_reject(big_bstr, sizeof big_bstr, root, 0, "malformed CBOR");
-    expect_reject(indef_array, sizeof indef_array, root, 0, "malformed CBOR");
+    expect_reject(indef_array, sizeof indef_array, root, 0, "array of 4");
     expect_reject(indef_bstr, sizeof indef_bstr, root, 0, "malformed CBOR");
-    expect_reject(lone_break, sizeof lone_break, root, 0, "malformed CBOR");
-    expect_reject(reserved, sizeof reserved, root, 0, "malformed CBOR");
+    expect_reject(lone_break, sizeof lone_break, root, 0, "array of 4");
+    expect_reject(reserved, sizeof reserved, root, 0, "array of 4");
     expect_reject(empty_array, sizeof empty_array, root, 0, "array of 4");
-    expect_reject(tag_only, sizeof tag_only, root, 0, "malformed CBOR");
-    expect_reject(tag_tag, sizeof tag_tag, root, 0, NULL); /* libcbor 0.8 refuses nested tags */
+    expect_reject(tag_only, sizeof tag_only, root, 0, "array of 4");
+    expect_reject(tag_tag, sizeof tag_tag, root, 0, "only one COSE tag 18");
 
     /* deep nesting */
     uint8_t deep[4000];
     memset(deep, 0x81, sizeof deep);
     deep[sizeof deep - 1] = 0x00;
+    expect_reject(deep, sizeof deep, root, 0, "array of 4");
+    deep[0] = 0x84; /* an array of 4 whose first item nests deeply */
     expect_reject(deep, sizeof deep, root, 0, "malformed CBOR");
 
     /* deterministic random garbage, and random garbage behind a valid head */
@@ -978,7 +1541,7 @@ static void test_dev_round_trip(void **state)
     static pa_attest_claims c;
     expect_accept(doc.data, doc.len, root, 0, &c);
     expect_accept(doc.data, doc.len, root, pa_now_ms(), &c);
-    assert_memory_equal(c.pcr0, pa_attest_pcr0(p), PA_PCR_LEN);
+    assert_memory_equal(c.pcrs[0], pa_attest_pcr0(p), PA_PCR_LEN);
     assert_int_equal(c.debug_mode, 0);
     assert_true(c.timestamp_ms >= before && c.timestamp_ms <= after);
     char want_id[64];
@@ -1085,7 +1648,7 @@ static void test_dev_round_trip(void **state)
     pa_buf_init(&doc2, PA_ATTEST_DOC_MAX);
     assert_int_equal(pa_attest_document(p2, pk, 32, ud, 32, nonce, 64, &doc2), 0);
     expect_accept(doc2.data, doc2.len, root, 0, &c);
-    assert_memory_equal(c.pcr0, pa_attest_pcr0(p), PA_PCR_LEN);
+    assert_memory_equal(c.pcrs[0], pa_attest_pcr0(p), PA_PCR_LEN);
     free(pem2);
     pa_attest_platform_free(p2);
 
@@ -1213,7 +1776,7 @@ static void *worker(void *arg)
         memset(nonce, i, sizeof nonce);
         char err[128];
         if (pa_attest_document(w->p, NULL, 0, NULL, 0, nonce, sizeof nonce, &doc) == 0 &&
-            pa_attest_verify(doc.data, doc.len, w->root, 0, 0, &c, err, sizeof err) == 0 &&
+            verify(doc.data, doc.len, w->root, 0, 0, &c, err, sizeof err) == 0 &&
             c.nonce_len == 8 && c.nonce[0] == (uint8_t)i)
             w->ok++;
     }
@@ -1292,6 +1855,11 @@ int main(void)
         cmocka_unit_test(test_cabundle_root_substitution),
         cmocka_unit_test(test_cose_structure_rejected),
         cmocka_unit_test(test_garbage_and_truncation),
+        cmocka_unit_test(test_backdated_document_refused_live),
+        cmocka_unit_test(test_ca_signed_document_refused),
+        cmocka_unit_test(test_self_made_root_refused),
+        cmocka_unit_test(test_expectations_refused),
+        cmocka_unit_test(test_cose_noncanonical_refused),
         cmocka_unit_test(test_dev_round_trip),
         cmocka_unit_test(test_dev_open_refuses_bad_state),
         cmocka_unit_test(test_dev_concurrent_documents),

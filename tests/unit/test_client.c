@@ -25,17 +25,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
-#include "attest.h"
+#include "attest_internal.h"
+#include "attest_produce.h"
+#include "attest_verify.h"
 #include "codec.h"
 #include "credentials.h"
 #include "envelope_keys.h"
 #include "envelope_open.h"
 #include "envelope_seal.h"
+#include "exchange_hosts.h"
 #include "jcs.h"
 #include "json_strict.h"
 #include "merkle.h"
@@ -47,6 +51,10 @@
 #define PROD_PCR0_HEX                                                                              \
     "e72a46ca80a260fb044a125442f0c7e331813bcbaf9724d9f3857758992766f2d65710a27aa94ae3949dd54e7c9f" \
     "e86a"
+/* The real documents' timestamps (tests/data/nitro/README.md); their leaf is
+ * valid 14:37:36 .. 17:37:39Z. */
+#define PROD_TIME "2024-09-07T14:37:39.545Z"
+#define DEBUG_TIME "2024-09-07T14:38:06.508Z"
 
 typedef struct {
     char dir[64];
@@ -58,6 +66,11 @@ typedef struct {
     EVP_PKEY *enclave_key, *signing_key, *other_signing_key;
     uint8_t enclave_pub[32], signing_pub[32], other_signing_pub[32];
     char pcr0_hex[PA_CLIENT_HEX_PCR_LEN];
+    /* a CA of the test's own, to make documents the platform never would
+     * (backdated, from the future) */
+    EVP_PKEY *tca_root_key, *tca_inter_key;
+    X509 *tca_root, *tca_inter;
+    char tca_root_path[128];
 } fixture;
 
 static fixture fx;
@@ -113,6 +126,24 @@ static int setup(void **state)
     assert_int_equal(pa_raw_public_key(fx.signing_key, fx.signing_pub), 0);
     assert_int_equal(pa_raw_public_key(fx.other_signing_key, fx.other_signing_pub), 0);
     pa_hex_encode(pa_attest_pcr0(fx.platform), PA_PCR_LEN, fx.pcr0_hex);
+
+    int64_t now = time(NULL);
+    fx.tca_root_key = pa_devca_keygen();
+    fx.tca_inter_key = pa_devca_keygen();
+    assert_non_null(fx.tca_root_key);
+    assert_non_null(fx.tca_inter_key);
+    fx.tca_root = pa_devca_issue(fx.tca_root_key, "test CA root", PA_DEVCA_ROOT, NULL,
+                                 fx.tca_root_key, now - 365 * 86400, now + 365 * 86400);
+    fx.tca_inter = pa_devca_issue(fx.tca_inter_key, "test CA intermediate", PA_DEVCA_INTERMEDIATE,
+                                  fx.tca_root, fx.tca_root_key, now - 365 * 86400,
+                                  now + 365 * 86400);
+    assert_non_null(fx.tca_root);
+    assert_non_null(fx.tca_inter);
+    snprintf(fx.tca_root_path, sizeof fx.tca_root_path, "%s/test-ca-root.pem", fx.dir);
+    FILE *f = fopen(fx.tca_root_path, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_X509(f, fx.tca_root), 1);
+    assert_int_equal(fclose(f), 0);
     return 0;
 }
 
@@ -145,6 +176,10 @@ static int teardown(void **state)
     EVP_PKEY_free(fx.enclave_key);
     EVP_PKEY_free(fx.signing_key);
     EVP_PKEY_free(fx.other_signing_key);
+    EVP_PKEY_free(fx.tca_root_key);
+    EVP_PKEY_free(fx.tca_inter_key);
+    X509_free(fx.tca_root);
+    X509_free(fx.tca_inter);
     if (getenv("PA_TEST_KEEP") == NULL)
         remove_tree(fx.dir);
     return 0;
@@ -172,6 +207,9 @@ typedef struct {
     int nentries;                   /* audit entries (fetch pages + window); 0 -> 5 */
     const char *challenge;          /* NULL: null */
     const char *label;              /* NULL: "main" */
+    const char *issued_at;          /* NULL: now (the attestation is made now too) */
+    const char *environment;        /* NULL: "development" */
+    const char *base_url;           /* NULL: "http://127.0.0.1:9" (a simulator) */
 } bundle_opts;
 
 static json_t *audit_entry(int i, int n)
@@ -206,6 +244,8 @@ static json_t *make_bundle(const bundle_opts *o)
     assert_int_equal(pa_audit_root(&log, root), 0);
     pa_hex_encode(root, sizeof root, root_hex);
 
+    char now_text[PA_TIME_STR_LEN];
+    pa_time_format(pa_now_ms(), now_text);
     json_t *payload = json_pack(
         "{s:s, s:i, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:i, s:i, s:i, s:f, s:s, s:s, s:s, s:s,"
         " s:s, s:n, s:s, s:{s:s, s:s, s:[s,s], s:s}}",
@@ -214,9 +254,10 @@ static json_t *make_bundle(const bundle_opts *o)
         "volume", 98765.4321, "sharpe", 1.2345678, "trades", 42, "excluded_trades", 3,
         "unpriced_fees", 0, "unmatched_qty", 0.001, "from", "2024-01-01T00:00:00.000Z", "to",
         "2024-01-31T00:00:00.000Z", "merkle_root", root_hex, "issued_at",
-        "2024-01-31T00:00:01.000Z", "image_hash",
+        o->issued_at ? o->issued_at : now_text, "image_hash",
         o->payload_image_hash ? o->payload_image_hash : fx.pcr0_hex, "challenge", "environment",
-        "development", "scope", "exchange_base_url", "http://127.0.0.1:9", "account_type",
+        o->environment ? o->environment : "development", "scope", "exchange_base_url",
+        o->base_url ? o->base_url : "http://127.0.0.1:9", "account_type",
         "spot", "symbols", "BTCUSDT", "ETHUSDT", "symbol_source", "client");
     assert_non_null(payload);
     if (o->challenge != NULL)
@@ -294,14 +335,44 @@ static json_t *valid_bundle(void)
     return make_bundle(&o);
 }
 
-static int verify_json(const json_t *bundle, X509 *root, const char *expect,
+/* Bundle checks beyond the image hash (challenge, window); NULL: none. */
+static const pa_client_expect *bundle_expect;
+
+static int verify_json(const json_t *bundle, X509 *root, const char *image_hash,
                        pa_verify_report *r)
 {
     char *text = json_dumps(bundle, JSON_COMPACT);
     assert_non_null(text);
-    int rc = pa_client_verify_bundle(text, strlen(text), root, expect, r);
+    pa_client_expect e;
+    memset(&e, 0, sizeof e);
+    if (bundle_expect != NULL)
+        e = *bundle_expect;
+    e.image_hash = image_hash;
+    int rc = pa_client_verify_bundle(text, strlen(text), root, &e, r);
     free(text);
     return rc;
+}
+
+/* The time a live check takes as now (0: the clock). */
+static int64_t quote_now_ms;
+
+static int check_quote(const char *json, size_t len, const uint8_t *nonce, size_t nonce_len,
+                       X509 *root, const char *image_hash, pa_client_attestation *out)
+{
+    pa_client_expect e;
+    memset(&e, 0, sizeof e);
+    e.image_hash = image_hash;
+    e.now_ms = quote_now_ms;
+    return pa_client_check_quote(json, len, nonce, nonce_len, root, &e, out);
+}
+
+static int attest_pinned(const char *url, X509 *root, const char *image_hash,
+                         pa_client_attestation *out, pa_client_error *err)
+{
+    pa_client_expect e;
+    memset(&e, 0, sizeof e);
+    e.image_hash = image_hash;
+    return pa_client_attest(url, root, &e, out, err);
 }
 
 static int in_list(const char *name, const char *list)
@@ -386,7 +457,7 @@ static void test_verify_valid_bundle(void **state)
     static const char *const names[] = {
         "bundle_format",     "attestation", "attestation_nonce", "attestation_public_key",
         "attestation_key_binding", "image_hash", "payload_signature", "payload_type",
-        "merkle_leaves",     "merkle_root", "result_id"};
+        "merkle_leaves",     "merkle_root", "result_id", "environment"};
     assert_int_equal(r.n, PA_ARRAY_LEN(names));
     for (size_t i = 0; i < PA_ARRAY_LEN(names); i++)
         assert_string_equal(r.checks[i].name, names[i]);
@@ -489,10 +560,11 @@ static void test_tamper_wrong_root(void **state)
     assert_int_equal(r.development, 0);
     char skipped_too[256];
     snprintf(skipped_too, sizeof skipped_too, "%s expected_image_hash", skipped);
-    expect_report(&r, "attestation", skipped_too);
+    /* ... and a development payload is never a production result */
+    expect_report(&r, "attestation environment", skipped_too);
     /* ... and without a pinned image the AWS root is refused outright. */
     assert_int_equal(verify_json(bundle, aws, NULL, &r), -1);
-    expect_report(&r, "attestation expected_image_hash", skipped);
+    expect_report(&r, "attestation expected_image_hash environment", skipped);
     X509_free(aws);
 
     /* --image-hash cannot pass on a document that is not authentic. */
@@ -852,6 +924,143 @@ static char *make_quote(const uint8_t *nonce, size_t nonce_len, const uint8_t *s
     return text;
 }
 
+/* A document from the test CA: a fresh leaf valid [leaf_nb, leaf_na]
+ * (seconds), the given timestamp (ms), PCR0 = the platform's, binding our
+ * keys and the nonce, exactly as the enclave's would. */
+static void make_custom_doc(int64_t leaf_nb, int64_t leaf_na, int64_t ts_ms,
+                            const uint8_t *nonce, size_t nonce_len, pa_buf *out)
+{
+    static const uint8_t zero[PA_PCR_LEN];
+    EVP_PKEY *key = pa_devca_keygen();
+    assert_non_null(key);
+    X509 *leaf = pa_devca_issue(key, "i-test-enc-custom", PA_DEVCA_LEAF, fx.tca_inter,
+                                fx.tca_inter_key, leaf_nb, leaf_na);
+    assert_non_null(leaf);
+    uint8_t *leaf_der = NULL, *root_der = NULL, *inter_der = NULL;
+    size_t leaf_len = 0, root_len = 0, inter_len = 0;
+    assert_int_equal(pa_attest_cert_der(leaf, &leaf_der, &leaf_len), 0);
+    assert_int_equal(pa_attest_cert_der(fx.tca_root, &root_der, &root_len), 0);
+    assert_int_equal(pa_attest_cert_der(fx.tca_inter, &inter_der, &inter_len), 0);
+    uint8_t binding[32];
+    pa_attest_key_binding(fx.enclave_pub, fx.signing_pub, binding);
+    pa_attest_payload pl;
+    memset(&pl, 0, sizeof pl);
+    pl.module_id = (pa_bytes){(const uint8_t *)"i-test-enc-custom", 17};
+    pl.timestamp_ms = (uint64_t)ts_ms;
+    pl.pcrs[0] = (pa_bytes){pa_attest_pcr0(fx.platform), PA_PCR_LEN};
+    for (int i = 1; i < 16; i++)
+        pl.pcrs[i] = (pa_bytes){zero, PA_PCR_LEN};
+    pl.certificate = (pa_bytes){leaf_der, leaf_len};
+    pl.cabundle[0] = (pa_bytes){root_der, root_len};
+    pl.cabundle[1] = (pa_bytes){inter_der, inter_len};
+    pl.cabundle_len = 2;
+    pl.public_key = (pa_bytes){fx.enclave_pub, 32};
+    pl.user_data = (pa_bytes){binding, 32};
+    pl.nonce = (pa_bytes){nonce, nonce_len};
+    pa_buf payload;
+    pa_buf_init(&payload, PA_ATTEST_DOC_MAX);
+    assert_int_equal(pa_attest_payload_encode(&pl, &payload), 0);
+    pa_buf_init(out, PA_ATTEST_DOC_MAX);
+    assert_int_equal(pa_cose_sign1(key, payload.data, payload.len, out), 0);
+    pa_buf_free(&payload);
+    OPENSSL_free(leaf_der);
+    OPENSSL_free(root_der);
+    OPENSSL_free(inter_der);
+    X509_free(leaf);
+    EVP_PKEY_free(key);
+}
+
+/* A quote answer around a document. */
+static char *quote_of(const pa_buf *doc)
+{
+    char *q = b64(doc->data, doc->len), *e = b64(fx.enclave_pub, 32), *sp = b64(fx.signing_pub, 32);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "quote", q, "enclave_pubkey", e,
+                          "signing_pubkey", sp, "image_hash", fx.pcr0_hex);
+    char *text = json_dumps(j, JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(j);
+    free(q);
+    free(e);
+    free(sp);
+    return text;
+}
+
+/* Backdating: a signer whose leaf expired ten days ago makes a document
+ * dated inside that leaf's life, for the very nonce we sent. A live check
+ * is made at the current time and refuses it. */
+static void test_check_quote_freshness(void **state)
+{
+    (void)state;
+    X509 *root = pa_client_load_root(fx.tca_root_path);
+    assert_non_null(root);
+    uint8_t nonce[32];
+    memset(nonce, 0x42, sizeof nonce);
+    int64_t now = time(NULL), then = now - 10 * 86400;
+    pa_client_attestation att;
+    pa_buf doc;
+    const char *skipped = "attestation_nonce attestation_public_key attestation_key_binding "
+                          "image_hash expected_image_hash";
+
+    make_custom_doc(then, then + 3 * 3600, (then + 3600) * 1000, nonce, sizeof nonce, &doc);
+    char *q = quote_of(&doc);
+    assert_int_equal(check_quote(q, strlen(q), nonce, sizeof nonce, root, fx.pcr0_hex, &att), -1);
+    expect_report(&att.report, "attestation", skipped);
+    const char *d = pa_verify_report_get(&att.report, "attestation")->detail;
+    assert_non_null(strstr(d, "certificate has expired"));
+    assert_non_null(strstr(d, "s before the time of the check"));
+    /* the very same answer, checked as if on the day it claims: everything
+     * else about it is right, so only the time gives it away */
+    quote_now_ms = (then + 3600) * 1000 + 2000;
+    assert_int_equal(check_quote(q, strlen(q), nonce, sizeof nonce, root, fx.pcr0_hex, &att), 0);
+    quote_now_ms = 0;
+    free(q);
+    pa_buf_free(&doc);
+
+    /* a valid leaf, a timestamp 20 minutes old: the age limit (default
+     * 300 s; a caller may allow more) */
+    make_custom_doc(now - 3600, now + 3600, (now - 1200) * 1000, nonce, sizeof nonce, &doc);
+    q = quote_of(&doc);
+    assert_int_equal(check_quote(q, strlen(q), nonce, sizeof nonce, root, fx.pcr0_hex, &att), -1);
+    expect_report(&att.report, "attestation", skipped);
+    assert_non_null(strstr(pa_verify_report_get(&att.report, "attestation")->detail,
+                           "1200 s before the time of the check (at most 300 s allowed)"));
+    pa_client_expect e;
+    memset(&e, 0, sizeof e);
+    e.image_hash = fx.pcr0_hex;
+    e.max_age_ms = 1800 * 1000;
+    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, root, &e, &att), 0);
+    free(q);
+    pa_buf_free(&doc);
+
+    /* from the future */
+    make_custom_doc(now - 3600, now + 3600, (now + 900) * 1000, nonce, sizeof nonce, &doc);
+    q = quote_of(&doc);
+    assert_int_equal(check_quote(q, strlen(q), nonce, sizeof nonce, root, fx.pcr0_hex, &att), -1);
+    assert_non_null(strstr(pa_verify_report_get(&att.report, "attestation")->detail,
+                           "after the time of the check"));
+    free(q);
+    pa_buf_free(&doc);
+
+    /* made just now: accepted, and further PCRs can be pinned */
+    make_custom_doc(now - 60, now + 3600, pa_now_ms(), nonce, sizeof nonce, &doc);
+    q = quote_of(&doc);
+    assert_int_equal(check_quote(q, strlen(q), nonce, sizeof nonce, root, fx.pcr0_hex, &att), 0);
+    memset(&e, 0, sizeof e);
+    e.image_hash = fx.pcr0_hex;
+    e.pcr_mask = (1u << 1) | (1u << 8); /* all zero in our documents */
+    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, root, &e, &att), 0);
+    assert_string_equal(pa_verify_report_get(&att.report, "expected_image_hash")->detail,
+                        "PCR0 = the image you pinned; PCR1, PCR8 = the values you gave");
+    e.pcrs[8][0] = 1;
+    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, root, &e, &att), -1);
+    expect_report(&att.report, "expected_image_hash", NULL);
+    assert_string_equal(pa_verify_report_get(&att.report, "expected_image_hash")->detail,
+                        "PCR8 is not the value you gave");
+    free(q);
+    pa_buf_free(&doc);
+    X509_free(root);
+}
+
 static void test_check_quote(void **state)
 {
     (void)state;
@@ -861,7 +1070,7 @@ static void test_check_quote(void **state)
     pa_client_attestation att;
 
     char *q = make_quote(nonce, sizeof nonce, fx.signing_pub, NULL);
-    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
+    assert_int_equal(check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
                      0);
     expect_report(&att.report, NULL, NULL);
     assert_int_equal(att.report.development, 1);
@@ -869,33 +1078,33 @@ static void test_check_quote(void **state)
     assert_memory_equal(att.signing_pubkey, fx.signing_pub, 32);
     assert_string_equal(att.image_hash, fx.pcr0_hex);
     assert_int_equal(
-        pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, fx.pcr0_hex, &att), 0);
+        check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, fx.pcr0_hex, &att), 0);
 
     /* A replayed quote (for another nonce), the wrong root, another image. */
     assert_int_equal(
-        pa_client_check_quote(q, strlen(q), other_nonce, sizeof other_nonce, fx.root, NULL, &att),
+        check_quote(q, strlen(q), other_nonce, sizeof other_nonce, fx.root, NULL, &att),
         -1);
     expect_report(&att.report, "attestation_nonce", NULL);
     assert_int_equal(
-        pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.other_root, NULL, &att), -1);
+        check_quote(q, strlen(q), nonce, sizeof nonce, fx.other_root, NULL, &att), -1);
     expect_report(&att.report, "attestation",
                   "attestation_nonce attestation_public_key attestation_key_binding image_hash");
     assert_int_equal(
-        pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, PROD_PCR0_HEX, &att),
+        check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, PROD_PCR0_HEX, &att),
         -1);
     expect_report(&att.report, "expected_image_hash", NULL);
     free(q);
 
     /* The answer names a signing key the document does not bind. */
     q = make_quote(nonce, sizeof nonce, fx.other_signing_pub, NULL);
-    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
+    assert_int_equal(check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
                      -1);
     expect_report(&att.report, "attestation_key_binding", NULL);
     free(q);
 
     /* image_hash in the answer is not the document's PCR0. */
     q = make_quote(nonce, sizeof nonce, fx.signing_pub, PROD_PCR0_HEX);
-    assert_int_equal(pa_client_check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
+    assert_int_equal(check_quote(q, strlen(q), nonce, sizeof nonce, fx.root, NULL, &att),
                      -1);
     expect_report(&att.report, "image_hash", NULL);
     free(q);
@@ -906,7 +1115,7 @@ static void test_check_quote(void **state)
                          "\"AAAA\",\"image_hash\":\"00\"}"};
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
         assert_int_equal(
-            pa_client_check_quote(bad[i], strlen(bad[i]), nonce, sizeof nonce, fx.root, NULL, &att),
+            check_quote(bad[i], strlen(bad[i]), nonce, sizeof nonce, fx.root, NULL, &att),
             -1);
         assert_int_equal(att.report.n, 1);
         assert_string_equal(att.report.checks[0].name, "response_format");
@@ -952,6 +1161,8 @@ static char *nitro_quote(void)
 static void test_check_quote_real_nitro_document(void **state)
 {
     (void)state;
+    /* as if checked live on the day it was made */
+    assert_int_equal(pa_time_parse("2024-09-07T14:38:00Z", &quote_now_ms), 0);
     char *text = nitro_quote();
     uint8_t nonce[32] = {0};
     X509 *aws = pa_client_load_root(NULL);
@@ -959,7 +1170,7 @@ static void test_check_quote_real_nitro_document(void **state)
     pa_client_attestation att;
     const char *unbound = "attestation_nonce attestation_public_key attestation_key_binding";
     assert_int_equal(
-        pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, aws, PROD_PCR0_HEX, &att),
+        check_quote(text, strlen(text), nonce, sizeof nonce, aws, PROD_PCR0_HEX, &att),
         -1);
     assert_int_equal(att.report.development, 0);
     expect_report(&att.report, unbound, NULL);
@@ -970,14 +1181,14 @@ static void test_check_quote_real_nitro_document(void **state)
     /* No pinned image under the AWS root: refused, whatever the document. */
     char failed[256];
     snprintf(failed, sizeof failed, "%s expected_image_hash", unbound);
-    assert_int_equal(pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, aws, NULL, &att),
+    assert_int_equal(check_quote(text, strlen(text), nonce, sizeof nonce, aws, NULL, &att),
                      -1);
     expect_report(&att.report, failed, NULL);
     assert_string_equal(pa_verify_report_get(&att.report, "expected_image_hash")->detail,
                         PA_CLIENT_IMAGE_HASH_REQUIRED);
     /* Another image pinned: refused. */
     assert_int_equal(
-        pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, aws, fx.pcr0_hex, &att), -1);
+        check_quote(text, strlen(text), nonce, sizeof nonce, aws, fx.pcr0_hex, &att), -1);
     expect_report(&att.report, failed, NULL);
     assert_non_null(strstr(pa_verify_report_get(&att.report, "expected_image_hash")->detail,
                            "is not the image you pinned"));
@@ -985,9 +1196,20 @@ static void test_check_quote_real_nitro_document(void **state)
     /* The same document under a development root is not authentic; there the
      * pin is optional, so no expected_image_hash check without one. */
     assert_int_equal(
-        pa_client_check_quote(text, strlen(text), nonce, sizeof nonce, fx.root, NULL, &att), -1);
+        check_quote(text, strlen(text), nonce, sizeof nonce, fx.root, NULL, &att), -1);
     assert_int_equal(pa_verify_report_get(&att.report, "attestation")->status, PA_CHECK_FAILED);
     assert_null(pa_verify_report_get(&att.report, "expected_image_hash"));
+    /* Checked live today, the same genuine document is refused: its leaf
+     * expired long ago and it was not made just now. */
+    quote_now_ms = 0;
+    assert_int_equal(check_quote(text, strlen(text), nonce, sizeof nonce, aws, PROD_PCR0_HEX, &att),
+                     -1);
+    const pa_check *a = pa_verify_report_get(&att.report, "attestation");
+    assert_int_equal(a->status, PA_CHECK_FAILED);
+    assert_non_null(strstr(a->detail, "certificate has expired"));
+    assert_non_null(strstr(a->detail, "before the time of the check"));
+    expect_report(&att.report, "attestation", "attestation_nonce attestation_public_key "
+                  "attestation_key_binding image_hash expected_image_hash");
     X509_free(aws);
     free(text);
 }
@@ -1001,7 +1223,12 @@ static json_t *nitro_bundle(void)
     char *doc = nitro_document_b64();
     set_str(att, "quote", doc);
     set_str(att, "image_hash", PROD_PCR0_HEX);
-    set_str(payload_of(bundle), "image_hash", PROD_PCR0_HEX);
+    json_t *payload = payload_of(bundle);
+    set_str(payload, "image_hash", PROD_PCR0_HEX);
+    /* a production result of that moment */
+    set_str(payload, "issued_at", "2024-09-07T14:37:40.000Z");
+    set_str(payload, "environment", "production");
+    set_str(json_object_get(payload, "scope"), "exchange_base_url", PA_BINANCE_BASE_URL);
     free(doc);
     return bundle;
 }
@@ -1027,6 +1254,42 @@ static void test_verify_aws_root_needs_image_hash(void **state)
     expect_report(&r, failed, NULL);
     assert_int_equal(verify_json(bundle, aws, fx.pcr0_hex, &r), -1);
     expect_report(&r, failed, NULL);
+
+    /* Under the AWS root: a development result, or one that names another
+     * exchange API, fails the environment check. */
+    json_t *payload = payload_of(bundle);
+    set_str(payload, "environment", "development");
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
+    snprintf(failed, sizeof failed, "%s environment", bad);
+    expect_report(&r, failed, NULL);
+    set_str(payload, "environment", "production");
+    set_str(json_object_get(payload, "scope"), "exchange_base_url", "https://api.binance.com.evil");
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
+    expect_report(&r, failed, NULL);
+    assert_non_null(strstr(pa_verify_report_get(&r, "environment")->detail, PA_BINANCE_BASE_URL));
+    assert_int_equal(json_object_del(json_object_get(payload, "scope"), "exchange_base_url"), 0);
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
+    expect_report(&r, failed, NULL);
+    set_str(json_object_get(payload, "scope"), "exchange_base_url", PA_BINANCE_BASE_URL);
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
+    expect_report(&r, bad, NULL);
+
+    /* The attestation is checked as of payload.issued_at: an hour later, the
+     * document is not the one made with this payload (and the leaf, valid
+     * 14:37:36 .. 17:37:39, is checked then); a day later it has expired. */
+    set_str(payload, "issued_at", "2024-09-07T15:37:40.000Z");
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
+    const char *skipped = "attestation_nonce attestation_public_key attestation_key_binding "
+                          "image_hash expected_image_hash";
+    expect_report(&r, "attestation payload_signature", skipped);
+    assert_non_null(strstr(pa_verify_report_get(&r, "attestation")->detail,
+                           "before the time of the check (at most 120 s"));
+    set_str(payload, "issued_at", "2024-09-08T14:37:40.000Z");
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
+    assert_non_null(strstr(pa_verify_report_get(&r, "attestation")->detail, "expired"));
+    set_str(payload, "issued_at", "not a time");
+    assert_int_equal(verify_json(bundle, aws, PROD_PCR0_HEX, &r), -1);
+    expect_report(&r, "bundle_format", NULL);
     X509_free(aws);
     json_decref(bundle);
 }
@@ -1971,6 +2234,7 @@ typedef enum {
     SRV_HUGE,           /* 17 MiB answer */
     SRV_NOT_JSON_500,   /* HTML error page */
     SRV_NITRO,          /* the quote carries the real AWS Nitro document */
+    SRV_BACKDATED,      /* a document for our nonce, from a leaf that expired days ago */
     SRV_HOSTILE_TEXT,   /* error codes and messages full of terminal controls */
 } srv_mode;
 
@@ -2063,8 +2327,19 @@ static void srv_handle(int fd, const srv_config *cfg)
             pa_b64_decode(b64nonce, strlen(b64nonce), &nonce, &nonce_len) != 0) {
             srv_json(fd, 400, "{\"error\":\"invalid_nonce\",\"message\":\"bad nonce\"}");
         } else {
-            char *q = cfg->mode == SRV_NITRO ? nitro_quote()
-                                             : make_quote(nonce, nonce_len, fx.signing_pub, NULL);
+            char *q = NULL;
+            if (cfg->mode == SRV_NITRO) {
+                q = nitro_quote();
+            } else if (cfg->mode == SRV_BACKDATED) {
+                int64_t then = time(NULL) - 10 * 86400;
+                pa_buf doc;
+                make_custom_doc(then, then + 3 * 3600, (then + 3600) * 1000, nonce, nonce_len,
+                                &doc);
+                q = quote_of(&doc);
+                pa_buf_free(&doc);
+            } else {
+                q = make_quote(nonce, nonce_len, fx.signing_pub, NULL);
+            }
             srv_json(fd, 200, q);
             free(q);
         }
@@ -2280,7 +2555,7 @@ static void test_http_hostile_server(void **state)
 
     /* Nothing listening. */
     pa_client_attestation att;
-    assert_int_equal(pa_client_attest("http://127.0.0.1:1", fx.root, NULL, &att, &err), -1);
+    assert_int_equal(attest_pinned("http://127.0.0.1:1", fx.root, NULL, &att, &err), -1);
     assert_string_equal(err.code, "network");
     assert_int_equal(att.report.n, 0);
 }
@@ -2297,11 +2572,11 @@ static void test_http_attest_and_submit(void **state)
     memset(&err, 0, sizeof err);
     /* Several fresh nonces, so '+', '/' and '=' in base64 get URL-encoded. */
     for (int i = 0; i < 8; i++) {
-        assert_int_equal(pa_client_attest(url, fx.root, fx.pcr0_hex, &att, &err), 0);
+        assert_int_equal(attest_pinned(url, fx.root, fx.pcr0_hex, &att, &err), 0);
         expect_report(&att.report, NULL, NULL);
     }
     assert_memory_equal(att.enclave_pubkey, fx.enclave_pub, 32);
-    assert_int_equal(pa_client_attest(url, fx.other_root, NULL, &att, &err), -1);
+    assert_int_equal(attest_pinned(url, fx.other_root, NULL, &att, &err), -1);
     assert_string_equal(err.code, "attestation_failed");
     assert_int_equal(pa_verify_report_get(&att.report, "attestation")->status, PA_CHECK_FAILED);
 
@@ -2454,24 +2729,36 @@ static void test_cli_image_hash(void **state)
     assert_int_equal(run_cli_io(attest, "xyz", NULL, out, NULL), 2);
     assert_true(output_contains(out, "PERFAGG_IMAGE_HASH must be 96 hex digits"));
 
-    /* Pinned (option or environment; the option wins): the genuine Nitro
-     * document passes the chain and the pin; it was made for another nonce
-     * and other keys, so attestation still fails (exit 1). */
+    /* Pinned (option, alias or environment; the option wins). The genuine
+     * Nitro document is checked LIVE, at the current time: its leaf expired
+     * in 2024 and it was not made just now, so it is refused (exit 1), and
+     * the pin is not even compared. (test_cli_attest_document compares it
+     * offline, as of the document's time.) */
     const char *pinned[] = {"perfagg", "attest", "--url", url, "--image-hash", PROD_PCR0_HEX, NULL};
+    const char *alias[] = {"perfagg", "attest", "--url", url, "--pcr0", PROD_PCR0_HEX, NULL};
     const char *envs[] = {NULL, fx.pcr0_hex};
     for (size_t i = 0; i < PA_ARRAY_LEN(envs); i++) {
         assert_int_equal(run_cli_io(pinned, envs[i], NULL, out, NULL), 1);
-        assert_true(output_contains(out, "  ok      attestation              COSE ES384 signature, "
-                                         "certificate chain to the pinned AWS Nitro root"));
-        assert_true(output_contains(out, "  ok      expected_image_hash"));
-        assert_true(output_contains(out, "  FAILED  attestation_nonce"));
+        assert_true(output_contains(out, "  FAILED  attestation              document not valid "
+                                         "under the pinned AWS Nitro root as of "));
+        assert_true(output_contains(out, "certificate has expired"));
+        assert_true(output_contains(out, "before the time of the check (at most 300 s allowed)"));
+        assert_true(output_contains(out, "  skipped expected_image_hash"));
         assert_true(output_contains(out, "root: AWS Nitro Enclaves Root G1"));
+        assert_true(output_contains(out, "attestation FAILED"));
+        assert_int_equal(run_cli_io(alias, envs[i], NULL, out, NULL), 1);
+        assert_true(output_contains(out, "  skipped expected_image_hash"));
     }
     assert_int_equal(run_cli_io(attest, PROD_PCR0_HEX, NULL, out, NULL), 1);
-    assert_true(output_contains(out, "  ok      expected_image_hash"));
-    assert_int_equal(run_cli_io(attest, fx.pcr0_hex, NULL, out, NULL), 1);
-    assert_true(output_contains(out, "  FAILED  expected_image_hash      PCR0 is not the image "
-                                     "you pinned"));
+    assert_true(output_contains(out, "  skipped expected_image_hash"));
+    const char *both[] = {"perfagg", "attest", "--url", url, "--pcr0", PROD_PCR0_HEX,
+                          "--image-hash", PROD_PCR0_HEX, NULL};
+    assert_int_equal(run_cli_io(both, NULL, NULL, out, NULL), 2);
+    /* --max-age does not rescue an expired leaf */
+    const char *old_ok[] = {"perfagg", "attest", "--url", url, "--image-hash", PROD_PCR0_HEX,
+                            "--max-age", "86400", NULL};
+    assert_int_equal(run_cli_io(old_ok, NULL, NULL, out, NULL), 1);
+    assert_true(output_contains(out, "certificate has expired"));
 
     /* submit and seal attest the same way. */
     const char *submit[] = {"perfagg", "submit", "--url", url, "--exchange", "binance",
@@ -2527,6 +2814,413 @@ static void test_cli_image_hash(void **state)
     srv_stop(pid);
 }
 
+/* The CLI refuses a backdated document in a live check, for attest and for
+ * submit (nothing is sealed to it). */
+static void test_cli_live_backdated(void **state)
+{
+    (void)state;
+    char out[256], key_path[256];
+    snprintf(out, sizeof out, "%s/backdated-out.txt", fx.dir);
+    snprintf(key_path, sizeof key_path, "%s/backdated-key.txt", fx.dir);
+    write_text(key_path, "backdated-credential\n");
+    srv_config cfg = {.mode = SRV_BACKDATED};
+    char url[64];
+    pid_t pid = srv_start(&cfg, url, sizeof url);
+    const char *attest[] = {"perfagg", "attest", "--url", url, "--dev-root", fx.tca_root_path,
+                            "--image-hash", fx.pcr0_hex, NULL};
+    assert_int_equal(run_cli(attest, out), 1);
+    assert_true(output_contains(out, "  FAILED  attestation"));
+    assert_true(output_contains(out, "certificate has expired"));
+    assert_true(output_contains(out, "s before the time of the check"));
+    assert_true(output_contains(out, "attestation FAILED: nothing may be sealed"));
+    const char *submit[] = {"perfagg", "submit", "--url", url, "--exchange", "binance", "--label",
+                            "m", "--api-key-file", key_path, "--api-secret-file", key_path,
+                            "--dev-root", fx.tca_root_path, NULL};
+    assert_int_equal(run_cli(submit, out), 1);
+    assert_true(output_contains(out, "certificate has expired"));
+    assert_false(output_contains(out, "sealed:"));
+    /* --max-age cannot rescue it, and a bad value is a usage error */
+    const char *lax[] = {"perfagg", "attest", "--url", url, "--dev-root", fx.tca_root_path,
+                         "--max-age", "86400", NULL};
+    assert_int_equal(run_cli(lax, out), 1);
+    assert_true(output_contains(out, "certificate has expired"));
+    const char *bad_age[] = {"perfagg", "attest", "--url", url, "--dev-root", fx.tca_root_path,
+                             "--max-age", "0", NULL};
+    assert_int_equal(run_cli(bad_age, out), 2);
+    assert_true(output_contains(out, "--max-age must be a number of seconds"));
+    srv_stop(pid);
+
+    /* A normal enclave answer passes live; PERFAGG_ATTEST_MAX_AGE is read. */
+    cfg.mode = SRV_NORMAL;
+    pid = srv_start(&cfg, url, sizeof url);
+    const char *ok[] = {"perfagg", "attest", "--url", url, "--dev-root", fx.root_path,
+                        "--pcr1", "000000000000000000000000000000000000000000000000"
+                                  "000000000000000000000000000000000000000000000000", NULL};
+    assert_int_equal(run_cli(ok, out), 0);
+    assert_true(output_contains(out, "PCR1 = the values you gave"));
+    assert_true(output_contains(out, "attestation verified (DEVELOPMENT)"));
+    setenv(PA_CLIENT_MAX_AGE_ENV, "-5", 1);
+    int rc = run_cli(ok, out);
+    unsetenv(PA_CLIENT_MAX_AGE_ENV);
+    assert_int_equal(rc, 2);
+    assert_true(output_contains(out, "PERFAGG_ATTEST_MAX_AGE must be a number of seconds"));
+    srv_stop(pid);
+}
+
+/* Writes text to dir/name and returns the path (static buffer per slot). */
+static const char *write_doc_file(const char *name, const uint8_t *data, size_t len)
+{
+    static char paths[8][256];
+    static int slot;
+    char *path = paths[slot++ % 8];
+    snprintf(path, 256, "%s/%s", fx.dir, name);
+    pa_client_error err;
+    assert_int_equal(pa_client_write_file_atomic(path, data, len, &err), 0);
+    return path;
+}
+
+/* perfagg attest --document: an auditor's offline check. */
+static void test_cli_attest_document(void **state)
+{
+    (void)state;
+    char out[256];
+    snprintf(out, sizeof out, "%s/doc-out.txt", fx.dir);
+    const char *prod = NITRO_DIR "/nitro_attestation.b64";
+    const char *debug = NITRO_DIR "/nitro_attestation_debug.b64";
+    const char *aws_pem = NITRO_DIR "/aws_nitro_root_g1.pem";
+
+    /* the production document, as of its time, with its PCR0: valid */
+    const char *ok[] = {"perfagg", "attest", "--document", prod, "--root", aws_pem, "--at",
+                        PROD_TIME, "--pcr0", PROD_PCR0_HEX, NULL};
+    assert_int_equal(run_cli(ok, out), 0);
+    assert_true(output_contains(out, "  ok      certificate_chain        signing leaf -> "
+                                     "intermediates -> the pinned AWS Nitro root, valid as of "
+                                     "2024-09-07T14:37:39.545Z"));
+    assert_true(output_contains(out, "  ok      expected_pcrs"));
+    assert_true(output_contains(out, "verified fields:"));
+    assert_true(output_contains(out, "module_id       i-0a22e5c5f24d22174-enc0191cceb4289903f\n"));
+    assert_true(output_contains(out, "PCR0            " PROD_PCR0_HEX "\n"));
+    assert_true(output_contains(out, "leaf valid      2024-09-07T14:37:36.000Z .. "
+                                     "2024-09-07T17:37:39.000Z"));
+    assert_true(output_contains(out, "not checked: nonce (no --nonce)"));
+    assert_true(output_contains(out, "Nitro attestation has no revocation"));
+    /* the built-in root by default; the raw COSE bytes as well as base64 */
+    pa_buf text;
+    pa_client_error err;
+    pa_buf_init(&text, 64 * 1024);
+    assert_int_equal(pa_client_read_file(prod, 64 * 1024, &text, &err), 0);
+    size_t n = text.len;
+    while (n > 0 && (text.data[n - 1] == '\n' || text.data[n - 1] == '\r'))
+        n--;
+    uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    assert_int_equal(pa_b64_decode((const char *)text.data, n, &raw, &raw_len), 0);
+    pa_buf_free(&text);
+    const char *raw_path = write_doc_file("prod.cose", raw, raw_len);
+    const char *ok_raw[] = {"perfagg", "attest", "--document", raw_path, "--at", PROD_TIME,
+                            "--pcr0", PROD_PCR0_HEX, NULL};
+    assert_int_equal(run_cli(ok_raw, out), 0);
+    assert_true(output_contains(out, "(7539 bytes)"));
+    /* base64 wrapped at 76 columns, as base64(1) writes it */
+    char *b = pa_b64_encode(raw, raw_len);
+    assert_non_null(b);
+    pa_buf wrapped;
+    pa_buf_init(&wrapped, 64 * 1024);
+    size_t blen = strlen(b);
+    for (size_t i = 0; i < blen; i += 76) {
+        size_t k = blen - i < 76 ? blen - i : 76;
+        assert_int_equal(pa_buf_append(&wrapped, b + i, k), 0);
+        assert_int_equal(pa_buf_append(&wrapped, "\n", 1), 0);
+    }
+    free(b);
+    const char *wrapped_path = write_doc_file("prod-wrapped.b64", wrapped.data, wrapped.len);
+    pa_buf_free(&wrapped);
+    const char *ok_wrapped[] = {"perfagg", "attest", "--document", wrapped_path, "--at", PROD_TIME,
+                                NULL};
+    assert_int_equal(run_cli(ok_wrapped, out), 0);
+    assert_true(output_contains(out, "not checked: PCR0 (no --pcr0)"));
+    /* its nonce and keys are 1024 bytes of 0x01: the right --nonce passes */
+    uint8_t ones[1024];
+    memset(ones, 0x01, sizeof ones);
+    char *ones_b64 = b64(ones, sizeof ones);
+    const char *nonce_ok[] = {"perfagg", "attest", "--document", prod, "--at", PROD_TIME,
+                              "--nonce", ones_b64, NULL};
+    assert_int_equal(run_cli(nonce_ok, out), 0);
+    assert_true(output_contains(out, "  ok      nonce"));
+    free(ones_b64);
+
+    /* every reason at once: now (expired, too old), a wrong PCR0 and PCR1, a
+     * wrong nonce, keys it does not bind */
+    char other_pcr[PA_CLIENT_HEX_PCR_LEN];
+    snprintf(other_pcr, sizeof other_pcr, "%s", PROD_PCR0_HEX);
+    other_pcr[0] = 'f';
+    char *epk = b64(fx.enclave_pub, 32), *spk = b64(fx.signing_pub, 32);
+    const char *all_bad[] = {"perfagg", "attest", "--document", prod, "--pcr0", other_pcr,
+                             "--pcr1", PROD_PCR0_HEX, "--nonce", "AAAA", "--enclave-pubkey", epk,
+                             "--signing-pubkey", spk, NULL};
+    assert_int_equal(run_cli(all_bad, out), 1);
+    static const char *const reasons[] = {
+        "  FAILED  certificate_chain        certificate chain: certificate has expired",
+        "  FAILED  timestamp                timestamp is ",
+        "  FAILED  expected_pcrs            PCR0 is not the expected value; PCR1 is not the "
+        "expected value",
+        "  FAILED  nonce                    the document's nonce is not the expected one",
+        "  FAILED  public_key               the document's public_key is not the expected one",
+        "  FAILED  key_binding              the document's user_data is not the expected one",
+        "  ok      signature",
+        "attestation document NOT valid: 6 check(s) failed"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(reasons); i++)
+        if (!output_contains(out, reasons[i]))
+            fail_msg("missing from the output: %s", reasons[i]);
+    assert_false(output_contains(out, "verified fields"));
+
+    /* outside the leaf's validity, even with a lax age limit */
+    const char *later[] = {"perfagg", "attest", "--document", prod, "--at",
+                           "2024-09-07T18:00:00Z", "--max-age", "86400", NULL};
+    assert_int_equal(run_cli(later, out), 1);
+    assert_true(output_contains(out, "FAILED  certificate_chain        certificate chain: "
+                                     "certificate has expired"));
+    /* the debug document: refused unless allowed */
+    const char *dbg[] = {"perfagg", "attest", "--document", debug, "--at", DEBUG_TIME, NULL};
+    assert_int_equal(run_cli(dbg, out), 1);
+    assert_true(output_contains(out, "  FAILED  debug_mode               debug-mode enclave"));
+    const char *dbg_ok[] = {"perfagg", "attest", "--document", debug, "--at", DEBUG_TIME,
+                            "--allow-debug", NULL};
+    assert_int_equal(run_cli(dbg_ok, out), 0);
+    assert_true(output_contains(out, "debug_mode      YES (PCR0-2 zero)"));
+    /* a self-made root */
+    const char *self_root[] = {"perfagg", "attest", "--document", prod, "--root", fx.root_path,
+                               "--at", PROD_TIME, NULL};
+    assert_int_equal(run_cli(self_root, out), 1);
+    assert_true(output_contains(out, "cabundle[0] is not the pinned root"));
+    assert_true(output_contains(out, "(NOT the AWS Nitro root)"));
+    /* a flipped bit in the signed payload, and in the signature */
+    raw[4000] ^= 0x10;
+    const char *flipped_path = write_doc_file("flipped.cose", raw, raw_len);
+    const char *flipped[] = {"perfagg", "attest", "--document", flipped_path, "--at", PROD_TIME,
+                             NULL};
+    assert_int_equal(run_cli(flipped, out), 1);
+    assert_true(output_contains(out, "  FAILED  signature"));
+    raw[4000] ^= 0x10;
+    raw[raw_len - 1] ^= 0x01;
+    flipped_path = write_doc_file("flipped2.cose", raw, raw_len);
+    assert_int_equal(run_cli(flipped, out), 1);
+    assert_true(output_contains(out, "  FAILED  signature"));
+    raw[raw_len - 1] ^= 0x01;
+    /* a double tag: refused as a document format */
+    uint8_t *tagged = malloc(raw_len + 3);
+    assert_non_null(tagged);
+    memcpy(tagged, "\xd2\xd8\x12", 3);
+    memcpy(tagged + 3, raw, raw_len);
+    const char *tagged_path = write_doc_file("tagged.cose", tagged, raw_len + 3);
+    const char *tagged_args[] = {"perfagg", "attest", "--document", tagged_path, "--at", PROD_TIME,
+                                 NULL};
+    assert_int_equal(run_cli(tagged_args, out), 1);
+    assert_true(output_contains(out, "  FAILED  document_format          only one COSE tag 18"));
+    assert_true(output_contains(out, "  skipped signature"));
+    free(tagged);
+    free(raw);
+
+    /* our own document, with everything given: the same verifier passes it */
+    uint8_t nonce[24];
+    memset(nonce, 0x33, sizeof nonce);
+    uint8_t binding[32];
+    pa_attest_key_binding(fx.enclave_pub, fx.signing_pub, binding);
+    pa_buf doc;
+    pa_buf_init(&doc, 64 * 1024);
+    assert_int_equal(pa_attest_document(fx.platform, fx.enclave_pub, 32, binding, 32, nonce,
+                                        sizeof nonce, &doc),
+                     0);
+    char *doc_b64 = b64(doc.data, doc.len);
+    const char *own_path = write_doc_file("own.b64", (const uint8_t *)doc_b64, strlen(doc_b64));
+    free(doc_b64);
+    char *nonce_b64 = b64(nonce, sizeof nonce);
+    const char *own[] = {"perfagg", "attest", "--document", own_path, "--root", fx.root_path,
+                         "--pcr0", fx.pcr0_hex, "--nonce", nonce_b64, "--enclave-pubkey", epk,
+                         "--signing-pubkey", spk, NULL};
+    assert_int_equal(run_cli(own, out), 0);
+    assert_true(output_contains(out, "  ok      key_binding"));
+    assert_true(output_contains(out, "  ok      nonce"));
+    /* ... not with the other signing key, nor under the AWS root */
+    char *other_spk = b64(fx.other_signing_pub, 32);
+    const char *own_other[] = {"perfagg", "attest", "--document", own_path, "--root",
+                               fx.root_path, "--enclave-pubkey", epk, "--signing-pubkey",
+                               other_spk, NULL};
+    assert_int_equal(run_cli(own_other, out), 1);
+    assert_true(output_contains(out, "  ok      public_key"));
+    assert_true(output_contains(out, "  FAILED  key_binding"));
+    const char *own_aws[] = {"perfagg", "attest", "--document", own_path, NULL};
+    assert_int_equal(run_cli(own_aws, out), 1);
+    assert_true(output_contains(out, "cabundle[0] is not the pinned root"));
+    free(other_spk);
+    free(nonce_b64);
+    pa_buf_free(&doc);
+
+    /* a backdated document of ours: refused now, valid as of its own day
+     * (which is all an offline check claims) */
+    int64_t then = time(NULL) - 10 * 86400;
+    make_custom_doc(then, then + 3 * 3600, (then + 3600) * 1000, nonce, sizeof nonce, &doc);
+    const char *old_path = write_doc_file("old.cose", doc.data, doc.len);
+    pa_buf_free(&doc);
+    const char *old_now[] = {"perfagg", "attest", "--document", old_path, "--root",
+                             fx.tca_root_path, NULL};
+    assert_int_equal(run_cli(old_now, out), 1);
+    assert_true(output_contains(out, "certificate has expired"));
+    char at_then[PA_TIME_STR_LEN];
+    pa_time_format((then + 3600) * 1000 + 5000, at_then);
+    const char *old_then[] = {"perfagg", "attest", "--document", old_path, "--root",
+                              fx.tca_root_path, "--at", at_then, NULL};
+    assert_int_equal(run_cli(old_then, out), 0);
+
+    /* usage errors: 2; an unreadable document: 1 */
+    const char *half_keys[] = {"perfagg", "attest", "--document", prod, "--enclave-pubkey", epk,
+                               NULL};
+    assert_int_equal(run_cli(half_keys, out), 2);
+    const char *bad_at[] = {"perfagg", "attest", "--document", prod, "--at", "yesterday", NULL};
+    assert_int_equal(run_cli(bad_at, out), 2);
+    const char *bad_pcr[] = {"perfagg", "attest", "--document", prod, "--pcr0", "abc", NULL};
+    assert_int_equal(run_cli(bad_pcr, out), 2);
+    const char *bad_nonce[] = {"perfagg", "attest", "--document", prod, "--nonce", "!!", NULL};
+    assert_int_equal(run_cli(bad_nonce, out), 2);
+    const char *dev_root[] = {"perfagg", "attest", "--document", prod, "--dev-root", fx.root_path,
+                              NULL};
+    assert_int_equal(run_cli(dev_root, out), 2);
+    const char *no_doc[] = {"perfagg", "attest", "--at", PROD_TIME, "--dev-root", fx.root_path,
+                            NULL};
+    assert_int_equal(run_cli(no_doc, out), 2);
+    assert_true(output_contains(out, "need --document"));
+    const char *debug_live[] = {"perfagg", "attest", "--allow-debug", "--dev-root", fx.root_path,
+                                NULL};
+    assert_int_equal(run_cli(debug_live, out), 2);
+    const char *missing[] = {"perfagg", "attest", "--document", "/nonexistent/doc.b64", NULL};
+    assert_int_equal(run_cli(missing, out), 1);
+    const char *garbage_path = write_doc_file("garbage.b64", (const uint8_t *)"QUJD\n", 5);
+    const char *garbage[] = {"perfagg", "attest", "--document", garbage_path, "--at", PROD_TIME,
+                             NULL};
+    assert_int_equal(run_cli(garbage, out), 1);
+    assert_true(output_contains(out, "  FAILED  document_format"));
+    free(epk);
+    free(spk);
+}
+
+/* verify --challenge, --not-before, --not-after; and the attestation's time
+ * against payload.issued_at. */
+static void test_verify_challenge_window_and_time(void **state)
+{
+    (void)state;
+    bundle_opts o = {.challenge = "nonce-from-the-investor"};
+    json_t *bundle = make_bundle(&o);
+    pa_verify_report r;
+    pa_client_expect e;
+    memset(&e, 0, sizeof e);
+    bundle_expect = &e;
+
+    e.challenge = "nonce-from-the-investor";
+    assert_int_equal(verify_json(bundle, fx.root, NULL, &r), 0);
+    assert_int_equal(pa_verify_report_get(&r, "challenge")->status, PA_CHECK_OK);
+    e.challenge = "nonce-from-the-investoR";
+    assert_int_equal(verify_json(bundle, fx.root, NULL, &r), -1);
+    expect_report(&r, "challenge", NULL);
+    e.challenge = "";
+    assert_int_equal(verify_json(bundle, fx.root, NULL, &r), -1);
+    expect_report(&r, "challenge", NULL);
+    e.challenge = NULL;
+    json_t *plain = valid_bundle(); /* challenge null */
+    e.challenge = "x";
+    assert_int_equal(verify_json(plain, fx.root, NULL, &r), -1);
+    expect_report(&r, "challenge", NULL);
+    e.challenge = NULL;
+    assert_null(pa_verify_report_get(&r, "window"));
+
+    /* the window is [2024-01-01, 2024-01-31) */
+    e.not_before = "2024-01-01T00:00:00Z";
+    e.not_after = "2024-01-31T00:00:00Z";
+    assert_int_equal(verify_json(bundle, fx.root, NULL, &r), 0);
+    assert_int_equal(pa_verify_report_get(&r, "window")->status, PA_CHECK_OK);
+    e.not_before = "2024-01-01T00:00:00.001Z";
+    assert_int_equal(verify_json(bundle, fx.root, NULL, &r), -1);
+    expect_report(&r, "window", NULL);
+    e.not_before = NULL;
+    e.not_after = "2024-01-30T23:59:59Z";
+    assert_int_equal(verify_json(bundle, fx.root, NULL, &r), -1);
+    expect_report(&r, "window", NULL);
+    e.not_after = NULL;
+    bundle_expect = NULL;
+
+    /* the attestation is made with the payload: issued_at an hour earlier
+     * than the document is refused (its nonce and keys still match) */
+    char earlier[PA_TIME_STR_LEN];
+    pa_time_format(pa_now_ms() - 3600 * 1000, earlier);
+    bundle_opts late = {.issued_at = earlier};
+    json_t *b2 = make_bundle(&late);
+    assert_int_equal(verify_json(b2, fx.root, NULL, &r), -1);
+    expect_report(&r, "attestation", "attestation_nonce attestation_public_key "
+                                     "attestation_key_binding image_hash");
+    assert_non_null(strstr(pa_verify_report_get(&r, "attestation")->detail,
+                           "after the time of the check (at most 120 s allowed)"));
+    json_decref(b2);
+    /* ... and 30 s is within the bound (the fixture's leaf is valid from a minute
+     * before the test started) */
+    pa_time_format(pa_now_ms() - 30 * 1000, earlier);
+    b2 = make_bundle(&late);
+    assert_int_equal(verify_json(b2, fx.root, NULL, &r), 0);
+    json_decref(b2);
+    /* no issued_at at all */
+    json_object_del(payload_of(plain), "issued_at");
+    assert_int_equal(verify_json(plain, fx.root, NULL, &r), -1);
+    expect_report(&r, "bundle_format", NULL);
+
+    /* the CLI */
+    char path[256], out[256];
+    snprintf(path, sizeof path, "%s/challenge-bundle.json", fx.dir);
+    snprintf(out, sizeof out, "%s/challenge-out.txt", fx.dir);
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    pa_client_error err;
+    assert_int_equal(pa_client_write_file_atomic(path, (const uint8_t *)text, strlen(text), &err),
+                     0);
+    free(text);
+    const char *ok[] = {"perfagg", "verify", path, "--dev-root", fx.root_path, "--challenge",
+                        "nonce-from-the-investor", "--not-before", "2024-01-01T00:00:00Z",
+                        "--not-after", "2024-02-01T00:00:00Z", NULL};
+    assert_int_equal(run_cli(ok, out), 0);
+    assert_true(output_contains(out, "  ok      challenge"));
+    assert_true(output_contains(out, "  ok      window"));
+    const char *bad[] = {"perfagg", "verify", path, "--dev-root", fx.root_path, "--challenge",
+                         "something else", "--not-before", "2024-01-15T00:00:00Z", NULL};
+    assert_int_equal(run_cli(bad, out), 1);
+    assert_true(output_contains(out, "  FAILED  challenge"));
+    assert_true(output_contains(out, "  FAILED  window"));
+    assert_true(output_contains(out, "NOT VERIFIED: 2 check(s) did not pass"));
+    const char *bad_time[] = {"perfagg", "verify", path, "--dev-root", fx.root_path,
+                              "--not-after", "soon", NULL};
+    assert_int_equal(run_cli(bad_time, out), 2);
+    json_decref(plain);
+    json_decref(bundle);
+}
+
+/* perfagg verify under the AWS root: a development payload fails (exit 1)
+ * however genuine the rest. */
+static void test_cli_verify_aws_environment(void **state)
+{
+    (void)state;
+    char path[256], out[256];
+    snprintf(path, sizeof path, "%s/env-bundle.json", fx.dir);
+    snprintf(out, sizeof out, "%s/env-out.txt", fx.dir);
+    json_t *bundle = nitro_bundle();
+    set_str(payload_of(bundle), "environment", "development");
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    pa_client_error err;
+    assert_int_equal(pa_client_write_file_atomic(path, (const uint8_t *)text, strlen(text), &err),
+                     0);
+    free(text);
+    const char *v[] = {"perfagg", "verify", path, "--image-hash", PROD_PCR0_HEX, NULL};
+    assert_int_equal(run_cli(v, out), 1);
+    assert_true(output_contains(out, "  FAILED  environment              payload.environment is "
+                                     "\"development\", not \"production\""));
+    assert_true(output_contains(out, "  ok      attestation"));
+    json_decref(bundle);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2548,6 +3242,7 @@ int main(void)
         cmocka_unit_test(test_bundle_summary),
         cmocka_unit_test(test_check_quote),
         cmocka_unit_test(test_check_quote_real_nitro_document),
+        cmocka_unit_test(test_check_quote_freshness),
         cmocka_unit_test(test_verify_aws_root_needs_image_hash),
         cmocka_unit_test(test_roots),
         cmocka_unit_test(test_resolve_not_after),
@@ -2560,6 +3255,10 @@ int main(void)
         cmocka_unit_test(test_cli_verify),
         cmocka_unit_test(test_cli_foreign_text),
         cmocka_unit_test(test_cli_image_hash),
+        cmocka_unit_test(test_cli_live_backdated),
+        cmocka_unit_test(test_cli_attest_document),
+        cmocka_unit_test(test_verify_challenge_window_and_time),
+        cmocka_unit_test(test_cli_verify_aws_environment),
         cmocka_unit_test(test_cli_seal),
         cmocka_unit_test(test_http_fetch_bundle),
         cmocka_unit_test(test_http_hostile_server),
