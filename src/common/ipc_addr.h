@@ -16,7 +16,7 @@
 
 #include "result.h"
 
-#define PA_IPC_ADDR_MAX 256   /* longest accepted address string */
+#define PA_IPC_ADDR_MAX 256      /* longest accepted address string */
 #define PA_IPC_UNIX_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - NUL */
 #define PA_IPC_VSOCK_CID_ANY UINT32_MAX
 

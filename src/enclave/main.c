@@ -5,7 +5,8 @@
  * Environment: ENCLAVE_ADDR (unix:/path or vsock://CID:PORT; else
  * unix:$PERFAGG_ENCLAVE_SOCKET, unix:var/enclave.sock), PERFAGG_VAR_DIR
  * (var), BINANCE_BASE_URL (https://api.binance.com), PERFAGG_ENCLAVE_THREADS
- * (16), PERFAGG_EXCHANGE_TIMEOUT_MS (15000). */
+ * (16), PERFAGG_EXCHANGE_TIMEOUT_MS (15000), PERFAGG_PLATFORM (auto: nitro when
+ * /dev/nsm exists, else development; a production build is nitro only). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include <curl/curl.h>
 
 #include "attest.h"
+#include "attest_platform.h"
 #include "codec.h"
 #include "enclave_ops.h"
 #include "envelope.h"
@@ -149,20 +151,29 @@ int main(void)
     enclave.exchange_timeout_ms = env_long("PERFAGG_EXCHANGE_TIMEOUT_MS", 15000, 100, 600000);
     long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
 
+    /* The platform first: on Nitro its entropy is mixed into OpenSSL before
+     * the long-term keys are generated. */
+    char dev_dir[PATH_MAX], perr[160] = "";
+    snprintf(dev_dir, sizeof dev_dir, "%s/dev-attest", var_dir);
+    mkdir(var_dir, 0700);
+    pa_platform_choice choice;
+    if (pa_attest_platform_choice_parse(getenv("PERFAGG_PLATFORM"), &choice) != 0) {
+        fprintf(stderr, "perfagg-enclave: PERFAGG_PLATFORM must be nitro, development or auto\n");
+        return 2;
+    }
+    enclave.platform = pa_attest_platform_open(choice, PA_NSM_DEVICE, dev_dir, "/proc/self/exe",
+                                               perr, sizeof perr);
+    if (enclave.platform == NULL || pa_attest_platform_seed_rng(enclave.platform) != 0) {
+        pa_log_error("attestation platform unavailable: %s", perr[0] ? perr : "entropy failed");
+        return 1;
+    }
+    enclave.dev_platform = pa_attest_platform_is_development(enclave.platform);
+    pa_hex_encode(pa_attest_pcr0(enclave.platform), PA_PCR_LEN, enclave.image_hash);
+
     if (make_keys(&enclave) != 0) {
         pa_log_error("key generation failed");
         return 1;
     }
-    char dev_dir[PATH_MAX];
-    snprintf(dev_dir, sizeof dev_dir, "%s/dev-attest", var_dir);
-    mkdir(var_dir, 0700);
-    enclave.platform = pa_attest_dev_open(dev_dir, "/proc/self/exe");
-    if (enclave.platform == NULL) {
-        pa_log_error("attestation platform unavailable (%s)", dev_dir);
-        return 1;
-    }
-    enclave.dev_platform = 1;
-    pa_hex_encode(pa_attest_pcr0(enclave.platform), PA_PCR_LEN, enclave.image_hash);
 
     int lfd = pa_ipc_listen(&listen_addr, 64);
     if (lfd < 0) {
@@ -176,8 +187,9 @@ int main(void)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    pa_log_info("listening on %s (image %.16s..., environment %s, exchange %s)", listen_spec,
-                enclave.image_hash, enclave.dev_platform || enclave.url_override ? "development" : "production",
+    pa_log_info("listening on %s (platform %s, image %.16s..., environment %s, exchange %s)",
+                listen_spec, pa_attest_platform_name(enclave.platform), enclave.image_hash,
+                enclave.dev_platform || enclave.url_override ? "development" : "production",
                 enclave.binance_base_url);
     pa_log_info("enclave_pubkey %s signing_pubkey %s", enclave.enclave_pub_b64,
                 enclave.signing_pub_b64);

@@ -78,7 +78,7 @@ static void test_parse_malformed(void **state)
         "",
         "/run/enclave.sock", /* a bare path is not an address (see parse_or_path) */
         "unix:",
-        "unix:@perfagg",     /* abstract socket: no file permissions */
+        "unix:@perfagg", /* abstract socket: no file permissions */
         "unix:a\nb",
         "unix:a\tb",
         "unix:a\x7f",
@@ -102,7 +102,7 @@ static void test_parse_malformed(void **state)
         "vsock://0x10:5000",
         "vsock://ANY:5000",
         "vsock://any:any",
-        "vsock://16:4294967295",  /* VMADDR_PORT_ANY */
+        "vsock://16:4294967295", /* VMADDR_PORT_ANY */
         "vsock://16:4294967296",
         "vsock://4294967296:5000",
         "vsock://99999999999:5000",
@@ -243,9 +243,8 @@ static void test_vsock_loopback(void **state)
     assert_int_equal(pa_ipc_addr_parse(spec, &a), 0);
     int lfd = pa_ipc_listen(&a, 4);
     if (lfd < 0 && errno == EADDRNOTAVAIL) {
-        fprintf(stderr,
-                "SKIP test_vsock_loopback: AF_VSOCK exists but CID 1 is not bound "
-                "(no vsock_loopback transport in this kernel)\n");
+        fprintf(stderr, "SKIP test_vsock_loopback: AF_VSOCK exists but CID 1 is not bound "
+                        "(no vsock_loopback transport in this kernel)\n");
         skip();
     }
     assert_true(lfd >= 0);
@@ -266,8 +265,7 @@ static void test_vsock_listen_any(void **state)
     (void)state;
     int probe = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (probe < 0) {
-        fprintf(stderr, "SKIP test_vsock_listen_any: AF_VSOCK unavailable (%s)\n",
-                strerror(errno));
+        fprintf(stderr, "SKIP test_vsock_listen_any: AF_VSOCK unavailable (%s)\n", strerror(errno));
         skip();
     }
     close(probe);
@@ -296,10 +294,8 @@ static void test_vsock_listen_any(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_valid),
-        cmocka_unit_test(test_parse_malformed),
-        cmocka_unit_test(test_parse_or_path),
-        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_parse_valid),         cmocka_unit_test(test_parse_malformed),
+        cmocka_unit_test(test_parse_or_path),       cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_unix_listen_connect),
     };
     const struct CMUnitTest vsock_tests[] = {
