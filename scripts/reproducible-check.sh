@@ -11,8 +11,9 @@
 # Sources: the commit HEAD (git archive) by default, so both builds see
 # exactly one commit; --worktree takes the working tree's tracked and
 # untracked-but-not-ignored files instead (what CTest checks while you edit).
-# Configuration: the production enclave (-DPERFAGG_PRODUCTION=ON,
-# RelWithDebInfo) unless options are given.
+# Configuration: RelWithDebInfo (what `make` builds) unless options are
+# given. Checked: perfagg-enclave, and perfagg-enclave-production (the
+# executable that goes into the Nitro image) where the build defines it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=commit
@@ -21,7 +22,7 @@ if [ "${1:-}" = "--worktree" ]; then
   shift
 fi
 opts=("$@")
-[ ${#opts[@]} -gt 0 ] || opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPERFAGG_PRODUCTION=ON)
+[ ${#opts[@]} -gt 0 ] || opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 jobs=${PA_REPRO_JOBS:-2}
 
 work=$(mktemp -d /tmp/pa-repro.XXXXXX)
@@ -54,24 +55,36 @@ build_in() { # dir umask locale timezone
   # between the two builds.
   (cd "$1" && umask "$2" && export LC_ALL="$3" TZ="$4" &&
     cmake -S . -B build -G Ninja "${opts[@]}" >/dev/null &&
-    ninja -C build -j "$jobs" perfagg-enclave >/dev/null)
+    ninja -C build -j "$jobs" "${targets[@]}" >/dev/null)
 }
+targets=(perfagg-enclave)
+mkdir -p "$work/probe"
+copy_sources "$work/probe"
+if cmake -S "$work/probe" -B "$work/probe/build" -G Ninja "${opts[@]}" >/dev/null &&
+  ninja -C "$work/probe/build" -t targets all | grep -q '^perfagg-enclave-production:'; then
+  targets+=(perfagg-enclave-production)
+fi
+rm -rf "$work/probe"
 build_in "$dir_a" 022 C UTC
 build_in "$dir_b" 077 C.UTF-8 Pacific/Auckland
 
-a=$dir_a/build/perfagg-enclave
-b=$dir_b/build/perfagg-enclave
-sha_a=$(openssl dgst -sha384 -r "$a" | cut -d' ' -f1)
-sha_b=$(openssl dgst -sha384 -r "$b" | cut -d' ' -f1)
 echo "build 1: $dir_a"
 echo "build 2: $dir_b"
 echo "sources: $mode ($desc); options: ${opts[*]}"
-echo "SHA-384 1: $sha_a"
-echo "SHA-384 2: $sha_b"
-if cmp -s "$a" "$b"; then
-  echo "reproducible-check: OK, the two perfagg-enclave executables are bit-identical"
-  exit 0
-fi
-echo "reproducible-check: FAILED, the executables differ:" >&2
-cmp -l "$a" "$b" | head -20 >&2 || true
-exit 1
+status=0
+for t in "${targets[@]}"; do
+  a=$dir_a/build/$t
+  b=$dir_b/build/$t
+  sha_a=$(openssl dgst -sha384 -r "$a" | cut -d' ' -f1)
+  sha_b=$(openssl dgst -sha384 -r "$b" | cut -d' ' -f1)
+  echo "$t SHA-384 1: $sha_a"
+  echo "$t SHA-384 2: $sha_b"
+  if cmp -s "$a" "$b"; then
+    echo "reproducible-check: OK, the two $t executables are bit-identical"
+  else
+    echo "reproducible-check: FAILED, the two $t executables differ:" >&2
+    cmp -l "$a" "$b" | head -20 >&2 || true
+    status=1
+  fi
+done
+exit $status

@@ -9,9 +9,9 @@
  *                "environment": "development".
  *
  * pa_attest_document, pa_attest_pcr0, pa_attest_root_pem and
- * pa_attest_platform_free (attest.h) work on either. A production build
- * (PERFAGG_PRODUCTION, PA_PRODUCTION_BUILD) contains the Nitro provider
- * only. */
+ * pa_attest_platform_free (attest.h) work on either. The production enclave
+ * passes no development opener to pa_attest_platform_open, so it runs on
+ * Nitro only and the development provider's code is not linked into it. */
 #ifndef PA_ATTEST_PLATFORM_H
 #define PA_ATTEST_PLATFORM_H
 
@@ -36,13 +36,17 @@ pa_attest_platform *pa_attest_nitro_open(const char *device_path);
 /* "nitro", "development" or "auto" (NULL or empty: auto). */
 PA_MUST_USE int pa_attest_platform_choice_parse(const char *s, pa_platform_choice *out);
 
-/* Opens the chosen provider. AUTO picks nitro when nsm_device exists. In a
- * production build only nitro is possible: DEVELOPMENT is refused and AUTO
- * without the device fails. dev_dir and exe_path are the development
- * provider's (pa_attest_dev_open). NULL with a sentence in err on failure. */
+/* How the development provider is opened (pa_attest_dev_open); passed in
+ * so that a build without it never references its code. */
+typedef pa_attest_platform *(*pa_attest_dev_opener)(const char *dir, const char *exe_path);
+
+/* Opens the chosen provider. AUTO picks nitro when nsm_device (NULL:
+ * PA_NSM_DEVICE) exists. With dev_open NULL (the production enclave) only
+ * nitro is possible: DEVELOPMENT is refused and AUTO means NITRO. dev_dir and
+ * exe_path go to dev_open. NULL with a sentence in err on failure. */
 pa_attest_platform *pa_attest_platform_open(pa_platform_choice choice, const char *nsm_device,
-                                            const char *dev_dir, const char *exe_path, char *err,
-                                            size_t errlen);
+                                            pa_attest_dev_opener dev_open, const char *dev_dir,
+                                            const char *exe_path, char *err, size_t errlen);
 
 const char *pa_attest_platform_name(const pa_attest_platform *p);
 /* 1 when results made on this platform must say "environment":

@@ -113,18 +113,17 @@ int pa_attest_platform_choice_parse(const char *s, pa_platform_choice *out)
 }
 
 pa_attest_platform *pa_attest_platform_open(pa_platform_choice choice, const char *nsm_device,
-                                            const char *dev_dir, const char *exe_path, char *err,
-                                            size_t errlen)
+                                            pa_attest_dev_opener dev_open, const char *dev_dir,
+                                            const char *exe_path, char *err, size_t errlen)
 {
     pa_attest_platform *p = NULL;
     if (nsm_device == NULL)
         nsm_device = PA_NSM_DEVICE;
     if (choice == PA_PLATFORM_AUTO) {
-#ifdef PA_PRODUCTION_BUILD
-        choice = PA_PLATFORM_NITRO;
-#else
-        choice = access(nsm_device, F_OK) == 0 ? PA_PLATFORM_NITRO : PA_PLATFORM_DEVELOPMENT;
-#endif
+        if (dev_open == NULL)
+            choice = PA_PLATFORM_NITRO;
+        else
+            choice = access(nsm_device, F_OK) == 0 ? PA_PLATFORM_NITRO : PA_PLATFORM_DEVELOPMENT;
     }
     if (choice == PA_PLATFORM_NITRO) {
         p = pa_attest_nitro_open(nsm_device);
@@ -132,16 +131,13 @@ pa_attest_platform *pa_attest_platform_open(pa_platform_choice choice, const cha
             snprintf(err, errlen, "the Nitro Secure Module (%s) is unavailable", nsm_device);
         return p;
     }
-#ifdef PA_PRODUCTION_BUILD
-    (void)dev_dir;
-    (void)exe_path;
-    snprintf(err, errlen, "a production build runs on the Nitro platform only");
-    return NULL;
-#else
-    p = pa_attest_dev_open(dev_dir, exe_path);
+    if (dev_open == NULL) {
+        snprintf(err, errlen, "the production enclave runs on the Nitro platform only");
+        return NULL;
+    }
+    p = dev_open(dev_dir, exe_path);
     if (p == NULL)
         snprintf(err, errlen, "the development attestation platform is unavailable (%s)",
                  dev_dir != NULL ? dev_dir : "no directory");
     return p;
-#endif
 }

@@ -6,7 +6,7 @@
  * unix:$PERFAGG_ENCLAVE_SOCKET, unix:var/enclave.sock), PERFAGG_VAR_DIR
  * (var), BINANCE_BASE_URL (https://api.binance.com), PERFAGG_ENCLAVE_THREADS
  * (16), PERFAGG_EXCHANGE_TIMEOUT_MS (15000), PERFAGG_PLATFORM (auto: nitro when
- * /dev/nsm exists, else development; a production build is nitro only). */
+ * /dev/nsm exists, else development; the production enclave is nitro only). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -36,6 +36,10 @@
 #include "ipc_addr.h"
 #include "log.h"
 #include "secure_alloc.h"
+
+#ifndef PA_ENCLAVE_PRODUCTION
+#define PA_ENCLAVE_PRODUCTION 0 /* 1 in the production enclave executable */
+#endif
 
 static volatile sig_atomic_t stopping;
 static pa_enclave enclave;
@@ -161,8 +165,13 @@ int main(void)
         fprintf(stderr, "perfagg-enclave: PERFAGG_PLATFORM must be nitro, development or auto\n");
         return 2;
     }
-    enclave.platform = pa_attest_platform_open(choice, PA_NSM_DEVICE, dev_dir, "/proc/self/exe",
-                                               perr, sizeof perr);
+#if PA_ENCLAVE_PRODUCTION
+    pa_attest_dev_opener dev_open = NULL; /* Nitro only; no development CA code linked */
+#else
+    pa_attest_dev_opener dev_open = pa_attest_dev_open;
+#endif
+    enclave.platform = pa_attest_platform_open(choice, PA_NSM_DEVICE, dev_open, dev_dir,
+                                               "/proc/self/exe", perr, sizeof perr);
     if (enclave.platform == NULL || pa_attest_platform_seed_rng(enclave.platform) != 0) {
         pa_log_error("attestation platform unavailable: %s", perr[0] ? perr : "entropy failed");
         return 1;

@@ -552,8 +552,8 @@ static void test_not_an_nsm(void **state)
     assert_null(pa_attest_nitro_open("/nonexistent/nsm"));
     assert_null(pa_attest_nitro_open(NULL));
     err[0] = 0;
-    assert_null(pa_attest_platform_open(PA_PLATFORM_NITRO, "/nonexistent/nsm", "/tmp", "/dev/null",
-                                        err, sizeof err));
+    assert_null(pa_attest_platform_open(PA_PLATFORM_NITRO, "/nonexistent/nsm", pa_attest_dev_open,
+                                        "/tmp", "/dev/null", err, sizeof err));
     assert_non_null(strstr(err, "Nitro"));
 }
 
@@ -576,26 +576,35 @@ static void test_choice_parse(void **state)
     assert_int_equal(pa_attest_platform_choice_parse("nitro ", &c), -1);
 }
 
-/* Without /dev/nsm, auto selects the development provider in a development
- * build, and nothing at all in a production build. */
+/* Without a development opener (the production enclave) only Nitro is
+ * possible: development is refused, auto means nitro. */
+static void test_production_nitro_only(void **state)
+{
+    (void)state;
+    char perr[160] = "";
+    assert_null(pa_attest_platform_open(PA_PLATFORM_DEVELOPMENT, "/nonexistent/nsm", NULL, "/tmp",
+                                        "/proc/self/exe", perr, sizeof perr));
+    assert_non_null(strstr(perr, "Nitro platform only"));
+    perr[0] = 0;
+    assert_null(pa_attest_platform_open(PA_PLATFORM_AUTO, "/nonexistent/nsm", NULL, "/tmp",
+                                        "/proc/self/exe", perr, sizeof perr));
+    assert_non_null(strstr(perr, "Nitro Secure Module"));
+}
+
+/* Without /dev/nsm, auto selects the development provider when one is
+ * available; the interface answers for it. */
 static void test_auto_development(void **state)
 {
     (void)state;
-#ifdef PA_PRODUCTION_BUILD
-    char perr[160] = "";
-    assert_null(pa_attest_platform_open(PA_PLATFORM_DEVELOPMENT, "/nonexistent/nsm", "/tmp",
-                                        "/proc/self/exe", perr, sizeof perr));
-    assert_non_null(strstr(perr, "production"));
-    assert_null(pa_attest_platform_open(PA_PLATFORM_AUTO, "/nonexistent/nsm", "/tmp",
-                                        "/proc/self/exe", perr, sizeof perr));
-#else
+
     char dir[] = "/tmp/pa_test_nsm_XXXXXX";
     assert_non_null(mkdtemp(dir));
     char dev_dir[64];
     snprintf(dev_dir, sizeof dev_dir, "%s/dev-attest", dir);
     char err[160] = "";
-    pa_attest_platform *p = pa_attest_platform_open(PA_PLATFORM_AUTO, "/nonexistent/nsm", dev_dir,
-                                                    "/proc/self/exe", err, sizeof err);
+    pa_attest_platform *p =
+        pa_attest_platform_open(PA_PLATFORM_AUTO, "/nonexistent/nsm", pa_attest_dev_open, dev_dir,
+                                "/proc/self/exe", err, sizeof err);
     assert_non_null(p);
     assert_string_equal(pa_attest_platform_name(p), "development");
     assert_int_equal(pa_attest_platform_is_development(p), 1);
@@ -629,8 +638,8 @@ static void test_auto_development(void **state)
     pa_attest_platform_free(p);
 
     /* an explicit development choice works the same */
-    p = pa_attest_platform_open(PA_PLATFORM_DEVELOPMENT, NULL, dev_dir, "/proc/self/exe", err,
-                                sizeof err);
+    p = pa_attest_platform_open(PA_PLATFORM_DEVELOPMENT, NULL, pa_attest_dev_open, dev_dir,
+                                "/proc/self/exe", err, sizeof err);
     assert_non_null(p);
     pa_attest_platform_free(p);
     char cmd[160];
@@ -644,17 +653,22 @@ static void test_auto_development(void **state)
     unlink(cmd);
     rmdir(dev_dir);
     rmdir(dir);
-#endif
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_encode_get_random),   cmocka_unit_test(test_encode_describe_pcr),
-        cmocka_unit_test(test_encode_attestation),  cmocka_unit_test(test_decode_get_random),
-        cmocka_unit_test(test_decode_errors),       cmocka_unit_test(test_decode_wrong_shapes),
-        cmocka_unit_test(test_decode_describe_pcr), cmocka_unit_test(test_decode_attestation),
-        cmocka_unit_test(test_not_an_nsm),          cmocka_unit_test(test_choice_parse),
+        cmocka_unit_test(test_encode_get_random),
+        cmocka_unit_test(test_encode_describe_pcr),
+        cmocka_unit_test(test_encode_attestation),
+        cmocka_unit_test(test_decode_get_random),
+        cmocka_unit_test(test_decode_errors),
+        cmocka_unit_test(test_decode_wrong_shapes),
+        cmocka_unit_test(test_decode_describe_pcr),
+        cmocka_unit_test(test_decode_attestation),
+        cmocka_unit_test(test_not_an_nsm),
+        cmocka_unit_test(test_choice_parse),
+        cmocka_unit_test(test_production_nitro_only),
         cmocka_unit_test(test_auto_development),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
