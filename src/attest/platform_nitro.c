@@ -60,37 +60,34 @@ cleanup:
     return rc;
 }
 
+/* GetRandom answers up to 256 bytes per call: as many calls as len needs,
+ * the last one possibly used in part. */
 static int nitro_random(void *impl, uint8_t *out, size_t len)
 {
     nitro_platform *p = impl;
     int rc = -1;
     char err[160] = "";
+    uint8_t chunk[PA_NSM_RANDOM_MAX];
     pa_buf req;
     pa_buf_init(&req, PA_NSM_REQUEST_MAX);
     uint8_t *resp = malloc(PA_NSM_RESPONSE_MAX);
     PA_ENSURE_GOTO(resp != NULL, cleanup);
     PA_GUARD_GOTO(pa_nsm_encode_get_random(&req), cleanup);
-    size_t done = 0;
-    while (done < len) {
+    for (size_t done = 0; done < len;) {
         size_t resp_len = 0, got = 0;
         PA_GUARD_GOTO(roundtrip(p, &req, resp, &resp_len), cleanup);
-        if (pa_nsm_decode_get_random(resp, resp_len, out + done, len - done, &got, err,
-                                     sizeof err) != 0) {
-            /* an answer longer than what is still needed is fine: take part */
-            uint8_t chunk[PA_NSM_RANDOM_MAX];
-            if (pa_nsm_decode_get_random(resp, resp_len, chunk, sizeof chunk, &got, err,
-                                         sizeof err) != 0) {
-                pa_log_error("nitro: %s", err);
-                goto cleanup;
-            }
-            got = got < len - done ? got : len - done;
-            memcpy(out + done, chunk, got);
-            OPENSSL_cleanse(chunk, sizeof chunk);
+        if (pa_nsm_decode_get_random(resp, resp_len, chunk, sizeof chunk, &got, err, sizeof err) !=
+            0) {
+            pa_log_error("nitro: %s", err);
+            goto cleanup;
         }
-        done += got;
+        size_t take = got < len - done ? got : len - done;
+        memcpy(out + done, chunk, take);
+        done += take;
     }
     rc = 0;
 cleanup:
+    OPENSSL_cleanse(chunk, sizeof chunk);
     if (resp != NULL) {
         OPENSSL_cleanse(resp, PA_NSM_RESPONSE_MAX);
         free(resp);
