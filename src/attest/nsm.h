@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attest.h"
 #include "buf.h"
 #include "result.h"
 
@@ -55,5 +56,15 @@ PA_MUST_USE int pa_nsm_decode_attestation(const uint8_t *resp, size_t resp_len, 
  * PA_NSM_RESPONSE_MAX bytes, *resp_len the length the driver reports. */
 PA_MUST_USE int pa_nsm_call(int fd, const pa_buf *request, uint8_t resp[PA_NSM_RESPONSE_MAX],
                             size_t *resp_len, char *err, size_t errlen);
+
+/* How the Nitro provider reaches the NSM: pa_nsm_call on the device, or
+ * another transport with the same contract (tests/unit/test_nsm.c scripts
+ * one, since no NSM exists where the tests run). */
+typedef int (*pa_nsm_transport)(void *ctx, const pa_buf *request, uint8_t resp[PA_NSM_RESPONSE_MAX],
+                                size_t *resp_len, char *err, size_t errlen);
+
+/* The Nitro provider over a transport (pa_attest_nitro_open uses the device).
+ * ctx stays the caller's. NULL on failure, as pa_attest_nitro_open. */
+pa_attest_platform *pa_attest_nitro_open_transport(pa_nsm_transport call, void *ctx);
 
 #endif

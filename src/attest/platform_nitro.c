@@ -15,7 +15,9 @@
 #include "platform_internal.h"
 
 typedef struct {
-    int fd;
+    int fd;                /* the device, or -1 with a caller's transport */
+    pa_nsm_transport call; /* NULL: pa_nsm_call on fd */
+    void *ctx;
     uint8_t pcr0[PA_PCR_LEN];
     int debug_mode; /* PCR0 all zero: started with nitro-cli --debug-mode */
 } nitro_platform;
@@ -26,7 +28,9 @@ typedef struct {
 static int roundtrip(nitro_platform *p, const pa_buf *req, uint8_t *resp, size_t *resp_len)
 {
     char err[160] = "";
-    if (pa_nsm_call(p->fd, req, resp, resp_len, err, sizeof err) != 0) {
+    int r = p->call != NULL ? p->call(p->ctx, req, resp, resp_len, err, sizeof err)
+                            : pa_nsm_call(p->fd, req, resp, resp_len, err, sizeof err);
+    if (r != 0) {
         pa_log_error("nitro: %s", err);
         return -1;
     }
@@ -168,6 +172,18 @@ cleanup:
     return rc;
 }
 
+/* Reads PCR0 and wraps p (which it frees on failure). */
+static pa_attest_platform *finish_open(nitro_platform *p)
+{
+    if (read_pcr0(p) != 0) {
+        nitro_free(p);
+        return NULL;
+    }
+    if (p->debug_mode)
+        pa_log_warn("nitro: enclave runs in debug mode (PCR0 is zero): results say development");
+    return pa_attest_platform_wrap(&nitro_provider, p);
+}
+
 pa_attest_platform *pa_attest_nitro_open(const char *device_path)
 {
     if (device_path == NULL)
@@ -181,11 +197,18 @@ pa_attest_platform *pa_attest_nitro_open(const char *device_path)
         nitro_free(p);
         return NULL;
     }
-    if (read_pcr0(p) != 0) {
-        nitro_free(p);
+    return finish_open(p);
+}
+
+pa_attest_platform *pa_attest_nitro_open_transport(pa_nsm_transport call, void *ctx)
+{
+    if (call == NULL)
         return NULL;
-    }
-    if (p->debug_mode)
-        pa_log_warn("nitro: enclave runs in debug mode (PCR0 is zero): results say development");
-    return pa_attest_platform_wrap(&nitro_provider, p);
+    nitro_platform *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    p->fd = -1;
+    p->call = call;
+    p->ctx = ctx;
+    return finish_open(p);
 }

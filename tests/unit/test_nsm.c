@@ -557,6 +557,230 @@ static void test_not_an_nsm(void **state)
     assert_non_null(strstr(err, "Nitro"));
 }
 
+/* ---- the Nitro provider over a scripted transport -----------------------------
+ * No NSM exists where these tests run, so the device is replaced by a script
+ * of responses (the ioctl itself is covered only by test_not_an_nsm). This
+ * checks the provider's own logic: which requests it sends, with which
+ * fields, and what it does with each answer. */
+
+#define SCRIPT_MAX 8
+
+typedef struct {
+    bytes resp[SCRIPT_MAX];
+    size_t n_resp, next;
+    bytes req[SCRIPT_MAX];
+    size_t n_req;
+} script;
+
+static int scripted(void *ctx, const pa_buf *request, uint8_t resp[PA_NSM_RESPONSE_MAX],
+                    size_t *resp_len, char *err, size_t errlen)
+{
+    script *s = ctx;
+    if (s->n_req < SCRIPT_MAX) {
+        memcpy(s->req[s->n_req].b, request->data, request->len);
+        s->req[s->n_req++].n = request->len;
+    }
+    if (s->next >= s->n_resp) {
+        snprintf(err, errlen, "script exhausted");
+        return -1;
+    }
+    bytes *r = &s->resp[s->next++];
+    memcpy(resp, r->b, r->n);
+    *resp_len = r->n;
+    return 0;
+}
+
+static void script_pcr(script *s, int lock, const uint8_t *pcr, size_t n)
+{
+    bytes *r = &s->resp[s->n_resp++];
+    r->n = 0;
+    put_byte(r, 0xa1);
+    put_text(r, "DescribePCR");
+    put_byte(r, 0xa2);
+    put_text(r, "lock");
+    put_byte(r, lock ? 0xf5 : 0xf4);
+    put_text(r, "data");
+    put_bstr(r, pcr, n);
+}
+
+static void script_random(script *s, uint8_t first, size_t n)
+{
+    uint8_t v[256];
+    for (size_t i = 0; i < n; i++)
+        v[i] = (uint8_t)(first + i);
+    bytes *r = &s->resp[s->n_resp++];
+    r->n = 0;
+    put_byte(r, 0xa1);
+    put_text(r, "GetRandom");
+    put_byte(r, 0xa1);
+    put_text(r, "random");
+    put_bstr(r, v, n);
+}
+
+static void script_error(script *s, const char *code)
+{
+    bytes *r = &s->resp[s->n_resp++];
+    r->n = 0;
+    put_byte(r, 0xa1);
+    put_text(r, "Error");
+    put_text(r, code);
+}
+
+static const uint8_t describe_pcr0_req[] = {0xa1, 0x6b, 'D', 'e', 's', 'c', 'r',
+                                            'i',  'b',  'e', 'P', 'C', 'R', 0xa1,
+                                            0x65, 'i',  'n', 'd', 'e', 'x', 0x00};
+
+static void test_nitro_provider_open(void **state)
+{
+    (void)state;
+    uint8_t pcr[48];
+    for (size_t i = 0; i < sizeof pcr; i++)
+        pcr[i] = (uint8_t)(0x30 + i);
+    script *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+
+    script_pcr(s, 1, pcr, 48);
+    pa_attest_platform *p = pa_attest_nitro_open_transport(scripted, s);
+    assert_non_null(p);
+    /* the one request at open: DescribePCR for index 0 */
+    assert_int_equal(s->n_req, 1);
+    assert_int_equal(s->req[0].n, sizeof describe_pcr0_req);
+    assert_memory_equal(s->req[0].b, describe_pcr0_req, sizeof describe_pcr0_req);
+    assert_memory_equal(pa_attest_pcr0(p), pcr, 48); /* image_hash = PCR0 */
+    assert_string_equal(pa_attest_platform_name(p), "nitro");
+    assert_int_equal(pa_attest_platform_is_development(p), 0);
+    assert_null(pa_attest_root_pem(p)); /* clients pin the AWS root themselves */
+    pa_attest_platform_free(p);
+
+    /* refused: PCR0 not locked, not 48 bytes, an Error, no answer */
+    memset(s, 0, sizeof *s);
+    script_pcr(s, 0, pcr, 48);
+    assert_null(pa_attest_nitro_open_transport(scripted, s));
+    memset(s, 0, sizeof *s);
+    script_pcr(s, 1, pcr, 32);
+    assert_null(pa_attest_nitro_open_transport(scripted, s));
+    memset(s, 0, sizeof *s);
+    script_error(s, "InvalidIndex");
+    assert_null(pa_attest_nitro_open_transport(scripted, s));
+    memset(s, 0, sizeof *s);
+    assert_null(pa_attest_nitro_open_transport(scripted, s));
+    assert_null(pa_attest_nitro_open_transport(NULL, s));
+
+    /* debug mode: PCR0 all zero -> results must say development */
+    memset(s, 0, sizeof *s);
+    static const uint8_t zero[48] = {0};
+    script_pcr(s, 1, zero, 48);
+    p = pa_attest_nitro_open_transport(scripted, s);
+    assert_non_null(p);
+    assert_int_equal(pa_attest_platform_is_development(p), 1);
+    pa_attest_platform_free(p);
+    free(s);
+}
+
+static void test_nitro_provider_random(void **state)
+{
+    (void)state;
+    uint8_t pcr[48] = {1};
+    script *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    script_pcr(s, 1, pcr, 48);
+    script_random(s, 0, 256);
+    script_random(s, 100, 256);
+    script_random(s, 200, 256);
+    pa_attest_platform *p = pa_attest_nitro_open_transport(scripted, s);
+    assert_non_null(p);
+
+    /* 600 bytes: three GetRandom calls, the last used in part */
+    uint8_t out[600];
+    assert_int_equal(pa_attest_platform_random(p, out, sizeof out), 0);
+    assert_int_equal(s->n_req, 4);
+    for (size_t i = 1; i < 4; i++) {
+        assert_int_equal(s->req[i].n, 10);
+        assert_memory_equal(s->req[i].b, "\x69GetRandom", 10);
+    }
+    for (size_t i = 0; i < 600; i++) {
+        uint8_t want = (uint8_t)(i < 256 ? i : i < 512 ? 100 + (i - 256) : 200 + (i - 512));
+        if (out[i] != want)
+            fail_msg("random byte %zu is %u, want %u", i, out[i], want);
+    }
+
+    /* an Error halfway: failure, and nothing half-filled is left behind */
+    s->n_resp = s->next = 0;
+    script_random(s, 7, 256);
+    script_error(s, "InternalError");
+    memset(out, 0xee, sizeof out);
+    assert_int_equal(pa_attest_platform_random(p, out, 300), -1);
+    for (size_t i = 0; i < 300; i++)
+        assert_int_equal(out[i], 0);
+
+    /* seeding OpenSSL takes PA_PLATFORM_SEED_LEN bytes from the NSM */
+    s->n_resp = s->next = 0;
+    s->n_req = 0;
+    script_random(s, 1, 256);
+    assert_int_equal(pa_attest_platform_seed_rng(p), 0);
+    assert_int_equal(s->n_req, 1);
+    s->n_resp = s->next = 0;
+    script_error(s, "InternalError");
+    assert_int_equal(pa_attest_platform_seed_rng(p), -1);
+    pa_attest_platform_free(p);
+    free(s);
+}
+
+static void test_nitro_provider_document(void **state)
+{
+    (void)state;
+    size_t doc_len = 0;
+    uint8_t *doc = read_prod_doc(&doc_len);
+    uint8_t pcr[48] = {2};
+    script *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    script_pcr(s, 1, pcr, 48);
+    bytes *r = &s->resp[s->n_resp++];
+    put_byte(r, 0xa1);
+    put_text(r, "Attestation");
+    put_byte(r, 0xa1);
+    put_text(r, "document");
+    put_bstr(r, doc, doc_len);
+    script_error(s, "InputTooLarge");
+    pa_attest_platform *p = pa_attest_nitro_open_transport(scripted, s);
+    assert_non_null(p);
+
+    /* pa_attest_document(public_key, user_data, nonce) reaches the NSM as
+     * {user_data, nonce, public_key} with each field in its own place */
+    uint8_t pk[32], ud[32], nonce[16];
+    memset(pk, 0x11, sizeof pk);
+    memset(ud, 0x22, sizeof ud);
+    memset(nonce, 0x33, sizeof nonce);
+    pa_buf out = {0};
+    assert_int_equal(pa_attest_document(p, pk, sizeof pk, ud, sizeof ud, nonce, sizeof nonce, &out),
+                     0);
+    pa_buf want;
+    pa_buf_init(&want, PA_NSM_REQUEST_MAX);
+    assert_int_equal(
+        pa_nsm_encode_attestation(ud, sizeof ud, nonce, sizeof nonce, pk, sizeof pk, &want), 0);
+    assert_int_equal(s->n_req, 2);
+    assert_int_equal(s->req[1].n, want.len);
+    assert_memory_equal(s->req[1].b, want.data, want.len);
+    /* the NSM's document is handed on unchanged */
+    assert_int_equal(out.len, doc_len);
+    assert_memory_equal(out.data, doc, doc_len);
+
+    /* an Error answer: failure and an empty output */
+    assert_int_equal(pa_attest_document(p, NULL, 0, NULL, 0, NULL, 0, &out), -1);
+    assert_int_equal(out.len, 0);
+    /* fields over 1024 bytes never reach the device */
+    static uint8_t big[1025];
+    size_t before = s->n_req;
+    assert_int_equal(pa_attest_document(p, big, sizeof big, NULL, 0, NULL, 0, &out), -1);
+    assert_int_equal(s->n_req, before);
+
+    pa_buf_free(&want);
+    pa_buf_free(&out);
+    pa_attest_platform_free(p);
+    free(s);
+    free(doc);
+}
+
 static void test_choice_parse(void **state)
 {
     (void)state;
@@ -667,6 +891,9 @@ int main(void)
         cmocka_unit_test(test_decode_describe_pcr),
         cmocka_unit_test(test_decode_attestation),
         cmocka_unit_test(test_not_an_nsm),
+        cmocka_unit_test(test_nitro_provider_open),
+        cmocka_unit_test(test_nitro_provider_random),
+        cmocka_unit_test(test_nitro_provider_document),
         cmocka_unit_test(test_choice_parse),
         cmocka_unit_test(test_production_nitro_only),
         cmocka_unit_test(test_auto_development),
