@@ -3,7 +3,8 @@ BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build deps run test test-unit test-security migrate lint format dev sanitize fuzz clean
+.PHONY: all build deps run test test-unit test-security migrate lint format dev sanitize fuzz clean \
+        reproducible-check
 
 all: build
 
@@ -38,6 +39,12 @@ format:
 
 dev: build
 	@scripts/dev.sh
+
+# Two clean builds of perfagg-enclave (production configuration) from commit
+# HEAD in two different directories must be bit-identical (README, "Rebuilding
+# the measurement").
+reproducible-check: deps
+	@scripts/reproducible-check.sh
 
 # ASan + UBSan build and test run in build-asan/.
 sanitize: deps

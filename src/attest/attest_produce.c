@@ -13,11 +13,13 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include "attest_internal.h"
 #include "attest_produce.h"
 #include "codec.h"
 #include "log.h"
+#include "platform_internal.h"
 #include "timeutil.h"
 
 #define DEV_PCR_COUNT 16                           /* what Nitro reports: PCR0..PCR15 */
@@ -26,7 +28,7 @@
 #define LEAF_BACKDATE_S 60
 #define EXE_READ_CHUNK ((size_t)64 * 1024)
 
-struct pa_attest_platform {
+typedef struct {
     pthread_mutex_t lock; /* guards the leaf_* fields */
     X509 *root;
     X509 *inter;
@@ -40,7 +42,7 @@ struct pa_attest_platform {
     int64_t leaf_issued_ms;
     uint8_t pcr0[PA_PCR_LEN];
     char module_id[64];
-};
+} dev_platform;
 
 /* PCR0 of the development platform: SHA-384 of the executable, streamed. */
 static int measure_file(const char *path, uint8_t out[PA_PCR_LEN])
@@ -77,7 +79,7 @@ cleanup:
 }
 
 /* Replaces the leaf key and certificate. Caller holds p->lock. */
-static int renew_leaf(pa_attest_platform *p, int64_t now_ms)
+static int renew_leaf(dev_platform *p, int64_t now_ms)
 {
     int rc = -1;
     X509 *cert = NULL;
@@ -122,11 +124,69 @@ static char *cert_pem(X509 *cert)
     return out;
 }
 
+static void dev_free(void *impl)
+{
+    dev_platform *p = impl;
+    if (p == NULL)
+        return;
+    EVP_PKEY_free(p->leaf_key);
+    EVP_PKEY_free(p->inter_key);
+    X509_free(p->root);
+    X509_free(p->inter);
+    OPENSSL_free(p->root_der);
+    OPENSSL_free(p->inter_der);
+    OPENSSL_free(p->leaf_der);
+    free(p->root_pem);
+    pthread_mutex_destroy(&p->lock);
+    OPENSSL_cleanse(p, sizeof *p);
+    free(p);
+}
+
+static const uint8_t *dev_pcr0(const void *impl)
+{
+    return ((const dev_platform *)impl)->pcr0;
+}
+
+static char *dev_root_pem(const void *impl)
+{
+    const dev_platform *p = impl;
+    return p->root_pem != NULL ? strdup(p->root_pem) : NULL;
+}
+
+/* The development platform has no entropy source of its own: the process's
+ * CSPRNG (OpenSSL, seeded by the kernel's getrandom) is all there is. */
+static int dev_random(void *impl, uint8_t *out, size_t len)
+{
+    (void)impl;
+    PA_ENSURE(len <= INT32_MAX);
+    return RAND_bytes(out, (int)len) == 1 ? 0 : -1;
+}
+
+static int dev_is_development(const void *impl)
+{
+    (void)impl;
+    return 1;
+}
+
+static int dev_document(void *impl, const uint8_t *public_key, size_t pk_len,
+                        const uint8_t *user_data, size_t ud_len, const uint8_t *nonce,
+                        size_t nonce_len, pa_buf *out);
+
+static const pa_attest_provider dev_provider = {
+    .name = "development",
+    .document = dev_document,
+    .pcr0 = dev_pcr0,
+    .random = dev_random,
+    .is_development = dev_is_development,
+    .root_pem = dev_root_pem,
+    .free = dev_free,
+};
+
 pa_attest_platform *pa_attest_dev_open(const char *dir, const char *exe_path)
 {
     if (dir == NULL || exe_path == NULL)
         return NULL;
-    pa_attest_platform *p = calloc(1, sizeof *p);
+    dev_platform *p = calloc(1, sizeof *p);
     if (p == NULL)
         return NULL;
     if (pthread_mutex_init(&p->lock, NULL) != 0) {
@@ -147,38 +207,11 @@ pa_attest_platform *pa_attest_dev_open(const char *dir, const char *exe_path)
     p->root_pem = cert_pem(p->root);
     PA_ENSURE_GOTO(p->root_pem != NULL, fail);
     PA_GUARD_GOTO(renew_leaf(p, pa_now_ms()), fail);
-    return p;
+    return pa_attest_platform_wrap(&dev_provider, p);
 fail:
     ERR_clear_error();
-    pa_attest_platform_free(p);
+    dev_free(p);
     return NULL;
-}
-
-void pa_attest_platform_free(pa_attest_platform *p)
-{
-    if (p == NULL)
-        return;
-    EVP_PKEY_free(p->leaf_key);
-    EVP_PKEY_free(p->inter_key);
-    X509_free(p->root);
-    X509_free(p->inter);
-    OPENSSL_free(p->root_der);
-    OPENSSL_free(p->inter_der);
-    OPENSSL_free(p->leaf_der);
-    free(p->root_pem);
-    pthread_mutex_destroy(&p->lock);
-    OPENSSL_cleanse(p, sizeof *p);
-    free(p);
-}
-
-const uint8_t *pa_attest_pcr0(const pa_attest_platform *p)
-{
-    return p != NULL ? p->pcr0 : NULL;
-}
-
-char *pa_attest_root_pem(const pa_attest_platform *p)
-{
-    return (p != NULL && p->root_pem != NULL) ? strdup(p->root_pem) : NULL;
 }
 
 int pa_attest_leaf_stale(int64_t issued_ms, int64_t now_ms)
@@ -189,7 +222,7 @@ int pa_attest_leaf_stale(int64_t issued_ms, int64_t now_ms)
 /* Takes a reference to the current leaf (renewing it first when it is older
  * than an hour, or when the clock went backwards), so that signing happens
  * outside the lock while other threads may renew. */
-static int current_leaf(pa_attest_platform *p, int64_t now_ms, EVP_PKEY **key, uint8_t **der,
+static int current_leaf(dev_platform *p, int64_t now_ms, EVP_PKEY **key, uint8_t **der,
                         size_t *der_len)
 {
     int rc = -1;
@@ -212,11 +245,12 @@ cleanup:
     return rc;
 }
 
-int pa_attest_document(pa_attest_platform *p, const uint8_t *public_key, size_t pk_len,
-                       const uint8_t *user_data, size_t ud_len, const uint8_t *nonce,
-                       size_t nonce_len, pa_buf *out)
+static int dev_document(void *impl, const uint8_t *public_key, size_t pk_len,
+                        const uint8_t *user_data, size_t ud_len, const uint8_t *nonce,
+                        size_t nonce_len, pa_buf *out)
 {
     int rc = -1;
+    dev_platform *p = impl;
     EVP_PKEY *leaf_key = NULL;
     uint8_t *leaf_der = NULL;
     size_t leaf_der_len = 0;
@@ -224,16 +258,6 @@ int pa_attest_document(pa_attest_platform *p, const uint8_t *public_key, size_t 
     static const uint8_t zero_pcr[PA_PCR_LEN] = {0};
 
     pa_buf_init(&payload, PA_ATTEST_DOC_MAX);
-    if (p == NULL || out == NULL || pk_len > PA_ATTEST_FIELD_MAX ||
-        ud_len > PA_ATTEST_FIELD_MAX || nonce_len > PA_ATTEST_FIELD_MAX ||
-        (public_key == NULL && pk_len != 0) || (user_data == NULL && ud_len != 0) ||
-        (nonce == NULL && nonce_len != 0))
-        return -1;
-    /* a zeroed pa_buf gets the document cap; an initialised one keeps its own */
-    if (out->data == NULL && out->cap == 0)
-        pa_buf_init(out, PA_ATTEST_DOC_MAX);
-    pa_buf_reset(out);
-
     int64_t now_ms = pa_now_ms();
     PA_GUARD_GOTO(current_leaf(p, now_ms, &leaf_key, &leaf_der, &leaf_der_len), cleanup);
 

@@ -1,11 +1,11 @@
 #include "ipc.h"
 
+#include "ipc_addr.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -68,22 +68,12 @@ int pa_ipc_read_frame(int fd, pa_buf *out)
     return pa_buf_append(out, "", 0);
 }
 
-int pa_ipc_connect(const char *path, int timeout_ms)
+int pa_ipc_connect(const char *target, int timeout_ms)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof addr.sun_path)
-        return -1;
-    memcpy(addr.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000,
-                         .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(fd);
+    pa_ipc_addr a;
+    if (target == NULL || pa_ipc_addr_parse_or_path(target, &a) != 0) {
+        errno = EINVAL;
         return -1;
     }
-    return fd;
+    return pa_ipc_connect_addr(&a, timeout_ms);
 }

@@ -16,7 +16,9 @@ PA_MUST_USE int pa_ipc_write_frame(int fd, const char *data, size_t len);
  * over PA_IPC_MAX_FRAME, and 1 on a clean end of stream before any byte. */
 PA_MUST_USE int pa_ipc_read_frame(int fd, pa_buf *out);
 
-/* Connect to a Unix socket path with send/receive timeouts (ms). -1 on failure. */
-int pa_ipc_connect(const char *path, int timeout_ms);
+/* Connects with send/receive timeouts (ms) to target: an ENCLAVE_ADDR
+ * (`unix:/path`, `vsock://CID:PORT`, ipc_addr.h) or a bare Unix socket path.
+ * -1 with errno on failure (EINVAL: not a valid address). */
+int pa_ipc_connect(const char *target, int timeout_ms);
 
 #endif

@@ -1,10 +1,12 @@
 /* perfagg-enclave: the trusted process. It creates its keys in its own
- * memory, serves the IPC protocol of docs/IPC.md on a Unix socket, and is the
- * only code that ever sees credentials in plaintext.
+ * memory, serves the IPC protocol of docs/IPC.md on a Unix or vsock socket,
+ * and is the only code that ever sees credentials in plaintext.
  *
- * Environment: PERFAGG_ENCLAVE_SOCKET (var/enclave.sock), PERFAGG_VAR_DIR
+ * Environment: ENCLAVE_ADDR (unix:/path or vsock://CID:PORT; else
+ * unix:$PERFAGG_ENCLAVE_SOCKET, unix:var/enclave.sock), PERFAGG_VAR_DIR
  * (var), BINANCE_BASE_URL (https://api.binance.com), PERFAGG_ENCLAVE_THREADS
- * (16), PERFAGG_EXCHANGE_TIMEOUT_MS (15000). */
+ * (16), PERFAGG_EXCHANGE_TIMEOUT_MS (15000), PERFAGG_PLATFORM (auto: nitro when
+ * /dev/nsm exists, else development; the production enclave is nitro only). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -21,18 +23,23 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "attest_platform.h"
 #include "attest_produce.h"
 #include "codec.h"
 #include "enclave_ops.h"
 #include "envelope_keys.h"
 #include "ipc.h"
+#include "ipc_addr.h"
 #include "log.h"
 #include "secure_alloc.h"
+
+#ifndef PA_ENCLAVE_PRODUCTION
+#define PA_ENCLAVE_PRODUCTION 0 /* 1 in the production enclave executable */
+#endif
 
 static volatile sig_atomic_t stopping;
 static pa_enclave enclave;
@@ -107,30 +114,6 @@ static void *serve_connection(void *arg)
     return NULL;
 }
 
-static int listen_unix(const char *path)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof addr.sun_path) {
-        pa_log_error("socket path too long: %s", path);
-        return -1;
-    }
-    memcpy(addr.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    unlink(path);
-    /* Only the owning user (the host) may connect. */
-    mode_t old = umask(0077);
-    int rc = bind(fd, (struct sockaddr *)&addr, sizeof addr);
-    umask(old);
-    if (rc != 0 || listen(fd, 64) != 0) {
-        pa_log_error("cannot listen on %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static int make_keys(pa_enclave *e)
 {
     e->envelope_key = pa_x25519_generate();
@@ -154,7 +137,13 @@ int main(void)
     harden_process();
 
     const char *var_dir = env_or("PERFAGG_VAR_DIR", "var");
-    const char *sock_path = env_or("PERFAGG_ENCLAVE_SOCKET", "var/enclave.sock");
+    pa_ipc_addr listen_addr;
+    char listen_spec[PA_IPC_ADDR_MAX + 1];
+    if (pa_ipc_addr_resolve(getenv("ENCLAVE_ADDR"), getenv("PERFAGG_ENCLAVE_SOCKET"), &listen_addr) != 0 ||
+        pa_ipc_addr_format(&listen_addr, listen_spec, sizeof listen_spec) != 0) {
+        fprintf(stderr, "perfagg-enclave: ENCLAVE_ADDR must be unix:/path or vsock://CID:PORT\n");
+        return 2;
+    }
     const char *url = getenv("BINANCE_BASE_URL");
     enclave.url_override = url != NULL && *url != 0;
     static char base_url[512];
@@ -166,24 +155,40 @@ int main(void)
     enclave.exchange_timeout_ms = env_long("PERFAGG_EXCHANGE_TIMEOUT_MS", 15000, 100, 600000);
     long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
 
+    /* The platform first: on Nitro its entropy is mixed into OpenSSL before
+     * the long-term keys are generated. */
+    char dev_dir[PATH_MAX], perr[160] = "";
+    snprintf(dev_dir, sizeof dev_dir, "%s/dev-attest", var_dir);
+    mkdir(var_dir, 0700);
+    pa_platform_choice choice;
+    if (pa_attest_platform_choice_parse(getenv("PERFAGG_PLATFORM"), &choice) != 0) {
+        fprintf(stderr, "perfagg-enclave: PERFAGG_PLATFORM must be nitro, development or auto\n");
+        return 2;
+    }
+#if PA_ENCLAVE_PRODUCTION
+    pa_attest_dev_opener dev_open = NULL; /* Nitro only; no development CA code linked */
+#else
+    pa_attest_dev_opener dev_open = pa_attest_dev_open;
+#endif
+    enclave.platform = pa_attest_platform_open(choice, PA_NSM_DEVICE, dev_open, dev_dir,
+                                               "/proc/self/exe", perr, sizeof perr);
+    if (enclave.platform == NULL || pa_attest_platform_seed_rng(enclave.platform) != 0) {
+        pa_log_error("attestation platform unavailable: %s", perr[0] ? perr : "entropy failed");
+        return 1;
+    }
+    enclave.dev_platform = pa_attest_platform_is_development(enclave.platform);
+    pa_hex_encode(pa_attest_pcr0(enclave.platform), PA_PCR_LEN, enclave.image_hash);
+
     if (make_keys(&enclave) != 0) {
         pa_log_error("key generation failed");
         return 1;
     }
-    char dev_dir[PATH_MAX];
-    snprintf(dev_dir, sizeof dev_dir, "%s/dev-attest", var_dir);
-    mkdir(var_dir, 0700);
-    enclave.platform = pa_attest_dev_open(dev_dir, "/proc/self/exe");
-    if (enclave.platform == NULL) {
-        pa_log_error("attestation platform unavailable (%s)", dev_dir);
+
+    int lfd = pa_ipc_listen(&listen_addr, 64);
+    if (lfd < 0) {
+        pa_log_error("cannot listen on %s: %s", listen_spec, strerror(errno));
         return 1;
     }
-    enclave.dev_platform = 1;
-    pa_hex_encode(pa_attest_pcr0(enclave.platform), PA_PCR_LEN, enclave.image_hash);
-
-    int lfd = listen_unix(sock_path);
-    if (lfd < 0)
-        return 1;
     sem_init(&slots, 0, (unsigned)threads);
 
     struct sigaction sa = {.sa_handler = on_signal};
@@ -191,8 +196,9 @@ int main(void)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    pa_log_info("listening on %s (image %.16s..., environment %s, exchange %s)", sock_path,
-                enclave.image_hash, enclave.dev_platform || enclave.url_override ? "development" : "production",
+    pa_log_info("listening on %s (platform %s, image %.16s..., environment %s, exchange %s)",
+                listen_spec, pa_attest_platform_name(enclave.platform), enclave.image_hash,
+                enclave.dev_platform || enclave.url_override ? "development" : "production",
                 enclave.binance_base_url);
     pa_log_info("enclave_pubkey %s signing_pubkey %s", enclave.enclave_pub_b64,
                 enclave.signing_pub_b64);
@@ -219,6 +225,7 @@ int main(void)
     }
     pa_log_info("stopping");
     close(lfd);
-    unlink(sock_path);
+    if (listen_addr.kind == PA_IPC_UNIX)
+        unlink(listen_addr.path);
     return 0;
 }

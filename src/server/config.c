@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ipc_addr.h"
 
 int pa_config_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
@@ -97,15 +98,25 @@ int pa_config_load(pa_config *c, pa_config_lookup lookup, void *ud, char *err, s
                           &c->cleanup_interval_s, err, errlen),
                   fail);
 
+    /* ENCLAVE_ADDR (unix:/path or vsock://CID:PORT) or the older
+     * PERFAGG_ENCLAVE_SOCKET path; enclave_socket keeps a bare path for
+     * unix and the canonical address for vsock (pa_ipc_connect takes both). */
+    const char *ea = lookup_nonempty(lookup, ud, "ENCLAVE_ADDR");
     const char *sock = lookup_nonempty(lookup, ud, "PERFAGG_ENCLAVE_SOCKET");
-    if (sock == NULL)
-        sock = "var/enclave.sock";
-    if (strlen(sock) >= sizeof c->enclave_socket) {
-        snprintf(err, errlen, "PERFAGG_ENCLAVE_SOCKET is longer than %d bytes",
-                 PA_CONFIG_SOCKET_MAX - 1);
+    pa_ipc_addr ipc;
+    if (pa_ipc_addr_resolve(ea, sock, &ipc) != 0) {
+        if (ea != NULL)
+            snprintf(err, errlen, "ENCLAVE_ADDR must be unix:/path or vsock://CID:PORT (got \"%.64s\")",
+                     ea);
+        else
+            snprintf(err, errlen, "PERFAGG_ENCLAVE_SOCKET must be a socket path of at most %d bytes",
+                     PA_CONFIG_SOCKET_MAX - 1);
         goto fail;
     }
-    snprintf(c->enclave_socket, sizeof c->enclave_socket, "%s", sock);
+    if (ipc.kind == PA_IPC_UNIX)
+        snprintf(c->enclave_socket, sizeof c->enclave_socket, "%s", ipc.path);
+    else
+        PA_GUARD_GOTO(pa_ipc_addr_format(&ipc, c->enclave_socket, sizeof c->enclave_socket), fail);
 
     PA_GUARD_GOTO(int_var(lookup, ud, "PERFAGG_DB_POOL", 8, 1, 64, &v, err, errlen), fail);
     c->db_pool = (int)v;

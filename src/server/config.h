@@ -22,7 +22,7 @@ typedef struct {
     int64_t rate_limit_window_ms;  /* ... per RATE_LIMIT_WINDOW ms */
     pa_cors cors;                  /* ALLOWED_ORIGINS */
     int64_t cleanup_interval_s;    /* CLEANUP_INTERVAL_SECONDS */
-    char enclave_socket[PA_CONFIG_SOCKET_MAX]; /* PERFAGG_ENCLAVE_SOCKET */
+    char enclave_socket[PA_CONFIG_SOCKET_MAX]; /* Unix path or vsock://CID:PORT (ENCLAVE_ADDR) */
     int db_pool;                   /* PERFAGG_DB_POOL */
 } pa_config;
 

@@ -25,11 +25,13 @@ with open(os.path.join(build, "compile_commands.json")) as f:
 ENCLAVE_ONLY = ["src/envelope/envelope_open.h", "src/envelope/credentials.h",
                 "src/envelope/envelope_keys.h", "src/enclave/enclave_ops.h",
                 "src/enclave/aggregate.h", "src/enclave/binance.h", "src/enclave/fills.h",
-                "src/enclave/secure_alloc.h", "src/attest/attest_produce.h"]
+                "src/enclave/secure_alloc.h", "src/attest/attest_produce.h",
+                "src/attest/attest_platform.h", "src/attest/nsm.h", "src/attest/platform_internal.h"]
 INTERNAL = ["src/envelope/envelope_kdf.h"]
 CLIENT_ONLY = ["src/envelope/envelope_seal.h"]
 SHARED = ["src/envelope/envelope_format.h", "src/attest/attest_common.h",
-          "src/attest/attest_verify.h", "src/ipc/ipc_contract.h", "src/common/ipc.h"]
+          "src/attest/attest_verify.h", "src/ipc/ipc_contract.h", "src/common/ipc.h",
+          "src/common/ipc_addr.h"]
 
 failures = []
 passed = 0

@@ -113,7 +113,7 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {"DATABASE_URL": self.app_url(), "ENCLAVE_PORT": str(self.port),
-               "LISTEN_ADDRESS": "127.0.0.1", "PERFAGG_ENCLAVE_SOCKET": self.sock,
+               "LISTEN_ADDRESS": "127.0.0.1", "ENCLAVE_ADDR": "unix:" + self.sock,
                "CLEANUP_INTERVAL_SECONDS": "1", "RATE_LIMIT_MAX": "100000"}
         env.update(server_env or {})
         self.server_env = env
@@ -144,7 +144,7 @@ class Stack:
         if os.path.exists(self.sock):
             os.unlink(self.sock)
         self.enclave = self._start("enclave", [os.path.join(BUILD, "perfagg-enclave")], {
-            "PERFAGG_VAR_DIR": self.var, "PERFAGG_ENCLAVE_SOCKET": self.sock,
+            "PERFAGG_VAR_DIR": self.var, "ENCLAVE_ADDR": "unix:" + self.sock,
             "BINANCE_BASE_URL": self.sim_url, "PERFAGG_EXCHANGE_TIMEOUT_MS": "3000"})
         wait_for(lambda: os.path.exists(self.sock), what="enclave socket")
 

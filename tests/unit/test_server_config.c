@@ -73,6 +73,27 @@ static void test_all_set(void **state)
     pa_config_free(&c);
 }
 
+/* ENCLAVE_ADDR wins over PERFAGG_ENCLAVE_SOCKET; a unix address is kept as
+ * its bare path, a vsock one in canonical form. */
+static void test_enclave_addr(void **state)
+{
+    (void)state;
+    static const char *const rows[][3] = {
+        {"vsock://16:5000", "/run/e.sock", "vsock://16:5000"},
+        {"vsock://4294967295:7", NULL, "vsock://any:7"},
+        {"unix:/run/perfagg/x.sock", "/run/e.sock", "/run/perfagg/x.sock"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const char *env[] = {"DATABASE_URL", "x", "ENCLAVE_ADDR", rows[i][0],
+                             rows[i][1] != NULL ? "PERFAGG_ENCLAVE_SOCKET" : NULL, rows[i][1], NULL};
+        pa_config c;
+        char err[256] = "";
+        assert_int_equal(load(env, &c, err, sizeof err), 0);
+        assert_string_equal(c.enclave_socket, rows[i][2]);
+        pa_config_free(&c);
+    }
+}
+
 static void test_empty_is_unset(void **state)
 {
     (void)state;
@@ -113,6 +134,9 @@ static void test_invalid_values(void **state)
         {"PERFAGG_ENCLAVE_SOCKET",
          "/a/very/long/path/that/does/not/fit/into/sockaddr_un/sun_path/because/it/is/longer/"
          "than/one/hundred/and/seven/bytes.sock"},
+        {"ENCLAVE_ADDR", "/run/e.sock"},
+        {"ENCLAVE_ADDR", "vsock://16"},
+        {"ENCLAVE_ADDR", "tcp://127.0.0.1:5000"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *env[] = {"DATABASE_URL", "x", bad[i][0], bad[i][1], NULL};
@@ -156,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_all_set),
+        cmocka_unit_test(test_enclave_addr),
         cmocka_unit_test(test_empty_is_unset),
         cmocka_unit_test(test_invalid_values),
         cmocka_unit_test(test_database_url_required),
