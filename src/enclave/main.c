@@ -3,8 +3,9 @@
  * only code that ever sees credentials in plaintext.
  *
  * Environment: PERFAGG_ENCLAVE_SOCKET (var/enclave.sock), PERFAGG_VAR_DIR
- * (var), BINANCE_BASE_URL (https://api.binance.com), PERFAGG_ENCLAVE_THREADS
- * (16), PERFAGG_EXCHANGE_TIMEOUT_MS (15000). */
+ * (var), PERFAGG_ENCLAVE_THREADS (16); the exchange and egress settings are
+ * config.c's (development: BINANCE_BASE_URL, PERFAGG_CA_FILE,
+ * PERFAGG_EXCHANGE_TIMEOUT_MS, PERFAGG_EGRESS_RELAY). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -28,6 +29,7 @@
 
 #include "attest.h"
 #include "codec.h"
+#include "config.h"
 #include "enclave_ops.h"
 #include "envelope.h"
 #include "ipc.h"
@@ -155,15 +157,18 @@ int main(void)
 
     const char *var_dir = env_or("PERFAGG_VAR_DIR", "var");
     const char *sock_path = env_or("PERFAGG_ENCLAVE_SOCKET", "var/enclave.sock");
-    const char *url = getenv("BINANCE_BASE_URL");
-    enclave.url_override = url != NULL && *url != 0;
-    static char base_url[512];
-    snprintf(base_url, sizeof base_url, "%s", enclave.url_override ? url : "https://api.binance.com");
-    size_t ul = strlen(base_url);
-    while (ul > 0 && base_url[ul - 1] == '/')
-        base_url[--ul] = 0;
-    enclave.binance_base_url = base_url;
-    enclave.exchange_timeout_ms = env_long("PERFAGG_EXCHANGE_TIMEOUT_MS", 15000, 100, 600000);
+    /* Exchange, trusted roots, timeouts, relay: config.c decides what the
+     * host may choose (nothing that changes a result, in production). */
+    static pa_enclave_config cfg;
+    char cfg_err[320];
+    if (pa_enclave_config_load(&cfg, cfg_err, sizeof cfg_err) != 0) {
+        fprintf(stderr, "perfagg-enclave: %s\n", cfg_err);
+        return 2;
+    }
+    enclave.binance_base_url = cfg.binance_base_url;
+    enclave.development_build = !cfg.production;
+    enclave.exchange_timeout_ms = cfg.exchange_timeout_ms;
+    enclave.egress = &cfg.egress;
     long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
 
     if (make_keys(&enclave) != 0) {
@@ -192,8 +197,10 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
 
     pa_log_info("listening on %s (image %.16s..., environment %s, exchange %s)", sock_path,
-                enclave.image_hash, enclave.dev_platform || enclave.url_override ? "development" : "production",
+                enclave.image_hash, enclave.dev_platform || enclave.development_build ? "development" : "production",
                 enclave.binance_base_url);
+    pa_log_info("egress: %s%s", cfg.relay[0] != 0 ? "CONNECT relay " : "direct (no relay)",
+                cfg.relay);
     pa_log_info("enclave_pubkey %s signing_pubkey %s", enclave.enclave_pub_b64,
                 enclave.signing_pub_b64);
 
