@@ -147,7 +147,7 @@ pa_relay_req_status pa_relay_parse_connect(const char *buf, size_t len, pa_relay
     size_t head = (size_t)(end - buf);
     /* Request line. */
     const char *eol = NULL;
-    for (size_t i = 0; i + 1 <= head; i++) {
+    for (size_t i = 0; i <= head; i++) { /* buf[head] starts the final CRLFCRLF */
         if (buf[i] == '\r' && buf[i + 1] == '\n') {
             eol = buf + i;
             break;
@@ -295,7 +295,7 @@ static int v6_public(const uint8_t *b)
         return 0;
     if (b[0] == 0x20 && b[1] == 0x02) /* 2002::/16 6to4 */
         return 0;
-    if (b[0] == 0x3f && (b[1] & 0xf0) == 0xf0) /* 3fff::/20 documentation */
+    if (b[0] == 0x3f && b[1] == 0xff && (b[2] & 0xf0) == 0) /* 3fff::/20 documentation */
         return 0;
     return 1;
 }
