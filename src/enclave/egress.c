@@ -3,30 +3,54 @@
 
 #include <string.h>
 
-/* curl believes it talks to this proxy; the socket is ours (egress_opensocket),
- * so the literal is never resolved nor connected to. */
+/* curl believes it talks to this proxy; egress_opensocket replaces the
+ * address (or the socket), so the literal is never resolved nor connected to. */
 #define PA_EGRESS_PROXY_PLACEHOLDER "http://127.0.0.1:1"
 
-/* Hands libcurl a stream connected to the relay instead of the TCP socket it
- * would open to PA_EGRESS_PROXY_PLACEHOLDER: AF_VSOCK on Nitro, AF_UNIX or
- * TCP in development. */
+/* Points libcurl's connection to the proxy at the relay.
+ *  - unix and tcp: a socket of the relay's family, and curl's address
+ *    rewritten to the relay's (libcurl documents that this callback may change
+ *    the address; its storage is a sockaddr_storage). curl connects itself.
+ *  - vsock (Nitro: the enclave has no network): curl cannot connect or even
+ *    print an AF_VSOCK address, so we hand it a socket we connected and
+ *    egress_sockopt says CURL_SOCKOPT_ALREADY_CONNECTED. libcurl 7.88.x
+ *    ignores that answer (curl issue #10626, fixed in 8.0.0): config.c
+ *    refuses a vsock relay with an older libcurl rather than fail later. */
 static curl_socket_t egress_opensocket(void *clientp, curlsocktype purpose,
                                        struct curl_sockaddr *address)
 {
-    (void)address;
     const pa_egress *g = clientp;
     if (purpose != CURLSOCKTYPE_IPCXN)
         return CURL_SOCKET_BAD;
-    int fd = pa_egress_addr_connect(&g->relay);
-    return fd < 0 ? CURL_SOCKET_BAD : fd;
+    if (g->relay.family == AF_VSOCK) {
+        int fd = pa_egress_addr_connect(&g->relay);
+        return fd < 0 ? CURL_SOCKET_BAD : fd;
+    }
+    if (g->relay.len > sizeof(struct sockaddr_storage))
+        return CURL_SOCKET_BAD;
+    int fd = socket(g->relay.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return CURL_SOCKET_BAD;
+    address->family = g->relay.family;
+    address->socktype = SOCK_STREAM;
+    address->protocol = 0;
+    address->addrlen = g->relay.len;
+    memcpy(&address->addr, &g->relay.sa, g->relay.len);
+    return fd;
 }
 
 static int egress_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
 {
-    (void)clientp;
+    const pa_egress *g = clientp;
     (void)fd;
     (void)purpose;
-    return CURL_SOCKOPT_ALREADY_CONNECTED;
+    return g->relay.family == AF_VSOCK ? CURL_SOCKOPT_ALREADY_CONNECTED : CURL_SOCKOPT_OK;
+}
+
+int pa_egress_vsock_supported(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v != NULL && v->version_num >= 0x080000;
 }
 
 int pa_egress_curl_setup(CURL *e, const pa_egress *g)
@@ -70,7 +94,7 @@ int pa_egress_curl_setup(CURL *e, const pa_egress *g)
         bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, egress_opensocket) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)g) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, egress_sockopt) != CURLE_OK;
-        bad |= curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, NULL) != CURLE_OK;
+        bad |= curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, (void *)g) != CURLE_OK;
     } else {
         bad |= curl_easy_setopt(e, CURLOPT_PROXY, "") != CURLE_OK;
     }

@@ -35,4 +35,8 @@ typedef struct {
  * development defaults (direct, https or http, the system CA file). */
 PA_MUST_USE int pa_egress_curl_setup(CURL *e, const pa_egress *g);
 
+/* 1 when this libcurl honours CURL_SOCKOPT_ALREADY_CONNECTED (8.0.0 and
+ * later), which a vsock relay needs. */
+int pa_egress_vsock_supported(void);
+
 #endif
