@@ -366,12 +366,13 @@ static void *tunnel_main(void *arg)
 done:
     if (up >= 0)
         close(up);
-    close(t->fd);
-    free(buf);
-    free(t);
+    /* The slot is free before the client sees the close. */
     pthread_mutex_lock(&g_lock);
     g_active--;
     pthread_mutex_unlock(&g_lock);
+    close(t->fd);
+    free(buf);
+    free(t);
     return NULL;
 }
 
