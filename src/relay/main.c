@@ -295,7 +295,7 @@ static void *tunnel_main(void *arg)
     size_t len = 0;
     if (buf == NULL)
         goto done;
-    struct timeval tv = {.tv_sec = g.idle_ms / 1000, .tv_usec = (g.idle_ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = g.idle_ms / 1000, .tv_usec = (suseconds_t)(g.idle_ms % 1000) * 1000};
     (void)setsockopt(t->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
     pa_relay_req_status st = read_head(t, buf, &len, &target);
@@ -527,7 +527,7 @@ int main(int argc, char **argv)
         struct pollfd p = {.fd = lfd, .events = POLLIN};
         if (poll(&p, 1, 500) <= 0)
             continue;
-        struct sockaddr_storage peer;
+        struct sockaddr_storage peer = {0};
         socklen_t pl = sizeof peer;
         int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
         if (fd < 0)
