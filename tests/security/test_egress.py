@@ -362,5 +362,42 @@ class RelayPolicyTest(unittest.TestCase):
             r.stop()
 
 
+class ProductionBinaryTest(unittest.TestCase):
+    """perfagg-enclave-production itself, as an operator would start it."""
+
+    def run_enclave(self, extra_env):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS",
+                            "PERFAGG_EGRESS_RELAY")}
+        d = tempfile.mkdtemp(prefix="pa-prod.", dir="/tmp")
+        env.update({"PERFAGG_VAR_DIR": os.path.join(d, "var"),
+                    "PERFAGG_ENCLAVE_SOCKET": os.path.join(d, "enclave.sock")})
+        env.update(extra_env)
+        try:
+            return subprocess.run([os.path.join(harness.BUILD, "perfagg-enclave-production")],
+                                  env=env, capture_output=True, text=True, timeout=20)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_refuses_result_changing_overrides(self):
+        relay = {"PERFAGG_EGRESS_RELAY": "unix:/tmp/pa-no-relay.sock"}
+        for name, value in (("BINANCE_BASE_URL", "http://127.0.0.1:9"),
+                            ("BINANCE_BASE_URL", ""),
+                            ("PERFAGG_CA_FILE", "/tmp/evil-ca.pem"),
+                            ("PERFAGG_EXCHANGE_TIMEOUT_MS", "100")):
+            r = self.run_enclave({**relay, name: value})
+            self.assertEqual(r.returncode, 2, (name, r.stderr))
+            self.assertIn(f"{name} is set, but the production enclave", r.stderr)
+            self.assertNotIn("listening on", r.stderr)
+
+    def test_default_relay_needs_a_vsock_capable_libcurl(self):
+        if b"libcurl/7." not in subprocess.run(["curl", "--version"], capture_output=True).stdout:
+            self.skipTest("libcurl >= 8 here: the vsock relay is accepted")
+        r = self.run_enclave({})
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("vsock://3:8443", r.stderr)
+        self.assertIn("8.0.0", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
