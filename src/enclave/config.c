@@ -68,13 +68,8 @@ static int load_relay(pa_enclave_config *c, const char *fallback, char *err, siz
                 "PERFAGG_EGRESS_RELAY must be unix:/path, tcp://IP:PORT or vsock://CID:PORT");
         return -1;
     }
-    if (c->egress.relay.family == AF_VSOCK && !pa_egress_vsock_supported()) {
-        cfg_err(err, errlen,
-                "PERFAGG_EGRESS_RELAY is %s, but this libcurl (%s) cannot use a vsock relay "
-                "(it needs libcurl 8.0.0 or later); use unix: or tcp:// here",
-                relay, curl_version());
-        return -1;
-    }
+    /* libcurl < 8.0 cannot take a connected vsock socket: bridge it. */
+    c->egress.bridge = c->egress.relay.family == AF_VSOCK && !pa_egress_vsock_supported();
     c->egress.use_relay = 1;
     return 0;
 }

@@ -25,6 +25,7 @@ typedef struct {
     const char *ca_file;            /* ... else this file, else PA_EGRESS_SYSTEM_CA */
     int use_relay;
     pa_egress_addr relay;           /* the CONNECT relay, when use_relay */
+    int bridge;                     /* reach the relay through an in-process bridge (below) */
 } pa_egress;
 
 /* Debian's bundle, named explicitly so CURL_CA_BUNDLE / SSL_CERT_FILE /
@@ -36,7 +37,10 @@ typedef struct {
 PA_MUST_USE int pa_egress_curl_setup(CURL *e, const pa_egress *g);
 
 /* 1 when this libcurl honours CURL_SOCKOPT_ALREADY_CONNECTED (8.0.0 and
- * later), which a vsock relay needs. */
+ * later), so it can be handed a connected vsock socket. With an older one
+ * (Debian 12: 7.88) config.c sets `bridge`: curl connects to a one-shot
+ * abstract Unix socket of this process, and a thread splices that
+ * connection to the relay (TLS bytes only). */
 int pa_egress_vsock_supported(void);
 
 #endif

@@ -199,8 +199,8 @@ int main(void)
     pa_log_info("listening on %s (image %.16s..., environment %s, exchange %s)", sock_path,
                 enclave.image_hash, enclave.dev_platform || enclave.development_build ? "development" : "production",
                 enclave.binance_base_url);
-    pa_log_info("egress: %s%s", cfg.relay[0] != 0 ? "CONNECT relay " : "direct (no relay)",
-                cfg.relay);
+    pa_log_info("egress: %s%s%s", cfg.relay[0] != 0 ? "CONNECT relay " : "direct (no relay)",
+                cfg.relay, cfg.egress.bridge ? " (bridged: this libcurl predates 8.0)" : "");
     pa_log_info("enclave_pubkey %s signing_pubkey %s", enclave.enclave_pub_b64,
                 enclave.signing_pub_b64);
 

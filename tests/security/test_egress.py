@@ -390,14 +390,6 @@ class ProductionBinaryTest(unittest.TestCase):
             self.assertIn(f"{name} is set, but the production enclave", r.stderr)
             self.assertNotIn("listening on", r.stderr)
 
-    def test_default_relay_needs_a_vsock_capable_libcurl(self):
-        if b"libcurl/7." not in subprocess.run(["curl", "--version"], capture_output=True).stdout:
-            self.skipTest("libcurl >= 8 here: the vsock relay is accepted")
-        r = self.run_enclave({})
-        self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("vsock://3:8443", r.stderr)
-        self.assertIn("8.0.0", r.stderr)
-
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -6,7 +6,8 @@
  * a real TLS simulator (tools/binance_sim.py, a test CA from
  * tools/test-ca.sh): what it trusts, that CA and proxy environment variables
  * change nothing, that production refuses plain HTTP and no build follows a
- * redirect. */
+ * redirect; and both ways to a real perfagg-relay (libcurl's own connection
+ * and the in-process bridge). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,6 +39,8 @@ static char g_dir[64];
 static char g_ca[128];
 static int g_port;
 static pid_t g_sim = -1;
+static pid_t g_relay = -1;
+static char g_relay_sock[128];
 
 static const char *const all_vars[] = {
     "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", "PERFAGG_EGRESS_RELAY",
@@ -109,27 +112,73 @@ static int setup(void **state)
               key, (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < 300 && g_port <= 0; i++) {
         f = fopen(port_file, "r");
         if (f != NULL) {
-            int n = fscanf(f, "%d", &g_port);
+            if (fscanf(f, "%d", &g_port) != 1)
+                g_port = 0;
             fclose(f);
-            if (n == 1 && g_port > 0)
-                return 0;
         }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (g_port <= 0)
+        return -1;
+    /* perfagg-relay in front of the simulator, as in make run. */
+    char allow[64], relay_log[128], listen_arg[160];
+    snprintf(allow, sizeof allow, "localhost:%d", g_port);
+    snprintf(g_relay_sock, sizeof g_relay_sock, "%s/relay.sock", g_dir);
+    snprintf(listen_arg, sizeof listen_arg, "unix:%s", g_relay_sock);
+    snprintf(relay_log, sizeof relay_log, "%s/relay.log", g_dir);
+    g_relay = pa_test_fork(600);
+    if (g_relay < 0)
+        return -1;
+    if (g_relay == 0) {
+        int fd = open(relay_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execl(PA_RELAY_BINARY, "perfagg-relay", "--listen", listen_arg, "--dev-allow-local",
+              "--allow", allow, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 200; i++) {
+        if (access(g_relay_sock, F_OK) == 0)
+            return 0;
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     return -1;
 }
 
+/* Tunnels the relay opened so far (its log: one "open to" line each). */
+static int relay_tunnels(void)
+{
+    char path[128], line[512];
+    snprintf(path, sizeof path, "%s/relay.log", g_dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        n += strstr(line, ": open to localhost:") != NULL;
+    fclose(f);
+    return n;
+}
+
 static int teardown(void **state)
 {
     (void)state;
+    if (g_relay > 0) {
+        kill(g_relay, SIGTERM);
+        pa_test_wait(g_relay, NULL);
+    }
     if (g_sim > 0) {
         kill(g_sim, SIGTERM);
         pa_test_wait(g_sim, NULL);
     }
+    if (getenv("PA_KEEP_TMP") != NULL) { fprintf(stderr, "kept %s\n", g_dir); return 0; }
     const char *const rm[] = {"/bin/rm", "-rf", g_dir, NULL};
     return run_wait(rm);
 }
@@ -319,6 +368,56 @@ static void test_trusted_root_and_proxy_env_ignored(void **state)
     clean_env();
 }
 
+/* The build's policy with the test CA as its root, through the real relay:
+ * curl's own connection to it, and the bridge (what a vsock relay uses with
+ * libcurl < 8.0; here towards a Unix relay, the only transport this machine
+ * has). Each opens a tunnel and fetches over TLS inside it. */
+static void test_through_the_relay(void **state)
+{
+    (void)state;
+    clean_env();
+    pa_enclave_config c;
+    char err[320], relay[160];
+    snprintf(relay, sizeof relay, "unix:%s", g_relay_sock);
+    setenv("PERFAGG_EGRESS_RELAY", relay, 1);
+    size_t ca_len = 0;
+    char *ca_pem = NULL;
+    if (PA_ENCLAVE_PRODUCTION)
+        ca_pem = read_file(g_ca, &ca_len);
+    else
+        setenv("PERFAGG_CA_FILE", g_ca, 1);
+    assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
+    assert_int_equal(c.egress.use_relay, 1);
+    assert_int_equal(c.egress.bridge, 0);
+    if (PA_ENCLAVE_PRODUCTION) {
+        c.egress.ca_blob = (const unsigned char *)ca_pem;
+        c.egress.ca_blob_len = ca_len;
+    }
+    char url[64];
+    snprintf(url, sizeof url, "https://localhost:%d", g_port);
+    for (int bridge = 0; bridge < 2; bridge++) {
+        pa_egress g = c.egress;
+        g.bridge = bridge;
+        int before = relay_tunnels();
+        run x = {0};
+        pa_exchange_status st = fetch(&x, &c, &g, url, "k-ok", "s-ok");
+        if (st != PA_EXCHANGE_OK)
+            fail_msg("bridge=%d: %s", bridge, x.r.detail);
+        assert_int_equal(x.r.fills.len, 1);
+        run_free(&x);
+        /* The run went through the relay (curl may or may not reuse its
+         * connection for the second call, so one tunnel or two). */
+        for (int i = 0; i < 100 && relay_tunnels() == before; i++) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        int opened = relay_tunnels() - before;
+        if (opened < 1 || opened > 2)
+            fail_msg("bridge=%d: %d tunnels for one run", bridge, opened);
+    }
+    clean_env();
+}
+
 #if PA_ENCLAVE_PRODUCTION
 /* ---- production only ------------------------------------------------------- */
 
@@ -358,22 +457,19 @@ static void test_production_embedded_roots(void **state)
     clean_env();
 }
 
-/* The default relay is the parent's vsock port; with a libcurl that cannot
- * use it the enclave says so at start instead of failing every fetch. */
+/* The default relay is the parent's vsock port, bridged when libcurl cannot
+ * take a connected vsock socket. */
 static void test_production_default_relay(void **state)
 {
     (void)state;
     clean_env();
     pa_enclave_config c;
     char err[320] = "";
-    int rc = pa_enclave_config_load(&c, err, sizeof err);
-    if (pa_egress_vsock_supported()) {
-        assert_int_equal(rc, 0);
-        assert_string_equal(c.relay, PA_ENCLAVE_RELAY_DEFAULT_PRODUCTION);
-    } else {
-        assert_int_equal(rc, -1);
-        assert_non_null(strstr(err, "8.0.0"));
-    }
+    assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
+    assert_string_equal(c.relay, PA_ENCLAVE_RELAY_DEFAULT_PRODUCTION);
+    assert_int_equal(c.egress.relay.family, AF_VSOCK);
+    assert_int_equal(c.egress.use_relay, 1);
+    assert_int_equal(c.egress.bridge, !pa_egress_vsock_supported());
 }
 #else
 /* ---- development only ------------------------------------------------------ */
@@ -418,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_plain_http),
         cmocka_unit_test(test_env_cannot_add_trust),
         cmocka_unit_test(test_trusted_root_and_proxy_env_ignored),
+        cmocka_unit_test(test_through_the_relay),
 #if PA_ENCLAVE_PRODUCTION
         cmocka_unit_test(test_production_refuses_overrides),
         cmocka_unit_test(test_production_embedded_roots),
