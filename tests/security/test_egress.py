@@ -46,6 +46,21 @@ def hits(data, value):
     return [e for e in encodings(value) if e in data]
 
 
+def sections(data, kind):
+    """The bytes of every recorded section of one kind (head, c2s, s2c, reply)."""
+    out, pos = [], 0
+    while True:
+        i = data.find(b"\n# tunnel ", pos)
+        if i < 0:
+            return out
+        eol = data.index(b"\n", i + 1)
+        _, _, _, k, n = data[i + 1:eol].split(b" ")
+        body = data[eol + 1:eol + 1 + int(n)]
+        if k.decode() == kind:
+            out.append(body)
+        pos = eol + 1 + int(n)
+
+
 def full_flow(tls):
     """A whole submit + aggregates flow through the relay; returns (recording,
     key, secret, relay log)."""
@@ -106,6 +121,14 @@ class RecordingTest(unittest.TestCase):
         self.assertIn(b"X-MBX-APIKEY", data)
         self.assertIn(b"/api/v3/myTrades", data)
         self.assertIn(b"signature=", data)
+        # Even then the relay's own part, the CONNECT head, carries no key:
+        # custom headers go to the exchange only (CURLOPT_HEADEROPT).
+        heads = sections(data, "head")
+        self.assertTrue(heads and all(h.startswith(b"CONNECT 127.0.0.1:") for h in heads), heads)
+        for h in heads:
+            self.assertEqual(hits(h, key), [])
+            self.assertNotIn(b"X-MBX-APIKEY", h)
+        self.assertTrue(any(hits(c, key) for c in sections(data, "c2s")))
 
 
 class Relay:
