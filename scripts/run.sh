@@ -3,7 +3,8 @@
 #   - PostgreSQL: DATABASE_URL if set (used unchanged), else a private cluster
 #     under var/postgres (Unix socket only), migrated on every start.
 #   - the Binance simulator with a demo account, unless BINANCE_BASE_URL is set.
-#   - perfagg-enclave, then perfagg-server on $LISTEN_ADDRESS:$ENCLAVE_PORT.
+#   - perfagg-relay (the enclave's egress: CONNECT to the exchange only),
+#     perfagg-enclave, then perfagg-server on $LISTEN_ADDRESS:$ENCLAVE_PORT.
 # Ctrl-C or SIGTERM stops everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +76,19 @@ if [ -z "${BINANCE_BASE_URL:-}" ]; then
   export BINANCE_BASE_URL=http://127.0.0.1:$(cat "$demo/port")
   echo "perfagg: Binance simulator with a demo account on $BINANCE_BASE_URL"
 fi
+
+# The enclave's only way out: perfagg-relay, a CONNECT relay allowing just the
+# exchange's host:port (--dev-allow-local: the simulator is on 127.0.0.1).
+target=${BINANCE_BASE_URL#*://}
+target=${target%%/*}
+case $target in *:*) ;; *) [[ $BINANCE_BASE_URL == https://* ]] && target=$target:443 || target=$target:80 ;; esac
+rm -f "$var/relay.sock"
+"$build/perfagg-relay" --listen "unix:$var/relay.sock" --dev-allow-local --allow "$target" \
+  > >(tee -a "$var/relay.log") 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$var/relay.sock" ] && break; sleep 0.1; done
+[ -S "$var/relay.sock" ] || { echo "perfagg: the egress relay did not start (see var/relay.log)"; exit 1; }
+export PERFAGG_EGRESS_RELAY=unix:$var/relay.sock
 
 export PERFAGG_VAR_DIR=$var
 export PERFAGG_ENCLAVE_SOCKET=$var/enclave.sock

@@ -17,8 +17,11 @@ serverTime - recvWindow <= timestamp < serverTime + 1000 (else HTTP 400 -1021),
 recvWindow <= 60000 (else -1131). Unknown symbols get HTTP 400 -1121.
 
 Usage:
-  binance_sim.py --accounts FILE --port N [--host 127.0.0.1] [--port-file F]
-  binance_sim.py --demo-out DIR  --port N [--host 127.0.0.1] [--port-file F]
+  binance_sim.py --accounts FILE --port N [--host 127.0.0.1] [--port-file F] [TLS]
+  binance_sim.py --demo-out DIR  --port N [--host 127.0.0.1] [--port-file F] [TLS]
+  TLS: --tls-cert PEM --tls-key PEM serves HTTPS instead of HTTP (a test
+  certificate, e.g. from tools/test-ca.sh; the handshake runs in the request's
+  thread, so a slow client never blocks the others).
 
 Accounts file (secrets live in the file, never on the command line):
   {"accounts": [{"api_key": "...", "api_secret": "...",
@@ -56,6 +59,7 @@ import json
 import os
 import random
 import secrets
+import ssl
 import string
 import sys
 import time
@@ -518,6 +522,25 @@ def make_demo(out_dir):
     return doc
 
 
+class TLSServer(ThreadingHTTPServer):
+    """HTTPS: each accepted socket is wrapped without a handshake; the
+    handshake happens on the first read, in the request's own thread."""
+    tls = None
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def handle_error(self, request, client_address):
+        # A client that refuses our certificate (the point of some tests)
+        # is one log line, not a traceback.
+        err = sys.exc_info()[1]
+        if isinstance(err, (ssl.SSLError, ConnectionError, OSError)):
+            sys.stderr.write("binance-sim: TLS/connection error: %s\n" % err.__class__.__name__)
+        else:
+            super().handle_error(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser(description="Binance-compatible spot REST simulator")
     src = ap.add_mutually_exclusive_group(required=True)
@@ -526,7 +549,11 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True, help="0 picks a free port")
     ap.add_argument("--port-file", help="write the listening port here")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
 
     if args.demo_out:
         doc = make_demo(args.demo_out)
@@ -539,7 +566,14 @@ def main():
         sys.stderr.write("binance-sim: bad accounts file: %s\n" % e)
         return 2
 
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server = TLSServer((args.host, args.port), Handler)
+        server.tls = ctx
+    else:
+        server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     port = server.server_address[1]
     if args.port_file:  # written atomically: a reader never sees a partial number
@@ -547,7 +581,8 @@ def main():
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.replace(tmp, args.port_file)
-    sys.stderr.write("binance-sim: listening on http://%s:%d\n" % (args.host, port))
+    sys.stderr.write("binance-sim: listening on %s://%s:%d\n"
+                     % ("https" if args.tls_cert else "http", args.host, port))
     sys.stderr.flush()
     try:
         server.serve_forever()

@@ -1,10 +1,13 @@
-/* The exchange endpoints a production enclave build talks to. One home for
- * both sides: the enclave compiles them in, and a verifier (perfagg verify)
- * requires a production result to name exactly these. */
+/* The exchange endpoints perfagg trusts, defined once. The production enclave
+ * compiles them in (a host cannot point it elsewhere), the client requires a
+ * production result to name them, and the egress relay allows them by
+ * default. */
 #ifndef PA_EXCHANGE_HOSTS_H
 #define PA_EXCHANGE_HOSTS_H
 
-/* Binance spot REST API (no trailing slash). */
+/* Binance spot REST: scheme and host, no trailing slash. */
 #define PA_BINANCE_BASE_URL "https://api.binance.com"
+/* The same endpoint as host:port, the form of the relay's allow-list. */
+#define PA_BINANCE_RELAY_TARGET "api.binance.com:443"
 
 #endif

@@ -800,12 +800,8 @@ static int bn_curl_setup(bn_ctx *c, pa_buf *hdr)
     bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-    /* No redirects at all: a Location could point anywhere, and it would take
-     * the signed query string and the key header with it. */
-    bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http") != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
-    bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+    /* Protocols, redirects (none), TLS trust and the relay: egress.c. */
+    bad |= pa_egress_curl_setup(e, c->p->egress) != 0;
     bad |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, "perfagg-enclave/1") != CURLE_OK;
     return bad ? -1 : 0;

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "egress.h"
 #include "fills.h"
 #include "merkle.h"
 #include "result.h"
@@ -32,6 +33,7 @@ typedef struct {
     const char *const *symbols; /* client-chosen symbols, or NULL to derive from balances */
     size_t nsymbols;
     long timeout_ms; /* per HTTP call */
+    const pa_egress *egress; /* transport policy; NULL: development defaults */
 } pa_binance_params;
 
 typedef struct {

@@ -38,7 +38,7 @@ _Static_assert(PA_IPC_IMAGE_HASH_LEN == PA_PCR_LEN, "image hash is not a PCR");
 
 static const char *environment(const pa_enclave *e)
 {
-    return e->dev_platform || e->url_override ? "development" : "production";
+    return e->dev_platform || e->development_build ? "development" : "production";
 }
 
 /* A fresh attestation binding both public keys and the given nonce, as the
@@ -250,6 +250,7 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
         .symbols = (const char *const *)creds.symbols,
         .nsymbols = creds.nsymbols,
         .timeout_ms = e->exchange_timeout_ms,
+        .egress = e->egress,
     };
     pa_exchange_status st = pa_binance_fetch(&bp, &audit, &fetched);
     /* The secrets are not needed past this point. */

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "attest_produce.h"
+#include "egress.h"
 
 typedef struct {
     EVP_PKEY *envelope_key; /* X25519: opens credential envelopes */
@@ -28,8 +29,9 @@ typedef struct {
     pa_attest_platform *platform;
     int dev_platform;              /* attestation chains to a development root */
     const char *binance_base_url;  /* no trailing slash */
-    int url_override;              /* BINANCE_BASE_URL was set */
+    int development_build;         /* perfagg-enclave (overridable), not -production */
     long exchange_timeout_ms;
+    const pa_egress *egress;       /* transport policy (enclave_config.c); NULL: development defaults */
 } pa_enclave;
 
 /* Handles one request frame; returns the response frame (malloc'd JSON text,

@@ -4,9 +4,11 @@
  *
  * Environment: ENCLAVE_ADDR (unix:/path or vsock://CID:PORT; else
  * unix:$PERFAGG_ENCLAVE_SOCKET, unix:var/enclave.sock), PERFAGG_VAR_DIR
- * (var), BINANCE_BASE_URL (https://api.binance.com), PERFAGG_ENCLAVE_THREADS
- * (16), PERFAGG_EXCHANGE_TIMEOUT_MS (15000), PERFAGG_PLATFORM (auto: nitro when
- * /dev/nsm exists, else development; the production enclave is nitro only). */
+ * (var), PERFAGG_ENCLAVE_THREADS (16), PERFAGG_PLATFORM (auto: nitro when
+ * /dev/nsm exists, else development; the production enclave is nitro only);
+ * the exchange and egress settings are enclave_config.c's (development:
+ * BINANCE_BASE_URL, PERFAGG_CA_FILE, PERFAGG_EXCHANGE_TIMEOUT_MS,
+ * PERFAGG_EGRESS_RELAY). */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -30,6 +32,7 @@
 #include "attest_platform.h"
 #include "attest_produce.h"
 #include "codec.h"
+#include "enclave_config.h"
 #include "enclave_ops.h"
 #include "envelope_keys.h"
 #include "ipc.h"
@@ -144,15 +147,18 @@ int main(void)
         fprintf(stderr, "perfagg-enclave: ENCLAVE_ADDR must be unix:/path or vsock://CID:PORT\n");
         return 2;
     }
-    const char *url = getenv("BINANCE_BASE_URL");
-    enclave.url_override = url != NULL && *url != 0;
-    static char base_url[512];
-    snprintf(base_url, sizeof base_url, "%s", enclave.url_override ? url : "https://api.binance.com");
-    size_t ul = strlen(base_url);
-    while (ul > 0 && base_url[ul - 1] == '/')
-        base_url[--ul] = 0;
-    enclave.binance_base_url = base_url;
-    enclave.exchange_timeout_ms = env_long("PERFAGG_EXCHANGE_TIMEOUT_MS", 15000, 100, 600000);
+    /* Exchange, trusted roots, timeouts, relay: enclave_config.c decides what the
+     * host may choose (nothing that changes a result, in production). */
+    static pa_enclave_config cfg;
+    char cfg_err[320];
+    if (pa_enclave_config_load(&cfg, cfg_err, sizeof cfg_err) != 0) {
+        fprintf(stderr, "perfagg-enclave: %s\n", cfg_err);
+        return 2;
+    }
+    enclave.binance_base_url = cfg.binance_base_url;
+    enclave.development_build = !cfg.production;
+    enclave.exchange_timeout_ms = cfg.exchange_timeout_ms;
+    enclave.egress = &cfg.egress;
     long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
 
     /* The platform first: on Nitro its entropy is mixed into OpenSSL before
@@ -198,8 +204,10 @@ int main(void)
 
     pa_log_info("listening on %s (platform %s, image %.16s..., environment %s, exchange %s)",
                 listen_spec, pa_attest_platform_name(enclave.platform), enclave.image_hash,
-                enclave.dev_platform || enclave.url_override ? "development" : "production",
+                enclave.dev_platform || enclave.development_build ? "development" : "production",
                 enclave.binance_base_url);
+    pa_log_info("egress: %s%s%s", cfg.relay[0] != 0 ? "CONNECT relay " : "direct (no relay)",
+                cfg.relay, cfg.egress.bridge ? " (bridged: this libcurl predates 8.0)" : "");
     pa_log_info("enclave_pubkey %s signing_pubkey %s", enclave.enclave_pub_b64,
                 enclave.signing_pub_b64);
 

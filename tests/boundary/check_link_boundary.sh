@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # The trust boundary, checked on the built binaries:
-#  - perfagg-enclave links neither libpq nor libmicrohttpd;
+#  - perfagg-enclave (and -production) links neither libpq nor libmicrohttpd;
 #  - perfagg-server contains no code that opens envelopes or signs results.
 set -euo pipefail
 build=${1:?usage: check_link_boundary.sh BUILD_DIR}
 fail=0
 
 libs=$(ldd "$build/perfagg-enclave")
-for lib in libpq libmicrohttpd; do
-  if grep -q "$lib" <<<"$libs"; then
-    echo "FAIL: perfagg-enclave links $lib"
-    fail=1
-  fi
+for exe in perfagg-enclave perfagg-enclave-production; do
+  for lib in libpq libmicrohttpd; do
+    if grep -q "$lib" <<<"$(ldd "$build/$exe")"; then
+      echo "FAIL: $exe links $lib"
+      fail=1
+    fi
+  done
 done
 
 syms=$(nm "$build/perfagg-server")

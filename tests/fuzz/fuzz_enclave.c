@@ -94,7 +94,7 @@ static void setup(pa_enclave *e)
     e->dev_platform = 1;
     pa_hex_encode(pa_attest_pcr0(e->platform), PA_PCR_LEN, e->image_hash);
     e->binance_base_url = "http://127.0.0.1:9";
-    e->url_override = 1;
+    e->development_build = 1;
     e->exchange_timeout_ms = 200;
 }
 

@@ -75,13 +75,21 @@ def make_trades(symbol, n, start_ms, step_ms, price0, seed=1):
 
 
 class Stack:
-    """Starts simulator, enclave and server; stop() ends them all."""
+    """Starts simulator, egress relay, enclave and server; stop() ends them all.
 
-    def __init__(self, accounts, server_env=None, start_sim=True):
+    The enclave reaches the simulator only through perfagg-relay (a CONNECT
+    tunnel, as in production) unless relay=False. tls=True serves the
+    simulator over HTTPS with a test CA made for this stack (tools/test-ca.sh),
+    which the development enclave trusts through PERFAGG_CA_FILE. relay_args
+    are extra perfagg-relay arguments (e.g. --record FILE)."""
+
+    def __init__(self, accounts, server_env=None, start_sim=True, tls=False, relay=True,
+                 relay_args=()):
         require_pg()
         self.tmp = tempfile.mkdtemp(prefix="pa-it.", dir="/tmp")
         self.procs = []
         self.db = "pa_" + secrets.token_hex(6)
+        self.tls, self.use_relay, self.relay_args = tls, relay, tuple(relay_args)
         try:
             self._start_all(accounts, server_env, start_sim)
         except BaseException:
@@ -99,13 +107,23 @@ class Stack:
             json.dump(accounts, f)
         os.chmod(self.accounts_file, 0o600)
         self.sim_port = free_port() if start_sim else None
+        tls_args = []
+        if self.tls:
+            self.ca_dir = os.path.join(self.tmp, "test-ca")
+            subprocess.run([os.path.join(SOURCE, "tools", "test-ca.sh"), self.ca_dir], check=True)
+            tls_args = ["--tls-cert", os.path.join(self.ca_dir, "server.pem"),
+                        "--tls-key", os.path.join(self.ca_dir, "server.key")]
+        scheme_host = "https://localhost" if self.tls else "http://127.0.0.1"
         if start_sim:
-            self.sim_url = f"http://127.0.0.1:{self.sim_port}"
+            self.sim_url = f"{scheme_host}:{self.sim_port}"
             self._start("sim", ["/usr/bin/python3", os.path.join(SOURCE, "tools", "binance_sim.py"),
-                                "--accounts", self.accounts_file, "--port", str(self.sim_port)], {})
+                                "--accounts", self.accounts_file, "--port", str(self.sim_port),
+                                *tls_args], {})
             wait_for(self._sim_up, what="simulator")
         else:
-            self.sim_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+            self.sim_url = f"{scheme_host}:{free_port()}"  # nothing listens there
+        if self.use_relay:
+            self.start_relay()
         self.var = os.path.join(self.tmp, "var")
         os.makedirs(self.var)
         self.sock = os.path.join(self.tmp, "enclave.sock")
@@ -124,7 +142,8 @@ class Stack:
     def _start(self, name, argv, env):
         log = open(os.path.join(self.tmp, name + ".log"), "ab")
         full_env = {k: v for k, v in os.environ.items()
-                    if k not in ("DATABASE_URL", "BINANCE_BASE_URL")}
+                    if k not in ("DATABASE_URL", "BINANCE_BASE_URL", "PERFAGG_CA_FILE",
+                                 "PERFAGG_EGRESS_RELAY")}
         full_env.update(env)
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env,
                              cwd=self.tmp)
@@ -135,17 +154,35 @@ class Stack:
 
     def _sim_up(self):
         try:
-            urllib.request.urlopen(self.sim_url + "/api/v3/ping", timeout=1).read()
+            ctx = None
+            if self.tls:
+                import ssl
+                ctx = ssl.create_default_context(cafile=os.path.join(self.ca_dir, "ca.pem"))
+            urllib.request.urlopen(self.sim_url + "/api/v3/ping", timeout=1, context=ctx).read()
             return True
         except Exception:
             return False
 
+    def start_relay(self):
+        """perfagg-relay on a Unix socket, allowing only the simulator."""
+        self.relay_sock = os.path.join(self.tmp, "relay.sock")
+        target = self.sim_url.split("://", 1)[1]
+        self.relay = self._start("relay", [os.path.join(BUILD, "perfagg-relay"),
+                                           "--listen", "unix:" + self.relay_sock,
+                                           "--dev-allow-local", "--allow", target,
+                                           *self.relay_args], {})
+        wait_for(lambda: os.path.exists(self.relay_sock), what="relay socket")
+
     def start_enclave(self):
         if os.path.exists(self.sock):
             os.unlink(self.sock)
-        self.enclave = self._start("enclave", [os.path.join(BUILD, "perfagg-enclave")], {
-            "PERFAGG_VAR_DIR": self.var, "ENCLAVE_ADDR": "unix:" + self.sock,
-            "BINANCE_BASE_URL": self.sim_url, "PERFAGG_EXCHANGE_TIMEOUT_MS": "3000"})
+        env = {"PERFAGG_VAR_DIR": self.var, "ENCLAVE_ADDR": "unix:" + self.sock,
+               "BINANCE_BASE_URL": self.sim_url, "PERFAGG_EXCHANGE_TIMEOUT_MS": "3000"}
+        if self.use_relay:
+            env["PERFAGG_EGRESS_RELAY"] = "unix:" + self.relay_sock
+        if self.tls:
+            env["PERFAGG_CA_FILE"] = os.path.join(self.ca_dir, "ca.pem")
+        self.enclave = self._start("enclave", [os.path.join(BUILD, "perfagg-enclave")], env)
         wait_for(lambda: os.path.exists(self.sock), what="enclave socket")
 
     def stop_enclave(self):

@@ -1,0 +1,58 @@
+/* The enclave's result-affecting configuration, and who may choose it.
+ *
+ * The same sources build two enclaves:
+ *   perfagg-enclave             development: the host may override the
+ *                               exchange URL (BINANCE_BASE_URL), the trusted
+ *                               roots (PERFAGG_CA_FILE) and the timeout
+ *                               (PERFAGG_EXCHANGE_TIMEOUT_MS); its results say
+ *                               "environment": "development".
+ *   perfagg-enclave-production  compiled with PA_ENCLAVE_PRODUCTION=1: the
+ *                               exchange URL (exchange_hosts.h), the trusted
+ *                               roots (embedded at build time), the timeout
+ *                               and libcurl's policy (HTTPS only, through the
+ *                               relay) are compiled in; setting any of those
+ *                               variables makes it refuse to start.
+ * Different code, so a different measurement (PCR0 / image hash).
+ *
+ * In both, PERFAGG_EGRESS_RELAY names the CONNECT relay (egress_addr.h
+ * syntax): it only ever sees TLS, so it cannot change a result, only deny
+ * one. */
+#ifndef PA_ENCLAVE_CONFIG_H
+#define PA_ENCLAVE_CONFIG_H
+
+#ifdef PA_TRUST_HOST
+#error "enclave-only header included in host code"
+#endif
+#ifdef PA_TRUST_CLIENT
+#error "enclave-only header included in client code"
+#endif
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "egress.h"
+#include "result.h"
+
+#define PA_ENCLAVE_URL_MAX 512
+#define PA_ENCLAVE_TIMEOUT_MS_DEFAULT 15000L
+/* The parent instance (CID 3) as seen from a Nitro Enclave; the relay's port
+ * there (docs/SECURITY.md, "Egress"). */
+#define PA_ENCLAVE_RELAY_DEFAULT_PRODUCTION "vsock://3:8443"
+
+typedef struct {
+    int production;                 /* built with PA_ENCLAVE_PRODUCTION */
+    char binance_base_url[PA_ENCLAVE_URL_MAX + 1]; /* no trailing slash */
+    long exchange_timeout_ms;
+    pa_egress egress;
+    char ca_file[PATH_MAX];         /* development: PERFAGG_CA_FILE */
+    char relay[256];                /* the relay address as configured, "" for none */
+} pa_enclave_config;
+
+/* Fills c from the build and (development only) the environment. On failure
+ * err holds a message for the operator naming the variable at fault. */
+PA_MUST_USE int pa_enclave_config_load(pa_enclave_config *c, char *err, size_t errlen);
+
+/* Variables the production build refuses: each would change a result. */
+extern const char *const pa_enclave_config_refused[];
+
+#endif
