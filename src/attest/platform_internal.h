@@ -7,12 +7,7 @@
 #define PA_PLATFORM_INTERNAL_H
 
 /* enclave only (the trust split of docs/DEVELOPING.md) */
-#ifdef PA_TRUST_HOST
-#error "enclave-only header included in host code"
-#endif
-#ifdef PA_TRUST_CLIENT
-#error "enclave-only header included in client code"
-#endif
+#include "enclave_only.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,12 +4,7 @@
 #ifndef PA_BINANCE_H
 #define PA_BINANCE_H
 
-#ifdef PA_TRUST_HOST
-#error "enclave-only header included in host code"
-#endif
-#ifdef PA_TRUST_CLIENT
-#error "enclave-only header included in client code"
-#endif
+#include "enclave_only.h"
 
 #include <stddef.h>
 

@@ -20,12 +20,7 @@
 #ifndef PA_ENCLAVE_CONFIG_H
 #define PA_ENCLAVE_CONFIG_H
 
-#ifdef PA_TRUST_HOST
-#error "enclave-only header included in host code"
-#endif
-#ifdef PA_TRUST_CLIENT
-#error "enclave-only header included in client code"
-#endif
+#include "enclave_only.h"
 
 #include <limits.h>
 #include <stddef.h>

@@ -3,12 +3,7 @@
 #ifndef PA_ENCLAVE_OPS_H
 #define PA_ENCLAVE_OPS_H
 
-#ifdef PA_TRUST_HOST
-#error "enclave-only header included in host code"
-#endif
-#ifdef PA_TRUST_CLIENT
-#error "enclave-only header included in client code"
-#endif
+#include "enclave_only.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,12 +4,7 @@
 #ifndef PA_ENVELOPE_OPEN_H
 #define PA_ENVELOPE_OPEN_H
 
-#ifdef PA_TRUST_HOST
-#error "enclave-only header included in host code"
-#endif
-#ifdef PA_TRUST_CLIENT
-#error "enclave-only header included in client code"
-#endif
+#include "enclave_only.h"
 
 #include <openssl/evp.h>
 #include <stdint.h>
