@@ -92,6 +92,12 @@ int pa_harden_drop_privileges(const char *user)
     }
     uid_t uid = pw->pw_uid;
     gid_t gid = pw->pw_gid;
+    /* A change of user clears the parent-death signal a supervisor set
+     * (PR_SET_PDEATHSIG): keep it, so the enclave still dies with its
+     * supervisor instead of lingering as an orphan. */
+    int pdeath = 0;
+    pid_t parent = getppid();
+    (void)prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
     /* Under mlockall(MCL_FUTURE) every later allocation counts against
      * RLIMIT_MEMLOCK unless CAP_IPC_LOCK is held: keep that one capability
      * (and nothing else) across the change of user. */
@@ -116,6 +122,10 @@ int pa_harden_drop_privileges(const char *user)
      * the dumpable flag, so clear it again. */
     if (setuid(0) == 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
         pa_log_error("privilege drop did not stick");
+        return -1;
+    }
+    if (pdeath != 0 && (prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) != 0 || getppid() != parent)) {
+        pa_log_error("the supervisor is gone");
         return -1;
     }
     pa_log_info("running as %s (uid %u)", user, (unsigned)uid);

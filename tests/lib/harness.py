@@ -77,8 +77,12 @@ def make_trades(symbol, n, start_ms, step_ms, price0, seed=1):
 class Stack:
     """Starts simulator, enclave and server; stop() ends them all."""
 
-    def __init__(self, accounts, server_env=None, start_sim=True):
+    def __init__(self, accounts, server_env=None, start_sim=True, supervised=False):
+        """supervised: the server runs the enclave itself (PERFAGG_ENCLAVE_EXEC)
+        and restarts it when it dies; self.enclave is then None."""
         require_pg()
+        self.supervised = supervised
+        self.enclave = None
         self.tmp = tempfile.mkdtemp(prefix="pa-it.", dir="/tmp")
         self.procs = []
         self.db = "pa_" + secrets.token_hex(6)
@@ -109,12 +113,16 @@ class Stack:
         self.var = os.path.join(self.tmp, "var")
         os.makedirs(self.var)
         self.sock = os.path.join(self.tmp, "enclave.sock")
-        self.start_enclave()
+        if not self.supervised:
+            self.start_enclave()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {"DATABASE_URL": self.app_url(), "ENCLAVE_PORT": str(self.port),
                "LISTEN_ADDRESS": "127.0.0.1", "PERFAGG_ENCLAVE_SOCKET": self.sock,
                "CLEANUP_INTERVAL_SECONDS": "1", "RATE_LIMIT_MAX": "100000"}
+        if self.supervised:
+            env.update(self.enclave_env())
+            env["PERFAGG_ENCLAVE_EXEC"] = os.path.join(BUILD, "perfagg-enclave")
         env.update(server_env or {})
         self.server_env = env
         self.start_server()
@@ -140,13 +148,30 @@ class Stack:
         except Exception:
             return False
 
+    def enclave_env(self):
+        return {"PERFAGG_VAR_DIR": self.var, "PERFAGG_ENCLAVE_SOCKET": self.sock,
+                "BINANCE_BASE_URL": self.sim_url, "PERFAGG_EXCHANGE_TIMEOUT_MS": "3000"}
+
     def start_enclave(self):
         if os.path.exists(self.sock):
             os.unlink(self.sock)
-        self.enclave = self._start("enclave", [os.path.join(BUILD, "perfagg-enclave")], {
-            "PERFAGG_VAR_DIR": self.var, "PERFAGG_ENCLAVE_SOCKET": self.sock,
-            "BINANCE_BASE_URL": self.sim_url, "PERFAGG_EXCHANGE_TIMEOUT_MS": "3000"})
+        self.enclave = self._start("enclave", [os.path.join(BUILD, "perfagg-enclave")],
+                                   self.enclave_env())
         wait_for(lambda: os.path.exists(self.sock), what="enclave socket")
+
+    def enclave_pid(self):
+        """The enclave's pid: the process we started, or the server's child."""
+        if not self.supervised:
+            return self.enclave.pid
+        kids = []
+        task_dir = f"/proc/{self.server.pid}/task"
+        for tid in os.listdir(task_dir):
+            try:
+                with open(f"{task_dir}/{tid}/children") as f:
+                    kids += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
+        return kids[0] if kids else None
 
     def stop_enclave(self):
         self._stop(self.enclave)
