@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <seccomp.h>
@@ -27,7 +28,7 @@ static const char *const allowed[] = {
     "futex", "set_robust_list", "rseq", "sched_yield", "gettid", "getpid", "exit", "exit_group",
     "clock_gettime", "clock_getres", "gettimeofday", "nanosleep", "clock_nanosleep", "getrandom",
     "rt_sigprocmask", "rt_sigreturn", "rt_sigaction", "sigaltstack", "tgkill", "restart_syscall",
-    "prlimit64", "getrlimit", "getuid", "geteuid", "getgid", "getegid",
+    "prlimit64", "getrlimit", "getuid", "geteuid", "getgid", "getegid", "uname",
     /* descriptors and sockets */
     "read", "write", "readv", "writev", "pread64", "close", "fcntl", "poll", "ppoll",
     "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "eventfd2", "socketpair", "accept4",
@@ -74,6 +75,15 @@ static int allow_sockets(scmp_filter_ctx ctx)
     return 0;
 }
 
+/* ioctl only to ask how many bytes wait on a socket (glibc's DNS client
+ * sizes its answer buffer with FIONREAD). */
+static int allow_ioctl(scmp_filter_ctx ctx)
+{
+    PA_ENSURE(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                               SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FIONREAD)) == 0);
+    return 0;
+}
+
 /* clone only with CLONE_THREAD (pthread_create), never a new process;
  * clone3 cannot be filtered by its flags (they sit in memory), so it answers
  * ENOSYS and glibc retries with clone. */
@@ -98,6 +108,7 @@ int pa_sandbox_load(void)
     PA_GUARD_GOTO(allow_open_readonly(ctx), cleanup);
     PA_GUARD_GOTO(allow_sockets(ctx), cleanup);
     PA_GUARD_GOTO(allow_threads(ctx), cleanup);
+    PA_GUARD_GOTO(allow_ioctl(ctx), cleanup);
     int e = seccomp_load(ctx);
     if (e != 0) {
         pa_log_error("cannot load the seccomp filter: %s", strerror(-e));
@@ -125,7 +136,7 @@ int pa_sandbox_apply(void)
 #else
     PA_GUARD(pa_sandbox_load());
     pa_log_info("seccomp allow-list loaded (%zu calls; anything else kills the process)",
-                PA_ARRAY_LEN(allowed) + 4);
+                PA_ARRAY_LEN(allowed) + 5);
     return 0;
 #endif
 }
