@@ -269,9 +269,16 @@ static void child_allowed(void)
     free(p);
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PA_SANITIZED 1
+#endif
+
 static void test_allowed_calls_work(void **state)
 {
     (void)state;
+#ifdef PA_SANITIZED
+    skip(); /* the sanitizer runtime makes calls the enclave does not (it runs unfiltered) */
+#endif
     assert_exit_0(in_child(child_allowed));
 }
 
