@@ -23,7 +23,7 @@
 /* The secure heap's smallest block: anything smaller is rounded up, so a
  * 32-byte private key takes one block. */
 #define SECURE_HEAP_MIN_BLOCK 32
-#define SECURE_HEAP_PER_WORKER (16u * 1024u) /* 4 secrets of 512 B + symbols + HMAC key */
+#define SECURE_HEAP_PER_WORKER ((size_t)16 * 1024) /* 4 secrets of 512 B + symbols + HMAC key */
 #define SECURE_HEAP_FLOOR (1u << 20)
 #define SECURE_HEAP_CEILING (1u << 26)
 
@@ -60,8 +60,9 @@ int pa_harden_process(size_t heap_bytes)
         if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0)
             all_locked = 1;
         else
-            pa_log_warn("mlockall failed (%s): secrets outside the secure heap could be swapped out",
-                        strerror(errno));
+            pa_log_warn(
+                "mlockall failed (%s): secrets outside the secure heap could be swapped out",
+                strerror(errno));
     } else {
         pa_log_warn("memory not locked (RLIMIT_MEMLOCK): only the secure heap is locked");
     }

@@ -38,13 +38,13 @@ typedef struct conn {
     enum conn_state state;
     uint8_t hdr[4];
     size_t hdr_got;
-    size_t want;         /* body length once the header is complete */
-    int counted;         /* want is counted in srv->buffered */
-    pa_buf in;           /* the body so far */
-    char *resp;          /* worker's answer */
-    uint8_t *out;        /* framed answer being written */
+    size_t want;  /* body length once the header is complete */
+    int counted;  /* want is counted in srv->buffered */
+    pa_buf in;    /* the body so far */
+    char *resp;   /* worker's answer */
+    uint8_t *out; /* framed answer being written */
     size_t out_len, out_off;
-    int64_t last_ms;     /* last progress (epoll thread) */
+    int64_t last_ms;          /* last progress (epoll thread) */
     struct conn *prev, *next; /* every connection */
     struct conn *qnext;       /* job or done queue */
 } conn;
@@ -157,8 +157,10 @@ static void accept_all(server *s)
         pa_buf_init(&c->in, PA_IPC_MAX_FRAME);
         c->last_ms = mono_ms();
         c->next = s->all;
+        /* conn_close (in make_room) unlinks a connection from s->all before
+         * freeing it; the analyzer does not follow the list. */
         if (s->all != NULL)
-            s->all->prev = c;
+            s->all->prev = c; /* NOLINT(clang-analyzer-unix.Malloc) */
         s->all = c;
         s->nconns++;
     }
@@ -248,15 +250,11 @@ static int on_writable(server *s, conn *c)
 static void finish_write(server *s, conn *c)
 {
     int r = on_writable(s, c);
-    if (r < 0) {
+    if (r == 1)
+        c->state = C_READ; /* all out: read the next request */
+    uint32_t events = r == 1 ? EPOLLIN | EPOLLRDHUP : EPOLLOUT | EPOLLRDHUP;
+    if (r < 0 || watch(s, c, events) != 0)
         conn_close(s, c);
-    } else if (r == 1) {
-        c->state = C_READ;
-        if (watch(s, c, EPOLLIN | EPOLLRDHUP) != 0)
-            conn_close(s, c);
-    } else if (watch(s, c, EPOLLOUT | EPOLLRDHUP) != 0) {
-        conn_close(s, c);
-    }
 }
 
 /* Answers the workers finished: frame them and start writing. */
@@ -350,7 +348,7 @@ static unsigned connection_cap(unsigned wanted)
     rlim_t soft = getrlimit(RLIMIT_NOFILE, &r) == 0 ? r.rlim_cur : 1024;
     if (soft == RLIM_INFINITY || soft > MAX_CONNECTIONS_CEILING + FD_RESERVE)
         return MAX_CONNECTIONS_CEILING;
-    return soft > 2 * FD_RESERVE ? (unsigned)(soft - FD_RESERVE) : FD_RESERVE;
+    return soft > (rlim_t)2 * FD_RESERVE ? (unsigned)(soft - FD_RESERVE) : FD_RESERVE;
 }
 
 static void event_loop(server *s, volatile sig_atomic_t *stop)
@@ -367,7 +365,8 @@ static void event_loop(server *s, volatile sig_atomic_t *stop)
                 collect_done(s);
             } else {
                 conn *c = p;
-                if (c->state == C_READ && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+                if (c->state == C_READ &&
+                    (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
                     if (on_readable(s, c) != 0)
                         conn_close(s, c);
                 } else if (c->state == C_WRITE) {
@@ -458,8 +457,9 @@ stop_workers:
     for (long i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
 cleanup:
+    /* conn_close unlinks before freeing (see accept_all) */
     while (s.all != NULL)
-        conn_close(&s, s.all);
+        conn_close(&s, s.all); /* NOLINT(clang-analyzer-unix.Malloc) */
     if (s.evfd >= 0)
         close(s.evfd);
     if (s.ep >= 0)

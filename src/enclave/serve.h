@@ -31,7 +31,6 @@ typedef struct {
  * grace_ms for requests in progress. Returns 0 when everything ended, 1 when
  * requests were still running at the deadline (the caller must _exit rather
  * than tear down what they use), -1 when the server could not start. */
-PA_MUST_USE int pa_serve_run(const pa_serve_config *cfg, volatile sig_atomic_t *stop,
-                             int grace_ms);
+PA_MUST_USE int pa_serve_run(const pa_serve_config *cfg, volatile sig_atomic_t *stop, int grace_ms);
 
 #endif

@@ -15,7 +15,6 @@
 #include "metrics.h"
 #include "timeutil.h"
 
-
 struct pa_supervisor {
     char *path;
     pthread_t thread;
@@ -90,8 +89,8 @@ static void *supervise(void *arg)
                 break;
             pa_metrics_enclave_restart();
             if (WIFSIGNALED(status))
-                pa_log_error("supervisor: the enclave (pid %d) was killed by signal %d",
-                             (int)pid, WTERMSIG(status));
+                pa_log_error("supervisor: the enclave (pid %d) was killed by signal %d", (int)pid,
+                             WTERMSIG(status));
             else
                 pa_log_error("supervisor: the enclave (pid %d) exited with status %d", (int)pid,
                              WEXITSTATUS(status));

@@ -63,10 +63,10 @@ static void assert_exit_0(int status)
 }
 
 /* Child bodies: _exit(n) with n > 0 names the step that went wrong. */
-#define CHECK(cond, n)                                                                     \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
-            _exit(n);                                                                      \
+#define CHECK(cond, n) \
+    do {               \
+        if (!(cond))   \
+            _exit(n);  \
     } while (0)
 
 /* --- hardening ---------------------------------------------------------- */
@@ -322,8 +322,10 @@ static void serve_start(serve_fixture *f, long workers, int idle_ms, unsigned ma
     assert_true(f->lfd >= 0);
     assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(listen(f->lfd, 512), 0);
-    f->cfg = (pa_serve_config){.listen_fd = f->lfd, .workers = workers,
-                               .idle_timeout_ms = idle_ms, .max_connections = max_conns,
+    f->cfg = (pa_serve_config){.listen_fd = f->lfd,
+                               .workers = workers,
+                               .idle_timeout_ms = idle_ms,
+                               .max_connections = max_conns,
                                .handler = echo};
     assert_int_equal(pthread_create(&f->thread, NULL, serve_thread, f), 0);
 }

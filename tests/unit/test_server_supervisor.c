@@ -29,9 +29,9 @@ static void test_backoff(void **state)
         assert_true(seen[i] >= seen[i - 1] && seen[i] <= PA_SUPERVISOR_BACKOFF_MAX_MS);
     assert_int_equal(seen[11], PA_SUPERVISOR_BACKOFF_MAX_MS);
     /* a run longer than the healthy threshold starts over */
-    assert_int_equal(pa_supervisor_backoff(PA_SUPERVISOR_BACKOFF_MAX_MS,
-                                           PA_SUPERVISOR_HEALTHY_RUN_MS),
-                     PA_SUPERVISOR_BACKOFF_MIN_MS);
+    assert_int_equal(
+        pa_supervisor_backoff(PA_SUPERVISOR_BACKOFF_MAX_MS, PA_SUPERVISOR_HEALTHY_RUN_MS),
+        PA_SUPERVISOR_BACKOFF_MIN_MS);
 }
 
 /* A program that appends a line to a file and dies at once: the supervisor
