@@ -194,17 +194,32 @@ class EnclaveProcessTest(unittest.TestCase):
         self.assertEqual(core_files(dirs, t0), [])
         self.restart_enclave()
 
+    @staticmethod
+    def dial(path):
+        """Connects, retrying while the listen backlog is full; an enclave that
+        stops accepting (a thread per connection, all taken) fails after 10 s."""
+        end = time.monotonic() + 10
+        while True:
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.setblocking(False)
+            try:
+                c.connect(path)
+                c.setblocking(True)
+                return c
+            except BlockingIOError:
+                c.close()
+                if time.monotonic() > end:
+                    raise AssertionError("the enclave stopped accepting connections")
+                time.sleep(0.01)
+
     def test_idle_connections_do_not_starve(self):
         s = self.stack
         conns = []
         try:
             for _ in range(200):
-                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                c.connect(s.sock)
-                conns.append(c)
+                conns.append(self.dial(s.sock))
             for _ in range(20):
-                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                c.connect(s.sock)
+                c = self.dial(s.sock)
                 c.sendall(struct.pack(">I", 1000) + b'{"op":')  # half a frame
                 conns.append(c)
             # a live call through the server
