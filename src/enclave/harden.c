@@ -67,10 +67,11 @@ int pa_harden_process(size_t heap_bytes)
         pa_log_warn("memory not locked (RLIMIT_MEMLOCK): only the secure heap is locked");
     }
 
-    /* Private keys (X25519, Ed25519: OpenSSL's ECX keys), HMAC keys (the
-     * HMAC provider copies its key there) and the decrypted API secrets
-     * (src/envelope/credentials.c) live in this heap: its own mapping, mlocked,
-     * MADV_DONTDUMP, between guard pages, wiped on free. */
+    /* The private keys (OpenSSL allocates X25519 and Ed25519 private keys
+     * here) and the decrypted API secrets (src/envelope/credentials.c) live
+     * in this heap: its own mapping, mlocked, MADV_DONTDUMP, between guard
+     * pages, wiped on free. (OpenSSL 3.0's HMAC does not use it: see
+     * docs/SECURITY.md for what remains in the ordinary heap.) */
     int r = CRYPTO_secure_malloc_init(heap_bytes, SECURE_HEAP_MIN_BLOCK);
     if (r == 0) {
         pa_log_error("cannot create the OpenSSL secure heap (%zu bytes)", heap_bytes);

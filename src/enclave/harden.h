@@ -8,7 +8,7 @@
 #include "result.h"
 
 /* The OpenSSL secure heap for `workers` concurrent requests: a power of two,
- * at least 1 MiB (private keys, HMAC keys, decrypted API secrets). */
+ * at least 1 MiB (private keys, decrypted API secrets). */
 size_t pa_harden_secure_heap_size(long workers);
 
 /* First thing in main, before any secret exists: RLIMIT_CORE 0, not
@@ -19,7 +19,8 @@ size_t pa_harden_secure_heap_size(long workers);
 PA_MUST_USE int pa_harden_process(size_t heap_bytes);
 
 /* When running as root: setgroups/setgid/setuid to `user` (PERFAGG_ENCLAVE_USER,
- * default "nobody"), after which root cannot be regained. Call after every
+ * default "nobody"), after which root cannot be regained; only CAP_IPC_LOCK
+ * is kept, when memory is locked with MCL_FUTURE. Call after every
  * privileged open (listening socket, state directory) and before the
  * seccomp filter. A no-op for an unprivileged process. */
 PA_MUST_USE int pa_harden_drop_privileges(const char *user);
