@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -135,12 +136,22 @@ static int allow_sockets(scmp_filter_ctx ctx)
     return 0;
 }
 
+/* The Nitro Security Module's one request (linux/nsm.h: NSM_IOCTL_RAW =
+ * _IOWR(0x0A, 0, struct nsm_raw), two {addr, len} iovecs), so the Nitro
+ * provider can attest and draw randomness after start-up. */
+struct pa_nsm_raw_layout {
+    uint64_t request_addr, request_len, response_addr, response_len;
+};
+static const scmp_datum_t nsm_ioctl_raw = _IOWR(0x0A, 0x0, struct pa_nsm_raw_layout);
+
 /* ioctl only to ask how many bytes wait on a socket (glibc's DNS client
- * sizes its answer buffer with FIONREAD). */
+ * sizes its answer buffer with FIONREAD) and for the NSM request. */
 static int allow_ioctl(scmp_filter_ctx ctx)
 {
     PA_ENSURE(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
                                SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FIONREAD)) == 0);
+    PA_ENSURE(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                               SCMP_A1(SCMP_CMP_EQ, nsm_ioctl_raw)) == 0);
     return 0;
 }
 
@@ -196,7 +207,7 @@ int pa_sandbox_apply(void)
 #else
     PA_GUARD(pa_sandbox_load());
     pa_log_info("seccomp allow-list loaded (%zu calls; anything else kills the process)",
-                PA_ARRAY_LEN(allowed) + 5);
+                PA_ARRAY_LEN(allowed) + 6);
     return 0;
 #endif
 }

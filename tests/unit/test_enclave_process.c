@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/ptrace.h>
@@ -227,6 +228,14 @@ static void child_setuid(void)
     _exit(1);
 }
 
+static void child_ioctl(void)
+{
+    load();
+    int flag = 1;
+    ioctl(0, FIONBIO, &flag); /* any ioctl but FIONREAD and the NSM request */
+    _exit(1);
+}
+
 static void test_forbidden_calls_kill(void **state)
 {
     (void)state;
@@ -236,6 +245,7 @@ static void test_forbidden_calls_kill(void **state)
     assert_killed_by_sigsys(in_child(child_fork));
     assert_killed_by_sigsys(in_child(child_open_for_writing));
     assert_killed_by_sigsys(in_child(child_setuid));
+    assert_killed_by_sigsys(in_child(child_ioctl));
 }
 
 static void *thread_main(void *arg)
@@ -256,6 +266,8 @@ static void child_allowed(void)
     CHECK(pthread_join(t, NULL) == 0 && v == 42, 12);
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     CHECK(s >= 0, 13);
+    int pending = -1;
+    CHECK(ioctl(s, FIONREAD, &pending) == 0 && pending == 0, 18);
     close(s);
     int fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC);
     CHECK(fd >= 0, 14);
