@@ -8,6 +8,7 @@ packages=(
   libmicrohttpd-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev
   libcbor-dev libseccomp-dev libcmocka-dev
   postgresql-15 postgresql-client-15 python3 curl openssl ca-certificates
+  gdb
   "$@"
 )
 

@@ -3,35 +3,65 @@
 #   - PostgreSQL: DATABASE_URL if set (used unchanged), else a private cluster
 #     under var/postgres (Unix socket only), migrated on every start.
 #   - the Binance simulator with a demo account, unless BINANCE_BASE_URL is set.
-#   - perfagg-relay (the enclave's egress: CONNECT to the exchange only),
-#     perfagg-enclave, then perfagg-server on $LISTEN_ADDRESS:$ENCLAVE_PORT.
-# Ctrl-C or SIGTERM stops everything this script started.
+#   - perfagg-relay (the enclave's egress: CONNECT to the exchange only).
+#   - perfagg-server on $LISTEN_ADDRESS:$ENCLAVE_PORT, which runs perfagg-enclave
+#     itself (PERFAGG_ENCLAVE_EXEC) and restarts it if it dies.
+# Ctrl-C, SIGTERM, SIGHUP or any failure stops everything this script started,
+# PostgreSQL included; a cluster left behind by a run that was killed outright
+# (stale postmaster.pid, or a postmaster still running) is cleaned up at start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build=${PERFAGG_BUILD:-build}
-var=$root/var
+var=${PERFAGG_VAR_DIR:-$root/var}
 mkdir -p "$var"
 chmod 711 "$var"
 
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+PGBIN=/usr/lib/postgresql/15/bin
+
 pids=()
+pgdata=
 cleanup() {
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM HUP
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  # The postmaster runs under runuser, which need not pass the signal on:
+  # stop the cluster by its data directory so it never outlives this script.
+  if [ -n "$pgdata" ] && [ -f "$pgdata/postmaster.pid" ]; then
+    as_pg "$PGBIN/pg_ctl" -D "$pgdata" stop -m fast -w -t 30 >/dev/null 2>&1 || true
+  fi
   wait 2>/dev/null || true
   echo "perfagg: stopped"
 }
 trap cleanup EXIT
-trap 'exit 0' INT TERM
+trap 'exit 0' INT TERM HUP
 
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-PGBIN=/usr/lib/postgresql/15/bin
+# A postmaster.pid left by a run that was killed outright (SIGKILL, power
+# loss): if its postmaster still runs on this data directory, stop it; if the
+# pid is dead or now belongs to another program, the lock is stale and goes.
+clear_stale_cluster() {
+  local data=$1 pid
+  [ -f "$data/postmaster.pid" ] || return 0
+  pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)
+  if [[ "$pid" =~ ^[0-9]+$ ]] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$PGBIN/postgres" ] &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-D $data "; then
+    echo "perfagg: stopping the PostgreSQL cluster a previous run left running (pid $pid)"
+    as_pg "$PGBIN/pg_ctl" -D "$data" stop -m fast -w -t 30 >/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  fi
+  if [ -f "$data/postmaster.pid" ]; then
+    echo "perfagg: removing a stale PostgreSQL lock ($data/postmaster.pid, pid ${pid:-?} is gone)"
+    rm -f "$data/postmaster.pid" "$(dirname "$data")"/.s.PGSQL.*.lock
+  fi
+}
 
 if [ -z "${DATABASE_URL:-}" ]; then
   pgdir=$var/postgres
   # As root the cluster runs as `postgres`, which must be able to reach var/.
   if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$var"; then
-    alt=/tmp/perfagg-pg-$(printf %s "$root" | sha256sum | cut -c1-12)
+    key=$root
+    if [ "$var" != "$root/var" ]; then key=$var; fi
+    alt=/tmp/perfagg-pg-$(printf %s "$key" | sha256sum | cut -c1-12)
     echo "perfagg: postgres cannot reach $var; keeping the cluster in $alt (linked from var/postgres)"
     mkdir -p "$alt"
     [ -L "$pgdir" ] || ln -sfn "$alt" "$pgdir"
@@ -45,6 +75,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
     as_pg "$PGBIN/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
       >"$pgdir/initdb.log"
   fi
+  clear_stale_cluster "$pgdir/data"
+  pgdata=$pgdir/data
   # In the foreground of this script's process group: never a daemon.
   as_pg "$PGBIN/postgres" -D "$pgdir/data" -c listen_addresses='' \
     -c unix_socket_directories="$pgdir" >>"$var/postgres.log" 2>&1 &
@@ -92,16 +124,19 @@ export PERFAGG_EGRESS_RELAY=unix:$var/relay.sock
 
 export PERFAGG_VAR_DIR=$var
 export PERFAGG_ENCLAVE_SOCKET=$var/enclave.sock
+# The server supervises the enclave: it starts it, and restarts it with a
+# bounded back-off if it dies, so the service survives an enclave crash.
+case $build in
+  /*) export PERFAGG_ENCLAVE_EXEC=$build/perfagg-enclave ;;
+  *) export PERFAGG_ENCLAVE_EXEC=$root/$build/perfagg-enclave ;;
+esac
 rm -f "$PERFAGG_ENCLAVE_SOCKET"
-"$build/perfagg-enclave" > >(tee -a "$var/enclave.log") 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -S "$PERFAGG_ENCLAVE_SOCKET" ] && break; sleep 0.1; done
-[ -S "$PERFAGG_ENCLAVE_SOCKET" ] || { echo "perfagg: the enclave did not start (see var/enclave.log)"; exit 1; }
-
 "$build/perfagg-server" > >(tee -a "$var/server.log") 2>&1 &
 pids+=($!)
 url="http://${LISTEN_ADDRESS:-127.0.0.1}:${ENCLAVE_PORT:-3000}"
-for _ in $(seq 1 100); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 150); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$url/health" >/dev/null 2>&1 ||
+  echo "perfagg: the service is not healthy yet (see $var/server.log, which also has the enclave's log)"
 
 cat <<MSG
 

@@ -8,23 +8,17 @@
  * /dev/nsm exists, else development; the production enclave is nitro only);
  * the exchange and egress settings are enclave_config.c's (development:
  * BINANCE_BASE_URL, PERFAGG_CA_FILE, PERFAGG_EXCHANGE_TIMEOUT_MS,
- * PERFAGG_EGRESS_RELAY). */
+ * PERFAGG_EGRESS_RELAY); PERFAGG_ENCLAVE_USER (nobody: the user it drops to
+ * when started as root). */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
-#include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <stdint.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -38,7 +32,10 @@
 #include "ipc.h"
 #include "ipc_addr.h"
 #include "log.h"
+#include "harden.h"
+#include "sandbox.h"
 #include "secure_alloc.h"
+#include "serve.h"
 
 #ifndef PA_ENCLAVE_PRODUCTION
 #define PA_ENCLAVE_PRODUCTION 0 /* 1 in the production enclave executable */
@@ -46,7 +43,6 @@
 
 static volatile sig_atomic_t stopping;
 static pa_enclave enclave;
-static sem_t slots;
 
 static void on_signal(int sig)
 {
@@ -75,46 +71,9 @@ static long env_long(const char *name, long fallback, long lo, long hi)
     return n;
 }
 
-/* Keep secrets out of core dumps and swap, and out of reach of ptrace by
- * other processes of the same user. */
-static void harden_process(void)
+static char *handle_frame(void *ud, const char *req, size_t len)
 {
-    struct rlimit no_core = {0, 0};
-    setrlimit(RLIMIT_CORE, &no_core);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    /* MCL_FUTURE under a small RLIMIT_MEMLOCK would make later allocations
-     * fail, so lock only when the limit cannot bite. */
-    struct rlimit ml;
-    if (getrlimit(RLIMIT_MEMLOCK, &ml) == 0 && (geteuid() == 0 || ml.rlim_cur == RLIM_INFINITY)) {
-        if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
-            pa_log_warn("mlockall failed (%s): secrets could be swapped out", strerror(errno));
-    } else {
-        pa_log_warn("memory not locked (RLIMIT_MEMLOCK): secrets could be swapped out");
-    }
-}
-
-static void *serve_connection(void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    pa_buf frame;
-    pa_buf_init(&frame, PA_IPC_MAX_FRAME);
-    for (;;) {
-        int r = pa_ipc_read_frame(fd, &frame);
-        if (r != 0)
-            break;
-        char *resp = pa_enclave_handle(&enclave, pa_buf_cstr(&frame), frame.len);
-        pa_buf_reset(&frame); /* the request may hold an envelope; wipe now */
-        if (resp == NULL)
-            break;
-        int w = pa_ipc_write_frame(fd, resp, strlen(resp));
-        free(resp);
-        if (w != 0)
-            break;
-    }
-    pa_buf_free(&frame);
-    close(fd);
-    sem_post(&slots);
-    return NULL;
+    return pa_enclave_handle(ud, req, len);
 }
 
 static int make_keys(pa_enclave *e)
@@ -137,7 +96,9 @@ int main(void)
         fprintf(stderr, "perfagg-enclave: allocator set-up failed\n");
         return 1;
     }
-    harden_process();
+    long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
+    if (pa_harden_process(pa_harden_secure_heap_size(threads)) != 0)
+        return 1;
 
     const char *var_dir = env_or("PERFAGG_VAR_DIR", "var");
     pa_ipc_addr listen_addr;
@@ -159,7 +120,6 @@ int main(void)
     enclave.development_build = !cfg.production;
     enclave.exchange_timeout_ms = cfg.exchange_timeout_ms;
     enclave.egress = &cfg.egress;
-    long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
 
     /* The platform first: on Nitro its entropy is mixed into OpenSSL before
      * the long-term keys are generated. */
@@ -195,7 +155,11 @@ int main(void)
         pa_log_error("cannot listen on %s: %s", listen_spec, strerror(errno));
         return 1;
     }
-    sem_init(&slots, 0, (unsigned)threads);
+
+    /* Initialisation is over: no root, no new system calls. */
+    if (pa_harden_drop_privileges(env_or("PERFAGG_ENCLAVE_USER", "nobody")) != 0 ||
+        pa_sandbox_apply() != 0)
+        return 1;
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -211,26 +175,13 @@ int main(void)
     pa_log_info("enclave_pubkey %s signing_pubkey %s", enclave.enclave_pub_b64,
                 enclave.signing_pub_b64);
 
-    while (!stopping) {
-        struct pollfd p = {.fd = lfd, .events = POLLIN};
-        if (poll(&p, 1, 500) <= 0)
-            continue;
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        struct timeval tv = {.tv_sec = 300};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        sem_wait(&slots);
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &attr, serve_connection, (void *)(intptr_t)fd) != 0) {
-            close(fd);
-            sem_post(&slots);
-        }
-        pthread_attr_destroy(&attr);
-    }
+    pa_serve_config serve = {.listen_fd = lfd, .workers = threads, .idle_timeout_ms = 30000,
+                             .handler = handle_frame, .ud = &enclave};
+    int served = pa_serve_run(&serve, &stopping, 10000);
+    if (served < 0)
+        return 1;
+    if (served > 0)
+        _exit(0); /* requests still running: exit without tearing down what they use */
     pa_log_info("stopping");
     close(lfd);
     if (listen_addr.kind == PA_IPC_UNIX)

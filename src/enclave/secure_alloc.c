@@ -59,8 +59,36 @@ char *pa_secure_strdup(const char *s)
     return d;
 }
 
+/* OpenSSL's own allocations (TLS record buffers holding the HTTP request
+ * with the API-key header, HMAC and cipher contexts) through the same wiping
+ * free. The secure heap is separate and wipes itself. */
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    return malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    return pa_secure_realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+    (void)file;
+    (void)line;
+    pa_secure_free(p);
+}
+
 int pa_secure_alloc_install(void)
 {
+    /* Must come before anything allocates through OpenSSL (curl's global
+     * init does): OpenSSL refuses new functions after its first allocation. */
+    if (CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) != 1)
+        return -1;
     json_set_alloc_funcs(pa_secure_malloc, pa_secure_free);
     if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, pa_secure_malloc, pa_secure_free,
                              pa_secure_realloc, pa_secure_strdup, pa_secure_calloc) != CURLE_OK)

@@ -6,17 +6,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "json_strict.h"
 
+/* In OpenSSL's secure heap when the process set one up (the enclave does:
+ * mlocked, excluded from core dumps, wiped on free); plain heap otherwise. */
 static char *dup_secret(const json_t *v)
 {
     size_t len = json_string_length(v);
-    char *s = malloc(len + 1);
+    char *s = OPENSSL_secure_malloc(len + 1);
     if (s != NULL) {
         memcpy(s, json_string_value(v), len);
         s[len] = 0;
     }
     return s;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t len = strlen(s);
+    char *d = OPENSSL_secure_malloc(len + 1);
+    if (d != NULL)
+        memcpy(d, s, len + 1);
+    return d;
+}
+
+static void free_secret(char *s)
+{
+    if (s != NULL)
+        OPENSSL_secure_clear_free(s, strlen(s) + 1);
 }
 
 /* A string of 1..PA_SECRET_MAX bytes (no NUL inside: jansson's parser refuses
@@ -99,7 +118,7 @@ int pa_credentials_parse(const pa_buf *plaintext, const char *metadata_exchange,
     PA_ENSURE_GOTO((out->api_secret = dup_secret(api_secret)) != NULL, cleanup);
     if (passphrase != NULL)
         PA_ENSURE_GOTO((out->passphrase = dup_secret(passphrase)) != NULL, cleanup);
-    PA_ENSURE_GOTO((out->account_type = strdup(account)) != NULL, cleanup);
+    PA_ENSURE_GOTO((out->account_type = dup_str(account)) != NULL, cleanup);
     if (symbols != NULL) {
         size_t n = json_array_size(symbols);
         out->symbols = calloc(n, sizeof *out->symbols);
@@ -125,14 +144,14 @@ void pa_credentials_free(pa_credentials *c)
 {
     if (c == NULL)
         return;
-    pa_free_secret_str(c->exchange);
-    pa_free_secret_str(c->api_key);
-    pa_free_secret_str(c->api_secret);
-    pa_free_secret_str(c->passphrase);
-    pa_free_secret_str(c->account_type);
+    free_secret(c->exchange);
+    free_secret(c->api_key);
+    free_secret(c->api_secret);
+    free_secret(c->passphrase);
+    free_secret(c->account_type);
     if (c->symbols != NULL) {
         for (size_t i = 0; i < c->nsymbols; i++)
-            pa_free_secret_str(c->symbols[i]);
+            free_secret(c->symbols[i]);
         free(c->symbols);
     }
     memset(c, 0, sizeof *c);

@@ -16,6 +16,7 @@
 #include "handler_health.h"
 #include "http.h"
 #include "log.h"
+#include "supervisor.h"
 #include "sweeper.h"
 
 #define WORKERS 16
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
     int rc = 1;
     pa_http *http = NULL;
     pa_sweeper *sweeper = NULL;
+    pa_supervisor *supervisor = NULL;
 
     long nofile = pa_fdlimit_raise();
     unsigned reserve = WORKERS + (unsigned)app.cfg.db_pool + FD_MARGIN;
@@ -94,6 +96,14 @@ int main(int argc, char **argv)
         pa_log_error("start-up failed: the open-files limit (%ld) leaves room for %u connections; "
                      "raise it (ulimit -n) to at least %u",
                      nofile, app.connection_limit, reserve + CONNECTION_MIN);
+        pa_config_free(&app.cfg);
+        return 1;
+    }
+
+    /* PERFAGG_ENCLAVE_EXEC: this server runs the enclave and restarts it. */
+    const char *enclave_exec = getenv("PERFAGG_ENCLAVE_EXEC");
+    if (enclave_exec != NULL && *enclave_exec != '\0' &&
+        (supervisor = pa_supervisor_start(enclave_exec)) == NULL) {
         pa_config_free(&app.cfg);
         return 1;
     }
@@ -145,9 +155,11 @@ cleanup:;
     int64_t end = mono_ms() + STOP_GRACE_MS;
     if (pa_http_stop(http, STOP_GRACE_MS) != 0 || pa_health_stop(app.health, time_left(end)) != 0 ||
         pa_sweeper_stop(sweeper, time_left(end)) != 0) {
+        pa_supervisor_stop(supervisor, STOP_THREAD_MIN_MS);
         pa_log_error("stopped without waiting for the work still in progress (status 1)");
         _exit(1);
     }
+    pa_supervisor_stop(supervisor, time_left(end));
     pa_workq_free(app.wq);
     pa_ratelimit_free(app.rl);
     if (app.db != NULL)

@@ -13,6 +13,7 @@ static atomic_ullong enclave_failures[PA_IPC_OP_COUNT];
 static atomic_ullong db_errors;
 static atomic_ullong rate_limited;
 static atomic_ullong server_busy;
+static atomic_ullong enclave_restarts;
 static atomic_ullong sessions_created;
 static atomic_ullong sessions_revoked;
 static atomic_ullong sweeper_runs;
@@ -47,6 +48,11 @@ void pa_metrics_db_error(void)
 void pa_metrics_rate_limited(void)
 {
     INC(rate_limited, 1);
+}
+
+void pa_metrics_enclave_restart(void)
+{
+    INC(enclave_restarts, 1);
 }
 
 void pa_metrics_server_busy(void)
@@ -129,6 +135,10 @@ char *pa_metrics_render(void)
     PA_GUARD_GOTO(counter(&b, "perfagg_server_busy_total",
                           "Requests refused with 503 because the work queue was full.",
                           GET(server_busy)),
+                  fail);
+    PA_GUARD_GOTO(counter(&b, "perfagg_enclave_restarts_total",
+                          "Times the supervised enclave ended and was started again.",
+                          GET(enclave_restarts)),
                   fail);
     PA_GUARD_GOTO(counter(&b, "perfagg_sessions_created_total", "Sessions stored by submit_key.",
                           GET(sessions_created)),

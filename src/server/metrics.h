@@ -13,6 +13,7 @@ void pa_metrics_enclave_call(pa_ipc_op op, int64_t duration_us, int failed);
 void pa_metrics_db_error(void);
 void pa_metrics_rate_limited(void);
 void pa_metrics_server_busy(void);
+void pa_metrics_enclave_restart(void);
 void pa_metrics_session_created(void);
 void pa_metrics_session_revoked(void);
 void pa_metrics_sweep(long deleted, int failed);

@@ -81,11 +81,15 @@ class Stack:
     tunnel, as in production) unless relay=False. tls=True serves the
     simulator over HTTPS with a test CA made for this stack (tools/test-ca.sh),
     which the development enclave trusts through PERFAGG_CA_FILE. relay_args
-    are extra perfagg-relay arguments (e.g. --record FILE)."""
+    are extra perfagg-relay arguments (e.g. --record FILE).
+    supervised=True: the server runs the enclave itself (PERFAGG_ENCLAVE_EXEC)
+    and restarts it when it dies; self.enclave is then None."""
 
     def __init__(self, accounts, server_env=None, start_sim=True, tls=False, relay=True,
-                 relay_args=()):
+                 relay_args=(), supervised=False):
         require_pg()
+        self.supervised = supervised
+        self.enclave = None
         self.tmp = tempfile.mkdtemp(prefix="pa-it.", dir="/tmp")
         self.procs = []
         self.db = "pa_" + secrets.token_hex(6)
@@ -127,12 +131,16 @@ class Stack:
         self.var = os.path.join(self.tmp, "var")
         os.makedirs(self.var)
         self.sock = os.path.join(self.tmp, "enclave.sock")
-        self.start_enclave()
+        if not self.supervised:
+            self.start_enclave()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {"DATABASE_URL": self.app_url(), "ENCLAVE_PORT": str(self.port),
                "LISTEN_ADDRESS": "127.0.0.1", "ENCLAVE_ADDR": "unix:" + self.sock,
                "CLEANUP_INTERVAL_SECONDS": "1", "RATE_LIMIT_MAX": "100000"}
+        if self.supervised:
+            env.update(self.enclave_env())
+            env["PERFAGG_ENCLAVE_EXEC"] = os.path.join(BUILD, "perfagg-enclave")
         env.update(server_env or {})
         self.server_env = env
         self.start_server()
@@ -173,17 +181,35 @@ class Stack:
                                            *self.relay_args], {})
         wait_for(lambda: os.path.exists(self.relay_sock), what="relay socket")
 
-    def start_enclave(self):
-        if os.path.exists(self.sock):
-            os.unlink(self.sock)
+    def enclave_env(self):
         env = {"PERFAGG_VAR_DIR": self.var, "ENCLAVE_ADDR": "unix:" + self.sock,
                "BINANCE_BASE_URL": self.sim_url, "PERFAGG_EXCHANGE_TIMEOUT_MS": "3000"}
         if self.use_relay:
             env["PERFAGG_EGRESS_RELAY"] = "unix:" + self.relay_sock
         if self.tls:
             env["PERFAGG_CA_FILE"] = os.path.join(self.ca_dir, "ca.pem")
-        self.enclave = self._start("enclave", [os.path.join(BUILD, "perfagg-enclave")], env)
+        return env
+
+    def start_enclave(self):
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        self.enclave = self._start("enclave", [os.path.join(BUILD, "perfagg-enclave")],
+                                   self.enclave_env())
         wait_for(lambda: os.path.exists(self.sock), what="enclave socket")
+
+    def enclave_pid(self):
+        """The enclave's pid: the process we started, or the server's child."""
+        if not self.supervised:
+            return self.enclave.pid
+        kids = []
+        task_dir = f"/proc/{self.server.pid}/task"
+        for tid in os.listdir(task_dir):
+            try:
+                with open(f"{task_dir}/{tid}/children") as f:
+                    kids += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
+        return kids[0] if kids else None
 
     def stop_enclave(self):
         self._stop(self.enclave)
