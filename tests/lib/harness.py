@@ -91,6 +91,9 @@ class Stack:
         self.supervised = supervised
         self.enclave = None
         self.tmp = tempfile.mkdtemp(prefix="pa-it.", dir="/tmp")
+        # Searchable by others: the enclave drops to nobody after start-up and
+        # then still connects to relay.sock here (its files stay 0600).
+        os.chmod(self.tmp, 0o711)
         self.procs = []
         self.db = "pa_" + secrets.token_hex(6)
         self.tls, self.use_relay, self.relay_args = tls, relay, tuple(relay_args)
