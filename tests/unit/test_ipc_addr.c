@@ -325,71 +325,55 @@ static void exchange_ping(int lfd, int c)
     close(s);
 }
 
+/* Both Unix socket modes: the enclave's (PA_IPC_MODE_OWNER, only the owner
+ * connects), reached with timeouts as the server does, and the relay's
+ * (PA_IPC_MODE_ANY_USER: an enclave running as another user connects),
+ * reached without, as the enclave's egress does. */
 static void test_unix_listen_connect(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/pa_test_ipc_addr_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char spec[128];
-    snprintf(spec, sizeof spec, "unix:%s/enclave.sock", dir);
-    pa_ipc_addr a;
-    assert_int_equal(pa_ipc_addr_parse(spec, PA_IPC_KINDS_ALL, &a), 0);
+    static const struct {
+        mode_t mode;
+        int timeout_ms;
+    } cases[] = {{PA_IPC_MODE_OWNER, 1000}, {PA_IPC_MODE_ANY_USER, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[] = "/tmp/pa_test_ipc_addr_XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char spec[128];
+        snprintf(spec, sizeof spec, "unix:%s/peer.sock", dir);
+        pa_ipc_addr a;
+        assert_int_equal(pa_ipc_addr_parse(spec, PA_IPC_KINDS_ALL, &a), 0);
 
-    assert_int_equal(pa_ipc_connect(spec, 500), -1); /* nobody listening yet */
-    /* a stale file at the path is replaced */
-    FILE *f = fopen(a.path, "w");
-    assert_non_null(f);
-    fclose(f);
-    int lfd = pa_ipc_listen(&a, 4, PA_IPC_MODE_OWNER);
-    assert_true(lfd >= 0);
-    struct stat st;
-    assert_int_equal(stat(a.path, &st), 0);
-    assert_true(S_ISSOCK(st.st_mode));
-    assert_int_equal(st.st_mode & 0777, PA_IPC_MODE_OWNER); /* only the owner connects */
+        assert_int_equal(pa_ipc_connect(spec, 500), -1); /* nobody listening yet */
+        /* a stale file at the path is replaced */
+        FILE *f = fopen(a.path, "w");
+        assert_non_null(f);
+        fclose(f);
+        /* a mode with more than permission bits is refused */
+        errno = 0;
+        assert_int_equal(pa_ipc_listen(&a, 4, cases[i].mode | 04000), -1);
+        assert_int_equal(errno, EINVAL);
+        mode_t before = umask(0022);
+        int lfd = pa_ipc_listen(&a, 4, cases[i].mode);
+        assert_true(lfd >= 0);
+        assert_int_equal(umask(before), 0022); /* the process umask is restored */
+        struct stat st;
+        assert_int_equal(stat(a.path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        assert_int_equal(st.st_mode & 0777, cases[i].mode);
 
-    int c = pa_ipc_connect(spec, 1000);
-    assert_true(c >= 0);
-    exchange_ping(lfd, c);
-    close(c);
-    c = pa_ipc_connect(a.path, 1000); /* the bare-path form reaches the same socket */
-    assert_true(c >= 0);
-    exchange_ping(lfd, c);
-    close(c);
-    close(lfd);
-    unlink(a.path);
-    rmdir(dir);
-}
-
-/* The relay's socket (PA_IPC_MODE_ANY_USER: an enclave running as another
- * user connects), reached without timeouts as the enclave's egress does; a
- * mode with more than permission bits is refused. */
-static void test_unix_any_user(void **state)
-{
-    (void)state;
-    char dir[] = "/tmp/pa_test_ipc_addr_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char spec[128];
-    snprintf(spec, sizeof spec, "unix:%s/relay.sock", dir);
-    pa_ipc_addr a;
-    assert_int_equal(pa_ipc_addr_parse(spec, PA_IPC_KINDS_ALL, &a), 0);
-    errno = 0;
-    assert_int_equal(pa_ipc_listen(&a, 4, 04666), -1);
-    assert_int_equal(errno, EINVAL);
-    mode_t before = umask(0022);
-    int lfd = pa_ipc_listen(&a, 4, PA_IPC_MODE_ANY_USER);
-    assert_true(lfd >= 0);
-    assert_int_equal(umask(before), 0022); /* the process umask is restored */
-    struct stat st;
-    assert_int_equal(stat(a.path, &st), 0);
-    assert_true(S_ISSOCK(st.st_mode));
-    assert_int_equal(st.st_mode & 0777, PA_IPC_MODE_ANY_USER);
-    int c = pa_ipc_connect_addr(&a, 0);
-    assert_true(c >= 0);
-    exchange_ping(lfd, c);
-    close(c);
-    close(lfd);
-    unlink(a.path);
-    rmdir(dir);
+        int c = pa_ipc_connect_addr(&a, cases[i].timeout_ms);
+        assert_true(c >= 0);
+        exchange_ping(lfd, c);
+        close(c);
+        c = pa_ipc_connect(a.path, 1000); /* the bare-path form reaches the same socket */
+        assert_true(c >= 0);
+        exchange_ping(lfd, c);
+        close(c);
+        close(lfd);
+        unlink(a.path);
+        rmdir(dir);
+    }
 }
 
 /* A free loopback port of family (0 when the family is unavailable). */
@@ -525,8 +509,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_parse_valid),         cmocka_unit_test(test_sockaddr),
         cmocka_unit_test(test_parse_malformed),     cmocka_unit_test(test_parse_kinds),
         cmocka_unit_test(test_parse_or_path),       cmocka_unit_test(test_resolve),
-        cmocka_unit_test(test_unix_listen_connect), cmocka_unit_test(test_unix_any_user),
-        cmocka_unit_test(test_tcp_listen_connect),
+        cmocka_unit_test(test_unix_listen_connect), cmocka_unit_test(test_tcp_listen_connect),
     };
     const struct CMUnitTest vsock_tests[] = {
         cmocka_unit_test(test_vsock_loopback),
