@@ -182,7 +182,7 @@ static int egress_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
     (void)fd;
     (void)purpose;
     return g->relay.kind == PA_IPC_VSOCK && !g->bridge ? CURL_SOCKOPT_ALREADY_CONNECTED
-                                                     : CURL_SOCKOPT_OK;
+                                                       : CURL_SOCKOPT_OK;
 }
 
 int pa_egress_vsock_supported(void)

@@ -29,10 +29,10 @@ static void test_parse_valid(void **state)
     static const struct {
         const char *in;
         pa_ipc_kind kind;
-        const char *path;        /* unix */
-        uint32_t cid, port;      /* vsock; port also tcp */
-        int family;              /* tcp */
-        const char *canonical;   /* NULL: the input itself */
+        const char *path;      /* unix */
+        uint32_t cid, port;    /* vsock; port also tcp */
+        int family;            /* tcp */
+        const char *canonical; /* NULL: the input itself */
     } rows[] = {
         {"unix:/run/perfagg/enclave.sock", PA_IPC_UNIX, "/run/perfagg/enclave.sock", 0, 0, 0, NULL},
         {"unix:/run/perfagg/relay.sock", PA_IPC_UNIX, "/run/perfagg/relay.sock", 0, 0, 0, NULL},
@@ -52,7 +52,8 @@ static void test_parse_valid(void **state)
         {"tcp://0.0.0.0:1", PA_IPC_TCP, NULL, 0, 1, AF_INET, NULL},
         {"tcp://10.0.0.255:65535", PA_IPC_TCP, NULL, 0, 65535, AF_INET, NULL},
         {"tcp://[::1]:8443", PA_IPC_TCP, NULL, 0, 8443, AF_INET6, NULL},
-        {"tcp://[2001:DB8:0:0::1]:443", PA_IPC_TCP, NULL, 0, 443, AF_INET6, "tcp://[2001:db8::1]:443"},
+        {"tcp://[2001:DB8:0:0::1]:443", PA_IPC_TCP, NULL, 0, 443, AF_INET6,
+         "tcp://[2001:db8::1]:443"},
         {"tcp://[::ffff:192.0.2.1]:80", PA_IPC_TCP, NULL, 0, 80, AF_INET6, NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -389,7 +390,8 @@ static unsigned free_port(int family)
     if (fd < 0)
         return 0;
     unsigned port = 0;
-    if (bind(fd, (struct sockaddr *)&ss, len) == 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+    if (bind(fd, (struct sockaddr *)&ss, len) == 0 &&
+        getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
         port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                        : ((struct sockaddr_in6 *)&ss)->sin6_port);
     close(fd);
