@@ -32,7 +32,7 @@
 
 typedef struct {
     int listener;
-    pa_egress_addr relay;
+    pa_ipc_addr relay;
 } egress_bridge;
 
 static int bridge_write_all(int fd, const char *p, size_t len)
@@ -87,7 +87,7 @@ static void *bridge_main(void *arg)
     socklen_t cl = sizeof cred;
     if (client >= 0 && getsockopt(client, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 &&
         cred.pid == getpid())
-        up = pa_egress_addr_connect(&br->relay);
+        up = pa_ipc_connect_addr(&br->relay, 0);
     if (up >= 0)
         bridge_splice(client, up);
     if (up >= 0)
@@ -157,20 +157,22 @@ static curl_socket_t egress_opensocket(void *clientp, curlsocktype purpose,
         memcpy(&address->addr, &sa, len);
         return fd;
     }
-    if (g->relay.family == AF_VSOCK) {
-        int fd = pa_egress_addr_connect(&g->relay);
+    if (g->relay.kind == PA_IPC_VSOCK) {
+        int fd = pa_ipc_connect_addr(&g->relay, 0);
         return fd < 0 ? CURL_SOCKET_BAD : fd;
     }
-    if (g->relay.len > sizeof(struct sockaddr_storage))
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (pa_ipc_addr_sockaddr(&g->relay, &ss, &len) != 0)
         return CURL_SOCKET_BAD;
-    int fd = socket(g->relay.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return CURL_SOCKET_BAD;
-    address->family = g->relay.family;
+    address->family = ss.ss_family;
     address->socktype = SOCK_STREAM;
     address->protocol = 0;
-    address->addrlen = g->relay.len;
-    memcpy(&address->addr, &g->relay.sa, g->relay.len);
+    address->addrlen = len;
+    memcpy(&address->addr, &ss, len);
     return fd;
 }
 
@@ -179,8 +181,8 @@ static int egress_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
     const pa_egress *g = clientp;
     (void)fd;
     (void)purpose;
-    return g->relay.family == AF_VSOCK && !g->bridge ? CURL_SOCKOPT_ALREADY_CONNECTED
-                                                     : CURL_SOCKOPT_OK;
+    return g->relay.kind == PA_IPC_VSOCK && !g->bridge ? CURL_SOCKOPT_ALREADY_CONNECTED
+                                                       : CURL_SOCKOPT_OK;
 }
 
 int pa_egress_vsock_supported(void)

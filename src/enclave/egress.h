@@ -17,7 +17,7 @@
 
 #include <curl/curl.h>
 
-#include "egress_addr.h"
+#include "ipc_addr.h"
 #include "result.h"
 
 typedef struct {
@@ -26,7 +26,7 @@ typedef struct {
     size_t ca_blob_len;
     const char *ca_file;            /* ... else this file, else PA_EGRESS_SYSTEM_CA */
     int use_relay;
-    pa_egress_addr relay;           /* the CONNECT relay, when use_relay */
+    pa_ipc_addr relay;              /* the CONNECT relay, when use_relay */
     int bridge;                     /* reach the relay through an in-process bridge (below) */
 } pa_egress;
 

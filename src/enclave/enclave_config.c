@@ -63,13 +63,13 @@ static int load_relay(pa_enclave_config *c, const char *fallback, char *err, siz
     if (relay == NULL)
         return 0; /* development without a relay: direct connections */
     if (copy_str(c->relay, sizeof c->relay, relay) != 0 ||
-        pa_egress_addr_parse(relay, &c->egress.relay) != 0) {
+        pa_ipc_addr_parse(relay, PA_IPC_KINDS_ALL, &c->egress.relay) != 0) {
         cfg_err(err, errlen,
                 "PERFAGG_EGRESS_RELAY must be unix:/path, tcp://IP:PORT or vsock://CID:PORT");
         return -1;
     }
     /* libcurl < 8.0 cannot take a connected vsock socket: bridge it. */
-    c->egress.bridge = c->egress.relay.family == AF_VSOCK && !pa_egress_vsock_supported();
+    c->egress.bridge = c->egress.relay.kind == PA_IPC_VSOCK && !pa_egress_vsock_supported();
     c->egress.use_relay = 1;
     return 0;
 }

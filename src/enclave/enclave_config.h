@@ -14,7 +14,7 @@
  *                               variables makes it refuse to start.
  * Different code, so a different measurement (PCR0 / image hash).
  *
- * In both, PERFAGG_EGRESS_RELAY names the CONNECT relay (egress_addr.h
+ * In both, PERFAGG_EGRESS_RELAY names the CONNECT relay (ipc_addr.h
  * syntax): it only ever sees TLS, so it cannot change a result, only deny
  * one. */
 #ifndef PA_ENCLAVE_CONFIG_H

@@ -150,7 +150,7 @@ int main(void)
         return 1;
     }
 
-    int lfd = pa_ipc_listen(&listen_addr, 64);
+    int lfd = pa_ipc_listen(&listen_addr, 64, PA_IPC_MODE_OWNER);
     if (lfd < 0) {
         pa_log_error("cannot listen on %s: %s", listen_spec, strerror(errno));
         return 1;

@@ -10,7 +10,7 @@
  * Usage: perfagg-relay [--listen ADDR] [--allow HOST:PORT]... [--dev-allow-local]
  *                      [--max-tunnels N] [--idle-timeout S] [--connect-timeout S]
  *                      [--record FILE]
- * ADDR: unix:/path, tcp://IP:PORT or vsock://CID:PORT (egress_addr.h);
+ * ADDR: unix:/path, tcp://IP:PORT or vsock://CID:PORT (ipc_addr.h);
  * default tcp://127.0.0.1:8443. Default allow-list: the exchange hosts of
  * exchange_hosts.h. */
 #include <arpa/inet.h>
@@ -29,13 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "egress_addr.h"
 #include "exchange_hosts.h"
+#include "ipc_addr.h"
 #include "log.h"
 #include "policy.h"
 
@@ -43,8 +41,8 @@
 #define RELAY_BUF 16384
 
 static struct {
-    pa_egress_addr listen;
-    char listen_text[256];
+    pa_ipc_addr listen;
+    char listen_text[PA_IPC_ADDR_MAX + 1];
     pa_relay_allowlist allow;
     unsigned max_tunnels;
     int idle_ms;
@@ -459,12 +457,12 @@ static int parse_args(int argc, char **argv)
     }
     if (optind != argc)
         return -1;
-    if (pa_egress_addr_parse(listen_text, &g.listen) != 0) {
+    if (pa_ipc_addr_parse(listen_text, PA_IPC_KINDS_ALL, &g.listen) != 0 ||
+        pa_ipc_addr_format(&g.listen, g.listen_text, sizeof g.listen_text) != 0) {
         fprintf(stderr, "perfagg-relay: --listen must be unix:/path, tcp://IP:PORT or "
                         "vsock://CID:PORT\n");
         return -1;
     }
-    snprintf(g.listen_text, sizeof g.listen_text, "%s", listen_text);
     if (nallow == 0)
         allows[nallow++] = PA_BINANCE_RELAY_TARGET;
     for (size_t i = 0; i < nallow; i++) {
@@ -493,15 +491,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    int lfd = pa_egress_addr_listen(&g.listen);
+    /* A Unix socket is open to every local user: the relay only reaches the
+     * allow-list, and the enclave may run as another user. */
+    int lfd = pa_ipc_listen(&g.listen, 64, PA_IPC_MODE_ANY_USER);
     if (lfd < 0) {
         pa_log_error("cannot listen on %s: %s", g.listen_text, strerror(errno));
         return 1;
-    }
-    if (g.listen.family == AF_UNIX) {
-        /* Anyone local may use the relay (it only reaches the allow-list);
-         * the enclave may run as another user. */
-        (void)chmod(((const struct sockaddr_un *)&g.listen.sa)->sun_path, 0666);
     }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -569,8 +564,8 @@ int main(int argc, char **argv)
     }
     pa_log_info("stopping");
     close(lfd);
-    if (g.listen.family == AF_UNIX)
-        unlink(((const struct sockaddr_un *)&g.listen.sa)->sun_path);
+    if (g.listen.kind == PA_IPC_UNIX)
+        unlink(g.listen.path);
     pa_relay_allow_free(&g.allow);
     return 0;
 }

@@ -33,7 +33,7 @@ INTERNAL = ["src/envelope/envelope_kdf.h"]
 CLIENT_ONLY = ["src/envelope/envelope_seal.h"]
 SHARED = ["src/envelope/envelope_format.h", "src/attest/attest_common.h",
           "src/attest/attest_verify.h", "src/ipc/ipc_contract.h", "src/common/ipc.h",
-          "src/common/ipc_addr.h", "src/common/egress_addr.h", "src/common/exchange_hosts.h"]
+          "src/common/ipc_addr.h", "src/common/exchange_hosts.h"]
 
 failures = []
 passed = 0

@@ -467,7 +467,7 @@ static void test_production_default_relay(void **state)
     char err[320] = "";
     assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
     assert_string_equal(c.relay, PA_ENCLAVE_RELAY_DEFAULT_PRODUCTION);
-    assert_int_equal(c.egress.relay.family, AF_VSOCK);
+    assert_int_equal(c.egress.relay.kind, PA_IPC_VSOCK);
     assert_int_equal(c.egress.use_relay, 1);
     assert_int_equal(c.egress.bridge, !pa_egress_vsock_supported());
 }
@@ -489,7 +489,7 @@ static void test_development_overrides(void **state)
     assert_int_equal(c.exchange_timeout_ms, 3000);
     assert_string_equal(c.egress.ca_file, "/tmp/test-ca.pem");
     assert_int_equal(c.egress.use_relay, 1);
-    assert_int_equal(c.egress.relay.family, AF_UNIX);
+    assert_int_equal(c.egress.relay.kind, PA_IPC_UNIX);
 
     static const char *const bad[][2] = {
         {"PERFAGG_EXCHANGE_TIMEOUT_MS", "99"}, {"PERFAGG_EXCHANGE_TIMEOUT_MS", "1e3"},

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
-#include "egress_addr.h"
 #include "exchange_hosts.h"
 #include "policy.h"
 
@@ -304,28 +304,6 @@ static void test_address_ranges(void **state)
     assert_int_equal(pa_relay_addr_public(NULL), 0);
 }
 
-static void test_egress_addr(void **state)
-{
-    (void)state;
-    pa_egress_addr a;
-    assert_int_equal(pa_egress_addr_parse("unix:/run/perfagg/relay.sock", &a), 0);
-    assert_int_equal(a.family, AF_UNIX);
-    assert_int_equal(pa_egress_addr_parse("tcp://127.0.0.1:8443", &a), 0);
-    assert_int_equal(a.family, AF_INET);
-    assert_int_equal(pa_egress_addr_parse("tcp://[::1]:8443", &a), 0);
-    assert_int_equal(a.family, AF_INET6);
-    assert_int_equal(pa_egress_addr_parse("vsock://3:8443", &a), 0);
-    assert_int_equal(a.family, AF_VSOCK);
-    assert_int_equal(pa_egress_addr_parse("vsock://4294967295:8443", &a), 0);
-    static const char *const bad[] = {"",  "unix:",   "tcp://localhost:1", "tcp://127.0.0.1",
-                                      "tcp://127.0.0.1:0", "tcp://127.0.0.1:65536", "tcp://::1:80",
-                                      "tcp://[::1]", "vsock://3", "vsock://x:1", "vsock://3:-1",
-                                      "vsock://4294967296:1", "http://127.0.0.1:1", "tcp://1.2.3.4: 1"};
-    for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++)
-        if (pa_egress_addr_parse(bad[i], &a) == 0)
-            fail_msg("\"%s\" accepted", bad[i]);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,7 +313,6 @@ int main(void)
         cmocka_unit_test(test_parse_mutations),
         cmocka_unit_test(test_allowlist),
         cmocka_unit_test(test_address_ranges),
-        cmocka_unit_test(test_egress_addr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
