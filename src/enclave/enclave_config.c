@@ -75,6 +75,30 @@ static int load_relay(pa_enclave_config *c, const char *fallback, char *err, siz
 }
 
 #if !PA_ENCLAVE_PRODUCTION
+/* PERFAGG_CA_FILE's PEM into c->ca_pem, the roots libcurl gets as a blob. */
+static int read_ca_file(pa_enclave_config *c, char *err, size_t errlen)
+{
+    FILE *f = fopen(c->ca_file, "rb");
+    if (f == NULL) {
+        cfg_err(err, errlen, "PERFAGG_CA_FILE: cannot open %s: %s", c->ca_file, strerror(errno));
+        return -1;
+    }
+    unsigned char *pem = malloc(PA_ENCLAVE_CA_MAX);
+    size_t n = pem != NULL ? fread(pem, 1, PA_ENCLAVE_CA_MAX, f) : 0;
+    int too_big = pem != NULL && n == PA_ENCLAVE_CA_MAX && fgetc(f) != EOF;
+    fclose(f);
+    if (pem == NULL || n == 0 || too_big) {
+        free(pem);
+        cfg_err(err, errlen, "PERFAGG_CA_FILE: %s is empty, unreadable or over %d bytes", c->ca_file,
+                PA_ENCLAVE_CA_MAX);
+        return -1;
+    }
+    c->ca_pem = pem;
+    c->egress.ca_blob = pem;
+    c->egress.ca_blob_len = n;
+    return 0;
+}
+
 static int load_development(pa_enclave_config *c, char *err, size_t errlen)
 {
     const char *url = env_set("BINANCE_BASE_URL");
@@ -107,7 +131,11 @@ static int load_development(pa_enclave_config *c, char *err, size_t errlen)
             cfg_err(err, errlen, "PERFAGG_CA_FILE is too long");
             return -1;
         }
-        c->egress.ca_file = c->ca_file;
+        /* Read now, while the enclave may still read the host's files: after
+         * start-up it runs as another user under a filter, and a file the
+         * host could swap between requests would not be one trust decision. */
+        if (read_ca_file(c, err, errlen) != 0)
+            return -1;
     }
     return load_relay(c, NULL, err, errlen);
 }

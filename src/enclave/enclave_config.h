@@ -29,6 +29,7 @@
 #include "result.h"
 
 #define PA_ENCLAVE_URL_MAX 512
+#define PA_ENCLAVE_CA_MAX (1 << 20) /* PERFAGG_CA_FILE's size cap */
 #define PA_ENCLAVE_TIMEOUT_MS_DEFAULT 15000L
 /* The parent instance (CID 3) as seen from a Nitro Enclave; the relay's port
  * there (docs/SECURITY.md, "Egress"). */
@@ -39,7 +40,8 @@ typedef struct {
     char binance_base_url[PA_ENCLAVE_URL_MAX + 1]; /* no trailing slash */
     long exchange_timeout_ms;
     pa_egress egress;
-    char ca_file[PATH_MAX];         /* development: PERFAGG_CA_FILE */
+    char ca_file[PATH_MAX];         /* development: PERFAGG_CA_FILE, read at start-up ... */
+    unsigned char *ca_pem;          /* ... into this (egress.ca_blob); lives as long as the process */
     char relay[256];                /* the relay address as configured, "" for none */
 } pa_enclave_config;
 

@@ -480,21 +480,31 @@ static void test_development_overrides(void **state)
     clean_env();
     setenv("BINANCE_BASE_URL", "http://127.0.0.1:9/", 1);
     setenv("PERFAGG_EXCHANGE_TIMEOUT_MS", "3000", 1);
-    setenv("PERFAGG_CA_FILE", "/tmp/test-ca.pem", 1);
+    char ca_path[] = "/tmp/pa-test-ca.XXXXXX";
+    int ca_fd = mkstemp(ca_path);
+    assert_true(ca_fd >= 0);
+    static const char pem[] = "-----BEGIN CERTIFICATE-----\nnot parsed here\n";
+    assert_int_equal(write(ca_fd, pem, sizeof pem - 1), (ssize_t)(sizeof pem - 1));
+    close(ca_fd);
+    setenv("PERFAGG_CA_FILE", ca_path, 1);
     setenv("PERFAGG_EGRESS_RELAY", "unix:/tmp/relay.sock", 1);
     pa_enclave_config c;
     char err[320];
     assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
     assert_string_equal(c.binance_base_url, "http://127.0.0.1:9");
     assert_int_equal(c.exchange_timeout_ms, 3000);
-    assert_string_equal(c.egress.ca_file, "/tmp/test-ca.pem");
+    /* Read at start-up: the blob is the file's bytes, the path no longer used. */
+    assert_null(c.egress.ca_file);
+    assert_int_equal(c.egress.ca_blob_len, sizeof pem - 1);
+    assert_memory_equal(c.egress.ca_blob, pem, sizeof pem - 1);
+    unlink(ca_path);
     assert_int_equal(c.egress.use_relay, 1);
     assert_int_equal(c.egress.relay.kind, PA_IPC_UNIX);
 
     static const char *const bad[][2] = {
         {"PERFAGG_EXCHANGE_TIMEOUT_MS", "99"}, {"PERFAGG_EXCHANGE_TIMEOUT_MS", "1e3"},
         {"PERFAGG_EGRESS_RELAY", "127.0.0.1:8443"}, {"PERFAGG_EGRESS_RELAY", "tcp://localhost:1"},
-        {"BINANCE_BASE_URL", "////"}};
+        {"BINANCE_BASE_URL", "////"}, {"PERFAGG_CA_FILE", "/nonexistent/ca.pem"}};
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
         clean_env();
         setenv(bad[i][0], bad[i][1], 1);
