@@ -82,7 +82,7 @@ int pa_harden_process(size_t heap_bytes)
     return 0;
 }
 
-int pa_harden_drop_privileges(const char *user)
+int pa_harden_drop_privileges(const char *user, int keep_nsm)
 {
     if (geteuid() != 0 && getuid() != 0)
         return 0;
@@ -101,22 +101,28 @@ int pa_harden_drop_privileges(const char *user)
     pid_t parent = getppid();
     (void)prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
     /* Under mlockall(MCL_FUTURE) every later allocation counts against
-     * RLIMIT_MEMLOCK unless CAP_IPC_LOCK is held: keep that one capability
-     * (and nothing else) across the change of user. */
-    if (all_locked && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+     * RLIMIT_MEMLOCK unless CAP_IPC_LOCK is held; and the NSM driver answers
+     * its raw ioctl only with CAP_SYS_ADMIN (uapi/linux/nsm.h). Keep those
+     * (and nothing else) across the change of user. The seccomp filter that
+     * follows still refuses every call CAP_SYS_ADMIN would otherwise open
+     * (mount, bpf, ...), and no other ioctl than the NSM request. */
+    uint32_t keep = (all_locked ? 1u << CAP_IPC_LOCK : 0) | (keep_nsm ? 1u << CAP_SYS_ADMIN : 0);
+    if (keep != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
         return -1;
     if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0) {
         pa_log_error("cannot drop root to %s: %s", user, strerror(errno));
         return -1;
     }
-    if (all_locked) {
+    if (keep != 0) {
+        /* Both capabilities are below 32: data[0] holds them. */
         struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
         struct __user_cap_data_struct data[2];
         memset(data, 0, sizeof data);
-        data[CAP_IPC_LOCK / 32].permitted = 1u << (CAP_IPC_LOCK % 32);
-        data[CAP_IPC_LOCK / 32].effective = 1u << (CAP_IPC_LOCK % 32);
+        data[0].permitted = keep;
+        data[0].effective = keep;
         if (syscall(SYS_capset, &hdr, data) != 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) {
-            pa_log_error("cannot limit capabilities to CAP_IPC_LOCK: %s", strerror(errno));
+            pa_log_error("cannot limit capabilities to %s: %s",
+                         keep_nsm ? "CAP_IPC_LOCK and CAP_SYS_ADMIN" : "CAP_IPC_LOCK", strerror(errno));
             return -1;
         }
     }

@@ -22,9 +22,10 @@ PA_MUST_USE int pa_harden_process(size_t heap_bytes);
 
 /* When running as root: setgroups/setgid/setuid to `user` (PERFAGG_ENCLAVE_USER,
  * default "nobody"), after which root cannot be regained; only CAP_IPC_LOCK
- * is kept, when memory is locked with MCL_FUTURE. Call after every
- * privileged open (listening socket, state directory) and before the
- * seccomp filter. A no-op for an unprivileged process. */
-PA_MUST_USE int pa_harden_drop_privileges(const char *user);
+ * is kept, when memory is locked with MCL_FUTURE, and CAP_SYS_ADMIN when
+ * keep_nsm (the Nitro platform: the NSM driver's raw ioctl requires it). Call
+ * after every privileged open (listening socket, state directory, /dev/nsm)
+ * and before the seccomp filter. A no-op for an unprivileged process. */
+PA_MUST_USE int pa_harden_drop_privileges(const char *user, int keep_nsm);
 
 #endif

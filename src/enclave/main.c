@@ -157,7 +157,8 @@ int main(void)
     }
 
     /* Initialisation is over: no root, no new system calls. */
-    if (pa_harden_drop_privileges(env_or("PERFAGG_ENCLAVE_USER", "nobody")) != 0 ||
+    if (pa_harden_drop_privileges(env_or("PERFAGG_ENCLAVE_USER", "nobody"),
+                                  strcmp(pa_attest_platform_name(enclave.platform), "nitro") == 0) != 0 ||
         pa_sandbox_apply() != 0)
         return 1;
 

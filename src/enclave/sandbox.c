@@ -77,6 +77,7 @@ static const char *const allowed[] = {
     "accept4",
     "connect",
     "bind",
+    "listen", /* egress.c's one-shot bridge to a vsock relay (libcurl < 8.0) */
     "getsockname",
     "getpeername",
     "getsockopt",

@@ -128,7 +128,7 @@ static void test_heap_size(void **state)
 static void child_drop(void)
 {
     CHECK(pa_harden_process(pa_harden_secure_heap_size(1)) == 0, 9);
-    CHECK(pa_harden_drop_privileges("nobody") == 0, 10);
+    CHECK(pa_harden_drop_privileges("nobody", 0) == 0, 10);
     if (geteuid() == 0 || getuid() == 0)
         _exit(11);
     CHECK(setuid(0) != 0 && errno == EPERM, 12);
@@ -150,11 +150,38 @@ static void child_drop(void)
     CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 || getenv("PA_NOT_ROOT") != NULL, 13);
 }
 
+/* On Nitro the NSM's raw ioctl needs CAP_SYS_ADMIN: kept with keep_nsm, and
+ * nothing else beside CAP_IPC_LOCK. */
+static void child_drop_nsm(void)
+{
+    CHECK(pa_harden_process(pa_harden_secure_heap_size(1)) == 0, 9);
+    CHECK(pa_harden_drop_privileges("nobody", 1) == 0, 10);
+    CHECK(geteuid() != 0 && getuid() != 0, 11);
+    FILE *st = fopen("/proc/self/status", "r");
+    CHECK(st != NULL, 14);
+    char line[256];
+    unsigned long long eff = 0;
+    while (fgets(line, sizeof line, st) != NULL)
+        if (sscanf(line, "CapEff: %llx", &eff) == 1)
+            break;
+    fclose(st);
+    CHECK((eff & (1ull << 21)) != 0, 15);                      /* CAP_SYS_ADMIN is 21 */
+    CHECK((eff & ~((1ull << 14) | (1ull << 21))) == 0, 16);    /* and CAP_IPC_LOCK at most */
+}
+
+static void test_drop_privileges_keeps_nsm_capability(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    assert_exit_0(in_child(child_drop_nsm));
+}
+
 static void test_drop_privileges(void **state)
 {
     (void)state;
     if (geteuid() != 0) {
-        assert_int_equal(pa_harden_drop_privileges("nobody"), 0); /* a no-op */
+        assert_int_equal(pa_harden_drop_privileges("nobody", 0), 0); /* a no-op */
         skip();
     }
     assert_exit_0(in_child(child_drop));
@@ -162,8 +189,8 @@ static void test_drop_privileges(void **state)
 
 static void child_drop_to_root_refused(void)
 {
-    CHECK(pa_harden_drop_privileges("root") == -1, 10);
-    CHECK(pa_harden_drop_privileges("no-such-user-perfagg") == -1, 11);
+    CHECK(pa_harden_drop_privileges("root", 0) == -1, 10);
+    CHECK(pa_harden_drop_privileges("no-such-user-perfagg", 1) == -1, 11);
 }
 
 static void test_drop_privileges_refuses_root(void **state)
@@ -499,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_heap_size),
         cmocka_unit_test(test_harden),
         cmocka_unit_test(test_drop_privileges),
+        cmocka_unit_test(test_drop_privileges_keeps_nsm_capability),
         cmocka_unit_test(test_drop_privileges_refuses_root),
         cmocka_unit_test(test_forbidden_calls_kill),
         cmocka_unit_test(test_allowed_calls_work),
