@@ -38,7 +38,9 @@ typedef struct {
 static int bridge_write_all(int fd, const char *p, size_t len)
 {
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        /* Both ends are sockets; a peer that has gone must be an error
+         * here, not a SIGPIPE for whatever process hosts the bridge. */
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
