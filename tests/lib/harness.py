@@ -74,6 +74,14 @@ def make_trades(symbol, n, start_ms, step_ms, price0, seed=1):
     return out
 
 
+def die_with_parent():
+    """preexec_fn for every process a test starts: SIGKILL when the test
+    process dies (a CTest timeout kills python outright, and its tearDown never
+    runs), so no simulator, relay, enclave or server outlives its test."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class Stack:
     """Starts simulator, egress relay, enclave and server; stop() ends them all.
 
@@ -157,7 +165,7 @@ class Stack:
                                  "PERFAGG_EGRESS_RELAY")}
         full_env.update(env)
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env,
-                             cwd=self.tmp)
+                             cwd=self.tmp, preexec_fn=die_with_parent)
         log.close()  # the child has its own descriptor
         p.name = name
         self.procs.append(p)

@@ -140,7 +140,8 @@ class Relay:
         self.log_path = os.path.join(self.dir, "relay.log")
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([RELAY, "--listen", "unix:" + self.sock, *args],
-                                         stdout=log, stderr=subprocess.STDOUT)
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         preexec_fn=harness.die_with_parent)
         harness.wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None,
                          what="relay socket")
 

@@ -17,6 +17,12 @@ import tempfile
 import time
 import unittest
 
+
+def die_with_parent():
+    """The enclave dies with this test process (PR_SET_PDEATHSIG)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
 BUILD = os.path.abspath(os.environ.get("PA_BUILD_DIR",
                                        os.path.join(os.path.dirname(__file__), "..", "..", "build")))
 
@@ -55,7 +61,8 @@ class EnclaveContractTest(unittest.TestCase):
                     "PERFAGG_EXCHANGE_TIMEOUT_MS": "200"})
         cls.log = open(os.path.join(cls.tmp, "enclave.log"), "wb")
         cls.proc = subprocess.Popen([os.path.join(BUILD, "perfagg-enclave")], env=env,
-                                    stdout=cls.log, stderr=subprocess.STDOUT, cwd=cls.tmp)
+                                    stdout=cls.log, stderr=subprocess.STDOUT, cwd=cls.tmp,
+                                    preexec_fn=die_with_parent)
         deadline = time.monotonic() + 20
         while not os.path.exists(cls.sock):
             if cls.proc.poll() is not None or time.monotonic() > deadline:
