@@ -152,7 +152,10 @@ static void check_leaf_profile(X509 *leaf, pa_attest_result *r)
     uint32_t flags = X509_get_extension_flags(leaf);
     if (flags & EXFLAG_INVALID)
         fail(r, PA_ATTEST_CHECK_CHAIN, "the signing certificate has invalid extensions");
-    if (!(flags & EXFLAG_BCONS) || X509_check_ca(leaf) != 0)
+    /* EXFLAG_CA as well as X509_check_ca: the latter answers 0 ("not a CA")
+     * for CA:TRUE when keyUsage lacks keyCertSign, and strict chain checks
+     * then let such a certificate through at depth 0 */
+    if (!(flags & EXFLAG_BCONS) || (flags & EXFLAG_CA) || X509_check_ca(leaf) != 0)
         fail(r, PA_ATTEST_CHECK_CHAIN,
              "the signing certificate is not a leaf (basicConstraints must say CA:FALSE)");
     uint32_t ku = X509_get_key_usage(leaf);

@@ -1059,6 +1059,10 @@ static void test_ca_signed_document_refused(void **state)
         {"critical,CA:FALSE", NULL, "digitalSignature"},
         {NULL, "critical,digitalSignature", "not a leaf"},
         {"critical,CA:FALSE", "critical,digitalSignature,keyCertSign", "may sign certificates"},
+        /* CA:TRUE with a keyUsage that lacks keyCertSign: X509_check_ca
+         * calls that "not a CA", and the strict chain check accepts it at
+         * depth 0; it is still a CA certificate, not a leaf */
+        {"critical,CA:TRUE", "critical,digitalSignature", "not a leaf"},
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
         X509 *leaf = issue_custom(k, "odd leaf", ca.inter, ca.inter_key, bad[i].bc, bad[i].ku);
