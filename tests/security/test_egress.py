@@ -413,6 +413,25 @@ class ProductionBinaryTest(unittest.TestCase):
             self.assertIn(f"{name} is set, but the production enclave", r.stderr)
             self.assertNotIn("listening on", r.stderr)
 
+    def test_refuses_tls_exposing_env(self):
+        """libcurl writes TLS secrets to $SSLKEYLOGFILE and loads $OPENSSL_CONF
+        whatever the enclave sets on its handles: the host could decrypt the
+        relay's traffic, or load code and weaken TLS."""
+        relay = {"PERFAGG_EGRESS_RELAY": "unix:/tmp/pa-no-relay.sock"}
+        d = tempfile.mkdtemp(prefix="pa-keylog.", dir="/tmp")
+        try:
+            for name in ("SSLKEYLOGFILE", "OPENSSL_CONF"):
+                path = os.path.join(d, name)
+                r = self.run_enclave({**relay, name: path})
+                self.assertEqual(r.returncode, 2, (name, r.stderr))
+                self.assertIn(f"{name} is set, but the production enclave", r.stderr)
+                self.assertNotIn("listening on", r.stderr)
+                # (libcurl opens the key log at its global init, before the
+                # configuration is read: it may exist, but holds no secret)
+                self.assertFalse(os.path.exists(path) and os.path.getsize(path) > 0, name)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
