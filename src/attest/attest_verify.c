@@ -187,6 +187,9 @@ static void verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, X509 *root, int6
     /* strict: basicConstraints, pathLen, keyUsage, key identifiers and
      * explicit curve parameters are enforced */
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
+    /* level 2 (112 bits): no SHA-1 signature and no small key anywhere in the
+     * chain (the default level, -1, checks neither) */
+    X509_VERIFY_PARAM_set_auth_level(param, 2);
     X509_STORE_CTX_set_verify_cb(ctx, strict_but_aws_leaf);
     if (X509_verify_cert(ctx) != 1) {
         int e = X509_STORE_CTX_get_error(ctx);
