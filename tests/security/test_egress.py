@@ -141,7 +141,9 @@ class Relay:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([RELAY, "--listen", "unix:" + self.sock, *args],
                                          stdout=log, stderr=subprocess.STDOUT)
-        harness.wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None,
+        # The socket file exists from bind(), before listen(): wait for the
+        # log line written after listen() instead, or a connect can be refused.
+        harness.wait_for(lambda: b"listening on" in self.log() or self.proc.poll() is not None,
                          what="relay socket")
 
     def connect(self, head, timeout=5, end=False):
