@@ -15,7 +15,8 @@ void *pa_secure_realloc(void *p, size_t n);
 char *pa_secure_strdup(const char *s);
 void pa_secure_free(void *p);
 
-/* json_set_alloc_funcs + curl_global_init_mem. Call once, first thing. */
+/* OpenSSL initialised without a configuration file, then json_set_alloc_funcs
+ * + curl_global_init_mem. Call once, first thing. */
 int pa_secure_alloc_install(void);
 
 #endif

@@ -387,6 +387,62 @@ class RelayPolicyTest(unittest.TestCase):
             r.stop()
 
 
+MODULE_C = r"""
+#include <stdio.h>
+__attribute__((constructor)) static void ran(void)
+{
+    FILE *f = fopen(MARKER, "w");
+    if (f != NULL) { fputs("module code ran in the enclave\n", f); fclose(f); }
+}
+int OSSL_provider_init(void) { return 0; }
+"""
+
+
+class OpenSSLConfigTest(unittest.TestCase):
+    """$OPENSSL_CONF is the host's, and a configuration can load a provider
+    module (code in the enclave process, before any check of ours) and change
+    TLS defaults: neither enclave build reads an OpenSSL configuration."""
+
+    def test_no_build_loads_a_host_openssl_config(self):
+        d = tempfile.mkdtemp(prefix="pa-osslconf.", dir="/tmp")
+        try:
+            marker = os.path.join(d, "module-ran")
+            src, so, conf = (os.path.join(d, n) for n in ("m.c", "m.so", "evil.cnf"))
+            with open(src, "w") as f:
+                f.write(MODULE_C)
+            subprocess.run(["cc", "-shared", "-fPIC", f'-DMARKER="{marker}"', "-o", so, src],
+                           check=True, timeout=60)
+            with open(conf, "w") as f:
+                f.write("openssl_conf = init\n[init]\nproviders = prov\n[prov]\nevil = evil\n"
+                        f"[evil]\nmodule = {so}\nactivate = 1\n")
+            # Positive control: the module runs in a program that loads the config.
+            subprocess.run(["openssl", "version"], env={**os.environ, "OPENSSL_CONF": conf},
+                           capture_output=True, timeout=30)
+            self.assertTrue(os.path.exists(marker), "the control did not load the module")
+            os.unlink(marker)
+            for exe in ("perfagg-enclave", "perfagg-enclave-production"):
+                env = {k: v for k, v in os.environ.items() if k not in ("BINANCE_BASE_URL",
+                       "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", "PERFAGG_EGRESS_RELAY")}
+                env.update({"PERFAGG_VAR_DIR": os.path.join(d, "var"), "OPENSSL_CONF": conf,
+                            "PERFAGG_ENCLAVE_SOCKET": os.path.join(d, exe + ".sock"),
+                            "PERFAGG_EGRESS_RELAY": "unix:/tmp/pa-no-relay.sock"})
+                log_path = os.path.join(d, exe + ".log")
+                with open(log_path, "wb") as log:
+                    p = subprocess.Popen([os.path.join(harness.BUILD, exe)], env=env,
+                                         stdout=log, stderr=subprocess.STDOUT)
+                try:
+                    # development: serves; production: refuses OPENSSL_CONF (exit 2)
+                    harness.wait_for(lambda: p.poll() is not None or
+                                     b"listening on" in open(log_path, "rb").read(),
+                                     timeout=20, what=exe)
+                finally:
+                    p.terminate()
+                    p.wait(timeout=10)
+                self.assertFalse(os.path.exists(marker), f"{exe} loaded the host's OpenSSL config")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class ProductionBinaryTest(unittest.TestCase):
     """perfagg-enclave-production itself, as an operator would start it."""
 
