@@ -13,6 +13,7 @@
 import base64
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -370,6 +371,47 @@ class RelayPolicyTest(unittest.TestCase):
             self.assertIn(b"2 tunnels open", r.log())
         finally:
             r.stop()
+
+    def test_out_of_descriptors_does_not_spin(self):
+        """With its descriptors used up, the relay cannot accept the next
+        client, which stays queued and keeps the listener readable: it must
+        wait for a descriptor, not spin on accept (any local user can queue
+        connections)."""
+        def low_nofile():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+        d = tempfile.mkdtemp(prefix="pa-relay-fd.", dir="/tmp")
+        sock = os.path.join(d, "relay.sock")
+        log = open(os.path.join(d, "relay.log"), "wb")
+        p = subprocess.Popen([RELAY, "--listen", "unix:" + sock, "--max-tunnels", "100",
+                              "--dev-allow-local", "--allow", self.target],
+                             preexec_fn=low_nofile, stdout=log, stderr=subprocess.STDOUT)
+        clients = []
+        try:
+            harness.wait_for(lambda: b"listening on" in open(log.name, "rb").read() or
+                             p.poll() is not None, what="relay")
+            for _ in range(30):  # idle clients: more than 16 descriptors' worth
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(sock)
+                clients.append(c)
+
+            def cpu():
+                with open(f"/proc/{p.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            time.sleep(0.5)
+            before = cpu()
+            time.sleep(2)
+            used = cpu() - before
+            # spinning costs a whole core (~2 s here); waiting costs nothing
+            self.assertLess(used, 0.5, f"the relay used {used:.2f} s of CPU in 2 s")
+            self.assertIsNone(p.poll(), "the relay died")
+        finally:
+            for c in clients:
+                c.close()
+            p.terminate()
+            p.wait(timeout=10)
+            log.close()
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_idle_client_before_head(self):
         """A client that connects and says nothing is dropped, without a slot
