@@ -152,7 +152,10 @@ static void check_leaf_profile(X509 *leaf, pa_attest_result *r)
     uint32_t flags = X509_get_extension_flags(leaf);
     if (flags & EXFLAG_INVALID)
         fail(r, PA_ATTEST_CHECK_CHAIN, "the signing certificate has invalid extensions");
-    if (!(flags & EXFLAG_BCONS) || X509_check_ca(leaf) != 0)
+    /* EXFLAG_CA as well as X509_check_ca: the latter answers 0 ("not a CA")
+     * for CA:TRUE when keyUsage lacks keyCertSign, and strict chain checks
+     * then let such a certificate through at depth 0 */
+    if (!(flags & EXFLAG_BCONS) || (flags & EXFLAG_CA) || X509_check_ca(leaf) != 0)
         fail(r, PA_ATTEST_CHECK_CHAIN,
              "the signing certificate is not a leaf (basicConstraints must say CA:FALSE)");
     uint32_t ku = X509_get_key_usage(leaf);
@@ -184,6 +187,9 @@ static void verify_chain(X509 *leaf, STACK_OF(X509) *untrusted, X509 *root, int6
     /* strict: basicConstraints, pathLen, keyUsage, key identifiers and
      * explicit curve parameters are enforced */
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
+    /* level 2 (112 bits): no SHA-1 signature and no small key anywhere in the
+     * chain (the default level, -1, checks neither) */
+    X509_VERIFY_PARAM_set_auth_level(param, 2);
     X509_STORE_CTX_set_verify_cb(ctx, strict_but_aws_leaf);
     if (X509_verify_cert(ctx) != 1) {
         int e = X509_STORE_CTX_get_error(ctx);

@@ -209,6 +209,10 @@ int pa_egress_curl_setup(CURL *e, const pa_egress *g)
     bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK;
+    /* Security level 2 (112-bit keys and hashes) explicitly: the enclave reads
+     * no OpenSSL configuration (secure_alloc.c), so Debian's system default
+     * does not apply, and it must not depend on one. */
+    bad |= curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, "DEFAULT:@SECLEVEL=2") != CURLE_OK;
     /* Trust: exactly one explicit source. CAPATH is cleared so neither
      * libcurl's built-in directory nor SSL_CERT_DIR adds roots. */
     bad |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL) != CURLE_OK;

@@ -25,6 +25,13 @@ extern const size_t pa_production_ca_pem_len;
 const char *const pa_enclave_config_refused[] = {
     "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", NULL};
 
+/* Read by libcurl or OpenSSL whatever egress.c sets: SSLKEYLOGFILE makes
+ * libcurl write every TLS session secret to that file (the host could then
+ * decrypt what the relay carries); OPENSSL_CONF names a configuration that
+ * libcurl loads at start, which can load provider or engine modules (code in
+ * this process) and change TLS defaults (ciphers, protocol versions). */
+const char *const pa_enclave_config_refused_tls[] = {"SSLKEYLOGFILE", "OPENSSL_CONF", NULL};
+
 /* Read by libcurl or OpenSSL when not overridden. egress.c overrides every
  * one of them explicitly; they are named here only to say so in the log. */
 static const char *const ignored_vars[] = {
@@ -151,6 +158,15 @@ static int load_production(pa_enclave_config *c, char *err, size_t errlen)
                     "roots and timeouts from its build only; unset it, or run the development "
                     "build perfagg-enclave",
                     pa_enclave_config_refused[i]);
+            return -1;
+        }
+    }
+    for (size_t i = 0; pa_enclave_config_refused_tls[i] != NULL; i++) {
+        if (getenv(pa_enclave_config_refused_tls[i]) != NULL) {
+            cfg_err(err, errlen,
+                    "%s is set, but the production enclave's TLS must not be readable or "
+                    "configurable by the host; unset it",
+                    pa_enclave_config_refused_tls[i]);
             return -1;
         }
     }

@@ -51,5 +51,8 @@ PA_MUST_USE int pa_enclave_config_load(pa_enclave_config *c, char *err, size_t e
 
 /* Variables the production build refuses: each would change a result. */
 extern const char *const pa_enclave_config_refused[];
+/* ... and those libcurl / OpenSSL read despite egress.c's explicit settings:
+ * each would expose or weaken the enclave's TLS. */
+extern const char *const pa_enclave_config_refused_tls[];
 
 #endif

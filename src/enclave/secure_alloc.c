@@ -89,6 +89,12 @@ int pa_secure_alloc_install(void)
      * init does): OpenSSL refuses new functions after its first allocation. */
     if (CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) != 1)
         return -1;
+    /* Then, before libcurl's global init, which would load the OpenSSL
+     * configuration ($OPENSSL_CONF: the host's choice): its modules would run
+     * in this process and its system_default section would change TLS
+     * defaults. egress.c sets every TLS parameter itself, so none is read. */
+    if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+        return -1;
     json_set_alloc_funcs(pa_secure_malloc, pa_secure_free);
     if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, pa_secure_malloc, pa_secure_free,
                              pa_secure_realloc, pa_secure_strdup, pa_secure_calloc) != CURLE_OK)

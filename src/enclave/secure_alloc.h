@@ -16,8 +16,9 @@ void *pa_secure_realloc(void *p, size_t n);
 char *pa_secure_strdup(const char *s);
 void pa_secure_free(void *p);
 
-/* CRYPTO_set_mem_functions + json_set_alloc_funcs + curl_global_init_mem.
- * Call once, first thing (before any OpenSSL allocation). */
+/* CRYPTO_set_mem_functions, OpenSSL initialised without a configuration file,
+ * json_set_alloc_funcs + curl_global_init_mem. Call once, first thing (before
+ * any OpenSSL allocation). */
 int pa_secure_alloc_install(void);
 
 #endif

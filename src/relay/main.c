@@ -525,8 +525,13 @@ int main(int argc, char **argv)
         struct sockaddr_storage peer = {0};
         socklen_t pl = sizeof peer;
         int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0) {
+            /* Out of descriptors (or memory) the client stays queued and
+             * poll keeps saying so: wait for a tunnel to end, do not spin. */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                (void)poll(NULL, 0, 100);
             continue;
+        }
         tunnel *t = calloc(1, sizeof *t);
         if (t == NULL) {
             close(fd);

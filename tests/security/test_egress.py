@@ -13,6 +13,7 @@
 import base64
 import os
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -142,7 +143,9 @@ class Relay:
             self.proc = subprocess.Popen([RELAY, "--listen", "unix:" + self.sock, *args],
                                          stdout=log, stderr=subprocess.STDOUT,
                                          preexec_fn=harness.die_with_parent)
-        harness.wait_for(lambda: os.path.exists(self.sock) or self.proc.poll() is not None,
+        # The socket file exists from bind(), before listen(): wait for the
+        # log line written after listen() instead, or a connect can be refused.
+        harness.wait_for(lambda: b"listening on" in self.log() or self.proc.poll() is not None,
                          what="relay socket")
 
     def connect(self, head, timeout=5, end=False):
@@ -370,6 +373,47 @@ class RelayPolicyTest(unittest.TestCase):
         finally:
             r.stop()
 
+    def test_out_of_descriptors_does_not_spin(self):
+        """With its descriptors used up, the relay cannot accept the next
+        client, which stays queued and keeps the listener readable: it must
+        wait for a descriptor, not spin on accept (any local user can queue
+        connections)."""
+        def low_nofile():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+        d = tempfile.mkdtemp(prefix="pa-relay-fd.", dir="/tmp")
+        sock = os.path.join(d, "relay.sock")
+        log = open(os.path.join(d, "relay.log"), "wb")
+        p = subprocess.Popen([RELAY, "--listen", "unix:" + sock, "--max-tunnels", "100",
+                              "--dev-allow-local", "--allow", self.target],
+                             preexec_fn=low_nofile, stdout=log, stderr=subprocess.STDOUT)
+        clients = []
+        try:
+            harness.wait_for(lambda: b"listening on" in open(log.name, "rb").read() or
+                             p.poll() is not None, what="relay")
+            for _ in range(30):  # idle clients: more than 16 descriptors' worth
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                c.connect(sock)
+                clients.append(c)
+
+            def cpu():
+                with open(f"/proc/{p.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            time.sleep(0.5)
+            before = cpu()
+            time.sleep(2)
+            used = cpu() - before
+            # spinning costs a whole core (~2 s here); waiting costs nothing
+            self.assertLess(used, 0.5, f"the relay used {used:.2f} s of CPU in 2 s")
+            self.assertIsNone(p.poll(), "the relay died")
+        finally:
+            for c in clients:
+                c.close()
+            p.terminate()
+            p.wait(timeout=10)
+            log.close()
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_idle_client_before_head(self):
         """A client that connects and says nothing is dropped, without a slot
         held forever (the head deadline is 10 s)."""
@@ -384,6 +428,62 @@ class RelayPolicyTest(unittest.TestCase):
                              b"HTTP/1.1 200 Connection established")
         finally:
             r.stop()
+
+
+MODULE_C = r"""
+#include <stdio.h>
+__attribute__((constructor)) static void ran(void)
+{
+    FILE *f = fopen(MARKER, "w");
+    if (f != NULL) { fputs("module code ran in the enclave\n", f); fclose(f); }
+}
+int OSSL_provider_init(void) { return 0; }
+"""
+
+
+class OpenSSLConfigTest(unittest.TestCase):
+    """$OPENSSL_CONF is the host's, and a configuration can load a provider
+    module (code in the enclave process, before any check of ours) and change
+    TLS defaults: neither enclave build reads an OpenSSL configuration."""
+
+    def test_no_build_loads_a_host_openssl_config(self):
+        d = tempfile.mkdtemp(prefix="pa-osslconf.", dir="/tmp")
+        try:
+            marker = os.path.join(d, "module-ran")
+            src, so, conf = (os.path.join(d, n) for n in ("m.c", "m.so", "evil.cnf"))
+            with open(src, "w") as f:
+                f.write(MODULE_C)
+            subprocess.run(["cc", "-shared", "-fPIC", f'-DMARKER="{marker}"', "-o", so, src],
+                           check=True, timeout=60)
+            with open(conf, "w") as f:
+                f.write("openssl_conf = init\n[init]\nproviders = prov\n[prov]\nevil = evil\n"
+                        f"[evil]\nmodule = {so}\nactivate = 1\n")
+            # Positive control: the module runs in a program that loads the config.
+            subprocess.run(["openssl", "version"], env={**os.environ, "OPENSSL_CONF": conf},
+                           capture_output=True, timeout=30)
+            self.assertTrue(os.path.exists(marker), "the control did not load the module")
+            os.unlink(marker)
+            for exe in ("perfagg-enclave", "perfagg-enclave-production"):
+                env = {k: v for k, v in os.environ.items() if k not in ("BINANCE_BASE_URL",
+                       "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", "PERFAGG_EGRESS_RELAY")}
+                env.update({"PERFAGG_VAR_DIR": os.path.join(d, "var"), "OPENSSL_CONF": conf,
+                            "PERFAGG_ENCLAVE_SOCKET": os.path.join(d, exe + ".sock"),
+                            "PERFAGG_EGRESS_RELAY": "unix:/tmp/pa-no-relay.sock"})
+                log_path = os.path.join(d, exe + ".log")
+                with open(log_path, "wb") as log:
+                    p = subprocess.Popen([os.path.join(harness.BUILD, exe)], env=env,
+                                         stdout=log, stderr=subprocess.STDOUT)
+                try:
+                    # development: serves; production: refuses OPENSSL_CONF (exit 2)
+                    harness.wait_for(lambda: p.poll() is not None or
+                                     b"listening on" in open(log_path, "rb").read(),
+                                     timeout=20, what=exe)
+                finally:
+                    p.terminate()
+                    p.wait(timeout=10)
+                self.assertFalse(os.path.exists(marker), f"{exe} loaded the host's OpenSSL config")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 class ProductionBinaryTest(unittest.TestCase):
@@ -413,6 +513,25 @@ class ProductionBinaryTest(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (name, r.stderr))
             self.assertIn(f"{name} is set, but the production enclave", r.stderr)
             self.assertNotIn("listening on", r.stderr)
+
+    def test_refuses_tls_exposing_env(self):
+        """libcurl writes TLS secrets to $SSLKEYLOGFILE and loads $OPENSSL_CONF
+        whatever the enclave sets on its handles: the host could decrypt the
+        relay's traffic, or load code and weaken TLS."""
+        relay = {"PERFAGG_EGRESS_RELAY": "unix:/tmp/pa-no-relay.sock"}
+        d = tempfile.mkdtemp(prefix="pa-keylog.", dir="/tmp")
+        try:
+            for name in ("SSLKEYLOGFILE", "OPENSSL_CONF"):
+                path = os.path.join(d, name)
+                r = self.run_enclave({**relay, name: path})
+                self.assertEqual(r.returncode, 2, (name, r.stderr))
+                self.assertIn(f"{name} is set, but the production enclave", r.stderr)
+                self.assertNotIn("listening on", r.stderr)
+                # (libcurl opens the key log at its global init, before the
+                # configuration is read: it may exist, but holds no secret)
+                self.assertFalse(os.path.exists(path) and os.path.getsize(path) > 0, name)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1059,6 +1059,10 @@ static void test_ca_signed_document_refused(void **state)
         {"critical,CA:FALSE", NULL, "digitalSignature"},
         {NULL, "critical,digitalSignature", "not a leaf"},
         {"critical,CA:FALSE", "critical,digitalSignature,keyCertSign", "may sign certificates"},
+        /* CA:TRUE with a keyUsage that lacks keyCertSign: X509_check_ca
+         * calls that "not a CA", and the strict chain check accepts it at
+         * depth 0; it is still a CA certificate, not a leaf */
+        {"critical,CA:TRUE", "critical,digitalSignature", "not a leaf"},
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
         X509 *leaf = issue_custom(k, "odd leaf", ca.inter, ca.inter_key, bad[i].bc, bad[i].ku);
@@ -1073,6 +1077,15 @@ static void test_ca_signed_document_refused(void **state)
     build_doc_ex(good, k, bundle, 2, MUT_NONE, NULL, 0, 0, &doc);
     expect_accept(doc.data, doc.len, ca.root, 0, &c);
     pa_buf_free(&doc);
+    /* the same leaf signed by the intermediate with SHA-1 (a hash whose
+     * collisions are practical): refused, whatever the CA's intent */
+    X509 *sha1_leaf = X509_dup(good);
+    assert_non_null(sha1_leaf);
+    assert_true(X509_sign(sha1_leaf, ca.inter_key, EVP_sha1()) > 0);
+    build_doc_ex(sha1_leaf, k, bundle, 2, MUT_NONE, NULL, 0, 0, &doc);
+    expect_reject(doc.data, doc.len, ca.root, 0, "certificate chain");
+    pa_buf_free(&doc);
+    X509_free(sha1_leaf);
     X509_free(good);
 
     /* pathLen: the intermediate (pathlen 0) issues another CA, which issues

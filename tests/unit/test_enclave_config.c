@@ -440,6 +440,29 @@ static void test_production_refuses_overrides(void **state)
     clean_env();
 }
 
+/* libcurl and OpenSSL read these whatever egress.c sets: SSLKEYLOGFILE would
+ * write every TLS session secret where the host can read it (and decrypt
+ * what the relay carries), OPENSSL_CONF would load a host-chosen OpenSSL
+ * configuration (provider or engine modules, TLS defaults). Named literally,
+ * so a shortened table cannot make this pass. */
+static void test_production_refuses_tls_env(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"SSLKEYLOGFILE", "OPENSSL_CONF"};
+    for (size_t i = 0; i < PA_ARRAY_LEN(names); i++) {
+        clean_env();
+        setenv("PERFAGG_EGRESS_RELAY", "unix:/run/perfagg/relay.sock", 1);
+        setenv(names[i], "/tmp/pa-evil", 1);
+        pa_enclave_config c;
+        char err[320] = "";
+        assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), -1);
+        if (strstr(err, names[i]) == NULL)
+            fail_msg("message \"%s\" does not name %s", err, names[i]);
+        unsetenv(names[i]);
+    }
+    clean_env();
+}
+
 static void test_production_embedded_roots(void **state)
 {
     (void)state;
@@ -527,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_through_the_relay),
 #if PA_ENCLAVE_PRODUCTION
         cmocka_unit_test(test_production_refuses_overrides),
+        cmocka_unit_test(test_production_refuses_tls_env),
         cmocka_unit_test(test_production_embedded_roots),
         cmocka_unit_test(test_production_default_relay),
 #else
