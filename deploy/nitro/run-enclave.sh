@@ -6,7 +6,7 @@
 #   deploy/nitro/run-enclave.sh [perfagg.eif]
 #
 # Then, on the parent:
-#   perfagg-relay --listen vsock://3:8443 --allow api.binance.com:443   (egress)
+#   perfagg-relay --listen vsock://any:8443 --allow api.binance.com:443   (egress)
 #   ENCLAVE_ADDR=vsock://$CID:5000 DATABASE_URL=... perfagg-server     (host)
 set -euo pipefail
 eif=${1:-perfagg.eif}
