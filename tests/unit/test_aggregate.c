@@ -769,7 +769,7 @@ static void test_fill_list(void **state)
     pa_fill_list_free(NULL);
 
     /* The cap: a full list refuses the next fill without touching memory.
-     * (Filling 1e6 real fills would take ~120 MB for no extra insight.) */
+     * (Filling 1e6 real fills would take ~180 MB for no extra insight.) */
     pa_fill one = btc(1, T0, 1, "1", "1");
     pa_fill_list full = {.v = &one, .len = PA_FILLS_MAX, .cap = PA_FILLS_MAX};
     assert_int_equal(pa_fill_list_push(&full, &one), -1);
