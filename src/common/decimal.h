@@ -7,7 +7,7 @@
  * every product the metrics need (price x qty, commission x price) is of two
  * such amounts, so it has at most 16 decimals and is held exactly. The range
  * is |x| <= 10^22 (10^38 units, below 2^127 ~ 1.7 * 10^38). A parsed amount
- * is below 10^11 (11 integer digits, above Binance's own limits), so any
+ * is below 10^11 (11 integer digits; a larger one fails the run), so any
  * product of two is below 10^22: it always fits. Sums are checked: a result
  * outside the range is refused (-1), never wrapped or rounded.
  *

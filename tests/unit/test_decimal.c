@@ -60,7 +60,7 @@ static void test_parse_amounts(void **state)
     assert_parses("12.3", 0, "12.3");
     /* The largest amount: 11 integer and 8 fractional digits. */
     assert_parses("99999999999.99999999", 0, "99999999999.99999999");
-    /* Binance's own ceiling (a 64-bit count of 10^-8 units) fits. */
+    /* The largest 64-bit count of 10^-8 units (a likely internal ceiling) fits. */
     assert_parses("92233720368.54775807", 0, "92233720368.54775807");
     /* Signs: only with PA_DEC_NEG, and -0 is 0 (there is no negative zero). */
     assert_parses("-0.5", PA_DEC_NEG, "-0.5");
