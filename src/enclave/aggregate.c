@@ -1,11 +1,15 @@
 /* Performance aggregates: FIFO realized PnL, volume, trade counts and a daily
  * Sharpe ratio over a window [from, to). The formulas and conventions are
  * docs/METRICS.md; this file implements exactly that text. Pure: no I/O, no
- * clock, no global state. */
+ * clock, no global state.
+ *
+ * Money is exact: every amount, product and sum is a pa_dec (decimal.h) and
+ * every operation is checked, so a figure is either the exact decimal result
+ * or the call fails. Floating point appears only after rounding to 8
+ * decimals: in the doubles the payload carries and in the Sharpe ratio. */
 #include "aggregate.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +27,8 @@
 
 /* An open FIFO lot: cost = fill price, size = what remains of the gross qty. */
 typedef struct {
-    double price;
-    long double qty;
+    pa_dec price;
+    pa_dec qty;
 } agg_lot;
 
 typedef struct {
@@ -34,71 +38,6 @@ typedef struct {
     size_t cap;
 } agg_lots;
 
-/* ---- pa_round8 ---------------------------------------------------------- */
-
-/* The decimal digits of ax (> 0, finite) as m * 10^e: the shortest of 15, 16
- * or 17 significant digits that converts back to ax exactly. Any 15-digit
- * decimal survives a round trip through a double (DBL_DIG), so when the
- * shortest representation has fewer digits the 15-digit one is it, padded
- * with zeros. Number strings are built without a radix character so the
- * result does not depend on the C locale. */
-static void decimal_digits(double ax, unsigned long long *m_out, int *e_out)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        char s[64];
-        snprintf(s, sizeof s, "%.*e", prec - 1, ax);
-        unsigned long long m = 0;
-        int nd = 0;
-        const char *p = s;
-        for (; *p != '\0' && *p != 'e'; p++)
-            if (*p >= '0' && *p <= '9') {
-                m = m * 10 + (unsigned long long)(*p - '0');
-                nd++;
-            }
-        int e = (*p == 'e' ? (int)strtol(p + 1, NULL, 10) : 0) - (nd - 1);
-        char t[64];
-        snprintf(t, sizeof t, "%llue%d", m, e);
-        if (prec == 17 || strtod(t, NULL) == ax) {
-            *m_out = m;
-            *e_out = e;
-            return;
-        }
-    }
-}
-
-double pa_round8(double x)
-{
-    if (!isfinite(x))
-        return x;
-    if (x == 0)
-        return 0.0; /* also turns -0 into 0 */
-    unsigned long long m;
-    int e;
-    decimal_digits(fabs(x), &m, &e);
-    /* |x| = m * 10^e; we want q = round_half_away(m * 10^(e + 8)). */
-    int shift = e + 8;
-    if (shift >= 0)
-        return x; /* no digit beyond the 8th decimal */
-    unsigned long long q;
-    if (-shift > 17) {
-        q = 0; /* m < 10^17 <= 10^-shift / 10: below half a unit */
-    } else {
-        unsigned long long p10 = 1;
-        for (int i = 0; i < -shift; i++)
-            p10 *= 10;
-        q = m / p10;
-        unsigned long long r = m % p10;
-        if (r >= p10 - r) /* r >= p10 / 2 without overflow: half goes away from zero */
-            q++;
-    }
-    if (q == 0)
-        return 0.0;
-    char t[64];
-    snprintf(t, sizeof t, "%llue-8", q);
-    double y = strtod(t, NULL);
-    return x < 0 ? -y : y;
-}
-
 /* ---- validation --------------------------------------------------------- */
 
 /* A NUL-terminated, non-empty string inside its fixed-size field. */
@@ -107,9 +46,9 @@ static int field_ok(const char *s, size_t size)
     return s[0] != '\0' && memchr(s, '\0', size) != NULL;
 }
 
-static int amount_ok(double v)
+static int amount_ok(pa_dec v)
 {
-    return isfinite(v) && v >= 0;
+    return pa_dec_valid(v) && pa_dec_sign(v) >= 0;
 }
 
 static int fill_ok(const pa_fill *f)
@@ -123,7 +62,7 @@ static int fill_ok(const pa_fill *f)
         !amount_ok(f->commission))
         return 0;
     /* A fee must say what it was paid in; a zero fee may leave it empty. */
-    if (f->commission > 0 && f->commission_asset[0] == '\0')
+    if (pa_dec_sign(f->commission) > 0 && f->commission_asset[0] == '\0')
         return 0;
     return f->time_ms >= AGG_TIME_MIN && f->time_ms < AGG_TIME_MAX;
 }
@@ -141,7 +80,7 @@ static int params_ok(const pa_agg_params *p)
 /* ---- ordering ----------------------------------------------------------- */
 
 /* The fills are sorted through an array of pointers: a copy of 1e6 fills would
- * be ~120 MB, their pointers 8 MB. */
+ * be ~180 MB, their pointers 8 MB. */
 typedef const pa_fill *fill_ref;
 
 static int cmp_i64(int64_t a, int64_t b)
@@ -189,7 +128,7 @@ static int check_symbols(fill_ref *order, size_t n)
 
 /* ---- FIFO --------------------------------------------------------------- */
 
-static int lots_push(agg_lots *l, double price, double qty)
+static int lots_push(agg_lots *l, pa_dec price, pa_dec qty)
 {
     if (l->head == l->len) /* queue empty: reuse the space */
         l->head = l->len = 0;
@@ -210,58 +149,66 @@ static int lots_push(agg_lots *l, double price, double qty)
     return 0;
 }
 
-/* Close lots oldest first with a sell of qty at price. Returns the realized
- * PnL; *excess gets what the inventory could not cover. A long-only spot
- * account cannot sell what it does not hold, so the excess (a deposit, a
- * transfer or history the exchange no longer returns) realises nothing and
- * opens no short position. */
-static long double lots_close(agg_lots *l, double price, double qty, long double *excess)
+/* Close lots oldest first with a sell of qty at price, adding the realized
+ * PnL to *realized; *excess gets what the inventory could not cover. A
+ * long-only spot account cannot sell what it does not hold, so the excess (a
+ * deposit, a transfer or history the exchange no longer returns) realises
+ * nothing and opens no short position. Quantities are exact, so a lot is
+ * either closed in full or keeps an exact, non-zero rest: no dust. */
+static int lots_close(agg_lots *l, pa_dec price, pa_dec qty, pa_dec *realized, pa_dec *excess)
 {
-    long double realized = 0, left = qty;
-    while (left > 0 && l->head < l->len) {
+    pa_dec left = qty;
+    while (pa_dec_sign(left) > 0 && l->head < l->len) {
         agg_lot *lot = &l->v[l->head];
-        long double take;
-        if (left >= lot->qty) {
+        pa_dec take, diff, gain;
+        if (pa_dec_cmp(left, lot->qty) >= 0) {
             take = lot->qty;
             l->head++;
         } else {
             take = left;
-            lot->qty -= left;
+            PA_GUARD(pa_dec_sub(lot->qty, left, &lot->qty));
         }
-        realized += ((long double)price - lot->price) * take;
-        left -= take;
+        PA_GUARD(pa_dec_sub(price, lot->price, &diff));
+        PA_GUARD(pa_dec_mul(diff, take, &gain));
+        PA_GUARD(pa_dec_add(*realized, gain, realized));
+        PA_GUARD(pa_dec_sub(left, take, &left));
     }
-    *excess = left > 0 ? left : 0;
-    return realized;
+    *excess = left;
+    return 0;
 }
 
 /* The fee of a counted fill in the quote asset; *unpriced set when it was
  * paid in a third asset (e.g. BNB) that the fills give no price for. */
-static long double fill_fee(const pa_fill *f, int *unpriced)
+static int fill_fee(const pa_fill *f, pa_dec *fee, int *unpriced)
 {
     *unpriced = 0;
-    if (f->commission == 0)
+    *fee = pa_dec_from_int(0);
+    if (pa_dec_sign(f->commission) == 0)
         return 0;
-    if (strcmp(f->commission_asset, f->quote) == 0)
-        return f->commission;
+    if (strcmp(f->commission_asset, f->quote) == 0) {
+        *fee = f->commission;
+        return 0;
+    }
     if (strcmp(f->commission_asset, f->base) == 0)
-        return (long double)f->commission * f->price;
+        return pa_dec_mul(f->commission, f->price, fee);
     *unpriced = 1;
     return 0;
 }
 
 /* ---- statistics --------------------------------------------------------- */
 
-/* Sample Sharpe of the daily series: mean / stdev (ddof = 1) * sqrt(365).
- * Two passes (mean first, then squared deviations) in long double: no
- * cancellation of the kind the one-pass sum-of-squares formula suffers. */
-static int daily_sharpe(const double *d, size_t days, double *out)
+/* Sample Sharpe of the daily series: mean / stdev (ddof = 1) * sqrt(365),
+ * in floating point from the doubles nearest the exact daily values (a ratio
+ * is not money: it is not rounded). Two passes (mean first, then squared
+ * deviations) in long double: no cancellation of the kind the one-pass
+ * sum-of-squares formula suffers. */
+static int daily_sharpe(const pa_dec *exact, const double *d, size_t days, double *out)
 {
     if (days < 2)
         return 0;
-    int constant = 1;
+    int constant = 1; /* decided on the exact decimals, without a tolerance */
     for (size_t i = 1; i < days; i++)
-        if (d[i] != d[0])
+        if (pa_dec_cmp(exact[i], exact[0]) != 0)
             constant = 0;
     if (constant)
         return 0;
@@ -287,15 +234,16 @@ int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p, pa_agg_
 {
     int rc = -1;
     fill_ref *order = NULL;
-    long double *day_raw = NULL;
+    pa_dec *day_raw = NULL, *day_rounded = NULL;
     double *daily = NULL;
     agg_lots lots = {0};
     size_t days = 0;
-    pa_agg_result r = {0};
-    long double volume = 0, unmatched = 0, pnl = 0;
+    pa_agg_result r;
+    pa_dec volume = pa_dec_from_int(0), unmatched = volume, pnl = volume;
 
     PA_ENSURE(out != NULL);
     memset(out, 0, sizeof *out);
+    memset(&r, 0, sizeof r);
     PA_ENSURE(p != NULL && n <= PA_FILLS_MAX && (fills != NULL || n == 0));
     PA_ENSURE(params_ok(p));
     for (size_t i = 0; i < n; i++)
@@ -303,10 +251,12 @@ int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p, pa_agg_
 
     const int64_t day0 = pa_time_day(p->from_ms);
     days = (size_t)(pa_time_day(p->to_ms - 1) - day0 + 1);
-    day_raw = calloc(days, sizeof *day_raw);
+    day_raw = calloc(days, sizeof *day_raw); /* all-zero bytes are the decimal 0 */
+    day_rounded = calloc(days, sizeof *day_rounded);
     daily = calloc(days, sizeof *daily);
     order = malloc((n > 0 ? n : 1) * sizeof(fill_ref)); /* never NULL for qsort */
-    PA_ENSURE_GOTO(day_raw != NULL && daily != NULL && order != NULL, cleanup);
+    PA_ENSURE_GOTO(day_raw != NULL && day_rounded != NULL && daily != NULL && order != NULL,
+                   cleanup);
     for (size_t i = 0; i < n; i++)
         order[i] = &fills[i];
     PA_GUARD_GOTO(check_symbols(order, n), cleanup);
@@ -333,36 +283,42 @@ int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p, pa_agg_
         const size_t day = in_window ? (size_t)(pa_time_day(f->time_ms) - day0) : 0;
         if (in_window) {
             int unpriced;
+            pa_dec fee;
             r.trades++;
-            volume += f->quote_qty;
-            day_raw[day] -= fill_fee(f, &unpriced);
+            PA_GUARD_GOTO(pa_dec_add(volume, f->quote_qty, &volume), cleanup);
+            PA_GUARD_GOTO(fill_fee(f, &fee, &unpriced), cleanup);
+            PA_GUARD_GOTO(pa_dec_sub(day_raw[day], fee, &day_raw[day]), cleanup);
             r.unpriced_fees += unpriced;
         }
         if (f->is_buyer) {
-            if (f->qty > 0)
+            if (pa_dec_sign(f->qty) > 0)
                 PA_GUARD_GOTO(lots_push(&lots, f->price, f->qty), cleanup);
         } else {
-            long double excess;
-            long double realized = lots_close(&lots, f->price, f->qty, &excess);
+            pa_dec realized = pa_dec_from_int(0), excess;
+            PA_GUARD_GOTO(lots_close(&lots, f->price, f->qty, &realized, &excess), cleanup);
             /* Closes before the window only consume inventory. */
             if (in_window) {
-                day_raw[day] += realized;
-                unmatched += excess;
+                PA_GUARD_GOTO(pa_dec_add(day_raw[day], realized, &day_raw[day]), cleanup);
+                PA_GUARD_GOTO(pa_dec_add(unmatched, excess, &unmatched), cleanup);
             }
         }
     }
 
-    /* Each day is a money value, rounded like one; pnl is their sum so that
-     * the series and the headline figure agree exactly. Rounding first also
-     * keeps binary dust (0.1 + 0.2) from posing as day-to-day variation. */
+    /* Each day is a money value, rounded like one; pnl is their exact sum,
+     * so the series and the headline figure agree exactly. */
     for (size_t d = 0; d < days; d++) {
-        daily[d] = pa_round8((double)day_raw[d]);
-        pnl += daily[d];
+        day_rounded[d] = pa_dec_round8(day_raw[d]);
+        daily[d] = pa_dec_to_double(day_rounded[d]);
+        PA_GUARD_GOTO(pa_dec_add(pnl, day_rounded[d], &pnl), cleanup);
     }
-    r.pnl = pa_round8((double)pnl);
-    r.volume = pa_round8((double)volume);
-    r.unmatched_qty = pa_round8((double)unmatched);
-    r.sharpe_defined = daily_sharpe(daily, days, &r.sharpe);
+    /* Sums of 8-decimal values: rounding changes nothing, and says so. */
+    r.pnl_exact = pa_dec_round8(pnl);
+    r.volume_exact = pa_dec_round8(volume);
+    r.unmatched_qty_exact = pa_dec_round8(unmatched);
+    r.pnl = pa_dec_to_double(r.pnl_exact);
+    r.volume = pa_dec_to_double(r.volume_exact);
+    r.unmatched_qty = pa_dec_to_double(r.unmatched_qty_exact);
+    r.sharpe_defined = daily_sharpe(day_rounded, daily, days, &r.sharpe);
     *out = r;
     rc = 0;
 
@@ -370,6 +326,7 @@ cleanup:
     /* Per-day PnL and open lots describe the trader's book: wipe them too. */
     pa_free_secret(order, (n > 0 ? n : 1) * sizeof(fill_ref));
     pa_free_secret(day_raw, days * sizeof *day_raw);
+    pa_free_secret(day_rounded, days * sizeof *day_rounded);
     pa_free_secret(daily, days * sizeof *daily);
     pa_free_secret(lots.v, lots.cap * sizeof *lots.v);
     return rc;

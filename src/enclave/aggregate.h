@@ -17,8 +17,12 @@ typedef struct {
     const char *currency; /* quote asset that counts, e.g. "USDT" */
 } pa_agg_params;
 
+/* Money figures are computed exactly in decimal (pa_dec) and rounded to 8
+ * decimals; each double here is the double nearest to that rounded decimal
+ * (what the payload carries), and the *_exact fields hold the decimal
+ * itself. */
 typedef struct {
-    double pnl;          /* rounded to 8 decimals */
+    double pnl;          /* the sum of the daily values, each rounded to 8 decimals */
     double volume;       /* rounded to 8 decimals */
     double sharpe;       /* meaningful only when sharpe_defined */
     int sharpe_defined;  /* 0 -> payload carries null */
@@ -26,14 +30,16 @@ typedef struct {
     int64_t excluded_trades; /* fills in the window whose quote asset is not the currency */
     int64_t unpriced_fees;   /* counted fills whose commission asset is neither base nor quote */
     double unmatched_qty;    /* base quantity sold beyond inventory, summed, 8 decimals */
+    pa_dec pnl_exact;
+    pa_dec volume_exact;
+    pa_dec unmatched_qty_exact;
 } pa_agg_result;
 
 /* fills may be in any order (sorted internally by time, then id). Uses the
- * full history for FIFO lots, counts only what falls in the window. */
+ * full history for FIFO lots, counts only what falls in the window. -1 on
+ * invalid input, and when an exact sum would leave pa_dec's range (|x| <=
+ * 10^22): a figure is never rounded or wrapped to fit. */
 PA_MUST_USE int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p,
                              pa_agg_result *out);
-
-/* Round half away from zero to 8 decimals; -0 becomes 0. */
-double pa_round8(double x);
 
 #endif

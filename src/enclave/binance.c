@@ -653,10 +653,9 @@ static int bn_parse_fill(const json_t *row, const bn_market *mk, pa_fill *f)
         return -1;
     PA_GUARD(bn_parse_int(row, "id", &f->id));
     PA_GUARD(bn_parse_int(row, "time", &f->time_ms));
-    PA_GUARD(bn_parse_decimal(row, "price", &f->price));
-    PA_GUARD(bn_parse_decimal(row, "qty", &f->qty));
-    PA_GUARD(bn_parse_decimal(row, "quoteQty", &f->quote_qty));
-    PA_GUARD(bn_parse_signed_decimal(row, "commission", 1, &f->commission));
+    /* Exact decimals: money is never a binary double (docs/METRICS.md). */
+    PA_GUARD(pa_fill_set_amounts(f, pa_json_str(row, "price"), pa_json_str(row, "qty"),
+                                 pa_json_str(row, "quoteQty"), pa_json_str(row, "commission")));
     PA_GUARD(bn_copy_name(f->commission_asset, sizeof f->commission_asset,
                           pa_json_str(row, "commissionAsset")));
     PA_ENSURE(f->id >= 0 && f->time_ms >= 0);

@@ -143,9 +143,11 @@ static char *exchange_error(pa_exchange_status st, const char *detail)
     }
 }
 
+/* x is already the double nearest the exact figure rounded to 8 decimals
+ * (pa_aggregate, docs/METRICS.md): printed as is. */
 static json_t *money(double x)
 {
-    return json_real(pa_round8(x));
+    return json_real(x);
 }
 
 /* The signed payload (docs/PROTOCOL.md, "Signed aggregates"). */

@@ -5,6 +5,22 @@
 
 #include "buf.h" /* pa_free_secret */
 
+int pa_fill_set_amounts(pa_fill *f, const char *price, const char *qty, const char *quote_qty,
+                        const char *commission)
+{
+    PA_ENSURE(f != NULL);
+    pa_dec p, q, qq, c;
+    PA_GUARD(pa_dec_parse_str(price, 0, &p));
+    PA_GUARD(pa_dec_parse_str(qty, 0, &q));
+    PA_GUARD(pa_dec_parse_str(quote_qty, 0, &qq));
+    PA_GUARD(pa_dec_parse_str(commission, PA_DEC_NEG, &c));
+    f->price = p;
+    f->qty = q;
+    f->quote_qty = qq;
+    f->commission = c;
+    return 0;
+}
+
 void pa_fill_list_init(pa_fill_list *l)
 {
     if (l == NULL)

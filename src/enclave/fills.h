@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decimal.h"
 #include "result.h"
 
 #define PA_SYMBOL_MAX 32
@@ -20,10 +21,11 @@ typedef struct {
     int64_t id;               /* exchange trade id, unique per symbol */
     int64_t time_ms;
     int is_buyer;
-    double price;
-    double qty;       /* gross base quantity */
-    double quote_qty; /* price * qty as reported by the exchange */
-    double commission;
+    /* Exact amounts as the exchange wrote them (pa_fill_set_amounts). */
+    pa_dec price;
+    pa_dec qty;       /* gross base quantity */
+    pa_dec quote_qty; /* price * qty as reported by the exchange */
+    pa_dec commission;
     char commission_asset[PA_ASSET_MAX];
 } pa_fill;
 
@@ -34,6 +36,14 @@ typedef struct {
 } pa_fill_list;
 
 #define PA_FILLS_MAX 1000000
+
+/* The fill's four amounts from the exchange's decimal strings, exactly:
+ * strict pa_dec amounts (at most 11 integer and 8 fractional digits, no
+ * exponent); price, qty and quote_qty non-negative, commission may carry a
+ * '-' (a maker rebate; pa_aggregate refuses it today). Any NULL or malformed
+ * string is -1 and leaves f unchanged. */
+PA_MUST_USE int pa_fill_set_amounts(pa_fill *f, const char *price, const char *qty,
+                                    const char *quote_qty, const char *commission);
 
 void pa_fill_list_init(pa_fill_list *l);
 PA_MUST_USE int pa_fill_list_push(pa_fill_list *l, const pa_fill *f);

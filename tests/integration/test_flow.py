@@ -89,8 +89,12 @@ class FlowTest(unittest.TestCase):
         expect = reference.metrics(self.trades, SYMBOLS, frm, to)
         for k in ("trades", "excluded_trades", "unpriced_fees"):
             self.assertEqual(payload[k], expect[k], k)
+        # Money is exact (docs/METRICS.md): the oracle's exact decimal, rounded
+        # to 8 decimals and read as the nearest double, is the signed number,
+        # bit for bit, so its JCS text is the same too.
         for k in ("pnl", "volume", "unmatched_qty"):
-            self.assertAlmostEqual(payload[k], expect[k], places=6, msg=k)
+            self.assertEqual(payload[k], expect[k], k)
+            self.assertEqual(repr(payload[k]), repr(float(expect["exact"][k])), k)
         self.assertAlmostEqual(payload["sharpe"], expect["sharpe"], places=9)
         self.assertGreater(payload["trades"], 1000)
 

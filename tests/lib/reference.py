@@ -3,6 +3,7 @@
 They follow docs/METRICS.md and RFC 6962 from the specification text, in
 Python with the standard library only, so that the C code is checked against
 something it does not share a single line with."""
+import decimal
 import hashlib
 import math
 import statistics
@@ -10,15 +11,44 @@ from decimal import ROUND_HALF_UP, Decimal
 
 DAY_MS = 86_400_000
 
+# Exact decimal arithmetic: 100 significant digits hold every value the
+# metrics can reach, and Inexact is trapped, so the oracle raises rather than
+# round anywhere but in round8.
+EXACT = decimal.Context(prec=100, rounding=ROUND_HALF_UP,
+                        traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
+STEP8 = Decimal("1e-8")
 
-def round8(x):
-    d = Decimal(repr(x)).quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP)
-    return 0.0 if d == 0 else float(d)
+
+def amount(s):
+    """A Binance decimal string, exactly (no float in between)."""
+    assert isinstance(s, str) and "e" not in s.lower(), s
+    return Decimal(s)
+
+
+def round8(d):
+    """docs/METRICS.md: to 8 decimals, half away from zero (Python's
+    ROUND_HALF_UP); the result as a Decimal, never -0."""
+    r = d.quantize(STEP8, rounding=ROUND_HALF_UP, context=EXACT)
+    return r if r != 0 else Decimal(0)
+
+
+def as_double(d):
+    """The double nearest the decimal (float() of a Decimal rounds
+    correctly), as the payload carries it."""
+    return float(d)
 
 
 def metrics(trades_by_symbol, symbols_info, from_ms, to_ms, currency="USDT"):
     """trades_by_symbol: {symbol: [binance myTrades rows]};
-    symbols_info: {symbol: (base, quote)}."""
+    symbols_info: {symbol: (base, quote)}. Money is computed exactly from the
+    rows' decimal strings; pnl, volume and unmatched_qty are the doubles
+    nearest the exact results rounded to 8 decimals; exact holds those
+    decimals."""
+    with decimal.localcontext(EXACT):
+        return _metrics(trades_by_symbol, symbols_info, from_ms, to_ms, currency)
+
+
+def _metrics(trades_by_symbol, symbols_info, from_ms, to_ms, currency):
     fills = []
     for sym, rows in trades_by_symbol.items():
         base, quote = symbols_info[sym]
@@ -28,8 +58,8 @@ def metrics(trades_by_symbol, symbols_info, from_ms, to_ms, currency="USDT"):
     lots = {}
     daily = {}
     trades = excluded = unpriced = 0
-    volume = 0.0
-    unmatched = 0.0
+    volume = Decimal(0)
+    unmatched = Decimal(0)
     first_day, last_day = from_ms // DAY_MS, (to_ms - 1) // DAY_MS
     for t, _id, sym, base, quote, r in fills:
         if t >= to_ms:
@@ -39,11 +69,12 @@ def metrics(trades_by_symbol, symbols_info, from_ms, to_ms, currency="USDT"):
             if in_window:
                 excluded += 1
             continue
-        price, qty = float(r["price"]), float(r["qty"])
+        price, qty = amount(r["price"]), amount(r["qty"])
         day = t // DAY_MS
-        realized = 0.0
+        realized = Decimal(0)
         if r["isBuyer"]:
-            lots.setdefault(sym, []).append([price, qty])
+            if qty > 0:
+                lots.setdefault(sym, []).append([price, qty])
         else:
             left = qty
             book = lots.setdefault(sym, [])
@@ -53,34 +84,40 @@ def metrics(trades_by_symbol, symbols_info, from_ms, to_ms, currency="USDT"):
                 realized += (price - lot[0]) * m
                 lot[1] -= m
                 left -= m
-                if lot[1] <= 0:
+                if lot[1] == 0:
                     book.pop(0)
             if in_window and left > 0:
                 unmatched += left
         if not in_window:
             continue
         trades += 1
-        volume += float(r["quoteQty"])
-        fee = float(r["commission"])
+        volume += amount(r["quoteQty"])
+        fee = amount(r["commission"])
         asset = r["commissionAsset"]
-        if asset == quote:
+        if fee == 0:
+            cost = Decimal(0)
+        elif asset == quote:
             cost = fee
         elif asset == base:
             cost = fee * price
         else:
-            cost = 0.0
+            cost = Decimal(0)
             unpriced += 1
-        daily[day] = daily.get(day, 0.0) + realized - cost
-    series = [daily.get(d, 0.0) for d in range(first_day, last_day + 1)]
-    pnl = sum(series)
+        daily[day] = daily.get(day, Decimal(0)) + realized - cost
+    series = [round8(daily.get(d, Decimal(0))) for d in range(first_day, last_day + 1)]
+    pnl = sum(series, Decimal(0))
+    floats = [as_double(d) for d in series]
     sharpe = None
-    if len(series) >= 2:
-        sd = statistics.stdev(series)
+    if len(series) >= 2 and len(set(series)) > 1:
+        sd = statistics.stdev(floats)
         if sd > 0:
-            sharpe = statistics.mean(series) / sd * math.sqrt(365)
-    return {"pnl": round8(pnl), "volume": round8(volume), "trades": trades,
-            "excluded_trades": excluded, "unpriced_fees": unpriced,
-            "unmatched_qty": round8(unmatched), "sharpe": sharpe}
+            sharpe = statistics.mean(floats) / sd * math.sqrt(365)
+    exact = {"pnl": round8(pnl), "volume": round8(volume), "unmatched_qty": round8(unmatched),
+             "daily": series}
+    return {"pnl": as_double(exact["pnl"]), "volume": as_double(exact["volume"]),
+            "trades": trades, "excluded_trades": excluded, "unpriced_fees": unpriced,
+            "unmatched_qty": as_double(exact["unmatched_qty"]), "sharpe": sharpe,
+            "exact": exact}
 
 
 def merkle_root(leaves):

@@ -301,12 +301,14 @@ static void assert_detail_lacks(const run *x, const char *needle)
         fail_msg("detail \"%s\" contains \"%s\"", x->r.detail, needle);
 }
 
-/* cmocka 1.1's assert_float_equal works in float: too coarse for prices. */
-#define assert_near(a, b, eps) assert_near_at((a), (b), (eps), #a)
-static void assert_near_at(double a, double b, double eps, const char *what)
+/* Amounts are exact decimals: compared as their canonical text. */
+#define assert_dec(a, want) assert_dec_at((a), (want), #a)
+static void assert_dec_at(pa_dec a, const char *want, const char *what)
 {
-    if (!(fabs(a - b) <= eps))
-        fail_msg("%s = %.12g, want %.12g", what, a, b);
+    char s[PA_DEC_STR_MAX];
+    pa_dec_format(a, s);
+    if (strcmp(s, want) != 0)
+        fail_msg("%s = %s, want %s", what, s, want);
 }
 
 static int64_t mono_ms(void)
@@ -395,10 +397,10 @@ static void test_paging_and_audit(void **state)
     assert_string_equal(f->quote, "USDT");
     assert_int_equal(f->time_ms, g_t0 + 1235 * 1000);
     assert_int_equal(f->is_buyer, 1);
-    assert_near(f->price, 61235.0, 1e-9);
-    assert_near(f->qty, 0.01, 1e-12);
-    assert_near(f->quote_qty, 612.35, 1e-9);
-    assert_near(f->commission, 0.00001, 1e-12);
+    assert_dec(f->price, "61235");
+    assert_dec(f->qty, "0.01");
+    assert_dec(f->quote_qty, "612.35");
+    assert_dec(f->commission, "0.00001");
     assert_string_equal(f->commission_asset, "BTC");
     f = &x.r.fills.v[2500]; /* ETHUSDT id 1 */
     assert_string_equal(f->symbol, "ETHUSDT");
@@ -432,7 +434,7 @@ static void test_dedup_by_symbol_and_id(void **state)
     assert_string_equal(v[1].base, "ETH");
     assert_string_equal(v[1].quote, "BTC");
     assert_int_equal(v[2].id, 2);
-    assert_near(v[2].price, 0.051, 1e-12); /* the first of the two id-2 rows */
+    assert_dec(v[2].price, "0.051"); /* the first of the two id-2 rows */
     assert_int_equal(v[3].id, 3);
     assert_string_equal(v[3].commission_asset, "BNB");
     /* The page itself reported what the exchange sent: 4 rows, ids 1..3. */
@@ -649,7 +651,7 @@ static void test_malformed_trades(void **state)
     run x = {0};
     assert_int_equal(fetch(&x, "k-rebate", "s-rebate", syms, 1), PA_EXCHANGE_OK);
     assert_int_equal(x.r.fills.len, 1);
-    assert_near(x.r.fills.v[0].commission, -0.5, 1e-12);
+    assert_dec(x.r.fills.v[0].commission, "-0.5");
     run_free(&x);
 }
 
