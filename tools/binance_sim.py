@@ -73,6 +73,8 @@ DEFAULT_SYMBOLS = [
     ("APTUSDT", "APT", "USDT"), ("ARBUSDT", "ARB", "USDT"), ("OPUSDT", "OP", "USDT"),
     ("FILUSDT", "FIL", "USDT"), ("SHIBUSDT", "SHIB", "USDT"), ("PEPEUSDT", "PEPE", "USDT"),
     ("TONUSDT", "TON", "USDT"), ("SUIUSDT", "SUI", "USDT"), ("INJUSDT", "INJ", "USDT"),
+    ("ETCUSDT", "ETC", "USDT"), ("BCHUSDT", "BCH", "USDT"), ("XLMUSDT", "XLM", "USDT"),
+    ("ICPUSDT", "ICP", "USDT"), ("HBARUSDT", "HBAR", "USDT"), ("AAVEUSDT", "AAVE", "USDT"),
 ]
 # Delisted: listed by exchangeInfo with status BREAK (a trader may hold history in it).
 DEFAULT_BREAK_SYMBOLS = [("BUSDUSDT", "BUSD", "USDT")]
@@ -89,7 +91,8 @@ REF_USD = {"BTC": "60000", "ETH": "3000", "BNB": "600", "SOL": "150", "XRP": "0.
            "ADA": "0.4", "DOGE": "0.1", "TRX": "0.12", "DOT": "6", "LINK": "14", "LTC": "80",
            "AVAX": "30", "MATIC": "0.6", "ATOM": "8", "UNI": "7", "NEAR": "5", "APT": "8",
            "ARB": "0.9", "OP": "1.8", "FIL": "4.5", "SHIB": "0.00002", "PEPE": "0.00001",
-           "TON": "5", "SUI": "1.2", "INJ": "22", "USDT": "1", "USDC": "1", "FDUSD": "1",
+           "TON": "5", "SUI": "1.2", "INJ": "22", "ETC": "20", "BCH": "350", "XLM": "0.1",
+           "ICP": "9", "HBAR": "0.08", "AAVE": "150", "USDT": "1", "USDC": "1", "FDUSD": "1",
            "BUSD": "1"}
 
 MAX_RECV_WINDOW = 60000
@@ -336,6 +339,8 @@ class Account:
         self.fault = a.get("fault")
         self.slow_ms = int(a.get("slow_ms", DEFAULT_SLOW_MS))
         self.skew = int(a.get("clock_skew_ms", 0))
+        self.initial = (dict(self.restrictions), list(self.permissions), self.fault, self.skew,
+                        list(self.ip_allow))
         self.futures = None
         if a.get("futures") is not None:
             self.futures = Futures(a["futures"], key)
@@ -350,6 +355,11 @@ class Account:
         if merged.get("enableSpotAndMarginTrading") and "tradingAuthorityExpirationTime" not in merged:
             merged["tradingAuthorityExpirationTime"] = now_ms() + 90 * DAY_MS
         self.restrictions = merged
+
+    def restore(self):
+        """Undoes /__sim/account patches."""
+        r, p, self.fault, self.skew, ip = self.initial
+        self.restrictions, self.permissions, self.ip_allow = dict(r), list(p), list(ip)
 
     def symbols_traded(self):
         return set(self.trades)
@@ -535,6 +545,8 @@ class State:
             self.rules = []
             self.ip = {}       # (limiter, ip) -> window, used, retry_until, strikes, ban_until, bans
             self.log = []
+            for acct in self.market.accounts.values():
+                acct.restore()
         self.configure(self.market.initial_config)
 
     def configure(self, cfg):
