@@ -1383,6 +1383,48 @@ def demo_account(now):
     return balances, trades
 
 
+def demo_futures(now):
+    """~60 days of USD-M BTCUSDT fills (round trips with realized PnL) and
+    8-hourly funding, fixed by DEMO_SEED; only the timestamps move."""
+    rng = random.Random(DEMO_SEED + 1)
+    start = now - 60 * DAY_MS
+    price = Decimal("62000")
+    trades, funding = [], []
+    tid, oid = 880000000, 4400000
+    for day in range(60):
+        price = (price * Decimal(str(1 + rng.gauss(0.0005, 0.02)))).quantize(Decimal("0.1"))
+        for _ in range(rng.randint(0, 2)):  # a round trip: open, then close later that day
+            t = start + day * DAY_MS + rng.randrange(DAY_MS // 2)
+            if t + DAY_MS // 2 >= now:
+                continue
+            qty = Decimal(rng.randint(1, 20)) / Decimal(1000)
+            side = "BUY" if rng.random() < 0.5 else "SELL"
+            exit_px = (price * Decimal(str(1 + rng.gauss(0, 0.01)))).quantize(Decimal("0.1"))
+            pnl = (exit_px - price) * qty * (1 if side == "BUY" else -1)
+            for k, (px, sd, rp) in enumerate(((price, side, Decimal(0)),
+                                              (exit_px, "SELL" if side == "BUY" else "BUY", pnl))):
+                tid += rng.randint(1, 50)
+                oid += 1
+                notional = px * qty
+                trades.append({"symbol": "BTCUSDT", "id": tid, "orderId": oid, "side": sd,
+                               "price": format(px, "f"), "qty": format(qty, "f"),
+                               "quoteQty": q8(notional), "realizedPnl": q8(rp),
+                               "commission": q8(notional * Decimal("0.0004")),
+                               "commissionAsset": "USDT", "maker": False,
+                               "time": t + k * (DAY_MS // 3)})
+        for k in range(3):
+            t = start + day * DAY_MS + k * 8 * HOUR_MS
+            if t < now:
+                funding.append({"symbol": "BTCUSDT", "income": q8(Decimal(str(rng.gauss(0, 0.05)))),
+                                "time": t})
+    # ids ascend with time, as at Binance
+    times = sorted(tr["time"] for tr in trades)
+    trades.sort(key=lambda tr: tr["id"])
+    for tr, tm in zip(trades, times):
+        tr["time"] = tm
+    return {"assets": {"USDT": "5000.00000000"}, "trades": trades, "funding": funding}
+
+
 def make_demo(out_dir):
     os.makedirs(out_dir, mode=0o700, exist_ok=True)
     alphabet = string.ascii_letters + string.digits
@@ -1390,7 +1432,8 @@ def make_demo(out_dir):
     api_secret = "".join(secrets.choice(alphabet) for _ in range(64))
     balances, trades = demo_account(now_ms())
     doc = {"accounts": [{"api_key": api_key, "api_secret": api_secret,
-                         "balances": balances, "trades": trades}]}
+                         "balances": balances, "trades": trades,
+                         "futures": demo_futures(now_ms())}]}
     write_private(os.path.join(out_dir, "api_key"), api_key + "\n")
     write_private(os.path.join(out_dir, "api_secret"), api_secret + "\n")
     accounts_path = os.path.join(out_dir, "accounts.json")
