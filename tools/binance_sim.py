@@ -282,7 +282,7 @@ DEFAULT_RESTRICTIONS = {
     "enableFixApiTrade": False, "enableFixReadOnly": False,
     "enableSpotAndMarginTrading": False, "enablePortfolioMarginTrading": False,
 }
-KEY_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+KEY_FORMAT = re.compile(r"^[\x21-\x7e]{1,128}$")  # visible ASCII: Binance's keys are alphanumeric
 
 
 def check_restrictions(r):

@@ -141,7 +141,7 @@ class SimulatorTest(unittest.TestCase):
         self.assertError(self.sim.signed("/api/v3/account", "nobody", secret="x"), 401, -2015)
         self.assertError(self.sim.request("GET", "/api/v3/account", "timestamp=1&signature=00"),
                          401, -2014)
-        self.assertError(self.sim.signed("/api/v3/account", "bad key!", secret="x"), 401, -2014)
+        self.assertError(self.sim.signed("/api/v3/account", "bad key", secret="x"), 401, -2014)
         # enableReading off: every USER_DATA call is refused
         self.sim.patch_account({"api_key": "hmackey", "api_restrictions": {"enableReading": False}})
         self.assertError(self.hmac_get("/api/v3/account"), 401, -2015)
@@ -177,7 +177,7 @@ class SimulatorTest(unittest.TestCase):
     def test_weights_then_429_then_418(self):
         win = 600_000
         self.sim.faults({"limits": {"api": 50, "window_ms": win, "ban_after": 2,
-                                    "ban_seconds": 2}})
+                                    "ban_seconds": 4}})
         self.wait_clear_of_window_end(win)
         st, h, _ = self.sim.get("/api/v3/ping")
         self.assertEqual((st, h["X-MBX-USED-WEIGHT-1M"]), (200, "1"))
@@ -204,10 +204,10 @@ class SimulatorTest(unittest.TestCase):
         st, h, body = self.sim.get("/api/v3/ping")
         self.assertEqual((st, body["code"]), (418, -1003), body)
         self.assertIn("banned until", body["msg"])
-        self.assertEqual(h["Retry-After"], "2")
+        self.assertEqual(h["Retry-After"], "4")
         self.assertEqual(self.hmac_get("/api/v3/account")[0], 418)
         # the ban ends; the window's weight is still spent, so 429 (not 418)
-        time.sleep(2.2)
+        time.sleep(4.2)
         st, h, _ = self.sim.get("/api/v3/ping")
         self.assertEqual(st, 429)
         stats = self.sim.stats()
@@ -215,9 +215,9 @@ class SimulatorTest(unittest.TestCase):
                          [200, 429, 418, 429])
 
     def test_weight_window_resets(self):
-        self.sim.faults({"limits": {"api": 20, "window_ms": 1000}})
-        left = 1000 - int(time.time() * 1000) % 1000
-        if left < 400:
+        self.sim.faults({"limits": {"api": 20, "window_ms": 3000}})
+        left = 3000 - int(time.time() * 1000) % 3000
+        if left < 2000:  # both calls below fall in one window, even on a loaded machine
             time.sleep(left / 1000 + 0.05)
         self.assertEqual(self.sim.get("/api/v3/exchangeInfo")[0], 200)
         st, h, _ = self.sim.get("/api/v3/ping")
