@@ -1514,7 +1514,9 @@ def main():
     sys.stderr.write("binance-sim: listening on %s://%s:%d\n"
                      % ("https" if args.tls_cert else "http", args.host, port))
     sys.stderr.flush()
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def on_term(signum, frame):  # leave through finally: the Ed25519 temp dir is removed
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, on_term)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -3,8 +3,12 @@ refuses (bad HMAC and Ed25519 signatures, bad keys, stale timestamps, long
 windows) and misbehave exactly when told to (weights, 429 then 418, 451, 5xx
 bursts, delays, dropped connections, a page that fails for good), because every
 failure-path test of the connector trusts it."""
+import hashlib
+import hmac
+import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -74,7 +78,6 @@ class SimulatorTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.sim.stop()
-        import shutil
         shutil.rmtree(cls.keydir, ignore_errors=True)
 
     def setUp(self):
@@ -102,10 +105,10 @@ class SimulatorTest(unittest.TestCase):
         self.assertError(self.hmac_get("/api/v3/account", tamper=flip), 400, -1022)
         self.assertError(self.sim.signed("/api/v3/account", "hmackey", secret="wrong"), 400, -1022)
         # a signature over other parameters than those sent
+        other = lambda q, s: hmac.new(b"hmacsecret", q.replace("true", "false").encode(),  # noqa: E731
+                                      hashlib.sha256).hexdigest()
         self.assertError(self.hmac_get("/api/v3/account", {"omitZeroBalances": "true"},
-                                       tamper=lambda q, s: __import__("hmac").new(
-                                           b"hmacsecret", q.replace("true", "false").encode(),
-                                           "sha256").hexdigest()), 400, -1022)
+                                       tamper=other), 400, -1022)
 
     def test_ed25519_signature(self):
         st, _, acct = self.sim.signed("/api/v3/account", "edkey", ed25519_key=self.ed_priv)
@@ -255,7 +258,7 @@ class SimulatorTest(unittest.TestCase):
             self.hmac_get("/api/v3/account", timeout=0.5)
         self.assertEqual(self.hmac_get("/api/v3/account")[0], 200)
         with self.assertRaises((ConnectionError, urllib.error.URLError,
-                                __import__("http.client").client.RemoteDisconnected)):
+                                http.client.RemoteDisconnected)):
             self.hmac_get("/api/v3/myTrades", {"symbol": "BTCUSDT"})
         self.assertEqual(self.hmac_get("/api/v3/myTrades", {"symbol": "BTCUSDT"})[0], 200)
 
