@@ -133,6 +133,7 @@ class Stack:
             self.sim_url = f"{scheme_host}:{self.sim_port}"
             self._start("sim", ["/usr/bin/python3", os.path.join(SOURCE, "tools", "binance_sim.py"),
                                 "--accounts", self.accounts_file, "--port", str(self.sim_port),
+                                "--control-token-file", os.path.join(self.tmp, "sim.control"),
                                 *tls_args], {})
             wait_for(self._sim_up, what="simulator")
         else:
@@ -181,6 +182,21 @@ class Stack:
             return True
         except Exception:
             return False
+
+    def sim_control(self, method, path, body=None):
+        """The simulator's test-only control endpoint (tools/README.md), e.g.
+        sim_control("POST", "/__sim/faults", {"rules": [...]}); returns its JSON."""
+        with open(os.path.join(self.tmp, "sim.control")) as f:
+            token = f.read().strip()
+        ctx = None
+        if self.tls:
+            import ssl
+            ctx = ssl.create_default_context(cafile=os.path.join(self.ca_dir, "ca.pem"))
+        req = urllib.request.Request(self.sim_url + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"X-Sim-Control": token})
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+            return json.loads(r.read())
 
     def start_relay(self):
         """perfagg-relay on a Unix socket, allowing only the simulator."""
