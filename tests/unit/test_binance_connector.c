@@ -1,5 +1,6 @@
-/* The Binance connector: the signer against Binance's documented example, then
- * pa_binance_fetch against a real simulator process (tools/binance_sim.py) over
+/* The Binance connector (src/exchanges/binance/), as the enclave reaches it
+ * through the registry: the signer against Binance's documented example, then
+ * its fetch against a real simulator process (tools/binance_sim.py) over
  * a real socket — paging, de-duplication, symbol derivation, and every failure
  * class the enclave maps to an HTTP status. */
 #include <setjmp.h>
@@ -29,7 +30,9 @@
 #include <unistd.h>
 
 #include "binance.h"
+#include "transport.h" /* pa_binance_sign */
 #include "merkle.h"
+#include "registry.h"
 
 #define SIM_SCRIPT PA_SOURCE_DIR "/tools/binance_sim.py"
 #define TIMEOUT_MS 5000L
@@ -245,20 +248,22 @@ static int sim_stop(void **state)
 
 typedef struct {
     pa_audit_log audit;
-    pa_binance_result r;
+    pa_exchange_result r;
 } run;
 
 static pa_exchange_status fetch_url(run *x, const char *url, const char *key, const char *secret,
                                     const char *const *syms, size_t n, long timeout_ms)
 {
-    pa_binance_params p = {.base_url = url,
+    pa_exchange_params p = {.base_url = url,
                            .api_key = key,
                            .api_secret = secret,
                            .symbols = syms,
                            .nsymbols = n,
                            .timeout_ms = timeout_ms};
     pa_audit_init(&x->audit);
-    return pa_binance_fetch(&p, &x->audit, &x->r);
+    const pa_connector *c = pa_connector_find("binance");
+    assert_non_null(c);
+    return c->fetch(&p, &x->audit, &x->r);
 }
 
 static pa_exchange_status fetch(run *x, const char *key, const char *secret,
@@ -269,7 +274,7 @@ static pa_exchange_status fetch(run *x, const char *key, const char *secret,
 
 static void run_free(run *x)
 {
-    pa_binance_result_free(&x->r);
+    pa_exchange_result_free(&x->r);
     pa_audit_free(&x->audit);
 }
 
@@ -347,6 +352,23 @@ static void test_sign_rejects_bad_input(void **state)
     assert_int_equal(pa_binance_sign("", "a=1", hex), -1);
     assert_int_equal(pa_binance_sign("s", NULL, hex), -1);
     assert_int_equal(pa_binance_sign("s", "a=1", NULL), -1);
+}
+
+/* ---- registry ---------------------------------------------------------------- */
+
+static void test_registry(void **state)
+{
+    (void)state;
+    assert_ptr_equal(pa_connector_find("binance"), &pa_binance_connector);
+    assert_string_equal(pa_binance_connector.name, "binance");
+    assert_null(pa_connector_find("Binance"));
+    assert_null(pa_connector_find("binanceus"));
+    assert_null(pa_connector_find(""));
+    assert_null(pa_connector_find(NULL));
+    size_t n = 0;
+    for (; pa_connectors[n] != NULL; n++)
+        assert_ptr_equal(pa_connector_find(pa_connectors[n]->name), pa_connectors[n]);
+    assert_true(n >= 1);
 }
 
 /* ---- fetching ---------------------------------------------------------------- */
@@ -715,14 +737,14 @@ static void test_invalid_parameters(void **state)
         assert_int_equal(x.audit.len, 0);
         run_free(&x);
     }
-    pa_binance_result r;
+    pa_exchange_result r;
     pa_audit_log audit;
     pa_audit_init(&audit);
-    assert_int_equal(pa_binance_fetch(NULL, &audit, &r), PA_EXCHANGE_BAD_RESPONSE);
-    pa_binance_params p = {.base_url = g_base_url, .api_key = "k", .api_secret = "s",
+    assert_int_equal(pa_binance_connector.fetch(NULL, &audit, &r), PA_EXCHANGE_BAD_RESPONSE);
+    pa_exchange_params p = {.base_url = g_base_url, .api_key = "k", .api_secret = "s",
                            .timeout_ms = TIMEOUT_MS};
-    assert_int_equal(pa_binance_fetch(&p, NULL, &r), PA_EXCHANGE_BAD_RESPONSE);
-    pa_binance_result_free(&r);
+    assert_int_equal(pa_binance_connector.fetch(&p, NULL, &r), PA_EXCHANGE_BAD_RESPONSE);
+    pa_exchange_result_free(&r);
     pa_audit_free(&audit);
 }
 
@@ -734,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_sign_binance_example),
         cmocka_unit_test(test_sign_rfc4231_case2),
         cmocka_unit_test(test_sign_rejects_bad_input),
+        cmocka_unit_test(test_registry),
         cmocka_unit_test(test_paging_and_audit),
         cmocka_unit_test(test_dedup_by_symbol_and_id),
         cmocka_unit_test(test_symbols_from_balances),
