@@ -31,16 +31,16 @@ typedef struct {
     const char *api_secret;     /* secret */
     const char *const *symbols; /* client-chosen symbols, or NULL: the venue derives them */
     size_t nsymbols;
-    long timeout_ms;            /* per HTTP call; <= 0: the connector's default */
-    const pa_egress *egress;    /* transport policy; NULL: development defaults */
+    long timeout_ms;         /* per HTTP call; <= 0: the connector's default */
+    const pa_egress *egress; /* transport policy; NULL: development defaults */
 } pa_exchange_params;
 
 typedef struct {
-    pa_fill_list fills;        /* de-duplicated by (symbol, id), sorted by (symbol, id) */
-    char **symbols;            /* the symbols whose trades were fetched (malloc'd, sorted) */
+    pa_fill_list fills; /* de-duplicated by (symbol, id), sorted by (symbol, id) */
+    char **symbols;     /* the symbols whose trades were fetched (malloc'd, sorted) */
     size_t nsymbols;
     size_t symbols_cap;
-    const char *symbol_source; /* how they were chosen, e.g. "client" (static) */
+    const char *symbol_source;           /* how they were chosen, e.g. "client" (static) */
     char detail[PA_EXCHANGE_DETAIL_MAX]; /* non-secret description of a failure */
 } pa_exchange_result;
 

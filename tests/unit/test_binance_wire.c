@@ -100,25 +100,43 @@ static void test_trade_malformed(void **state)
 {
     (void)state;
     static const char *const bad[][2] = {
-        {"price", "\"1e5\""},         {"price", "\"\""},          {"price", "60000"},
-        {"price", "\"nan\""},         {"price", "\"inf\""},       {"price", "\" 1\""},
-        {"price", "\"-1\""},          {"price", "\"0x10\""},      {"price", "\"1.0 \""},
-        {"qty", "\"-1\""},            {"qty", "null"},            {"quoteQty", "\"abc\""},
-        {"commission", "\"--1\""},    {"commission", "\"-\""},    {"commission", "\"+1\""},
-        {"commissionAsset", "\"bnb\""}, {"commissionAsset", "\"ABCDEFGHIJKLMNOPQ\""},
-        {"commissionAsset", "\"\""},  {"commissionAsset", "7"},   {"isBuyer", "\"true\""},
-        {"isBuyer", "1"},             {"time", "\"1499865549590\""}, {"time", "-5"},
-        {"time", "1.5"},              {"id", "-1"},               {"id", "9007199254740993"},
-        {"id", "9223372036854775807"}, {"symbol", "\"ETHBTC\""},  {"symbol", "\"bnbbtc\""},
+        {"price", "\"1e5\""},
+        {"price", "\"\""},
+        {"price", "60000"},
+        {"price", "\"nan\""},
+        {"price", "\"inf\""},
+        {"price", "\" 1\""},
+        {"price", "\"-1\""},
+        {"price", "\"0x10\""},
+        {"price", "\"1.0 \""},
+        {"qty", "\"-1\""},
+        {"qty", "null"},
+        {"quoteQty", "\"abc\""},
+        {"commission", "\"--1\""},
+        {"commission", "\"-\""},
+        {"commission", "\"+1\""},
+        {"commissionAsset", "\"bnb\""},
+        {"commissionAsset", "\"ABCDEFGHIJKLMNOPQ\""},
+        {"commissionAsset", "\"\""},
+        {"commissionAsset", "7"},
+        {"isBuyer", "\"true\""},
+        {"isBuyer", "1"},
+        {"time", "\"1499865549590\""},
+        {"time", "-5"},
+        {"time", "1.5"},
+        {"id", "-1"},
+        {"id", "9007199254740993"},
+        {"id", "9223372036854775807"},
+        {"symbol", "\"ETHBTC\""},
+        {"symbol", "\"bnbbtc\""},
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
         pa_fill f;
         if (decode_with(bad[i][0], bad[i][1], &f) != -1)
             fail_msg("%s = %s was accepted", bad[i][0], bad[i][1]);
     }
-    static const char *const required[] = {"id",         "time",       "price",
-                                           "qty",        "quoteQty",   "commission",
-                                           "commissionAsset", "isBuyer"};
+    static const char *const required[] = {"id",       "time",       "price",           "qty",
+                                           "quoteQty", "commission", "commissionAsset", "isBuyer"};
     for (size_t i = 0; i < PA_ARRAY_LEN(required); i++) {
         pa_fill f;
         if (decode_with(required[i], NULL, &f) != -1)
@@ -177,8 +195,10 @@ static void test_exchange_info_names_and_status(void **state)
         "{\"symbols\":["
         "{\"symbol\":\"TUSDT\",\"status\":\"TRADING\",\"baseAsset\":\"T\",\"quoteAsset\":\"USDT\"},"
         "{\"symbol\":\"BNBBTC\",\"status\":\"BREAK\",\"baseAsset\":\"BNB\",\"quoteAsset\":\"BTC\"},"
-        "{\"symbol\":\"ABC-USDT\",\"status\":\"TRADING\",\"baseAsset\":\"ABC\",\"quoteAsset\":\"USDT\"},"
-        "{\"symbol\":\"AAAAAAAAAAAAAAAAAAAAA\",\"status\":\"TRADING\",\"baseAsset\":\"A\",\"quoteAsset\":\"B\"},"
+        "{\"symbol\":\"ABC-USDT\",\"status\":\"TRADING\",\"baseAsset\":\"ABC\",\"quoteAsset\":"
+        "\"USDT\"},"
+        "{\"symbol\":\"AAAAAAAAAAAAAAAAAAAAA\",\"status\":\"TRADING\",\"baseAsset\":\"A\","
+        "\"quoteAsset\":\"B\"},"
         "{\"symbol\":\"XUSDT\",\"status\":\"TRADING\",\"baseAsset\":\"x\",\"quoteAsset\":\"USDT\"},"
         "{\"symbol\":\"NOSTATUS\",\"baseAsset\":\"NO\",\"quoteAsset\":\"STATUS\"},"
         "{\"status\":\"TRADING\"}, 7]}");
@@ -203,7 +223,10 @@ static void test_exchange_info_malformed(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "{}", "[]", "{\"symbols\":{}}", "{\"symbols\":null}",
+        "{}",
+        "[]",
+        "{\"symbols\":{}}",
+        "{\"symbols\":null}",
         "{\"symbols\":[{\"symbol\":\"ETHBTC\",\"baseAsset\":\"ETH\",\"quoteAsset\":\"BTC\"},"
         "{\"symbol\":\"ETHBTC\",\"baseAsset\":\"ETH\",\"quoteAsset\":\"BTC\"}]}",
     };
@@ -266,7 +289,8 @@ static void test_account_malformed(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "{}", "{\"balances\":{}}",
+        "{}",
+        "{\"balances\":{}}",
         "{\"balances\":[{\"free\":\"1\",\"locked\":\"0\"}]}",
         "{\"balances\":[{\"asset\":\"BTC\",\"free\":1,\"locked\":\"0\"}]}",
         "{\"balances\":[{\"asset\":\"BTC\",\"free\":\"1\"}]}",

@@ -19,7 +19,8 @@ static pa_exchange_status bn_check_params(const pa_exchange_params *p, pa_exchan
         return PA_EXCHANGE_BAD_RESPONSE;
     }
     if (!pa_bn_key_ok(p->api_key) || p->api_secret[0] == '\0') {
-        pa_exchange_detail(out, "binance: the API key or secret is empty or has invalid characters");
+        pa_exchange_detail(out,
+                           "binance: the API key or secret is empty or has invalid characters");
         return PA_EXCHANGE_REJECTED_KEY;
     }
     if (p->symbols == NULL)

@@ -23,13 +23,15 @@ static pa_exchange_status bn_take_page(pa_bn_transport *t, const json_t *doc,
 {
     pa_exchange_result *out = t->out;
     if (!json_is_array(doc) || json_array_size(doc) > PA_BN_PAGE_LIMIT) {
-        pa_exchange_detail(out, "binance: /api/v3/myTrades for %s is not a list of at most %d trades",
+        pa_exchange_detail(out,
+                           "binance: /api/v3/myTrades for %s is not a list of at most %d trades",
                            mk->symbol, PA_BN_PAGE_LIMIT);
         return PA_EXCHANGE_BAD_RESPONSE;
     }
     size_t i;
     const json_t *row;
-    json_array_foreach(doc, i, row) {
+    json_array_foreach(doc, i, row)
+    {
         pa_fill f;
         if (pa_bn_decode_trade(row, mk, &f) != 0) {
             pa_exchange_detail(out, "binance: /api/v3/myTrades for %s has a malformed trade",
@@ -67,8 +69,7 @@ static pa_exchange_status bn_symbol_trades(pa_bn_transport *t, pa_audit_log *aud
         snprintf(params, sizeof params, "symbol=%s&fromId=%" PRId64 "&limit=%d", mk->symbol,
                  from_id, PA_BN_PAGE_LIMIT);
         json_t *doc = NULL;
-        pa_exchange_status st =
-            pa_bn_get(t, "/api/v3/myTrades", params, 1, PA_BN_BODY_CAP, &doc);
+        pa_exchange_status st = pa_bn_get(t, "/api/v3/myTrades", params, 1, PA_BN_BODY_CAP, &doc);
         if (st != PA_EXCHANGE_OK)
             return st;
         (*pages)++;
@@ -80,8 +81,8 @@ static pa_exchange_status bn_symbol_trades(pa_bn_transport *t, pa_audit_log *aud
             return st;
         /* A full page that does not move past fromId would page forever. */
         if (n == PA_BN_PAGE_LIMIT && max_id < from_id) {
-            pa_exchange_detail(t->out, "binance: /api/v3/myTrades for %s did not advance past fromId",
-                               mk->symbol);
+            pa_exchange_detail(
+                t->out, "binance: /api/v3/myTrades for %s did not advance past fromId", mk->symbol);
             return PA_EXCHANGE_BAD_RESPONSE;
         }
         st = pa_bn_audit(t, audit, "/api/v3/myTrades", mk->symbol, page, n, n ? &first : NULL,

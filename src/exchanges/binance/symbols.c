@@ -63,8 +63,7 @@ static int bn_info_params(const pa_exchange_params *p, pa_buf *q)
     return pa_buf_append_str(q, "showPermissionSets=false");
 }
 
-pa_exchange_status pa_bn_fetch_markets(pa_bn_transport *t, pa_audit_log *audit,
-                                       pa_bn_markets *m)
+pa_exchange_status pa_bn_fetch_markets(pa_bn_transport *t, pa_audit_log *audit, pa_bn_markets *m)
 {
     pa_buf q;
     pa_buf_init(&q, BN_URL_CAP);

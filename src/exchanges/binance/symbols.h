@@ -16,8 +16,7 @@ pa_exchange_status pa_bn_fetch_assets(pa_bn_transport *t, pa_audit_log *audit, p
 
 /* GET /api/v3/exchangeInfo: only the client's symbols when they fit a URL,
  * else every market; audited. */
-pa_exchange_status pa_bn_fetch_markets(pa_bn_transport *t, pa_audit_log *audit,
-                                       pa_bn_markets *m);
+pa_exchange_status pa_bn_fetch_markets(pa_bn_transport *t, pa_audit_log *audit, pa_bn_markets *m);
 
 /* t->out->symbols from t->p->symbols, each listed in m ("client"). */
 pa_exchange_status pa_bn_client_symbols(pa_bn_transport *t, const pa_bn_markets *m);

@@ -84,8 +84,7 @@ static size_t bn_write(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-int pa_bn_transport_open(pa_bn_transport *t, const pa_exchange_params *p,
-                         pa_exchange_result *out)
+int pa_bn_transport_open(pa_bn_transport *t, const pa_exchange_params *p, pa_exchange_result *out)
 {
     memset(t, 0, sizeof *t);
     t->p = p;
@@ -247,8 +246,8 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
             bad |= pa_binance_sign(t->p->api_secret, pa_buf_cstr(&query), sig);
             bad |= pa_buf_printf(&query, "&signature=%s", sig);
         }
-        bad |= pa_buf_printf(&url, "%s%s%s%s", t->p->base_url, path,
-                             query.len > 0 ? "?" : "", pa_buf_cstr(&query));
+        bad |= pa_buf_printf(&url, "%s%s%s%s", t->p->base_url, path, query.len > 0 ? "?" : "",
+                             pa_buf_cstr(&query));
         if (bad != 0) {
             pa_exchange_detail(t->out, "binance: could not build the request to %s", path);
             st = PA_EXCHANGE_BAD_RESPONSE;

@@ -48,8 +48,7 @@ static int copy_name(char *dst, size_t cap, const char *src, int (*ok)(const cha
 
 /* A Binance decimal string ("0.00100000") as a finite double; negative only
  * where allowed (a maker rebate can make a commission negative). */
-static int parse_signed_decimal(const json_t *obj, const char *key, int allow_negative,
-                                double *out)
+static int parse_signed_decimal(const json_t *obj, const char *key, int allow_negative, double *out)
 {
     const char *s = pa_json_str(obj, key);
     if (s == NULL || strlen(s) > 64)
@@ -132,16 +131,17 @@ int pa_bn_decode_exchange_info(const json_t *doc, pa_bn_markets *m, char *why, s
     m->listed = n;
     size_t i;
     const json_t *s;
-    json_array_foreach(arr, i, s) {
+    json_array_foreach(arr, i, s)
+    {
         pa_bn_market *mk = &m->v[m->len];
         const char *status = pa_json_str(s, "status");
         /* Names outside the rules can be neither requested nor reported: skip them. */
-        if (copy_name(mk->symbol, sizeof mk->symbol, pa_json_str(s, "symbol"),
-                      pa_bn_symbol_ok) != 0 ||
+        if (copy_name(mk->symbol, sizeof mk->symbol, pa_json_str(s, "symbol"), pa_bn_symbol_ok) !=
+                0 ||
             copy_name(mk->base, sizeof mk->base, pa_json_str(s, "baseAsset"), pa_bn_asset_ok) !=
                 0 ||
-            copy_name(mk->quote, sizeof mk->quote, pa_json_str(s, "quoteAsset"),
-                      pa_bn_asset_ok) != 0) {
+            copy_name(mk->quote, sizeof mk->quote, pa_json_str(s, "quoteAsset"), pa_bn_asset_ok) !=
+                0) {
             memset(mk, 0, sizeof *mk);
             continue;
         }
@@ -198,7 +198,8 @@ int pa_bn_decode_account(const json_t *doc, pa_bn_assets *a, char *why, size_t w
     }
     size_t i;
     const json_t *b;
-    json_array_foreach(arr, i, b) {
+    json_array_foreach(arr, i, b)
+    {
         double free_amt = 0, locked = 0;
         if (pa_json_str(b, "asset") == NULL || parse_decimal(b, "free", &free_amt) != 0 ||
             parse_decimal(b, "locked", &locked) != 0) {

@@ -62,8 +62,7 @@ const pa_bn_market *pa_bn_find_market(const pa_bn_markets *m, const char *symbol
 
 /* GET /api/v3/account's body into a. Fails on a body without a balances
  * array or a balance without asset, free or locked decimal strings. */
-PA_MUST_USE int pa_bn_decode_account(const json_t *doc, pa_bn_assets *a, char *why,
-                                     size_t why_cap);
+PA_MUST_USE int pa_bn_decode_account(const json_t *doc, pa_bn_assets *a, char *why, size_t why_cap);
 void pa_bn_assets_free(pa_bn_assets *a);
 int pa_bn_has_asset(const pa_bn_assets *a, const char *asset);
 
