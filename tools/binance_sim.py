@@ -42,6 +42,11 @@ Fault injection (per account, for tests):
   fault "slow"      signed calls sleep slow_ms (default 5000) before answering
   fault "bad_json"  signed calls answer HTTP 200 with a truncated JSON body
   fault "redirect"  signed calls answer HTTP 302 to another host and port
+  fault "http418"   signed calls answer HTTP 418 (IP banned) with Retry-After: retry_after_s
+                    (default 120)
+  fault "http451"   signed calls answer HTTP 451 (restricted location)
+  fail_first N      the first N signed calls answer HTTP 500, later ones are served
+  used_weight N     answers to this account's key carry X-MBX-USED-WEIGHT-1M: N
   clock_skew_ms N   this account's server clock runs N ms ahead (negative: behind);
                     it applies to signed calls and to /api/v3/time when the request
                     carries that account's X-MBX-APIKEY header.
@@ -88,6 +93,8 @@ ERR_COMBINATION = (400, -1128, "Combination of optional parameters invalid.")
 ERR_RANGE = (400, -1127, "More than 24 hours between startTime and endTime.")
 ERR_UNKNOWN = (500, -1000, "An unknown error occurred while processing the request.")
 ERR_TOO_MANY = (429, -1003, "Too many requests; current limit of IP is 6000 requests per minute.")
+ERR_BANNED = (418, -1003, "Way too many requests; IP banned until further notice.")
+ERR_REGION = (451, 0, "Service unavailable from a restricted location.")
 
 
 def now_ms():
@@ -150,6 +157,9 @@ class Market:
                 "fault": a.get("fault"),
                 "slow_ms": int(a.get("slow_ms", DEFAULT_SLOW_MS)),
                 "skew": int(a.get("clock_skew_ms", 0)),
+                "fail_first": int(a.get("fail_first", 0)),
+                "used_weight": a.get("used_weight"),
+                "retry_after_s": int(a.get("retry_after_s", 120)),
             }
 
 
@@ -205,6 +215,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in extra_headers:
             self.send_header(k, v)
+        acct = self.header_account()
+        if acct is not None and acct["used_weight"] is not None:
+            self.send_header("X-MBX-USED-WEIGHT-1M", str(int(acct["used_weight"])))
         self.end_headers()
         self.wfile.write(body)
 
@@ -227,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(status, obj)
         except ApiError as e:
             extra = [("Retry-After", "1")] if e.status == 429 else []
+            if e.status == 418:
+                extra = [("Retry-After", str(self.header_account()["retry_after_s"]))]
             self.send_json(e.status, {"code": e.code, "msg": e.msg}, extra_headers=extra)
         except _BadJson:
             self.send_json(200, None, raw=b'[{"symbol":"BTCUSDT","id":1,"price":"1')
@@ -314,6 +329,13 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(ERR_UNKNOWN)
         if fault == "http429":
             raise ApiError(ERR_TOO_MANY)
+        if fault == "http418":
+            raise ApiError(ERR_BANNED)
+        if fault == "http451":
+            raise ApiError(ERR_REGION)
+        if acct["fail_first"] > 0:
+            acct["fail_first"] -= 1
+            raise ApiError(ERR_UNKNOWN)
         if fault == "slow":
             time.sleep(acct["slow_ms"] / 1000.0)
         if fault == "redirect":

@@ -137,6 +137,10 @@ static char *exchange_error(pa_exchange_status st, const char *detail)
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BAD_RESPONSE, detail);
     case PA_EXCHANGE_TOO_LARGE:
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_TOO_LARGE, detail);
+    case PA_EXCHANGE_BANNED:
+        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BANNED, detail);
+    case PA_EXCHANGE_REGION_BLOCKED:
+        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_REGION_BLOCKED, detail);
     case PA_EXCHANGE_OK:
     default:
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "unexpected exchange status");

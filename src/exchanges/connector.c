@@ -28,9 +28,11 @@ void pa_exchange_result_free(pa_exchange_result *r)
 void pa_exchange_result_fail(pa_exchange_result *r)
 {
     char detail[sizeof r->detail];
+    int64_t retry_after = r->retry_after_ms;
     memcpy(detail, r->detail, sizeof detail);
     pa_exchange_result_free(r);
     memcpy(r->detail, detail, sizeof detail);
+    r->retry_after_ms = retry_after;
 }
 
 void pa_exchange_detail(pa_exchange_result *r, const char *fmt, ...)

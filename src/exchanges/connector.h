@@ -17,10 +17,13 @@
 
 typedef enum {
     PA_EXCHANGE_OK = 0,
-    PA_EXCHANGE_REJECTED_KEY, /* the key (or its signature) is not usable */
-    PA_EXCHANGE_UNAVAILABLE,  /* connect/timeout/5xx/429/418 */
-    PA_EXCHANGE_BAD_RESPONSE, /* unparseable or inconsistent answer, or bad parameters */
-    PA_EXCHANGE_TOO_LARGE,    /* more fills/pages than the enclave will process */
+    PA_EXCHANGE_REJECTED_KEY,   /* the key (or its signature) is not usable */
+    PA_EXCHANGE_UNAVAILABLE,    /* connect/timeout/5xx/429, retries spent */
+    PA_EXCHANGE_BAD_RESPONSE,   /* unparseable or inconsistent answer, or bad parameters */
+    PA_EXCHANGE_TOO_LARGE,      /* more fills/pages than the enclave will process */
+    PA_EXCHANGE_BANNED,         /* the exchange banned our address (Binance: HTTP 418) until
+                                   retry_after_ms from now; nobody calls it meanwhile */
+    PA_EXCHANGE_REGION_BLOCKED, /* the exchange refuses our region (HTTP 451) */
 } pa_exchange_status;
 
 #define PA_EXCHANGE_DETAIL_MAX 160
@@ -33,7 +36,12 @@ typedef struct {
     size_t nsymbols;
     long timeout_ms;         /* per HTTP call; <= 0: the connector's default */
     const pa_egress *egress; /* transport policy; NULL: development defaults */
+    long max_wait_ms;        /* time a run may spend waiting (weight budget, Retry-After,
+                                backoff) besides its calls; <= 0: PA_EXCHANGE_MAX_WAIT_MS */
 } pa_exchange_params;
+
+/* Well inside the host's 60 s wait for an aggregate answer. */
+#define PA_EXCHANGE_MAX_WAIT_MS 20000L
 
 typedef struct {
     pa_fill_list fills; /* de-duplicated by (symbol, id), sorted by (symbol, id) */
@@ -42,6 +50,7 @@ typedef struct {
     size_t symbols_cap;
     const char *symbol_source;           /* how they were chosen, e.g. "client" (static) */
     char detail[PA_EXCHANGE_DETAIL_MAX]; /* non-secret description of a failure */
+    int64_t retry_after_ms;              /* PA_EXCHANGE_BANNED: when calling again makes sense */
 } pa_exchange_result;
 
 /* A venue. fetch fetches every fill of the account for the params' symbols

@@ -24,6 +24,8 @@ static const char *const error_names[PA_IPC_E_COUNT + 1] = {
     [PA_IPC_E_EXCHANGE_UNAVAILABLE] = "exchange_unavailable",
     [PA_IPC_E_EXCHANGE_BAD_RESPONSE] = "exchange_bad_response",
     [PA_IPC_E_EXCHANGE_TOO_LARGE] = "exchange_too_large",
+    [PA_IPC_E_EXCHANGE_BANNED] = "exchange_banned",
+    [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "exchange_region_blocked",
     [PA_IPC_E_INTERNAL_ERROR] = "internal_error",
     [PA_IPC_E_COUNT] = NULL,
 };
@@ -37,9 +39,14 @@ static const char *const error_meanings[PA_IPC_E_COUNT] = {
         "the credentials ask for an account type the connector does not serve",
     [PA_IPC_E_EXCHANGE_REJECTED_KEY] = "the exchange refused the API key",
     [PA_IPC_E_EXCHANGE_UNAVAILABLE] =
-        "the exchange could not be reached, timed out or answered 5xx/429",
+        "the exchange could not be reached, timed out or answered 5xx/429 after the retries",
     [PA_IPC_E_EXCHANGE_BAD_RESPONSE] = "the exchange answered something the connector cannot use",
     [PA_IPC_E_EXCHANGE_TOO_LARGE] = "more history than the enclave processes in one run",
+    [PA_IPC_E_EXCHANGE_BANNED] =
+        "the exchange has banned the enclave's address for a while (Binance: HTTP 418); no "
+        "call is made until the ban ends",
+    [PA_IPC_E_EXCHANGE_REGION_BLOCKED] =
+        "the exchange refuses service to the region the enclave's requests come from (HTTP 451)",
     [PA_IPC_E_INTERNAL_ERROR] = "anything else inside the enclave",
 };
 

@@ -105,6 +105,11 @@ void pa_enclave_error(pa_ipc_error code, pa_http_error *err)
             {502, "The exchange answered something the enclave cannot use."},
         [PA_IPC_E_EXCHANGE_TOO_LARGE] =
             {502, "The account has more trade history than the enclave processes in one run."},
+        [PA_IPC_E_EXCHANGE_BANNED] =
+            {503, "The exchange has temporarily banned the enclave's address; try again later."},
+        [PA_IPC_E_EXCHANGE_REGION_BLOCKED] =
+            {502, "The exchange refuses service to the region the enclave's requests come from "
+                  "(HTTP 451)."},
         [PA_IPC_E_INTERNAL_ERROR] = {500, "The enclave failed internally."},
     };
     if ((unsigned)code >= PA_IPC_E_COUNT || map[code].status == 0)

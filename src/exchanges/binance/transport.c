@@ -11,14 +11,18 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "codec.h"
 #include "egress.h"
 #include "json_strict.h"
+#include "pacing.h"
 #include "timeutil.h"
 #include "wire.h"
 
@@ -84,6 +88,37 @@ static size_t bn_write(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* Binance's response headers that steer pacing: the weight used this
+ * minute, and how long to stay away after a 429 or 418. */
+static long header_number(const char *line, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+    if (n <= k + 1 || strncasecmp(line, name, k) != 0 || line[k] != ':')
+        return -2;
+    long v = 0;
+    size_t i = k + 1, digits = 0;
+    while (i < n && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    for (; i < n && line[i] >= '0' && line[i] <= '9' && digits < 9; i++, digits++)
+        v = v * 10 + (line[i] - '0');
+    while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
+        i++;
+    return digits > 0 && i == n ? v : -1;
+}
+
+static size_t bn_header(char *line, size_t size, size_t nitems, void *userdata)
+{
+    pa_bn_transport *t = userdata;
+    size_t n = size * nitems;
+    long v = header_number(line, n, "X-MBX-USED-WEIGHT-1M");
+    if (v >= 0)
+        t->used_weight = v;
+    v = header_number(line, n, "Retry-After");
+    if (v >= 0)
+        t->retry_after_s = v;
+    return n;
+}
+
 int pa_bn_transport_open(pa_bn_transport *t, const pa_exchange_params *p, pa_exchange_result *out)
 {
     memset(t, 0, sizeof *t);
@@ -92,6 +127,7 @@ int pa_bn_transport_open(pa_bn_transport *t, const pa_exchange_params *p, pa_exc
     pa_buf_init(&t->body, PA_BN_EXCHANGE_INFO_CAP);
     pa_buf_init(&t->hdr, BN_KEY_MAX + 64);
     long timeout = p->timeout_ms > 0 ? p->timeout_ms : PA_BN_DEFAULT_TIMEOUT_MS;
+    t->deadline_ms = pa_now_ms() + (p->max_wait_ms > 0 ? p->max_wait_ms : PA_EXCHANGE_MAX_WAIT_MS);
     int bad = 1;
     t->curl = curl_easy_init();
     PA_ENSURE_GOTO(t->curl != NULL, done);
@@ -109,6 +145,8 @@ int pa_bn_transport_open(pa_bn_transport *t, const pa_exchange_params *p, pa_exc
     bad |= curl_easy_setopt(e, CURLOPT_HTTPGET, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, bn_write) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, t) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, bn_header) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, t) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
@@ -149,10 +187,15 @@ static void bn_safe_msg(const pa_bn_transport *t, const char *msg, char *out, si
 /* One GET. On HTTP 200, *out is the parsed body. Otherwise *code is Binance's
  * error code (0 when the body had none) and detail describes the failure. */
 static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const pa_buf *url,
-                                     size_t limit, json_t **out, long *code)
+                                     size_t limit, json_t **out, long *code, long *http_out,
+                                     int *transient)
 {
     *out = NULL;
     *code = 0;
+    *http_out = 0;
+    *transient = 0;
+    t->used_weight = -1;
+    t->retry_after_s = -1;
     pa_buf_reset(&t->body);
     t->body_limit = limit;
     t->body_overflow = 0;
@@ -167,12 +210,20 @@ static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const
         return PA_EXCHANGE_BAD_RESPONSE;
     }
     if (cc != CURLE_OK) {
+        /* Worth another try: a timeout or a connection the server's load
+         * broke; not our request, a certificate, the policy, or nothing
+         * listening at all (a refused connect fails at once, as before). */
+        *transient = cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_SEND_ERROR ||
+                     cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING || cc == CURLE_PARTIAL_FILE;
         /* curl_easy_strerror is a fixed text: it never holds the URL. */
         pa_exchange_detail(t->out, "binance: %s: %s", path, curl_easy_strerror(cc));
         return PA_EXCHANGE_UNAVAILABLE;
     }
     long http = 0;
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &http);
+    *http_out = http;
+    if (t->used_weight >= 0)
+        pa_pace_report_used(t->p->base_url, t->used_weight);
     json_t *doc = pa_json_parse((const char *)t->body.data, t->body.len, limit);
     if (http == 200) {
         if (doc == NULL) {
@@ -191,7 +242,65 @@ static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const
         pa_exchange_detail(t->out, "binance: HTTP %ld on %s", http, path);
     }
     json_decref(doc);
+    *transient = http == 429 || http >= 500;
     return pa_bn_error_status(http, *code);
+}
+
+/* Request weights as rest-api.md documents them (exchangeInfo without a
+ * symbol filter: 20; account: 20; myTrades without orderId: 20; time: 1). */
+static unsigned bn_weight(const char *path)
+{
+    return strcmp(path, "/api/v3/time") == 0 ? 1 : 20;
+}
+
+/* Takes the call's weight from the host's shared budget. */
+static pa_exchange_status bn_pace(pa_bn_transport *t, const char *path)
+{
+    int64_t wait = 0;
+    switch (pa_pace_acquire(t->p->base_url, bn_weight(path), PA_BN_WEIGHT_BUDGET, t->deadline_ms,
+                            &wait)) {
+    case PA_PACE_GO:
+        return PA_EXCHANGE_OK;
+    case PA_PACE_BANNED:
+        t->out->retry_after_ms = wait;
+        pa_exchange_detail(t->out,
+                           "binance: the exchange has banned this enclave's address (HTTP 418) "
+                           "for another %" PRId64 " s; no call was made",
+                           (wait + 999) / 1000);
+        return PA_EXCHANGE_BANNED;
+    case PA_PACE_TOO_LONG:
+        pa_exchange_detail(t->out,
+                           "binance: the request weight budget is spent for another %" PRId64
+                           " s, longer than this run may wait",
+                           (wait + 999) / 1000);
+        return PA_EXCHANGE_UNAVAILABLE;
+    case PA_PACE_FULL:
+    default:
+        pa_exchange_detail(t->out, "binance: too many exchange hosts to pace");
+        return PA_EXCHANGE_UNAVAILABLE;
+    }
+}
+
+/* Equal-jitter exponential backoff: half of min(cap, base * 2^attempt),
+ * plus a random part of the other half, so concurrent runs spread out. */
+static int64_t bn_backoff_ms(int attempt)
+{
+    int64_t d = PA_BN_BACKOFF_BASE_MS;
+    for (int i = 0; i < attempt && d < PA_BN_BACKOFF_CAP_MS; i++)
+        d *= 2;
+    if (d > PA_BN_BACKOFF_CAP_MS)
+        d = PA_BN_BACKOFF_CAP_MS;
+    uint32_t r = 0;
+    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+        r = 0;
+    return d / 2 + (int64_t)(r % (uint32_t)(d / 2 + 1));
+}
+
+static void bn_sleep_ms(int64_t ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
 }
 
 /* GET /api/v3/time: the server's clock, to timestamp signed calls after a
@@ -203,13 +312,17 @@ static pa_exchange_status bn_sync_clock(pa_bn_transport *t)
     pa_buf url;
     pa_buf_init(&url, BN_URL_CAP);
     json_t *doc = NULL;
-    long code = 0;
+    long code = 0, http = 0;
+    int transient = 0;
     pa_exchange_status st = PA_EXCHANGE_UNAVAILABLE;
     if (pa_buf_printf(&url, "%s/api/v3/time", t->p->base_url) != 0) {
         pa_exchange_detail(t->out, "binance: URL too long");
         goto cleanup;
     }
-    st = bn_perform(t, "/api/v3/time", &url, PA_BN_BODY_CAP, &doc, &code);
+    st = bn_pace(t, "/api/v3/time");
+    if (st != PA_EXCHANGE_OK)
+        goto cleanup;
+    st = bn_perform(t, "/api/v3/time", &url, PA_BN_BODY_CAP, &doc, &code, &http, &transient);
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
     int64_t local = pa_now_ms();
@@ -234,8 +347,9 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
     pa_buf_init(&url, BN_URL_CAP);
     char sig[65] = {0};
     pa_exchange_status st = PA_EXCHANGE_BAD_RESPONSE;
+    int resynced = 0, retries = 0;
     *out = NULL;
-    for (int attempt = 0; attempt < 2; attempt++) {
+    for (;;) {
         pa_buf_reset(&query);
         pa_buf_reset(&url);
         int bad = pa_buf_append_str(&query, params);
@@ -253,19 +367,61 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
             st = PA_EXCHANGE_BAD_RESPONSE;
             goto cleanup;
         }
-        long code = 0;
-        st = bn_perform(t, path, &url, limit, out, &code);
-        if (st == PA_EXCHANGE_OK || !is_signed || code != -1021)
-            goto cleanup;
-        if (attempt == 1) { /* still outside recvWindow with the server's own clock */
-            st = PA_EXCHANGE_UNAVAILABLE;
-            goto cleanup;
-        }
-        st = bn_sync_clock(t);
+        st = bn_pace(t, path);
         if (st != PA_EXCHANGE_OK)
             goto cleanup;
+        long code = 0, http = 0;
+        int transient = 0;
+        st = bn_perform(t, path, &url, limit, out, &code, &http, &transient);
+        if (st == PA_EXCHANGE_OK)
+            goto cleanup;
+        if (is_signed && code == -1021) {
+            if (resynced) { /* still outside recvWindow with the server's own clock */
+                st = PA_EXCHANGE_UNAVAILABLE;
+                goto cleanup;
+            }
+            resynced = 1;
+            st = bn_sync_clock(t);
+            if (st != PA_EXCHANGE_OK)
+                goto cleanup;
+            continue;
+        }
+        if (http == 418) {
+            /* Binance bans an address that kept calling after 429s: nobody
+             * in this process calls it again before the ban ends. */
+            long s = t->retry_after_s >= 0 ? t->retry_after_s : PA_BN_BAN_DEFAULT_S;
+            t->out->retry_after_ms = (int64_t)s * 1000;
+            pa_pace_ban(t->p->base_url, pa_now_ms() + t->out->retry_after_ms);
+            pa_exchange_detail(t->out,
+                               "binance: HTTP 418 on %s: the exchange has banned this enclave's "
+                               "address for %ld s",
+                               path, s);
+            st = PA_EXCHANGE_BANNED;
+            goto cleanup;
+        }
+        if (http == 451) {
+            pa_exchange_detail(t->out,
+                               "binance: HTTP 451 on %s: the exchange refuses service to the "
+                               "region the enclave's requests come from",
+                               path);
+            st = PA_EXCHANGE_REGION_BLOCKED;
+            goto cleanup;
+        }
+        if (!transient || retries >= PA_BN_MAX_RETRIES)
+            goto cleanup;
+        /* 429: as long as the exchange asks; else (5xx, network) backoff. */
+        int64_t wait = http == 429 && t->retry_after_s >= 0 ? (int64_t)t->retry_after_s * 1000
+                                                            : bn_backoff_ms(retries);
+        if (pa_now_ms() + wait > t->deadline_ms)
+            goto cleanup;
+        bn_sleep_ms(wait);
+        retries++;
     }
 cleanup:
+    if (st != PA_EXCHANGE_OK && retries > 0) {
+        size_t n = strlen(t->out->detail);
+        snprintf(t->out->detail + n, sizeof t->out->detail - n, " (after %d retries)", retries);
+    }
     OPENSSL_cleanse(sig, sizeof sig);
     pa_buf_free(&query);
     pa_buf_free(&url);

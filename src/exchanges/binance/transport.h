@@ -33,7 +33,21 @@ typedef struct {
     size_t body_limit;
     int body_overflow;
     int64_t clock_offset_ms; /* server time - local time, after a -1021 */
+    int64_t deadline_ms;     /* pa_now_ms() past which the run waits no more */
+    long used_weight;        /* X-MBX-USED-WEIGHT-1M of the last answer, -1 when absent */
+    long retry_after_s;      /* Retry-After of the last answer, -1 when absent */
 } pa_bn_transport;
+
+/* Binance's REQUEST_WEIGHT limit is 6000 per minute and IP; the enclave
+ * keeps a fifth of it free for what it cannot count (other users of the
+ * address, clock differences at the minute boundary). */
+#define PA_BN_WEIGHT_BUDGET 4800
+/* Retries of one call after HTTP 5xx, 429 or a network failure. */
+#define PA_BN_MAX_RETRIES 3
+#define PA_BN_BACKOFF_BASE_MS 250
+#define PA_BN_BACKOFF_CAP_MS 4000
+/* A 418 without Retry-After: Binance's bans start at 2 minutes. */
+#define PA_BN_BAN_DEFAULT_S 120
 
 /* The base URL is http(s), without a trailing slash, query or fragment. */
 int pa_bn_base_url_ok(const char *u);
@@ -48,7 +62,12 @@ void pa_bn_transport_close(pa_bn_transport *t);
 /* A GET on path with params ("" for none). On PA_EXCHANGE_OK *out is the
  * parsed body (the caller's to json_decref). Signed calls get recvWindow,
  * timestamp and signature appended, and after a -1021 one retry with the
- * server's clock (GET /api/v3/time). */
+ * server's clock (GET /api/v3/time). Every call first takes its weight from
+ * the host's shared budget (pacing.h); HTTP 5xx, 429 and network failures
+ * are retried (every call is an idempotent read) with jittered exponential
+ * backoff or after Retry-After, at most PA_BN_MAX_RETRIES times and never
+ * past t->deadline_ms; HTTP 418 bans the host for every session until its
+ * Retry-After (PA_EXCHANGE_BANNED); HTTP 451 is PA_EXCHANGE_REGION_BLOCKED. */
 pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *params,
                              int is_signed, size_t limit, json_t **out);
 
