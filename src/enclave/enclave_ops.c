@@ -126,7 +126,7 @@ static char *op_open(pa_enclave *e, const json_t *req)
     return pa_ipc_ok_answer(r);
 }
 
-static char *exchange_error(pa_exchange_status st, const char *detail)
+static char *exchange_error(pa_exchange_status st, const char *detail, int64_t retry_after_ms)
 {
     switch (st) {
     case PA_EXCHANGE_REJECTED_KEY:
@@ -138,7 +138,8 @@ static char *exchange_error(pa_exchange_status st, const char *detail)
     case PA_EXCHANGE_TOO_LARGE:
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_TOO_LARGE, detail);
     case PA_EXCHANGE_BANNED:
-        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BANNED, detail);
+        return pa_ipc_error_answer_retry(PA_IPC_E_EXCHANGE_BANNED, detail,
+                                         (long)((retry_after_ms + 999) / 1000));
     case PA_EXCHANGE_REGION_BLOCKED:
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_REGION_BLOCKED, detail);
     case PA_EXCHANGE_OK:
@@ -262,7 +263,7 @@ static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
     pa_credentials_free(&r->creds);
     if (st != PA_EXCHANGE_OK) {
         pa_log_warn("aggregate: %s call failed (%d)", c->name, (int)st);
-        return exchange_error(st, r->fetched.detail);
+        return exchange_error(st, r->fetched.detail, r->fetched.retry_after_ms);
     }
     return NULL;
 }

@@ -202,6 +202,8 @@ static const pa_ipc_field error_fields[] = {
      .flags = PA_IPC_REQUIRED,
      .min = 1,
      .max = PA_IPC_MESSAGE_MAX},
+    /* exchange_banned: when the ban ends (the host's Retry-After) */
+    {.name = "retry_after", .type = PA_IPC_T_INT, .min = 1, .max = PA_IPC_RETRY_AFTER_MAX},
 };
 static const pa_ipc_shape error_shape = {"refusal", error_fields, PA_ARRAY_LEN(error_fields)};
 
@@ -342,6 +344,10 @@ static int check_value(const pa_ipc_field *f, const json_t *v, const char *name,
         break;
     case PA_IPC_T_SHAPE:
         return pa_ipc_shape_check(f->shape, v, NULL, why);
+    case PA_IPC_T_INT:
+        ok = json_is_integer(v) && json_integer_value(v) >= 0 &&
+             (size_t)json_integer_value(v) >= f->min && (size_t)json_integer_value(v) <= f->max;
+        break;
     case PA_IPC_T_ARRAY:
         ok = json_is_array(v) && json_array_size(v) >= f->min && json_array_size(v) <= f->max;
         for (size_t i = 0; ok && i < json_array_size(v); i++)
