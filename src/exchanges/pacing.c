@@ -16,6 +16,7 @@ typedef struct {
     char host[PACE_HOST_MAX + 1];
     int64_t window; /* pa_now_ms() / PA_PACE_WINDOW_MS of `used` */
     long used;
+    int reports; /* the host has sent its weight count at least once */
     int64_t banned_until_ms;
 } pace_host;
 
@@ -74,7 +75,9 @@ pa_pace_verdict pa_pace_acquire(const char *host, unsigned weight, unsigned budg
             wait = h->banned_until_ms - now;
         } else {
             pace_roll(h, now);
-            if (h->used + (long)weight <= (long)budget)
+            if (!h->reports)
+                ; /* nothing to pace by (Binance reports on every answer) */
+            else if (h->used + (long)weight <= (long)budget)
                 h->used += weight; /* reserved before sending: concurrent runs share it */
             else
                 wait = (h->window + 1) * PA_PACE_WINDOW_MS - now;
@@ -101,6 +104,7 @@ void pa_pace_report_used(const char *host, long used)
     pace_host *h = pace_find(host);
     if (h != NULL) {
         pace_roll(h, now);
+        h->reports = 1;
         if (used > h->used)
             h->used = used;
     }

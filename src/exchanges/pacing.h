@@ -23,7 +23,11 @@ typedef enum {
 
 /* Reserves weight for one request to host (e.g. the base URL) within
  * budget per window, sleeping until the next window while the budget is
- * spent, but never past deadline_ms (pa_now_ms time). */
+ * spent, but never past deadline_ms (pa_now_ms time). The count is ours
+ * (every reservation) or the exchange's (pa_pace_report_used), whichever is
+ * higher; a host that has never reported its count is not paced — there is
+ * no budget to keep without the exchange's own figure (Binance sends it on
+ * every answer). A ban holds either way. */
 pa_pace_verdict pa_pace_acquire(const char *host, unsigned weight, unsigned budget,
                                 int64_t deadline_ms, int64_t *wait_ms);
 /* The weight the host says this window has used so far (a response header):

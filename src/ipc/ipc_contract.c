@@ -42,11 +42,8 @@ static const char *const error_meanings[PA_IPC_E_COUNT] = {
         "the exchange could not be reached, timed out or answered 5xx/429 after the retries",
     [PA_IPC_E_EXCHANGE_BAD_RESPONSE] = "the exchange answered something the connector cannot use",
     [PA_IPC_E_EXCHANGE_TOO_LARGE] = "more history than the enclave processes in one run",
-    [PA_IPC_E_EXCHANGE_BANNED] =
-        "the exchange has banned the enclave's address for a while (Binance: HTTP 418); no "
-        "call is made until the ban ends",
-    [PA_IPC_E_EXCHANGE_REGION_BLOCKED] =
-        "the exchange refuses service to the region the enclave's requests come from (HTTP 451)",
+    [PA_IPC_E_EXCHANGE_BANNED] = "the exchange banned the enclave's address (HTTP 418) for now",
+    [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "the exchange refuses the enclave's region (HTTP 451)",
     [PA_IPC_E_INTERNAL_ERROR] = "anything else inside the enclave",
 };
 

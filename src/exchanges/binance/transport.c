@@ -127,7 +127,7 @@ int pa_bn_transport_open(pa_bn_transport *t, const pa_exchange_params *p, pa_exc
     pa_buf_init(&t->body, PA_BN_EXCHANGE_INFO_CAP);
     pa_buf_init(&t->hdr, BN_KEY_MAX + 64);
     long timeout = p->timeout_ms > 0 ? p->timeout_ms : PA_BN_DEFAULT_TIMEOUT_MS;
-    t->deadline_ms = pa_now_ms() + (p->max_wait_ms > 0 ? p->max_wait_ms : PA_EXCHANGE_MAX_WAIT_MS);
+    t->wait_left_ms = p->max_wait_ms > 0 ? p->max_wait_ms : PA_EXCHANGE_MAX_WAIT_MS;
     int bad = 1;
     t->curl = curl_easy_init();
     PA_ENSURE_GOTO(t->curl != NULL, done);
@@ -256,9 +256,13 @@ static unsigned bn_weight(const char *path)
 /* Takes the call's weight from the host's shared budget. */
 static pa_exchange_status bn_pace(pa_bn_transport *t, const char *path)
 {
-    int64_t wait = 0;
-    switch (pa_pace_acquire(t->p->base_url, bn_weight(path), PA_BN_WEIGHT_BUDGET, t->deadline_ms,
-                            &wait)) {
+    int64_t wait = 0, t0 = pa_now_ms();
+    pa_pace_verdict v = pa_pace_acquire(t->p->base_url, bn_weight(path), PA_BN_WEIGHT_BUDGET,
+                                        t0 + t->wait_left_ms, &wait);
+    /* time spent waiting for the next window comes out of the allowance */
+    int64_t waited = pa_now_ms() - t0;
+    t->wait_left_ms = waited < t->wait_left_ms ? t->wait_left_ms - waited : 0;
+    switch (v) {
     case PA_PACE_GO:
         return PA_EXCHANGE_OK;
     case PA_PACE_BANNED:
@@ -412,9 +416,10 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
         /* 429: as long as the exchange asks; else (5xx, network) backoff. */
         int64_t wait = http == 429 && t->retry_after_s >= 0 ? (int64_t)t->retry_after_s * 1000
                                                             : bn_backoff_ms(retries);
-        if (pa_now_ms() + wait > t->deadline_ms)
+        if (wait > t->wait_left_ms)
             goto cleanup;
         bn_sleep_ms(wait);
+        t->wait_left_ms -= wait;
         retries++;
     }
 cleanup:

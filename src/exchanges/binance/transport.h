@@ -33,7 +33,7 @@ typedef struct {
     size_t body_limit;
     int body_overflow;
     int64_t clock_offset_ms; /* server time - local time, after a -1021 */
-    int64_t deadline_ms;     /* pa_now_ms() past which the run waits no more */
+    int64_t wait_left_ms;    /* what is left of the run's waiting allowance (max_wait_ms) */
     long used_weight;        /* X-MBX-USED-WEIGHT-1M of the last answer, -1 when absent */
     long retry_after_s;      /* Retry-After of the last answer, -1 when absent */
 } pa_bn_transport;
@@ -66,7 +66,7 @@ void pa_bn_transport_close(pa_bn_transport *t);
  * the host's shared budget (pacing.h); HTTP 5xx, 429 and network failures
  * are retried (every call is an idempotent read) with jittered exponential
  * backoff or after Retry-After, at most PA_BN_MAX_RETRIES times and never
- * past t->deadline_ms; HTTP 418 bans the host for every session until its
+ * past the run's waiting allowance; HTTP 418 bans the host for every session until its
  * Retry-After (PA_EXCHANGE_BANNED); HTTP 451 is PA_EXCHANGE_REGION_BLOCKED. */
 pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *params,
                              int is_signed, size_t limit, json_t **out);
