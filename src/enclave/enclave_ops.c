@@ -203,7 +203,7 @@ static const char *check_window(const json_t *req, int64_t *from_ms, int64_t *to
     return NULL;
 }
 
-/* One aggregate request's state, freed (and wiped) in one place. */
+/* One aggregate request's state, freed in one place (credentials and fills wipe themselves). */
 typedef struct {
     pa_envelope env;
     pa_credentials creds;
