@@ -13,11 +13,11 @@
 #define PACE_HOST_MAX 512
 
 typedef struct {
-    char host[PACE_HOST_MAX + 1];
     int64_t window; /* pa_now_ms() / PA_PACE_WINDOW_MS of `used` */
+    int64_t banned_until_ms;
     long used;
     int reports; /* the host has sent its weight count at least once */
-    int64_t banned_until_ms;
+    char host[PACE_HOST_MAX + 1];
 } pace_host;
 
 static pthread_mutex_t pace_lock = PTHREAD_MUTEX_INITIALIZER;
