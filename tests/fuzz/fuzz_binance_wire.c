@@ -5,7 +5,8 @@
  *  - exchangeInfo: markets sorted, unique, every name within the rules
  *    (symbols pa_symbol_ok, assets [A-Z0-9]{1,15}), no more than listed, each
  *    found by pa_bn_find_market; a refusal leaves nothing allocated;
- *  - account: assets sorted, within the rules, no more than the non-zero
+ *  - account: assets sorted (a repeated balance repeats its asset: harmless,
+ *    it only answers "held?"), within the rules, no more than the non-zero
  *    balances counted, each found by pa_bn_has_asset;
  *  - trades (each element of an array): an accepted one has ids and times in
  *    [0, 2^53], finite non-negative price, qty and quoteQty, a finite
@@ -62,7 +63,7 @@ static void check_account(const json_t *doc)
     for (size_t i = 0; i < a.len; i++) {
         if (!pa_bn_asset_ok(a.v[i]) || !pa_bn_has_asset(&a, a.v[i]))
             abort();
-        if (i > 0 && strcmp(a.v[i - 1], a.v[i]) >= 0)
+        if (i > 0 && strcmp(a.v[i - 1], a.v[i]) > 0)
             abort();
     }
     pa_bn_assets_free(&a);
