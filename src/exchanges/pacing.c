@@ -15,6 +15,7 @@
 typedef struct {
     int64_t window; /* pa_now_ms() / PA_PACE_WINDOW_MS of `used` */
     int64_t banned_until_ms;
+    int64_t held_until_ms; /* after a 429: everyone waits until then */
     long used;
     int reports; /* the host has sent its weight count at least once */
     char host[PACE_HOST_MAX + 1];
@@ -75,7 +76,9 @@ pa_pace_verdict pa_pace_acquire(const char *host, unsigned weight, unsigned budg
             wait = h->banned_until_ms - now;
         } else {
             pace_roll(h, now);
-            if (!h->reports)
+            if (h->held_until_ms > now)
+                wait = h->held_until_ms - now;
+            else if (!h->reports)
                 ; /* nothing to pace by (Binance reports on every answer) */
             else if (h->used + (long)weight <= (long)budget)
                 h->used += weight; /* reserved before sending: concurrent runs share it */
@@ -117,6 +120,15 @@ void pa_pace_ban(const char *host, int64_t until_ms)
     pace_host *h = pace_find(host);
     if (h != NULL && until_ms > h->banned_until_ms)
         h->banned_until_ms = until_ms;
+    pthread_mutex_unlock(&pace_lock);
+}
+
+void pa_pace_hold(const char *host, int64_t until_ms)
+{
+    pthread_mutex_lock(&pace_lock);
+    pace_host *h = pace_find(host);
+    if (h != NULL && until_ms > h->held_until_ms)
+        h->held_until_ms = until_ms;
     pthread_mutex_unlock(&pace_lock);
 }
 

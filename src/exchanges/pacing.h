@@ -17,7 +17,7 @@
 typedef enum {
     PA_PACE_GO = 0,   /* the weight is reserved: send */
     PA_PACE_BANNED,   /* the host banned us: *wait_ms until the ban ends */
-    PA_PACE_TOO_LONG, /* the budget is spent until after the deadline: *wait_ms until it renews */
+    PA_PACE_TOO_LONG, /* the budget is spent (or the host holds) past the deadline: *wait_ms */
     PA_PACE_FULL,     /* no room for another host in the table */
 } pa_pace_verdict;
 
@@ -33,6 +33,9 @@ pa_pace_verdict pa_pace_acquire(const char *host, unsigned weight, unsigned budg
 /* The weight the host says this window has used so far (a response header):
  * the budget follows the exchange's count when it is higher than ours. */
 void pa_pace_report_used(const char *host, long used);
+/* The host asked for a pause (HTTP 429 with Retry-After): every caller
+ * waits until until_ms (or gives up when that is past its deadline). */
+void pa_pace_hold(const char *host, int64_t until_ms);
 /* The host refuses every call until until_ms. */
 void pa_pace_ban(const char *host, int64_t until_ms);
 /* Forgets every host (tests; a fresh process starts empty). */

@@ -74,7 +74,8 @@ static void check_trades(const json_t *doc)
     static const pa_bn_market mk = {"BNBBTC", "BNB", "BTC", 1};
     size_t i;
     const json_t *row;
-    json_array_foreach(doc, i, row) {
+    json_array_foreach(doc, i, row)
+    {
         pa_fill f;
         if (pa_bn_decode_trade(row, &mk, &f) != 0)
             continue;

@@ -274,8 +274,8 @@ static pa_exchange_status bn_pace(pa_bn_transport *t, const char *path)
         return PA_EXCHANGE_BANNED;
     case PA_PACE_TOO_LONG:
         pa_exchange_detail(t->out,
-                           "binance: the request weight budget is spent for another %" PRId64
-                           " s, longer than this run may wait",
+                           "binance: the request weight budget is spent (or the exchange asked "
+                           "for a pause) for another %" PRId64 " s, longer than this run may wait",
                            (wait + 999) / 1000);
         return PA_EXCHANGE_UNAVAILABLE;
     case PA_PACE_FULL:
@@ -416,6 +416,9 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
         /* 429: as long as the exchange asks; else (5xx, network) backoff. */
         int64_t wait = http == 429 && t->retry_after_s >= 0 ? (int64_t)t->retry_after_s * 1000
                                                             : bn_backoff_ms(retries);
+        /* every session of the process pauses with us after a 429 */
+        if (http == 429)
+            pa_pace_hold(t->p->base_url, pa_now_ms() + wait);
         if (wait > t->wait_left_ms)
             goto cleanup;
         bn_sleep_ms(wait);
