@@ -9,7 +9,6 @@
 #include <openssl/evp.h>
 
 #include "aggregate.h"
-#include "binance.h"
 #include "codec.h"
 #include "credentials.h"
 #include "envelope_keys.h"
@@ -19,6 +18,7 @@
 #include "json_strict.h"
 #include "log.h"
 #include "merkle.h"
+#include "registry.h"
 #include "text.h"
 #include "timeutil.h"
 #include "uuid.h"
@@ -126,7 +126,7 @@ static char *op_open(pa_enclave *e, const json_t *req)
     return pa_ipc_ok_answer(r);
 }
 
-static char *exchange_error(pa_exchange_status st, const char *detail)
+static char *exchange_error(pa_exchange_status st, const char *detail, int64_t retry_after_ms)
 {
     switch (st) {
     case PA_EXCHANGE_REJECTED_KEY:
@@ -137,6 +137,11 @@ static char *exchange_error(pa_exchange_status st, const char *detail)
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BAD_RESPONSE, detail);
     case PA_EXCHANGE_TOO_LARGE:
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_TOO_LARGE, detail);
+    case PA_EXCHANGE_BANNED:
+        return pa_ipc_error_answer_retry(PA_IPC_E_EXCHANGE_BANNED, detail,
+                                         (long)((retry_after_ms + 999) / 1000));
+    case PA_EXCHANGE_REGION_BLOCKED:
+        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_REGION_BLOCKED, detail);
     case PA_EXCHANGE_OK:
     default:
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "unexpected exchange status");
@@ -154,7 +159,7 @@ static json_t *money(double x)
 static json_t *build_payload(pa_enclave *e, const pa_envelope *env, const char *result_id,
                              const pa_agg_result *agg, const char *from, const char *to,
                              const char *merkle_root, const json_t *challenge,
-                             const pa_binance_result *fetched)
+                             const pa_exchange_result *fetched)
 {
     char issued[PA_TIME_STR_LEN];
     pa_time_format(pa_now_ms(), issued);
@@ -200,12 +205,25 @@ static const char *check_window(const json_t *req, int64_t *from_ms, int64_t *to
     return NULL;
 }
 
-/* req has passed the contract's aggregate request shape (src/ipc): the
- * types and caps are checked; what depends on this enclave and the clock is
- * checked here. */
-static char *op_aggregate(pa_enclave *e, const json_t *req)
+/* One aggregate request's state, freed in one place (credentials and fills wipe themselves). */
+typedef struct {
+    pa_envelope env;
+    pa_credentials creds;
+    pa_exchange_result fetched;
+    pa_audit_log audit;
+    int64_t from_ms, to_ms;
+    const json_t *challenge;
+    pa_agg_result agg;
+    char from[PA_TIME_STR_LEN], to[PA_TIME_STR_LEN];
+    char root_hex[2 * PA_HASH_LEN + 1];
+    char result_id[PA_UUID_STR_LEN];
+    char *payload_jcs;
+    uint8_t sig[PA_SIGNATURE_LEN];
+} agg_run;
+
+/* Sealed to a key this instance does not hold: say so before trying. */
+static char *check_sealed_to(const pa_enclave *e, const json_t *req)
 {
-    /* Sealed to a key this instance does not hold: say so before trying. */
     uint8_t sealed_to[32];
     const char *pk = pa_json_str(req, "enclave_pubkey");
     if (pk == NULL || pa_b64_decode_exact(pk, sealed_to, sizeof sealed_to) != 0)
@@ -215,130 +233,159 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
         return pa_ipc_error_answer(
             PA_IPC_E_ENCLAVE_KEY_LOST,
             "the credentials were sealed to an enclave key that no longer exists");
+    return NULL;
+}
 
-    int64_t from_ms, to_ms;
-    const json_t *challenge = NULL;
-    const char *bad = check_window(req, &from_ms, &to_ms, &challenge);
-    if (bad != NULL)
-        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, bad);
+/* The venue of the credentials, from the registry (src/exchanges/registry.c). */
+static char *pick_connector(const pa_credentials *creds, const pa_connector **out)
+{
+    *out = pa_connector_find(creds->exchange);
+    if (*out == NULL)
+        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, "unsupported exchange");
+    if (creds->account_type != NULL && strcmp(creds->account_type, "spot") != 0)
+        return pa_ipc_error_answer(PA_IPC_E_UNSUPPORTED_ACCOUNT_TYPE,
+                                   "only Binance spot accounts are supported");
+    return NULL;
+}
 
-    pa_envelope env = {0};
-    pa_credentials creds = {0};
-    pa_binance_result fetched = {0};
-    pa_audit_log audit;
-    pa_audit_init(&audit);
-    json_t *payload = NULL;
-    char *payload_jcs = NULL, *response = NULL;
-
-    if (open_credentials(e, req, &env, &creds) != 0) {
-        response =
-            pa_ipc_error_answer(PA_IPC_E_DECRYPTION_FAILED, "the envelope could not be opened");
-        goto cleanup;
-    }
-    if (strcmp(creds.exchange, "binance") != 0) {
-        response = pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, "unsupported exchange");
-        goto cleanup;
-    }
-    if (creds.account_type != NULL && strcmp(creds.account_type, "spot") != 0) {
-        response = pa_ipc_error_answer(PA_IPC_E_UNSUPPORTED_ACCOUNT_TYPE,
-                                       "only Binance spot accounts are supported");
-        goto cleanup;
-    }
-
-    pa_binance_params bp = {
+/* Every fill of the account through the connector; the secrets are wiped
+ * as soon as it returns. */
+static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
+{
+    pa_exchange_params p = {
         .base_url = e->binance_base_url,
-        .api_key = creds.api_key,
-        .api_secret = creds.api_secret,
-        .symbols = (const char *const *)creds.symbols,
-        .nsymbols = creds.nsymbols,
+        .api_key = r->creds.api_key,
+        .api_secret = r->creds.api_secret,
+        .symbols = (const char *const *)r->creds.symbols,
+        .nsymbols = r->creds.nsymbols,
         .timeout_ms = e->exchange_timeout_ms,
         .egress = e->egress,
     };
-    pa_exchange_status st = pa_binance_fetch(&bp, &audit, &fetched);
-    /* The secrets are not needed past this point. */
-    pa_credentials_free(&creds);
+    pa_exchange_status st = c->fetch(&p, &r->audit, &r->fetched);
+    pa_credentials_free(&r->creds);
     if (st != PA_EXCHANGE_OK) {
-        pa_log_warn("aggregate: exchange call failed (%d)", (int)st);
-        response = exchange_error(st, fetched.detail);
-        goto cleanup;
+        pa_log_warn("aggregate: %s call failed (%d)", c->name, (int)st);
+        return exchange_error(st, r->fetched.detail, r->fetched.retry_after_ms);
     }
+    return NULL;
+}
 
-    pa_agg_params ap = {.from_ms = from_ms, .to_ms = to_ms, .currency = CURRENCY};
-    pa_agg_result agg;
-    if (pa_aggregate(fetched.fills.v, fetched.fills.len, &ap, &agg) != 0) {
-        response =
-            pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BAD_RESPONSE, "the trade history is not usable");
-        goto cleanup;
-    }
+static char *compute(agg_run *r)
+{
+    pa_agg_params ap = {.from_ms = r->from_ms, .to_ms = r->to_ms, .currency = CURRENCY};
+    if (pa_aggregate(r->fetched.fills.v, r->fetched.fills.len, &ap, &r->agg) != 0)
+        return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BAD_RESPONSE,
+                                   "the trade history is not usable");
+    return NULL;
+}
 
-    char from[PA_TIME_STR_LEN], to[PA_TIME_STR_LEN];
-    pa_time_format(from_ms, from);
-    pa_time_format(to_ms, to);
+/* The closing "window" entry, then the log's Merkle root. */
+static char *close_audit_log(agg_run *r)
+{
+    pa_time_format(r->from_ms, r->from);
+    pa_time_format(r->to_ms, r->to);
     json_t *symbols = json_array();
-    for (size_t i = 0; i < fetched.nsymbols; i++)
-        json_array_append_new(symbols, json_string(fetched.symbols[i]));
-    json_t *window = json_pack("{s:s, s:s, s:s, s:o, s:I}", "type", "window", "from", from, "to",
-                               to, "symbols", symbols, "fills", (json_int_t)fetched.fills.len);
-    int appended = window != NULL ? pa_audit_append(&audit, window) : -1;
+    for (size_t i = 0; i < r->fetched.nsymbols; i++)
+        json_array_append_new(symbols, json_string(r->fetched.symbols[i]));
+    json_t *window = json_pack("{s:s, s:s, s:s, s:o, s:I}", "type", "window", "from", r->from,
+                               "to", r->to, "symbols", symbols, "fills",
+                               (json_int_t)r->fetched.fills.len);
+    int appended = window != NULL ? pa_audit_append(&r->audit, window) : -1;
     json_decref(window);
     uint8_t root[PA_HASH_LEN];
-    if (appended != 0 || pa_audit_root(&audit, root) != 0) {
-        response = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "audit log failed");
-        goto cleanup;
-    }
-    char root_hex[2 * PA_HASH_LEN + 1];
-    pa_hex_encode(root, sizeof root, root_hex);
+    if (appended != 0 || pa_audit_root(&r->audit, root) != 0)
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "audit log failed");
+    pa_hex_encode(root, sizeof root, r->root_hex);
+    return NULL;
+}
 
-    char result_id[PA_UUID_STR_LEN];
-    if (pa_uuid_v4(result_id) != 0) {
-        response = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "no randomness");
-        goto cleanup;
-    }
-    payload = build_payload(e, &env, result_id, &agg, from, to, root_hex, challenge, &fetched);
-    payload_jcs = payload ? pa_jcs_dumps(payload) : NULL;
-    uint8_t sig[PA_SIGNATURE_LEN];
-    if (payload_jcs == NULL ||
-        pa_ed25519_sign(e->signing_key, (const uint8_t *)payload_jcs, strlen(payload_jcs), sig) !=
-            0) {
-        response = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "signing failed");
-        goto cleanup;
-    }
+/* The payload in JCS and its Ed25519 signature. */
+static char *sign_payload(pa_enclave *e, agg_run *r)
+{
+    if (pa_uuid_v4(r->result_id) != 0)
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "no randomness");
+    json_t *payload = build_payload(e, &r->env, r->result_id, &r->agg, r->from, r->to,
+                                    r->root_hex, r->challenge, &r->fetched);
+    r->payload_jcs = payload ? pa_jcs_dumps(payload) : NULL;
+    json_decref(payload);
+    if (r->payload_jcs == NULL ||
+        pa_ed25519_sign(e->signing_key, (const uint8_t *)r->payload_jcs, strlen(r->payload_jcs),
+                        r->sig) != 0)
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "signing failed");
+    return NULL;
+}
+
+/* The answer: the signed payload, an attestation binding its digest, and
+ * the audit log with its leaf hashes. */
+static char *answer(pa_enclave *e, const agg_run *r)
+{
     uint8_t digest[32];
     unsigned int dlen = 0;
     json_t *att = NULL;
-    if (EVP_Digest(payload_jcs, strlen(payload_jcs), digest, &dlen, EVP_sha256(), NULL) == 1)
+    if (EVP_Digest(r->payload_jcs, strlen(r->payload_jcs), digest, &dlen, EVP_sha256(), NULL) ==
+        1)
         att = attestation_object(e, digest, sizeof digest);
-    if (att == NULL) {
-        response = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "attestation failed");
-        goto cleanup;
-    }
-
+    if (att == NULL)
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "attestation failed");
     json_t *entries = json_array(), *leaves = json_array();
-    for (size_t i = 0; i < audit.len; i++) {
+    for (size_t i = 0; i < r->audit.len; i++) {
         uint8_t leaf[PA_HASH_LEN];
         char leaf_hex[2 * PA_HASH_LEN + 1];
-        pa_merkle_leaf_hash((const uint8_t *)audit.entries[i], strlen(audit.entries[i]), leaf);
+        pa_merkle_leaf_hash((const uint8_t *)r->audit.entries[i], strlen(r->audit.entries[i]),
+                            leaf);
         pa_hex_encode(leaf, sizeof leaf, leaf_hex);
-        json_array_append_new(entries, json_string(audit.entries[i]));
+        json_array_append_new(entries, json_string(r->audit.entries[i]));
         json_array_append_new(leaves, json_string(leaf_hex));
     }
-    char *sig_b64 = pa_b64_encode(sig, sizeof sig);
-    json_t *r = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "result_id", result_id,
-                          "payload_jcs", payload_jcs, "signature", sig_b64 ? sig_b64 : "",
-                          "merkle_root", root_hex, "entries", entries, "leaf_hashes", leaves,
+    char *sig_b64 = pa_b64_encode(r->sig, sizeof r->sig);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "result_id", r->result_id,
+                          "payload_jcs", r->payload_jcs, "signature", sig_b64 ? sig_b64 : "",
+                          "merkle_root", r->root_hex, "entries", entries, "leaf_hashes", leaves,
                           "attestation", att);
     free(sig_b64);
-    response = pa_ipc_ok_answer(r);
-    pa_log_info("aggregate: signed result over %zu fills, %zu audit entries", fetched.fills.len,
-                audit.len);
+    pa_log_info("aggregate: signed result over %zu fills, %zu audit entries", r->fetched.fills.len,
+                r->audit.len);
+    return pa_ipc_ok_answer(j);
+}
 
-cleanup:
-    pa_credentials_free(&creds);
-    pa_envelope_free(&env);
-    pa_binance_result_free(&fetched);
-    pa_audit_free(&audit);
-    json_decref(payload);
-    free(payload_jcs);
+/* req has passed the contract's aggregate request shape (src/ipc): the
+ * types and caps are checked; what depends on this enclave and the clock is
+ * checked here. Each step answers NULL to go on, or the error answer. */
+static char *op_aggregate(pa_enclave *e, const json_t *req)
+{
+    char *response = check_sealed_to(e, req);
+    if (response != NULL)
+        return response;
+    agg_run r;
+    memset(&r, 0, sizeof r);
+    const char *bad = check_window(req, &r.from_ms, &r.to_ms, &r.challenge);
+    if (bad != NULL)
+        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, bad);
+    pa_exchange_result_init(&r.fetched);
+    pa_audit_init(&r.audit);
+    const pa_connector *venue = NULL;
+
+    if (open_credentials(e, req, &r.env, &r.creds) != 0)
+        response =
+            pa_ipc_error_answer(PA_IPC_E_DECRYPTION_FAILED, "the envelope could not be opened");
+    if (response == NULL)
+        response = pick_connector(&r.creds, &venue);
+    if (response == NULL)
+        response = fetch_fills(e, venue, &r);
+    if (response == NULL)
+        response = compute(&r);
+    if (response == NULL)
+        response = close_audit_log(&r);
+    if (response == NULL)
+        response = sign_payload(e, &r);
+    if (response == NULL)
+        response = answer(e, &r);
+
+    pa_credentials_free(&r.creds);
+    pa_envelope_free(&r.env);
+    pa_exchange_result_free(&r.fetched);
+    pa_audit_free(&r.audit);
+    free(r.payload_jcs);
     return response;
 }
 

@@ -24,6 +24,8 @@ static const char *const error_names[PA_IPC_E_COUNT + 1] = {
     [PA_IPC_E_EXCHANGE_UNAVAILABLE] = "exchange_unavailable",
     [PA_IPC_E_EXCHANGE_BAD_RESPONSE] = "exchange_bad_response",
     [PA_IPC_E_EXCHANGE_TOO_LARGE] = "exchange_too_large",
+    [PA_IPC_E_EXCHANGE_BANNED] = "exchange_banned",
+    [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "exchange_region_blocked",
     [PA_IPC_E_INTERNAL_ERROR] = "internal_error",
     [PA_IPC_E_COUNT] = NULL,
 };
@@ -37,9 +39,11 @@ static const char *const error_meanings[PA_IPC_E_COUNT] = {
         "the credentials ask for an account type the connector does not serve",
     [PA_IPC_E_EXCHANGE_REJECTED_KEY] = "the exchange refused the API key",
     [PA_IPC_E_EXCHANGE_UNAVAILABLE] =
-        "the exchange could not be reached, timed out or answered 5xx/429",
+        "the exchange could not be reached, timed out or answered 5xx/429 after the retries",
     [PA_IPC_E_EXCHANGE_BAD_RESPONSE] = "the exchange answered something the connector cannot use",
     [PA_IPC_E_EXCHANGE_TOO_LARGE] = "more history than the enclave processes in one run",
+    [PA_IPC_E_EXCHANGE_BANNED] = "the exchange banned the enclave's address (HTTP 418) for now",
+    [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "the exchange refuses the enclave's region (HTTP 451)",
     [PA_IPC_E_INTERNAL_ERROR] = "anything else inside the enclave",
 };
 
@@ -195,6 +199,8 @@ static const pa_ipc_field error_fields[] = {
      .flags = PA_IPC_REQUIRED,
      .min = 1,
      .max = PA_IPC_MESSAGE_MAX},
+    /* exchange_banned: when the ban ends (the host's Retry-After) */
+    {.name = "retry_after", .type = PA_IPC_T_INT, .min = 1, .max = PA_IPC_RETRY_AFTER_MAX},
 };
 static const pa_ipc_shape error_shape = {"refusal", error_fields, PA_ARRAY_LEN(error_fields)};
 
@@ -335,6 +341,10 @@ static int check_value(const pa_ipc_field *f, const json_t *v, const char *name,
         break;
     case PA_IPC_T_SHAPE:
         return pa_ipc_shape_check(f->shape, v, NULL, why);
+    case PA_IPC_T_INT:
+        ok = json_is_integer(v) && json_integer_value(v) >= 0 &&
+             (size_t)json_integer_value(v) >= f->min && (size_t)json_integer_value(v) <= f->max;
+        break;
     case PA_IPC_T_ARRAY:
         ok = json_is_array(v) && json_array_size(v) >= f->min && json_array_size(v) <= f->max;
         for (size_t i = 0; ok && i < json_array_size(v); i++)

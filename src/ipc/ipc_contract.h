@@ -44,6 +44,8 @@ typedef enum {
     PA_IPC_E_EXCHANGE_UNAVAILABLE,     /* unreachable, timed out, 5xx or 429 */
     PA_IPC_E_EXCHANGE_BAD_RESPONSE,    /* an answer the connector cannot use */
     PA_IPC_E_EXCHANGE_TOO_LARGE,       /* more history than one run processes */
+    PA_IPC_E_EXCHANGE_BANNED,          /* the exchange banned the enclave's address for now */
+    PA_IPC_E_EXCHANGE_REGION_BLOCKED,  /* the exchange refuses the enclave's region (451) */
     PA_IPC_E_INTERNAL_ERROR,           /* anything else inside the enclave */
     PA_IPC_E_COUNT
 } pa_ipc_error;
@@ -68,6 +70,7 @@ PA_MUST_USE int pa_ipc_error_from_name(const char *name, pa_ipc_error *out);
 #define PA_IPC_ENTRY_MAX ((size_t)16 * 1024)        /* one audit entry's bytes */
 #define PA_IPC_ENTRIES_MAX 100000                   /* audit entries per result */
 #define PA_IPC_MESSAGE_MAX 512                      /* an error answer's message, bytes */
+#define PA_IPC_RETRY_AFTER_MAX 86400                 /* an error answer's retry_after, seconds */
 #define PA_IPC_KEY_LEN 32                           /* X25519 / Ed25519 public keys */
 #define PA_IPC_SIGNATURE_LEN 64                     /* Ed25519 */
 #define PA_IPC_IMAGE_HASH_LEN 48                    /* PCR0, SHA-384 */
@@ -88,6 +91,7 @@ typedef enum {
     PA_IPC_T_OBJECT,    /* an object of at most max compact bytes, checked by its owner */
     PA_IPC_T_SHAPE,     /* an object with exactly the nested shape */
     PA_IPC_T_ARRAY,     /* min..max items, each matching item */
+    PA_IPC_T_INT,       /* a JSON integer in min..max */
 } pa_ipc_type;
 
 #define PA_IPC_REQUIRED 1u /* the key must be present */
@@ -145,6 +149,9 @@ PA_MUST_USE int pa_ipc_request_parse(const char *frame, size_t len, pa_ipc_op *o
  * NULL only when out of memory). A message over PA_IPC_MESSAGE_MAX bytes is
  * cut at a character boundary; one that is not UTF-8 is replaced. */
 char *pa_ipc_error_answer(pa_ipc_error code, const char *message);
+/* The same with "retry_after": the seconds after which the request may
+ * succeed (1..PA_IPC_RETRY_AFTER_MAX; the host sends it as Retry-After). */
+char *pa_ipc_error_answer_retry(pa_ipc_error code, const char *message, long retry_after_s);
 
 /* The success frame: fields plus "ok": true, serialised; takes the
  * reference. fields == NULL (a failed json_pack) answers internal_error. */

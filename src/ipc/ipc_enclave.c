@@ -43,7 +43,7 @@ static size_t utf8_prefix(const char *s, size_t max)
     return n;
 }
 
-char *pa_ipc_error_answer(pa_ipc_error code, const char *message)
+char *pa_ipc_error_answer_retry(pa_ipc_error code, const char *message, long retry_after_s)
 {
     if ((unsigned)code >= PA_IPC_E_COUNT)
         code = PA_IPC_E_INTERNAL_ERROR;
@@ -54,9 +54,22 @@ char *pa_ipc_error_answer(pa_ipc_error code, const char *message)
         m = json_string(pa_ipc_error_meaning(code));
     json_t *r =
         json_pack("{s:b, s:s, s:o}", "ok", 0, "error", pa_ipc_error_name(code), "message", m);
+    if (r != NULL && retry_after_s > 0) {
+        if (retry_after_s > PA_IPC_RETRY_AFTER_MAX)
+            retry_after_s = PA_IPC_RETRY_AFTER_MAX;
+        if (json_object_set_new(r, "retry_after", json_integer(retry_after_s)) != 0) {
+            json_decref(r);
+            r = NULL;
+        }
+    }
     char *s = r != NULL ? json_dumps(r, JSON_COMPACT) : NULL;
     json_decref(r);
     return s;
+}
+
+char *pa_ipc_error_answer(pa_ipc_error code, const char *message)
+{
+    return pa_ipc_error_answer_retry(code, message, 0);
 }
 
 char *pa_ipc_ok_answer(json_t *fields)

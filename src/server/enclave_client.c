@@ -19,8 +19,11 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-pa_enclave_status pa_enclave_call(const char *socket_path, pa_ipc_op op, const json_t *request,
-                                  json_t **answer, pa_ipc_error *code)
+/* pa_enclave_call; on a refusal that fits the contract, *refusal (when
+ * not NULL) is a new reference to it, for the fields a reply may carry. */
+static pa_enclave_status enclave_call(const char *socket_path, pa_ipc_op op,
+                                      const json_t *request, json_t **answer, pa_ipc_error *code,
+                                      json_t **refusal)
 {
     pa_enclave_status st = PA_ENCLAVE_UNAVAILABLE;
     int64_t t0 = mono_us();
@@ -61,6 +64,10 @@ pa_enclave_status pa_enclave_call(const char *socket_path, pa_ipc_op op, const j
         break;
     case PA_IPC_ANSWER_REFUSED:
         st = PA_ENCLAVE_REFUSED;
+        if (refusal != NULL) {
+            *refusal = a;
+            a = NULL;
+        }
         break;
     case PA_IPC_ANSWER_MALFORMED:
     default:
@@ -80,6 +87,12 @@ cleanup:
     pa_buf_free(&frame);
     pa_metrics_enclave_call(op, mono_us() - t0, st != PA_ENCLAVE_OK);
     return st;
+}
+
+pa_enclave_status pa_enclave_call(const char *socket_path, pa_ipc_op op, const json_t *request,
+                                  json_t **answer, pa_ipc_error *code)
+{
+    return enclave_call(socket_path, op, request, answer, code, NULL);
 }
 
 void pa_enclave_error(pa_ipc_error code, pa_http_error *err)
@@ -105,6 +118,11 @@ void pa_enclave_error(pa_ipc_error code, pa_http_error *err)
             {502, "The exchange answered something the enclave cannot use."},
         [PA_IPC_E_EXCHANGE_TOO_LARGE] =
             {502, "The account has more trade history than the enclave processes in one run."},
+        [PA_IPC_E_EXCHANGE_BANNED] =
+            {503, "The exchange has temporarily banned the enclave's address; try again later."},
+        [PA_IPC_E_EXCHANGE_REGION_BLOCKED] =
+            {502, "The exchange refuses service to the region the enclave's requests come from "
+                  "(HTTP 451)."},
         [PA_IPC_E_INTERNAL_ERROR] = {500, "The enclave failed internally."},
     };
     if ((unsigned)code >= PA_IPC_E_COUNT || map[code].status == 0)
@@ -127,14 +145,27 @@ json_t *pa_enclave_call_reply(const char *socket_path, pa_ipc_op op, json_t *req
         pa_reply_error(reply, 500, "internal_error", "Out of memory.");
         return NULL;
     }
-    pa_enclave_status st = pa_enclave_call(socket_path, op, request, &answer, &code);
+    json_t *refusal = NULL;
+    pa_enclave_status st = enclave_call(socket_path, op, request, &answer, &code, &refusal);
     json_decref(request);
     if (st == PA_ENCLAVE_OK)
         return answer;
-    if (st == PA_ENCLAVE_REFUSED)
+    if (st == PA_ENCLAVE_REFUSED) {
         pa_enclave_error(code, &err);
-    else
+        /* The exchange's own words on a refused key help the trader fix
+         * it (the enclave copied them as printable ASCII, never with the
+         * key or the secret: docs/BINANCE.md). */
+        const char *why = json_string_value(json_object_get(refusal, "message"));
+        if (code == PA_IPC_E_EXCHANGE_REJECTED_KEY && why != NULL)
+            pa_error_set(&err, err.status, err.code, "The exchange rejected the API key: %s", why);
+    } else {
         pa_enclave_unavailable(&err);
+    }
     pa_reply_from_error(reply, &err);
+    /* A ban's end, checked by the contract (1..PA_IPC_RETRY_AFTER_MAX s). */
+    const json_t *ra = json_object_get(refusal, "retry_after");
+    if (json_is_integer(ra))
+        reply->retry_after_s = (long)json_integer_value(ra);
+    json_decref(refusal);
     return NULL;
 }

@@ -22,10 +22,14 @@ build, source = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 with open(os.path.join(build, "compile_commands.json")) as f:
     commands = json.load(f)
 
-# Every header of src/enclave/ is enclave-only (a new one cannot be forgotten),
+# Every header of src/enclave/ and of src/exchanges/ (the connectors, each
+# venue's folder included) is enclave-only (a new one cannot be forgotten),
 # plus the enclave halves of the envelope and attestation code.
-ENCLAVE_ONLY = sorted(os.path.join("src/enclave", h)
-                      for h in os.listdir(os.path.join(source, "src/enclave")) if h.endswith(".h"))
+ENCLAVE_DIRS = ["src/enclave", "src/exchanges"]
+ENCLAVE_ONLY = sorted(os.path.relpath(os.path.join(d, h), source)
+                      for top in ENCLAVE_DIRS
+                      for d, _, files in os.walk(os.path.join(source, top))
+                      for h in files if h.endswith(".h"))
 ENCLAVE_ONLY += ["src/envelope/envelope_open.h", "src/envelope/credentials.h",
                  "src/envelope/envelope_keys.h", "src/attest/attest_produce.h",
                  "src/attest/attest_platform.h", "src/attest/nsm.h", "src/attest/platform_internal.h"]
@@ -121,7 +125,7 @@ for c in commands:
         expect(has_host, f"{rel} is compiled without -DPA_TRUST_HOST")
     elif rel.startswith("src/client/"):
         expect(has_client, f"{rel} is compiled without -DPA_TRUST_CLIENT")
-    elif rel.startswith(("src/enclave/", "src/envelope/", "src/attest/")):
+    elif rel.startswith(("src/enclave/", "src/exchanges/", "src/envelope/", "src/attest/")):
         expect(not has_host and not has_client, f"{rel} is compiled as host or client code")
 
 print(f"{passed} passed, {len(failures)} failed")

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "binance.h"
+#include "binance/binance.h"
 #include "enclave_config.h"
 #include "exchange_hosts.h"
 #include "merkle.h"
@@ -210,23 +210,23 @@ static char *read_file(const char *path, size_t *len)
 
 typedef struct {
     pa_audit_log audit;
-    pa_binance_result r;
+    pa_exchange_result r;
 } run;
 
 static pa_exchange_status fetch(run *x, const pa_enclave_config *c, const pa_egress *g,
                                 const char *url, const char *key, const char *secret)
 {
     static const char *const syms[] = {"BTCUSDT"};
-    pa_binance_params p = {.base_url = url, .api_key = key, .api_secret = secret,
+    pa_exchange_params p = {.base_url = url, .api_key = key, .api_secret = secret,
                            .symbols = syms, .nsymbols = 1, .timeout_ms = 5000, .egress = g};
     (void)c;
     pa_audit_init(&x->audit);
-    return pa_binance_fetch(&p, &x->audit, &x->r);
+    return pa_binance_connector.fetch(&p, &x->audit, &x->r);
 }
 
 static void run_free(run *x)
 {
-    pa_binance_result_free(&x->r);
+    pa_exchange_result_free(&x->r);
     pa_audit_free(&x->audit);
 }
 

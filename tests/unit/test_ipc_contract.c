@@ -529,12 +529,34 @@ static void test_refusals(void **state)
         "{\"ok\":false,\"error\":\"internal_error\",\"message\":\"\"}",          /* empty message */
         "{\"ok\":false,\"error\":\"internal_error\",\"message\":\"m\",\"x\":1}", /* unknown field */
         "{\"ok\":false,\"error\":3,\"message\":\"m\"}",                          /* wrong type */
+        /* retry_after: an integer of 1..PA_IPC_RETRY_AFTER_MAX seconds */
+        "{\"ok\":false,\"error\":\"exchange_banned\",\"message\":\"m\",\"retry_after\":0}",
+        "{\"ok\":false,\"error\":\"exchange_banned\",\"message\":\"m\",\"retry_after\":-5}",
+        "{\"ok\":false,\"error\":\"exchange_banned\",\"message\":\"m\",\"retry_after\":86401}",
+        "{\"ok\":false,\"error\":\"exchange_banned\",\"message\":\"m\",\"retry_after\":\"90\"}",
+        "{\"ok\":false,\"error\":\"exchange_banned\",\"message\":\"m\",\"retry_after\":1.5}",
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
         json_t *a = parse(bad[i]);
         if (host_check(PA_IPC_OP_INFO, a) != PA_IPC_ANSWER_MALFORMED)
             fail_msg("accepted %s", bad[i]);
         json_decref(a);
+    }
+    /* the writer's retry_after: present only when positive, capped */
+    static const struct {
+        long in, out;
+    } ra[] = {{90, 90}, {1, 1}, {86400, 86400}, {1000000, 86400}, {0, 0}, {-3, 0}};
+    for (size_t i = 0; i < PA_ARRAY_LEN(ra); i++) {
+        char *t = pa_ipc_error_answer_retry(PA_IPC_E_EXCHANGE_BANNED, "banned", ra[i].in);
+        json_t *a = parse(t);
+        assert_int_equal(host_check(PA_IPC_OP_AGGREGATE, a), PA_IPC_ANSWER_REFUSED);
+        const json_t *v = json_object_get(a, "retry_after");
+        if (ra[i].out == 0)
+            assert_null(v);
+        else
+            assert_int_equal(json_integer_value(v), ra[i].out);
+        json_decref(a);
+        free(t);
     }
     /* a message over the cap is cut by the writer (at a character boundary)
      * and then fits; over the cap on the wire it is refused */

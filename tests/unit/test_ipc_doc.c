@@ -83,6 +83,9 @@ static void describe(const pa_ipc_field *f, char *s, size_t cap)
     case PA_IPC_T_SHAPE:
         snprintf(s, cap, "`%s` object (below)", f->shape->name);
         break;
+    case PA_IPC_T_INT:
+        snprintf(s, cap, "integer in %zu..%zu", f->min, f->max);
+        break;
     case PA_IPC_T_ARRAY: {
         char item[256];
         describe(f->item, item, sizeof item);

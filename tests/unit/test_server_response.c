@@ -109,6 +109,8 @@ static void test_enclave_errors(void **state)
         {PA_IPC_E_EXCHANGE_UNAVAILABLE, "exchange_unavailable", 502},
         {PA_IPC_E_EXCHANGE_BAD_RESPONSE, "exchange_bad_response", 502},
         {PA_IPC_E_EXCHANGE_TOO_LARGE, "exchange_too_large", 502},
+        {PA_IPC_E_EXCHANGE_BANNED, "exchange_banned", 503},
+        {PA_IPC_E_EXCHANGE_REGION_BLOCKED, "exchange_region_blocked", 502},
         {PA_IPC_E_INTERNAL_ERROR, "internal_error", 500},
     };
     /* every code of the contract has its row here */

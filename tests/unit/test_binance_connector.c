@@ -1,5 +1,6 @@
-/* The Binance connector: the signer against Binance's documented example, then
- * pa_binance_fetch against a real simulator process (tools/binance_sim.py) over
+/* The Binance connector (src/exchanges/binance/), as the enclave reaches it
+ * through the registry: the signer against Binance's documented example, then
+ * its fetch against a real simulator process (tools/binance_sim.py) over
  * a real socket — paging, de-duplication, symbol derivation, and every failure
  * class the enclave maps to an HTTP status. */
 #include <setjmp.h>
@@ -29,7 +30,10 @@
 #include <unistd.h>
 
 #include "binance.h"
+#include "transport.h" /* pa_binance_sign */
 #include "merkle.h"
+#include "pacing.h"
+#include "registry.h"
 
 #define SIM_SCRIPT PA_SOURCE_DIR "/tools/binance_sim.py"
 #define TIMEOUT_MS 5000L
@@ -70,15 +74,29 @@ static void add_trade(json_t *acct, json_t *t)
 
 /* One account per malformed trade field: {field, JSON value}. */
 static const char *const malformed[][2] = {
-    {"price", "\"1e5\""},        {"price", "\"\""},        {"price", "60000"},
-    {"price", "\"nan\""},        {"price", "\" 1\""},      {"price", "\"-1\""},
-    {"qty", "\"-1\""},           {"qty", "null"},          {"quoteQty", "\"abc\""},
-    {"quoteQty", "\"0x10\""},    {"commission", "\"--1\""}, {"commission", "\"-\""},
-    {"commissionAsset", "\"usdt\""}, {"commissionAsset", "\"ABCDEFGHIJKLMNOPQ\""},
-    {"commissionAsset", "7"},    {"isBuyer", "\"true\""},   {"isBuyer", "1"},
-    {"time", "\"1700000000000\""}, {"time", "-5"},           {"time", "1.5"},
+    {"price", "\"1e5\""},
+    {"price", "\"\""},
+    {"price", "60000"},
+    {"price", "\"nan\""},
+    {"price", "\" 1\""},
+    {"price", "\"-1\""},
+    {"qty", "\"-1\""},
+    {"qty", "null"},
+    {"quoteQty", "\"abc\""},
+    {"quoteQty", "\"0x10\""},
+    {"commission", "\"--1\""},
+    {"commission", "\"-\""},
+    {"commissionAsset", "\"usdt\""},
+    {"commissionAsset", "\"ABCDEFGHIJKLMNOPQ\""},
+    {"commissionAsset", "7"},
+    {"isBuyer", "\"true\""},
+    {"isBuyer", "1"},
+    {"time", "\"1700000000000\""},
+    {"time", "-5"},
+    {"time", "1.5"},
     /* beyond 2^53: not exact once in JCS, and last id + 1 could overflow */
-    {"id", "9007199254740993"},  {"id", "9223372036854775807"},
+    {"id", "9007199254740993"},
+    {"id", "9223372036854775807"},
 };
 
 static json_t *accounts_doc(void)
@@ -123,8 +141,10 @@ static json_t *accounts_doc(void)
     add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
     json_array_append_new(accts, a);
 
-    static const char *const faults[][2] = {{"k-500", "http500"},   {"k-429", "http429"},
-                                            {"k-slow", "slow"},     {"k-badjson", "bad_json"},
+    static const char *const faults[][2] = {{"k-500", "http500"},
+                                            {"k-429", "http429"},
+                                            {"k-slow", "slow"},
+                                            {"k-badjson", "bad_json"},
                                             {"k-redirect", "redirect"}};
     for (size_t i = 0; i < PA_ARRAY_LEN(faults); i++) {
         a = account(faults[i][0], "s-fault");
@@ -142,6 +162,23 @@ static json_t *accounts_doc(void)
         add_trade(a, t);
         json_array_append_new(accts, a);
     }
+    /* Misbehaving exchanges (docs/BINANCE.md, "Misbehaving exchanges"). */
+    a = account("k-flaky", "s-flaky");
+    json_object_set_new(a, "fail_first", json_integer(2));
+    add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
+    json_array_append_new(accts, a);
+    a = account("k-ban", "s-fault");
+    json_object_set_new(a, "fault", json_string("http418"));
+    json_object_set_new(a, "retry_after_s", json_integer(120));
+    json_array_append_new(accts, a);
+    a = account("k-451", "s-fault");
+    json_object_set_new(a, "fault", json_string("http451"));
+    json_array_append_new(accts, a);
+    a = account("k-weight", "s-weight");
+    json_object_set_new(a, "used_weight", json_integer(4790));
+    add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
+    json_array_append_new(accts, a);
+
     a = account("k-rebate", "s-rebate");
     add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, -0.5, "USDT", 1));
     json_array_append_new(accts, a);
@@ -155,8 +192,8 @@ static json_t *accounts_doc(void)
     json_t *symbols = json_array();
     for (size_t i = 0; i < PA_ARRAY_LEN(syms); i++)
         json_array_append_new(symbols, json_pack("{s:s,s:s,s:s,s:s}", "symbol", syms[i][0],
-                                                 "baseAsset", syms[i][1], "quoteAsset",
-                                                 syms[i][2], "status", syms[i][3]));
+                                                 "baseAsset", syms[i][1], "quoteAsset", syms[i][2],
+                                                 "status", syms[i][3]));
     return json_pack("{s:o,s:o}", "accounts", accts, "symbols", symbols);
 }
 
@@ -245,20 +282,25 @@ static int sim_stop(void **state)
 
 typedef struct {
     pa_audit_log audit;
-    pa_binance_result r;
+    pa_exchange_result r;
 } run;
+
+static long g_max_wait_ms; /* 0: the connector's default */
 
 static pa_exchange_status fetch_url(run *x, const char *url, const char *key, const char *secret,
                                     const char *const *syms, size_t n, long timeout_ms)
 {
-    pa_binance_params p = {.base_url = url,
-                           .api_key = key,
-                           .api_secret = secret,
-                           .symbols = syms,
-                           .nsymbols = n,
-                           .timeout_ms = timeout_ms};
+    pa_exchange_params p = {.max_wait_ms = g_max_wait_ms,
+                            .base_url = url,
+                            .api_key = key,
+                            .api_secret = secret,
+                            .symbols = syms,
+                            .nsymbols = n,
+                            .timeout_ms = timeout_ms};
     pa_audit_init(&x->audit);
-    return pa_binance_fetch(&p, &x->audit, &x->r);
+    const pa_connector *c = pa_connector_find("binance");
+    assert_non_null(c);
+    return c->fetch(&p, &x->audit, &x->r);
 }
 
 static pa_exchange_status fetch(run *x, const char *key, const char *secret,
@@ -269,7 +311,7 @@ static pa_exchange_status fetch(run *x, const char *key, const char *secret,
 
 static void run_free(run *x)
 {
-    pa_binance_result_free(&x->r);
+    pa_exchange_result_free(&x->r);
     pa_audit_free(&x->audit);
 }
 
@@ -349,6 +391,23 @@ static void test_sign_rejects_bad_input(void **state)
     assert_int_equal(pa_binance_sign("", "a=1", hex), -1);
     assert_int_equal(pa_binance_sign("s", NULL, hex), -1);
     assert_int_equal(pa_binance_sign("s", "a=1", NULL), -1);
+}
+
+/* ---- registry ---------------------------------------------------------------- */
+
+static void test_registry(void **state)
+{
+    (void)state;
+    assert_ptr_equal(pa_connector_find("binance"), &pa_binance_connector);
+    assert_string_equal(pa_binance_connector.name, "binance");
+    assert_null(pa_connector_find("Binance"));
+    assert_null(pa_connector_find("binanceus"));
+    assert_null(pa_connector_find(""));
+    assert_null(pa_connector_find(NULL));
+    size_t n = 0;
+    for (; pa_connectors[n] != NULL; n++)
+        assert_ptr_equal(pa_connector_find(pa_connectors[n]->name), pa_connectors[n]);
+    assert_true(n >= 1);
 }
 
 /* ---- fetching ---------------------------------------------------------------- */
@@ -568,8 +627,7 @@ static void test_wrong_secret(void **state)
     (void)state;
     static const char *const syms[] = {"BTCUSDT"};
     run x = {0};
-    assert_int_equal(fetch(&x, "k-paging", "not-the-secret", syms, 1),
-                     PA_EXCHANGE_REJECTED_KEY);
+    assert_int_equal(fetch(&x, "k-paging", "not-the-secret", syms, 1), PA_EXCHANGE_REJECTED_KEY);
     assert_failed_clean(&x);
     assert_detail_has(&x, "-1022");
     assert_detail_lacks(&x, "not-the-secret");
@@ -614,11 +672,22 @@ static void test_server_errors_unavailable(void **state)
     assert_int_equal(fetch(&x, "k-500", "s-fault", syms, 1), PA_EXCHANGE_UNAVAILABLE);
     assert_failed_clean(&x);
     assert_detail_has(&x, "HTTP 500");
+    assert_detail_has(&x, "(after 3 retries)"); /* bounded in count */
     run_free(&x);
     run y = {0};
+    /* Retry-After: 1 honoured three times, then given up. */
     assert_int_equal(fetch(&y, "k-429", "s-fault", NULL, 0), PA_EXCHANGE_UNAVAILABLE);
     assert_detail_has(&y, "HTTP 429");
+    assert_detail_has(&y, "(after 3 retries)");
     run_free(&y);
+    /* Bounded in time: with no time to wait, no retry at all. */
+    g_max_wait_ms = 1;
+    run z = {0};
+    assert_int_equal(fetch(&z, "k-500", "s-fault", syms, 1), PA_EXCHANGE_UNAVAILABLE);
+    assert_detail_has(&z, "HTTP 500");
+    assert_detail_lacks(&z, "retries");
+    run_free(&z);
+    g_max_wait_ms = 0;
 }
 
 static void test_bad_json(void **state)
@@ -693,14 +762,106 @@ static void test_slow_times_out(void **state)
     (void)state;
     static const char *const syms[] = {"BTCUSDT"};
     run x = {0};
+    g_max_wait_ms = 1; /* no time for a retry: one call, cut at timeout_ms */
     int64_t t0 = mono_ms();
     assert_int_equal(fetch_url(&x, g_base_url, "k-slow", "s-fault", syms, 1, 700),
                      PA_EXCHANGE_UNAVAILABLE);
     int64_t took = mono_ms() - t0;
+    g_max_wait_ms = 0;
     assert_true(took >= 600);
     assert_true(took < 3000); /* the simulator sleeps 4 s */
     assert_detail_has(&x, "imeout");
+    assert_detail_lacks(&x, "retries");
     run_free(&x);
+    /* With time to wait, a timeout is retried, at most three times. */
+    run y = {0};
+    assert_int_equal(fetch_url(&y, g_base_url, "k-slow", "s-fault", syms, 1, 300),
+                     PA_EXCHANGE_UNAVAILABLE);
+    assert_detail_has(&y, "imeout");
+    assert_detail_has(&y, "(after 3 retries)");
+    run_free(&y);
+}
+
+/* Two HTTP 500s, then the answer: retried with backoff, and the result is
+ * the same as from a well-behaved exchange. */
+static void test_5xx_burst_retried(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-flaky", "s-flaky", syms, 1), PA_EXCHANGE_OK);
+    assert_string_equal(x.r.detail, "");
+    assert_int_equal(x.r.fills.len, 1);
+    assert_int_equal(x.audit.len,
+                     2); /* exchangeInfo and one myTrades page: retries leave no entry */
+    run_free(&x);
+}
+
+/* 418: banned for Retry-After; every later run to that host fails at once,
+ * without a call, until the ban ends. */
+static void test_418_bans_the_host(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-ban", "s-fault", syms, 1), PA_EXCHANGE_BANNED);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "HTTP 418");
+    assert_int_equal(x.r.retry_after_ms, 120000);
+    run_free(&x);
+    /* A good key, the same host: refused before any call (no audit entry,
+     * not even the unsigned exchangeInfo). */
+    run y = {0};
+    assert_int_equal(fetch(&y, "k-paging", "s-paging", syms, 1), PA_EXCHANGE_BANNED);
+    assert_failed_clean(&y);
+    assert_detail_has(&y, "no call was made");
+    assert_int_equal(y.audit.len, 0);
+    assert_true(y.r.retry_after_ms > 100000 && y.r.retry_after_ms <= 120000);
+    run_free(&y);
+    pa_pace_reset(); /* the other tests share this host */
+    run z = {0};
+    assert_int_equal(fetch(&z, "k-paging", "s-paging", syms, 1), PA_EXCHANGE_OK);
+    run_free(&z);
+}
+
+static void test_451_region_blocked(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    run x = {0};
+    assert_int_equal(fetch(&x, "k-451", "s-fault", syms, 1), PA_EXCHANGE_REGION_BLOCKED);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "HTTP 451");
+    assert_detail_has(&x, "region");
+    assert_detail_lacks(&x, "retries");
+    run_free(&x);
+}
+
+/* The exchange says 4790 of the minute's weight is used: the next call
+ * (weight 20) would pass the 4800 budget, so the run waits for the next
+ * minute — here it may not wait, and fails before sending it. */
+static void test_weight_budget_paces(void **state)
+{
+    (void)state;
+    static const char *const syms[] = {"BTCUSDT"};
+    g_max_wait_ms = 1;
+    run x = {0};
+    pa_exchange_status st = fetch(&x, "k-weight", "s-weight", syms, 1);
+    g_max_wait_ms = 0;
+    assert_int_equal(st, PA_EXCHANGE_UNAVAILABLE);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "weight budget is spent");
+    assert_int_equal(x.audit.len, 1); /* exchangeInfo only: myTrades was never sent */
+    run_free(&x);
+    /* The budget is shared: another key on the same host waits too. */
+    g_max_wait_ms = 1;
+    run y = {0};
+    st = fetch(&y, "k-paging", "s-paging", syms, 1);
+    g_max_wait_ms = 0;
+    assert_int_equal(st, PA_EXCHANGE_UNAVAILABLE);
+    assert_int_equal(y.audit.len, 0);
+    run_free(&y);
+    pa_pace_reset();
 }
 
 static void test_invalid_parameters(void **state)
@@ -711,20 +872,19 @@ static void test_invalid_parameters(void **state)
                                            "http://127.0.0.1:1/?x=1", "file:///etc/passwd"};
     for (size_t i = 0; i < PA_ARRAY_LEN(bad_urls); i++) {
         run x = {0};
-        assert_int_equal(
-            fetch_url(&x, bad_urls[i], "k-paging", "s-paging", syms, 1, TIMEOUT_MS),
-            PA_EXCHANGE_BAD_RESPONSE);
+        assert_int_equal(fetch_url(&x, bad_urls[i], "k-paging", "s-paging", syms, 1, TIMEOUT_MS),
+                         PA_EXCHANGE_BAD_RESPONSE);
         assert_int_equal(x.audit.len, 0);
         run_free(&x);
     }
-    pa_binance_result r;
+    pa_exchange_result r;
     pa_audit_log audit;
     pa_audit_init(&audit);
-    assert_int_equal(pa_binance_fetch(NULL, &audit, &r), PA_EXCHANGE_BAD_RESPONSE);
-    pa_binance_params p = {.base_url = g_base_url, .api_key = "k", .api_secret = "s",
-                           .timeout_ms = TIMEOUT_MS};
-    assert_int_equal(pa_binance_fetch(&p, NULL, &r), PA_EXCHANGE_BAD_RESPONSE);
-    pa_binance_result_free(&r);
+    assert_int_equal(pa_binance_connector.fetch(NULL, &audit, &r), PA_EXCHANGE_BAD_RESPONSE);
+    pa_exchange_params p = {
+        .base_url = g_base_url, .api_key = "k", .api_secret = "s", .timeout_ms = TIMEOUT_MS};
+    assert_int_equal(pa_binance_connector.fetch(&p, NULL, &r), PA_EXCHANGE_BAD_RESPONSE);
+    pa_exchange_result_free(&r);
     pa_audit_free(&audit);
 }
 
@@ -736,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_sign_binance_example),
         cmocka_unit_test(test_sign_rfc4231_case2),
         cmocka_unit_test(test_sign_rejects_bad_input),
+        cmocka_unit_test(test_registry),
         cmocka_unit_test(test_paging_and_audit),
         cmocka_unit_test(test_dedup_by_symbol_and_id),
         cmocka_unit_test(test_symbols_from_balances),
@@ -753,6 +914,10 @@ int main(void)
         cmocka_unit_test(test_redirect_not_followed),
         cmocka_unit_test(test_nothing_listening),
         cmocka_unit_test(test_slow_times_out),
+        cmocka_unit_test(test_5xx_burst_retried),
+        cmocka_unit_test(test_418_bans_the_host),
+        cmocka_unit_test(test_451_region_blocked),
+        cmocka_unit_test(test_weight_budget_paces),
         cmocka_unit_test(test_invalid_parameters),
     };
     int failed = cmocka_run_group_tests(tests, sim_start, sim_stop);

@@ -1,0 +1,89 @@
+/* The enclave's exchange connectors: one interface every venue implements,
+ * so the aggregate operation (src/enclave/enclave_ops.c) runs any venue the
+ * same way: look the connector up by the credentials' `exchange`
+ * (registry.h), fetch, aggregate. A connector holds the API secret while it
+ * runs: this is enclave code. */
+#ifndef PA_CONNECTOR_H
+#define PA_CONNECTOR_H
+
+#include "enclave_only.h"
+
+#include <stddef.h>
+
+#include "egress.h"
+#include "fills.h"
+#include "merkle.h"
+#include "result.h"
+
+typedef enum {
+    PA_EXCHANGE_OK = 0,
+    PA_EXCHANGE_REJECTED_KEY,   /* the key (or its signature) is not usable */
+    PA_EXCHANGE_UNAVAILABLE,    /* connect/timeout/5xx/429, retries spent */
+    PA_EXCHANGE_BAD_RESPONSE,   /* unparseable or inconsistent answer, or bad parameters */
+    PA_EXCHANGE_TOO_LARGE,      /* more fills/pages than the enclave will process */
+    PA_EXCHANGE_BANNED,         /* the exchange banned our address (Binance: HTTP 418) until
+                                   retry_after_ms from now; nobody calls it meanwhile */
+    PA_EXCHANGE_REGION_BLOCKED, /* the exchange refuses our region (HTTP 451) */
+} pa_exchange_status;
+
+#define PA_EXCHANGE_DETAIL_MAX 160
+
+typedef struct {
+    const char *base_url;       /* e.g. https://api.binance.com (no trailing slash) */
+    const char *api_key;        /* secret */
+    const char *api_secret;     /* secret */
+    const char *const *symbols; /* client-chosen symbols, or NULL: the venue derives them */
+    size_t nsymbols;
+    long timeout_ms;         /* per HTTP call; <= 0: the connector's default */
+    const pa_egress *egress; /* transport policy; NULL: development defaults */
+    long max_wait_ms;        /* time a run may spend waiting (weight budget, Retry-After,
+                                backoff) besides its calls; <= 0: PA_EXCHANGE_MAX_WAIT_MS */
+} pa_exchange_params;
+
+/* Well inside the host's 60 s wait for an aggregate answer. */
+#define PA_EXCHANGE_MAX_WAIT_MS 20000L
+
+typedef struct {
+    pa_fill_list fills; /* de-duplicated by (symbol, id), sorted by (symbol, id) */
+    char **symbols;     /* the symbols whose trades were fetched (malloc'd, sorted) */
+    size_t nsymbols;
+    size_t symbols_cap;
+    const char *symbol_source;           /* how they were chosen, e.g. "client" (static) */
+    char detail[PA_EXCHANGE_DETAIL_MAX]; /* non-secret description of a failure */
+    int64_t retry_after_ms;              /* PA_EXCHANGE_BANNED: when calling again makes sense */
+} pa_exchange_result;
+
+/* A venue. fetch fetches every fill of the account for the params' symbols
+ * (or the ones it derives), appends one audit entry per page to audit
+ * (pa_exchange_audit_fetch) and fills out. On failure out holds nothing but
+ * detail, whatever was appended to audit is the caller's to discard, and no
+ * secret is in detail. */
+typedef struct {
+    const char *name; /* the credentials' "exchange", e.g. "binance" */
+    pa_exchange_status (*fetch)(const pa_exchange_params *p, pa_audit_log *audit,
+                                pa_exchange_result *out);
+} pa_connector;
+
+void pa_exchange_result_init(pa_exchange_result *r);
+void pa_exchange_result_free(pa_exchange_result *r);
+/* Frees everything but detail (a failed run keeps only its explanation). */
+void pa_exchange_result_fail(pa_exchange_result *r);
+
+void pa_exchange_detail(pa_exchange_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The one audit entry shape of a fetched page (docs/PROTOCOL.md):
+ * {type:"fetch", endpoint, symbol|null, page, count, first_id|null, last_id|null}. */
+PA_MUST_USE int pa_exchange_audit_fetch(pa_audit_log *audit, const char *endpoint,
+                                        const char *symbol, unsigned page, size_t count,
+                                        const int64_t *first_id, const int64_t *last_id);
+
+/* Appends a copy of s to r->symbols (-1: out of memory). */
+PA_MUST_USE int pa_exchange_add_symbol(pa_exchange_result *r, const char *s);
+/* Sorts and de-duplicates r->symbols, so scope.symbols does not depend on input order. */
+void pa_exchange_sort_symbols(pa_exchange_result *r);
+/* Sorts fills by (symbol, id) — per symbol, execution order — keeping the
+ * first of any repeated (symbol, id). */
+void pa_exchange_dedup_fills(pa_fill_list *l);
+
+#endif

@@ -1,0 +1,117 @@
+/* libFuzzer driver for the Binance wire decoders (src/exchanges/binance/wire.c):
+ * the enclave's parsers of what an exchange — or anyone between it and a
+ * misconfigured development enclave — answers. The input is one JSON text,
+ * given to every decoder. Beyond "no crash":
+ *  - exchangeInfo: markets sorted, unique, every name within the rules
+ *    (symbols pa_symbol_ok, assets [A-Z0-9]{1,15}), no more than listed, each
+ *    found by pa_bn_find_market; a refusal leaves nothing allocated;
+ *  - account: assets sorted (a repeated balance repeats its asset: harmless,
+ *    it only answers "held?"), within the rules, no more than the non-zero
+ *    balances counted, each found by pa_bn_has_asset;
+ *  - trades (each element of an array): an accepted one has ids and times in
+ *    [0, 2^53], finite non-negative price, qty and quoteQty, a finite
+ *    commission, a valid commission asset, and the market's names;
+ *  - serverTime in (0, 2^53]; an error code only with an integer "code". */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_strict.h"
+#include "wire.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_SAFE ((int64_t)1 << 53)
+
+static void check_markets(const json_t *doc)
+{
+    pa_bn_markets m;
+    char why[128];
+    if (pa_bn_decode_exchange_info(doc, &m, why, sizeof why) != 0) {
+        if (m.v != NULL || m.len != 0 || why[0] == '\0')
+            abort();
+        return;
+    }
+    if (m.len > m.listed)
+        abort();
+    for (size_t i = 0; i < m.len; i++) {
+        const pa_bn_market *mk = &m.v[i];
+        if (!pa_bn_symbol_ok(mk->symbol) || !pa_bn_asset_ok(mk->base) ||
+            !pa_bn_asset_ok(mk->quote) || (mk->trading != 0 && mk->trading != 1))
+            abort();
+        if (i > 0 && strcmp(m.v[i - 1].symbol, mk->symbol) >= 0)
+            abort();
+        if (pa_bn_find_market(&m, mk->symbol) != mk)
+            abort();
+    }
+    pa_bn_markets_free(&m);
+}
+
+static void check_account(const json_t *doc)
+{
+    pa_bn_assets a;
+    char why[128];
+    if (pa_bn_decode_account(doc, &a, why, sizeof why) != 0) {
+        if (a.v != NULL || a.len != 0 || why[0] == '\0')
+            abort();
+        return;
+    }
+    if (a.len > a.nonzero)
+        abort();
+    for (size_t i = 0; i < a.len; i++) {
+        if (!pa_bn_asset_ok(a.v[i]) || !pa_bn_has_asset(&a, a.v[i]))
+            abort();
+        if (i > 0 && strcmp(a.v[i - 1], a.v[i]) > 0)
+            abort();
+    }
+    pa_bn_assets_free(&a);
+}
+
+static void check_trades(const json_t *doc)
+{
+    static const pa_bn_market mk = {"BNBBTC", "BNB", "BTC", 1};
+    size_t i;
+    const json_t *row;
+    json_array_foreach(doc, i, row)
+    {
+        pa_fill f;
+        if (pa_bn_decode_trade(row, &mk, &f) != 0)
+            continue;
+        if (f.id < 0 || f.id > MAX_SAFE || f.time_ms < 0 || f.time_ms > MAX_SAFE)
+            abort();
+        /* Exact amounts within the decimal's range; only the fee may be negative. */
+        if (!pa_dec_valid(f.price) || pa_dec_sign(f.price) < 0 || !pa_dec_valid(f.qty) ||
+            pa_dec_sign(f.qty) < 0 || !pa_dec_valid(f.quote_qty) || pa_dec_sign(f.quote_qty) < 0 ||
+            !pa_dec_valid(f.commission))
+            abort();
+        if (!pa_bn_asset_ok(f.commission_asset) || strcmp(f.symbol, mk.symbol) != 0 ||
+            strcmp(f.base, mk.base) != 0 || strcmp(f.quote, mk.quote) != 0 ||
+            (f.is_buyer != 0 && f.is_buyer != 1))
+            abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    json_t *doc = pa_json_parse((const char *)data, size, (size_t)1 << 20);
+    if (doc == NULL)
+        return 0;
+    check_markets(doc);
+    check_account(doc);
+    check_trades(doc);
+    int64_t ms = 0;
+    if (pa_bn_decode_server_time(doc, &ms) == 0 && (ms <= 0 || ms > MAX_SAFE))
+        abort();
+    long code = 0;
+    const char *msg = NULL;
+    if (pa_bn_decode_error(doc, &code, &msg) == 0) {
+        if (!json_is_integer(json_object_get(doc, "code")))
+            abort();
+    } else if (code != 0 || msg != NULL) {
+        abort();
+    }
+    json_decref(doc);
+    return 0;
+}
