@@ -859,3 +859,39 @@ pa_db_status pa_db_ops_log(pa_db *db, const char *event, const char *detail_json
     const char *params[] = {event, detail_json};
     return pa_db_run(db, op_ops_log, params);
 }
+
+/* ---- ad-hoc parameterised statements (db_query.h) ------------------------ */
+
+#include "db_query.h"
+
+typedef struct {
+    const char *sql;
+    int nparams;
+    const char *const *values;
+    pa_db_rows_fn rows;
+    void *arg;
+} query_args;
+
+static pa_db_status op_query(pa_db_call *c, void *arg)
+{
+    query_args *a = arg;
+    PGresult *res = PQexecParams(c->conn, a->sql, a->nparams, NULL, a->values, NULL, NULL, 0);
+    ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+        call_note_failure(c, res, "query");
+        PQclear(res);
+        return PA_DB_UNAVAILABLE;
+    }
+    pa_db_status st = a->rows != NULL ? a->rows(res, a->arg) : PA_DB_OK;
+    PQclear(res);
+    return st;
+}
+
+pa_db_status pa_db_query(pa_db *db, const char *sql, int nparams, const char *const *values,
+                         pa_db_rows_fn rows, void *arg)
+{
+    if (db == NULL || sql == NULL || nparams < 0 || (nparams > 0 && values == NULL))
+        return PA_DB_UNAVAILABLE;
+    query_args a = {sql, nparams, values, rows, arg};
+    return pa_db_run(db, op_query, &a);
+}

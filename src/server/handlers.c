@@ -19,7 +19,11 @@ int pa_handler_prepare(pa_job *job)
     case PA_ROUTE_QUOTE:
         return pa_quote_prepare(job);
     case PA_ROUTE_ROOT:
-        return 0;
+    case PA_ROUTE_METRICS:
+    case PA_ROUTE_OP_SESSIONS:
+    case PA_ROUTE_OP_AGGREGATES:
+    case PA_ROUTE_OP_STATS:
+        return 0; /* operator routes: everything is decided after the token check */
     default:
         pa_reply_error(&job->reply, 404, "not_found", "No such route.");
         return -1;
@@ -47,6 +51,12 @@ void pa_handler_run(pa_job *job)
     case PA_ROUTE_ROOT:
         pa_root_run(job);
         break;
+    case PA_ROUTE_METRICS:
+    case PA_ROUTE_OP_SESSIONS:
+    case PA_ROUTE_OP_AGGREGATES:
+    case PA_ROUTE_OP_STATS:
+        pa_operator_run(job);
+        break;
     default:
         pa_reply_error(&job->reply, 404, "not_found", "No such route.");
         break;
@@ -63,6 +73,7 @@ void pa_job_free(pa_job *job)
     free(job->metadata_jcs);
     if (job->has_env)
         pa_envelope_free(&job->env);
+    pa_opauth_clear(&job->op.auth);
     pa_reply_free(&job->reply);
     free(job);
 }

@@ -4,9 +4,9 @@
  *             job ready to run;
  *   run     — on a worker thread: the database and enclave calls, ending
  *             with job->reply filled.
- * Routes without a run step (/metrics, and /health from its cache:
- * handler_health.h) are answered by the HTTP layer itself and never reach a
- * worker. */
+ * /health has no run step (answered from its cache by the HTTP layer:
+ * handler_health.h). /metrics and /operator/... run on a worker because their
+ * bearer token is checked against the database (handler_operator.h). */
 #ifndef PA_HANDLERS_H
 #define PA_HANDLERS_H
 
@@ -15,6 +15,7 @@
 
 #include "app.h"
 #include "envelope_format.h"
+#include "handler_operator.h"
 #include "reply.h"
 #include "router.h"
 #include "uuid.h"
@@ -35,6 +36,7 @@ typedef struct {
     int64_t expires_at_ms;
     pa_aggregates_request agg;
     char *nonce;
+    pa_operator_req op; /* /metrics and /operator/...: set by pa_operator_capture */
     /* output */
     pa_reply reply;
 } pa_job;
@@ -56,6 +58,10 @@ void pa_logs_run(pa_job *job);
 PA_MUST_USE int pa_quote_prepare(pa_job *job);
 void pa_quote_run(pa_job *job);
 void pa_root_run(pa_job *job);
+/* /metrics and /operator/... (handler_operator.c): capture runs on the poll
+ * thread (headers, peer, query), run on a worker. */
+void pa_operator_capture(pa_job *job, struct MHD_Connection *conn);
+void pa_operator_run(pa_job *job);
 
 /* Shared by the handlers: the reply for a database failure status. */
 void pa_reply_db_unavailable(pa_reply *r);

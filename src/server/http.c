@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "handler_health.h"
+#include "handler_operator.h"
 #include "handlers.h"
 #include "http_headers.h"
 #include "log.h"
@@ -114,6 +115,7 @@ static enum MHD_Result send_reply(pa_conn *cx)
         .allow = r->allow,
         .retry_after_s = r->retry_after_s,
         .content_type = r->content_type,
+        .www_authenticate = r->www_authenticate,
     };
     enum MHD_Result ret = MHD_NO;
     int headers_ok = pa_http_add_headers(resp, &hh) == 0;
@@ -312,14 +314,6 @@ static enum MHD_Result finish(pa_conn *cx)
                        PA_BODY_MAX);
         return send_reply(cx);
     }
-    if (cx->route_id == PA_ROUTE_METRICS) {
-        char *text = pa_metrics_render();
-        if (text == NULL)
-            pa_reply_error(&cx->reply, 500, "internal_error", "Out of memory.");
-        else
-            pa_reply_body(&cx->reply, 200, PA_CT_METRICS, text);
-        return send_reply(cx);
-    }
     if (cx->route_id == PA_ROUTE_HEALTH) {
         /* From the prober's cache: no worker, database or enclave per call. */
         pa_health_reply(cx->h->app->health, &cx->reply);
@@ -340,6 +334,10 @@ static enum MHD_Result finish(pa_conn *cx)
     if (cx->route->has_body) {
         job->body = pa_validate_body((const char *)cx->body.data, cx->body.len, &err);
         bad = job->body == NULL;
+    } else if (pa_operator_route(cx->route_id)) {
+        /* /metrics and /operator/...: the token is checked on a worker (a
+         * database lookup); only its hash, the peer and the query go along */
+        pa_operator_capture(job, cx->conn);
     } else if (cx->route_id == PA_ROUTE_QUOTE) {
         query_scan q = {0};
         MHD_get_connection_values(cx->conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);

@@ -48,6 +48,8 @@ int pa_http_add_headers(struct MHD_Response *resp, const pa_http_headers *h)
         snprintf(num, sizeof num, "%ld;w=%ld", h->rl->limit, h->rl_window_s);
         ADD("RateLimit-Policy", num);
     }
+    if (h->www_authenticate != NULL)
+        ADD("WWW-Authenticate", h->www_authenticate);
     if (h->retry_after_s > 0) {
         snprintf(num, sizeof num, "%ld", h->retry_after_s);
         ADD("Retry-After", num);

@@ -30,6 +30,7 @@ typedef struct {
     const char *content_type; /* static; NULL for an empty body */
     const char *allow;        /* static Allow header value, or NULL */
     long retry_after_s;       /* > 0: Retry-After */
+    const char *www_authenticate; /* static WWW-Authenticate value (401), or NULL */
     const char *error_code;   /* static, NULL on success (for logs) */
 } pa_reply;
 

@@ -16,6 +16,9 @@ static const pa_route routes[] = {
     {PA_ROUTE_ROOT, "GET", "/attestation/root", "GET, OPTIONS", 0, 1},
     {PA_ROUTE_HEALTH, "GET", "/health", "GET, OPTIONS", 0, 0},
     {PA_ROUTE_METRICS, "GET", "/metrics", "GET, OPTIONS", 0, 0},
+    {PA_ROUTE_OP_SESSIONS, "GET", "/operator/sessions", "GET, OPTIONS", 0, 1},
+    {PA_ROUTE_OP_AGGREGATES, "GET", "/operator/aggregates", "GET, OPTIONS", 0, 1},
+    {PA_ROUTE_OP_STATS, "GET", "/operator/stats", "GET, OPTIONS", 0, 1},
 };
 
 pa_match pa_router_match(const char *path, const char *method, const pa_route **route,

@@ -14,6 +14,9 @@ typedef enum {
     PA_ROUTE_ROOT,
     PA_ROUTE_HEALTH,
     PA_ROUTE_METRICS,
+    PA_ROUTE_OP_SESSIONS, /* operator routes: bearer token (handler_operator.c) */
+    PA_ROUTE_OP_AGGREGATES,
+    PA_ROUTE_OP_STATS,
     PA_ROUTE_COUNT
 } pa_route_id;
 

@@ -529,7 +529,7 @@ class ApiContractTest(StackTest):
                          "active")
 
     def metrics(self):
-        r = self.get("/metrics")
+        r = self.get("/metrics", headers=self.stack.operator_headers())
         self.assertEqual(r.status, 200, r)
         self.assertTrue(r.h("Content-Type").startswith("text/plain; version=0.0.4"), r.h("Content-Type"))
         self.assert_security_headers(r, json_body=False)
@@ -1186,7 +1186,7 @@ class ResilienceTest(StackTest):
         cls.stack.stop()
 
     def metric(self, name):
-        r = self.get("/metrics")
+        r = self.get("/metrics", headers=self.stack.operator_headers())
         for line in r.raw.decode().splitlines():
             if line.startswith(name + " "):
                 return float(line.split()[-1])

@@ -117,6 +117,8 @@ class Stack:
         subprocess.run([os.path.join(SOURCE, "scripts", "migrate.sh")],
                        env={**os.environ, "DATABASE_URL": self.superuser_url()},
                        check=True, capture_output=True)
+        # /metrics and /operator/... need an operator token (docs/OPERATIONS.md)
+        self.operator_token = self.operator_token_create("harness")
         self.accounts_file = os.path.join(self.tmp, "accounts.json")
         with open(self.accounts_file, "w") as f:
             json.dump(accounts, f)
@@ -305,6 +307,20 @@ class Stack:
     def sql(self, query, user="postgres", check=True):
         return psql(self.db, query, user=user, check=check)
 
+    def admin(self, *args, check=True):
+        """perfagg-admin as the database owner (tokens are not app_service's to write)."""
+        r = subprocess.run([os.path.join(BUILD, "perfagg-admin"), *args], capture_output=True,
+                           text=True, env={**os.environ, "DATABASE_URL": self.superuser_url()})
+        if check and r.returncode != 0:
+            raise RuntimeError(f"perfagg-admin {' '.join(args)} failed: {r.stderr}")
+        return r
+
+    def operator_token_create(self, name, ttl="1d"):
+        return self.admin("operator-token", "create", "--name", name, "--ttl", ttl).stdout.strip()
+
+    def operator_headers(self):
+        return {"Authorization": "Bearer " + self.operator_token}
+
     def pg_dump(self):
         return subprocess.run([os.path.join(PGBIN, "pg_dump"), "-h", PGHOST, "-U", "postgres",
                                self.db], capture_output=True, check=True).stdout
@@ -314,6 +330,8 @@ class Stack:
         """Returns (status, headers, parsed JSON or raw text)."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         h = {"Content-Type": "application/json"} if data is not None else {}
+        if path.split("?")[0] == "/metrics":
+            h.update(self.operator_headers())
         h.update(headers or {})
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
         try:

@@ -29,6 +29,7 @@
 
 #include "codec.h"
 #include "db.h"
+#include "db_query.h"
 #include "timeutil.h"
 #include "uuid.h"
 
@@ -970,6 +971,41 @@ static void test_ops_log(void **state)
                      2);
 }
 
+/* ---- ad-hoc statements (db_query.h) -------------------------------------- */
+
+static pa_db_status rows_sum(const PGresult *res, void *arg)
+{
+    long long *out = arg;
+    if (PQntuples(res) != 1)
+        return PA_DB_UNAVAILABLE;
+    *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    return PA_DB_OK;
+}
+
+static void test_query(void **state)
+{
+    (void)state;
+    long long v = 0;
+    /* values are parameters: a quote in one is data, not SQL */
+    const char *const p[] = {"40", "2", "x'; DROP TABLE sessions; --"};
+    assert_int_equal(pa_db_query(db, "SELECT $1::int + $2::int + length($3) * 0", 3, p, rows_sum, &v),
+                     PA_DB_OK);
+    assert_int_equal(v, 42);
+    /* a failing statement, and a table app_service may not read */
+    assert_int_equal(pa_db_query(db, "SELECT nope FROM nowhere", 0, NULL, rows_sum, &v),
+                     PA_DB_UNAVAILABLE);
+    assert_int_equal(pa_db_query(db, "SELECT count(*) FROM users", 0, NULL, rows_sum, &v),
+                     PA_DB_UNAVAILABLE);
+    /* the operator token check reads only the columns it was granted */
+    assert_int_equal(pa_db_query(db, "SELECT count(*) FROM operator_tokens WHERE revoked_at IS NULL",
+                                 0, NULL, rows_sum, &v),
+                     PA_DB_OK);
+    assert_int_equal(pa_db_query(db, "SELECT 1", 0, NULL, NULL, NULL), PA_DB_OK);
+    assert_int_equal(pa_db_query(db, NULL, 0, NULL, NULL, NULL), PA_DB_UNAVAILABLE);
+    /* the pool still works after the failures */
+    assert_int_equal(pa_db_ping(db), PA_DB_OK);
+}
+
 /* ---- roles --------------------------------------------------------------- */
 
 static void test_operator_readonly(void **state)
@@ -988,7 +1024,7 @@ static void test_operator_readonly(void **state)
         "SELECT count(*) FROM sessions",       "SELECT count(*) FROM users",
         "SELECT count(*) FROM used_envelopes", "SELECT count(*) FROM aggregates",
         "SELECT count(*) FROM merkle_logs",    "SELECT count(*) FROM ops_logs",
-        "SELECT count(*) FROM schema_migrations",
+        "SELECT count(*) FROM schema_migrations", "SELECT count(*) FROM operator_tokens",
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(readable); i++)
         assert_true(query_int(op, readable[i], 0, NULL) >= 0);
@@ -1037,6 +1073,13 @@ static void test_app_service_limits(void **state)
         "DELETE FROM schema_migrations",
         "CREATE ROLE app_t",
         "GRANT SELECT ON users TO app_service",
+        /* operator tokens: readable columns only, never written */
+        "SELECT name FROM operator_tokens",
+        "SELECT created_at FROM operator_tokens",
+        "INSERT INTO operator_tokens (id, name, token_hash, expires_at) VALUES"
+        " ('00000000000000aa', 'x', repeat('0', 64), now() + interval '1 day')",
+        "UPDATE operator_tokens SET revoked_at = NULL",
+        "DELETE FROM operator_tokens",
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(denied); i++)
         expect_error(app, denied[i], 0, NULL, "42501", NULL);
@@ -1414,6 +1457,7 @@ int main(void)
         cmocka_unit_test(test_revoke),
         cmocka_unit_test(test_cleanup_expired),
         cmocka_unit_test(test_ops_log),
+        cmocka_unit_test(test_query),
         cmocka_unit_test(test_operator_readonly),
         cmocka_unit_test(test_app_service_limits),
         cmocka_unit_test(test_pool_concurrency),

@@ -49,6 +49,14 @@ static void test_security_headers_always(void **state)
     expect(r, "RateLimit-Limit", NULL);
     expect(r, "Retry-After", NULL);
     expect(r, "Allow", NULL);
+    expect(r, "WWW-Authenticate", NULL);
+    MHD_destroy_response(r);
+
+    /* a 401 of the operator routes names its scheme (RFC 7235 §4.1) */
+    r = empty();
+    pa_http_headers w = {.www_authenticate = "Bearer realm=\"perfagg-operator\""};
+    assert_int_equal(pa_http_add_headers(r, &w), 0);
+    expect(r, "WWW-Authenticate", "Bearer realm=\"perfagg-operator\"");
     MHD_destroy_response(r);
 }
 

@@ -24,6 +24,9 @@ static void test_routes(void **state)
         {"GET", "/attestation/root", PA_ROUTE_ROOT, 0, 1},
         {"GET", "/health", PA_ROUTE_HEALTH, 0, 0},
         {"GET", "/metrics", PA_ROUTE_METRICS, 0, 0},
+        {"GET", "/operator/sessions", PA_ROUTE_OP_SESSIONS, 0, 1},
+        {"GET", "/operator/aggregates", PA_ROUTE_OP_AGGREGATES, 0, 1},
+        {"GET", "/operator/stats", PA_ROUTE_OP_STATS, 0, 1},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         const pa_route *r;
@@ -62,7 +65,9 @@ static void test_not_found_and_methods(void **state)
     const pa_route *r;
     const char *param;
     static const char *const unknown[] = {"/", "", "/health/", "/Health", "/enclave",
-                                          "/enclave/submit_key/", "/metricsx", "//health"};
+                                          "/enclave/submit_key/", "/metricsx", "//health",
+                                          "/operator", "/operator/", "/operator/sessions/",
+                                          "/operator/Sessions", "/operator/sessions/x"};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_int_equal(pa_router_match(unknown[i], "GET", &r, &param), PA_MATCH_NOT_FOUND);
         assert_null(r);
