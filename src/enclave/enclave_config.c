@@ -23,7 +23,8 @@ extern const size_t pa_production_ca_pem_len;
 #endif
 
 const char *const pa_enclave_config_refused[] = {
-    "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", NULL};
+    "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS",
+    "PERFAGG_REQUIRE_READ_ONLY_KEYS", NULL};
 
 /* Read by libcurl or OpenSSL whatever egress.c sets: SSLKEYLOGFILE makes
  * libcurl write every TLS session secret to that file (the host could then
@@ -132,6 +133,19 @@ static int load_development(pa_enclave_config *c, char *err, size_t errlen)
         }
         c->exchange_timeout_ms = v;
     }
+    /* Only for exercising a development setup with a trading key: a
+     * verification service must not hold keys that can move money. */
+    const char *ro = env_set("PERFAGG_REQUIRE_READ_ONLY_KEYS");
+    if (ro != NULL) {
+        if (strcmp(ro, "0") != 0 && strcmp(ro, "1") != 0) {
+            cfg_err(err, errlen, "PERFAGG_REQUIRE_READ_ONLY_KEYS must be 0 or 1");
+            return -1;
+        }
+        c->require_read_only_keys = ro[0] == '1';
+        if (!c->require_read_only_keys)
+            pa_log_warn("PERFAGG_REQUIRE_READ_ONLY_KEYS=0: keys that can trade, transfer or "
+                        "withdraw are accepted (development only)");
+    }
     const char *ca = env_set("PERFAGG_CA_FILE");
     if (ca != NULL) {
         if (copy_str(c->ca_file, sizeof c->ca_file, ca) != 0) {
@@ -182,6 +196,8 @@ int pa_enclave_config_load(pa_enclave_config *c, char *err, size_t errlen)
     memset(c, 0, sizeof *c);
     c->production = PA_ENCLAVE_PRODUCTION;
     c->exchange_timeout_ms = PA_ENCLAVE_TIMEOUT_MS_DEFAULT;
+    /* REQUIRE_READ_ONLY_KEYS: compiled in for production, the default in development. */
+    c->require_read_only_keys = 1;
     if (copy_str(c->binance_base_url, sizeof c->binance_base_url, PA_BINANCE_BASE_URL) != 0)
         return -1;
 #if PA_ENCLAVE_PRODUCTION

@@ -4,12 +4,14 @@
  *   perfagg-enclave             development: the host may override the
  *                               exchange URL (BINANCE_BASE_URL), the trusted
  *                               roots (PERFAGG_CA_FILE) and the timeout
- *                               (PERFAGG_EXCHANGE_TIMEOUT_MS); its results say
- *                               "environment": "development".
+ *                               (PERFAGG_EXCHANGE_TIMEOUT_MS), and may accept
+ *                               keys that can trade, transfer or withdraw
+ *                               (PERFAGG_REQUIRE_READ_ONLY_KEYS=0; default 1);
+ *                               its results say "environment": "development".
  *   perfagg-enclave-production  compiled with PA_ENCLAVE_PRODUCTION=1: the
  *                               exchange URL (exchange_hosts.h), the trusted
- *                               roots (embedded at build time), the timeout
- *                               and libcurl's policy (HTTPS only, through the
+ *                               roots (embedded at build time), the timeout,
+ *                               REQUIRE_READ_ONLY_KEYS (true) and libcurl's policy (HTTPS only, through the
  *                               relay) are compiled in; setting any of those
  *                               variables makes it refuse to start.
  * Different code, so a different measurement (PCR0 / image hash).
@@ -43,6 +45,7 @@ typedef struct {
     char ca_file[PATH_MAX];         /* development: PERFAGG_CA_FILE, read at start-up ... */
     unsigned char *ca_pem;          /* ... into this (egress.ca_blob); lives as long as the process */
     char relay[256];                /* the relay address as configured, "" for none */
+    int require_read_only_keys;     /* REQUIRE_READ_ONLY_KEYS: refuse keys that can move money */
 } pa_enclave_config;
 
 /* Fills c from the build and (development only) the environment. On failure

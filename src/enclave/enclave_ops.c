@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "account_id.h"
 #include "aggregate.h"
 #include "codec.h"
 #include "credentials.h"
@@ -142,6 +143,8 @@ static char *exchange_error(pa_exchange_status st, const char *detail, int64_t r
                                          (long)((retry_after_ms + 999) / 1000));
     case PA_EXCHANGE_REGION_BLOCKED:
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_REGION_BLOCKED, detail);
+    case PA_EXCHANGE_KEY_NOT_READ_ONLY:
+        return pa_ipc_error_answer(PA_IPC_E_KEY_NOT_READ_ONLY, detail);
     case PA_EXCHANGE_OK:
     default:
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "unexpected exchange status");
@@ -153,6 +156,31 @@ static char *exchange_error(pa_exchange_status st, const char *detail, int64_t r
 static json_t *money(double x)
 {
     return json_real(x);
+}
+
+/* key_permissions as the venue reported them (docs/PROTOCOL.md). */
+static json_t *key_permissions(const pa_key_permissions *k)
+{
+    if (!k->known)
+        return json_null();
+    return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "read", k->read, "spot_trade",
+                     k->spot_trade, "margin", k->margin, "futures", k->futures, "withdraw",
+                     k->withdraw, "internal_transfer", k->internal_transfer,
+                     "universal_transfer", k->universal_transfer, "ip_restricted",
+                     k->ip_restricted);
+}
+
+/* Whose account and which key: account_id (null without a salt),
+ * account_uid (null unless disclosed), key_permissions. */
+static int add_account_fields(json_t *payload, const char *account_id, const char *account_uid,
+                              const pa_exchange_result *fetched)
+{
+    int bad = json_object_set_new(payload, "account_id",
+                                  account_id[0] ? json_string(account_id) : json_null());
+    bad |= json_object_set_new(payload, "account_uid",
+                               account_uid != NULL ? json_string(account_uid) : json_null());
+    bad |= json_object_set_new(payload, "key_permissions", key_permissions(&fetched->key_permissions));
+    return bad ? -1 : 0;
 }
 
 /* The signed payload (docs/PROTOCOL.md, "Signed aggregates"). */
@@ -219,6 +247,8 @@ typedef struct {
     char result_id[PA_UUID_STR_LEN];
     char *payload_jcs;
     uint8_t sig[PA_SIGNATURE_LEN];
+    char account_id[PA_ACCOUNT_ID_HEX_LEN + 1]; /* "" without accountSalt */
+    int disclose_uid;
 } agg_run;
 
 /* Sealed to a key this instance does not hold: say so before trying. */
@@ -260,13 +290,21 @@ static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
         .nsymbols = r->creds.nsymbols,
         .timeout_ms = e->exchange_timeout_ms,
         .egress = e->egress,
+        .require_read_only = e->require_read_only_keys,
+        .want_account_uid = r->creds.has_account_salt || r->creds.disclose_uid,
     };
     pa_exchange_status st = c->fetch(&p, &r->audit, &r->fetched);
+    r->disclose_uid = r->creds.disclose_uid;
+    int id_failed = st == PA_EXCHANGE_OK && r->creds.has_account_salt &&
+                    pa_account_id(r->creds.account_salt, c->name, r->fetched.account_uid,
+                                  r->account_id) != 0;
     pa_credentials_free(&r->creds);
     if (st != PA_EXCHANGE_OK) {
         pa_log_warn("aggregate: %s call failed (%d)", c->name, (int)st);
         return exchange_error(st, r->fetched.detail, r->fetched.retry_after_ms);
     }
+    if (id_failed)
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "account_id failed");
     return NULL;
 }
 
@@ -306,6 +344,12 @@ static char *sign_payload(pa_enclave *e, agg_run *r)
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "no randomness");
     json_t *payload = build_payload(e, &r->env, r->result_id, &r->agg, r->from, r->to,
                                     r->root_hex, r->challenge, &r->fetched);
+    if (payload != NULL &&
+        add_account_fields(payload, r->account_id,
+                           r->disclose_uid ? r->fetched.account_uid : NULL, &r->fetched) != 0) {
+        json_decref(payload);
+        payload = NULL;
+    }
     r->payload_jcs = payload ? pa_jcs_dumps(payload) : NULL;
     json_decref(payload);
     if (r->payload_jcs == NULL ||

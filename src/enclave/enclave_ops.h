@@ -26,6 +26,7 @@ typedef struct {
     const char *binance_base_url;  /* no trailing slash */
     int development_build;         /* perfagg-enclave (overridable), not -production */
     long exchange_timeout_ms;
+    int require_read_only_keys;    /* REQUIRE_READ_ONLY_KEYS (enclave_config.c) */
     const pa_egress *egress;       /* transport policy (enclave_config.c); NULL: development defaults */
 } pa_enclave;
 

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "codec.h"
 #include "json_strict.h"
 
 /* In OpenSSL's secure heap when the process set one up (the enclave does:
@@ -75,8 +76,10 @@ static int symbols_ok(const json_t *arr)
 int pa_credentials_parse(const pa_buf *plaintext, const char *metadata_exchange,
                          pa_credentials *out)
 {
-    static const char *const keys[] = {"exchange",    "apiKey",  "apiSecret", "passphrase",
-                                       "accountType", "symbols", "sandbox",   NULL};
+    static const char *const keys[] = {"exchange",    "apiKey",      "apiSecret",
+                                       "passphrase",  "accountType", "symbols",
+                                       "sandbox",     "accountSalt", "discloseUid",
+                                       NULL};
     if (out == NULL)
         return -1;
     memset(out, 0, sizeof *out);
@@ -112,6 +115,18 @@ int pa_credentials_parse(const pa_buf *plaintext, const char *metadata_exchange,
     }
     PA_ENSURE_GOTO(symbols == NULL || symbols_ok(symbols), cleanup);
     PA_ENSURE_GOTO(sandbox == NULL || json_is_boolean(sandbox), cleanup);
+    const json_t *salt = json_object_get(root, "accountSalt");
+    const json_t *disclose = json_object_get(root, "discloseUid");
+    PA_ENSURE_GOTO(disclose == NULL || json_is_boolean(disclose), cleanup);
+    if (salt != NULL) {
+        /* exactly 32 bytes of standard base64: a short salt could be guessed */
+        PA_ENSURE_GOTO(json_is_string(salt) &&
+                           pa_b64_decode_exact(json_string_value(salt), out->account_salt,
+                                               sizeof out->account_salt) == 0,
+                       cleanup);
+        out->has_account_salt = 1;
+    }
+    out->disclose_uid = json_is_true(disclose);
 
     PA_ENSURE_GOTO((out->exchange = dup_secret(exchange)) != NULL, cleanup);
     PA_ENSURE_GOTO((out->api_key = dup_secret(api_key)) != NULL, cleanup);
@@ -154,5 +169,6 @@ void pa_credentials_free(pa_credentials *c)
             free_secret(c->symbols[i]);
         free(c->symbols);
     }
+    OPENSSL_cleanse(c->account_salt, sizeof c->account_salt);
     memset(c, 0, sizeof *c);
 }

@@ -11,6 +11,8 @@
 #include "envelope_format.h"
 #include "result.h"
 
+#define PA_ACCOUNT_SALT_LEN 32
+
 /* Every string is wiped on free. */
 typedef struct {
     char *exchange;
@@ -21,6 +23,11 @@ typedef struct {
     char **symbols;     /* NULL when absent */
     size_t nsymbols;
     int sandbox;
+    /* accountSalt: the key of account_id (docs/PROTOCOL.md). Whoever holds
+     * it can tell which account a result is for, so it is kept as a secret. */
+    unsigned char account_salt[PA_ACCOUNT_SALT_LEN];
+    int has_account_salt;
+    int disclose_uid; /* discloseUid: put the account's uid itself in the payload */
 } pa_credentials;
 
 /* Parses the plaintext JSON object; fails when its exchange differs from

@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+int pa_key_permissions_move_money(const pa_key_permissions *k)
+{
+    return k->spot_trade || k->margin || k->futures || k->withdraw || k->internal_transfer ||
+           k->universal_transfer || k->other_trading;
+}
+
 void pa_exchange_result_init(pa_exchange_result *r)
 {
     memset(r, 0, sizeof *r);

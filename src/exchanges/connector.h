@@ -24,9 +24,27 @@ typedef enum {
     PA_EXCHANGE_BANNED,         /* the exchange banned our address (Binance: HTTP 418) until
                                    retry_after_ms from now; nobody calls it meanwhile */
     PA_EXCHANGE_REGION_BLOCKED, /* the exchange refuses our region (HTTP 451) */
+    PA_EXCHANGE_KEY_NOT_READ_ONLY, /* require_read_only, and the key can trade, transfer or
+                                      withdraw: nothing else was fetched */
 } pa_exchange_status;
 
 #define PA_EXCHANGE_DETAIL_MAX 160
+/* An account's id at the venue, as a decimal or opaque string (Binance: the
+ * `uid` of GET /api/v3/account). */
+#define PA_ACCOUNT_UID_MAX 64
+
+/* What the venue says the API key may do (Binance: GET
+ * /sapi/v1/account/apiRestrictions), one flag per payload field of
+ * key_permissions (docs/PROTOCOL.md). */
+typedef struct {
+    int known; /* the venue answered; the flags below are its answer */
+    int read, spot_trade, margin, futures, withdraw, internal_transfer, universal_transfer,
+        ip_restricted;
+    int other_trading; /* trading rights the payload does not name (options, portfolio margin) */
+} pa_key_permissions;
+
+/* The key can move money: trade, transfer or withdraw. */
+int pa_key_permissions_move_money(const pa_key_permissions *k);
 
 typedef struct {
     const char *base_url;       /* e.g. https://api.binance.com (no trailing slash) */
@@ -38,6 +56,8 @@ typedef struct {
     const pa_egress *egress; /* transport policy; NULL: development defaults */
     long max_wait_ms;        /* time a run may spend waiting (weight budget, Retry-After,
                                 backoff) besides its calls; <= 0: PA_EXCHANGE_MAX_WAIT_MS */
+    int require_read_only;   /* refuse a key that can move money before fetching anything else */
+    int want_account_uid;    /* fetch the account's uid into the result's account_uid */
 } pa_exchange_params;
 
 /* Well inside the host's 60 s wait for an aggregate answer. */
@@ -51,6 +71,8 @@ typedef struct {
     const char *symbol_source;           /* how they were chosen, e.g. "client" (static) */
     char detail[PA_EXCHANGE_DETAIL_MAX]; /* non-secret description of a failure */
     int64_t retry_after_ms;              /* PA_EXCHANGE_BANNED: when calling again makes sense */
+    pa_key_permissions key_permissions;  /* checked before any other signed call */
+    char account_uid[PA_ACCOUNT_UID_MAX]; /* want_account_uid: the venue's id, else "" */
 } pa_exchange_result;
 
 /* A venue. fetch fetches every fill of the account for the params' symbols

@@ -26,6 +26,7 @@ static const char *const error_names[PA_IPC_E_COUNT + 1] = {
     [PA_IPC_E_EXCHANGE_TOO_LARGE] = "exchange_too_large",
     [PA_IPC_E_EXCHANGE_BANNED] = "exchange_banned",
     [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "exchange_region_blocked",
+    [PA_IPC_E_KEY_NOT_READ_ONLY] = "key_not_read_only",
     [PA_IPC_E_INTERNAL_ERROR] = "internal_error",
     [PA_IPC_E_COUNT] = NULL,
 };
@@ -44,6 +45,8 @@ static const char *const error_meanings[PA_IPC_E_COUNT] = {
     [PA_IPC_E_EXCHANGE_TOO_LARGE] = "more history than the enclave processes in one run",
     [PA_IPC_E_EXCHANGE_BANNED] = "the exchange banned the enclave's address (HTTP 418) for now",
     [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "the exchange refuses the enclave's region (HTTP 451)",
+    [PA_IPC_E_KEY_NOT_READ_ONLY] =
+        "the exchange reports the API key can trade, transfer or withdraw (read-only keys only)",
     [PA_IPC_E_INTERNAL_ERROR] = "anything else inside the enclave",
 };
 

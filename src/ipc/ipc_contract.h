@@ -46,6 +46,7 @@ typedef enum {
     PA_IPC_E_EXCHANGE_TOO_LARGE,       /* more history than one run processes */
     PA_IPC_E_EXCHANGE_BANNED,          /* the exchange banned the enclave's address for now */
     PA_IPC_E_EXCHANGE_REGION_BLOCKED,  /* the exchange refuses the enclave's region (451) */
+    PA_IPC_E_KEY_NOT_READ_ONLY,        /* the key can trade, transfer or withdraw */
     PA_IPC_E_INTERNAL_ERROR,           /* anything else inside the enclave */
     PA_IPC_E_COUNT
 } pa_ipc_error;

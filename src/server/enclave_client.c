@@ -123,6 +123,8 @@ void pa_enclave_error(pa_ipc_error code, pa_http_error *err)
         [PA_IPC_E_EXCHANGE_REGION_BLOCKED] =
             {502, "The exchange refuses service to the region the enclave's requests come from "
                   "(HTTP 451)."},
+        [PA_IPC_E_KEY_NOT_READ_ONLY] =
+            {422, "The API key can trade, transfer or withdraw; perfagg only accepts read-only keys."},
         [PA_IPC_E_INTERNAL_ERROR] = {500, "The enclave failed internally."},
     };
     if ((unsigned)code >= PA_IPC_E_COUNT || map[code].status == 0)
@@ -158,6 +160,11 @@ json_t *pa_enclave_call_reply(const char *socket_path, pa_ipc_op op, json_t *req
         const char *why = json_string_value(json_object_get(refusal, "message"));
         if (code == PA_IPC_E_EXCHANGE_REJECTED_KEY && why != NULL)
             pa_error_set(&err, err.status, err.code, "The exchange rejected the API key: %s", why);
+        /* which permissions are on (no secret: Binance's flag names) */
+        if (code == PA_IPC_E_KEY_NOT_READ_ONLY && why != NULL)
+            pa_error_set(&err, err.status, err.code,
+                         "The API key is not read-only; perfagg only accepts read-only keys: %s",
+                         why);
     } else {
         pa_enclave_unavailable(&err);
     }

@@ -29,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account_id.h"
 #include "binance.h"
+#include "account.h"
 #include "transport.h" /* pa_binance_sign */
 #include "merkle.h"
 #include "pacing.h"
@@ -37,6 +39,20 @@
 
 #define SIM_SCRIPT PA_SOURCE_DIR "/tools/binance_sim.py"
 #define TIMEOUT_MS 5000L
+
+/* RFC 8032's test 1 key pair, registered at the simulator for k-ed25519, and
+ * test 2's private key (another key: its signatures must be refused). */
+#define ED25519_PUB_PEM                                                                            \
+    "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"   \
+    "-----END PUBLIC KEY-----\n"
+#define ED25519_PRIV_PEM                                                                           \
+    "-----BEGIN PRIVATE KEY-----\n"                                                               \
+    "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"                          \
+    "-----END PRIVATE KEY-----\n"
+#define ED25519_OTHER_PRIV_PEM                                                                     \
+    "-----BEGIN PRIVATE KEY-----\n"                                                               \
+    "MC4CAQAwBQYDK2VwBCIEIEzNCJso/5banbbDRuwRTg9bijGfNaumJNqM9u1PuKb7\n"                          \
+    "-----END PRIVATE KEY-----\n"
 
 static char g_dir[64];
 static char g_base_url[64];
@@ -179,6 +195,28 @@ static json_t *accounts_doc(void)
     add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
     json_array_append_new(accts, a);
 
+    /* Whose account, which key (docs/BINANCE.md, "Account and key"). */
+    a = account("k-withdraw", "s-withdraw");
+    json_object_set_new(a, "uid", json_integer(354937868));
+    json_object_set_new(a, "api_restrictions",
+                        json_pack("{s:b,s:b,s:b}", "enableReading", 1, "enableWithdrawals", 1,
+                                  "ipRestrict", 1));
+    add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
+    json_array_append_new(accts, a);
+    a = account("k-trade", "s-trade");
+    json_object_set_new(a, "api_restrictions",
+                        json_pack("{s:b,s:b}", "enableReading", 1, "enableSpotAndMarginTrading", 1));
+    json_array_append_new(accts, a);
+    a = account("k-uid", "s-uid");
+    json_object_set_new(a, "uid", json_integer(354937868));
+    add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
+    json_array_append_new(accts, a);
+    a = json_pack("{s:s,s:s,s:{s:s},s:[]}", "api_key", "k-ed25519", "ed25519_public_key",
+                  ED25519_PUB_PEM, "balances", "BTC", "1", "trades");
+    add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, 6.0, "USDT", 1));
+    add_trade(a, trade("BTCUSDT", 2, 61000.0, 0.1, 6.1, "USDT", 0));
+    json_array_append_new(accts, a);
+
     a = account("k-rebate", "s-rebate");
     add_trade(a, trade("BTCUSDT", 1, 60000.0, 0.1, -0.5, "USDT", 1));
     json_array_append_new(accts, a);
@@ -303,6 +341,22 @@ static pa_exchange_status fetch_url(run *x, const char *url, const char *key, co
     return c->fetch(&p, &x->audit, &x->r);
 }
 
+static pa_exchange_status fetch_opts(run *x, const char *key, const char *secret,
+                                     int require_read_only, int want_uid)
+{
+    static const char *const syms[] = {"BTCUSDT"};
+    pa_exchange_params p = {.base_url = g_base_url,
+                            .api_key = key,
+                            .api_secret = secret,
+                            .symbols = syms,
+                            .nsymbols = 1,
+                            .timeout_ms = TIMEOUT_MS,
+                            .require_read_only = require_read_only,
+                            .want_account_uid = want_uid};
+    pa_audit_init(&x->audit);
+    return pa_binance_connector.fetch(&p, &x->audit, &x->r);
+}
+
 static pa_exchange_status fetch(run *x, const char *key, const char *secret,
                                 const char *const *syms, size_t n)
 {
@@ -373,6 +427,161 @@ static void test_sign_binance_example(void **state)
                         hex),
         0);
     assert_string_equal(hex, "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71");
+}
+
+/* RFC 8032, 7.1, test 2: the message "r" (a query string as good as any). */
+static void test_sign_ed25519_rfc8032(void **state)
+{
+    (void)state;
+    EVP_PKEY *k = NULL;
+    assert_true(pa_binance_secret_is_pem(ED25519_OTHER_PRIV_PEM));
+    assert_false(pa_binance_secret_is_pem("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqq"));
+    assert_int_equal(pa_binance_load_ed25519(ED25519_OTHER_PRIV_PEM, &k), 0);
+    char sig[PA_BN_ED25519_SIG_MAX];
+    assert_int_equal(pa_binance_sign_ed25519(k, "r", sig), 0);
+    /* base64 of 92a009a9...12bb0c00, with '+' and '=' percent-encoded */
+    assert_string_equal(sig, "kqAJqfDUyrhyDoILX2QlQKKye1QWUD%2BPs3YiI%2BvbadoIWsHkPhWZbkWPNhPQ8R2MOH"
+                             "surrQwKu6wDSkWErsMAA%3D%3D");
+    EVP_PKEY_free(k);
+    /* Not a key, or a public key: refused. */
+    static const char *const bad[] = {
+        "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+        ED25519_PUB_PEM,
+    };
+    for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
+        k = NULL;
+        assert_int_equal(pa_binance_load_ed25519(bad[i], &k), -1);
+        assert_null(k);
+    }
+}
+
+/* account_id against a vector computed independently (`openssl dgst -sha256
+ * -mac HMAC -macopt hexkey:000102..1f` over "binance:354937868"). */
+static void test_account_id_vector(void **state)
+{
+    (void)state;
+    uint8_t salt[32];
+    for (int i = 0; i < 32; i++)
+        salt[i] = (uint8_t)i;
+    char id[PA_ACCOUNT_ID_HEX_LEN + 1];
+    assert_int_equal(pa_account_id(salt, "binance", "354937868", id), 0);
+    assert_string_equal(id, "b0f348f2989b311aa2de26715435e327fbc8c6276080c98e68ad6441326cf17b");
+    assert_int_equal(pa_account_id(salt, "binance", "", id), -1);
+    assert_int_equal(pa_account_id(salt, "bin:ance", "1", id), -1);
+}
+
+/* apiRestrictions as Binance documents it (wallet/account.md). */
+static void test_decode_api_restrictions(void **state)
+{
+    (void)state;
+    json_t *doc = json_loads(
+        "{\"ipRestrict\":false,\"createTime\":1698645219000,\"enableReading\":true,"
+        "\"enableWithdrawals\":false,\"enableInternalTransfer\":true,\"enableMargin\":false,"
+        "\"enableFutures\":false,\"permitsUniversalTransfer\":false,"
+        "\"enableVanillaOptions\":false,\"enableFixApiTrade\":false,\"enableFixReadOnly\":true,"
+        "\"enableSpotAndMarginTrading\":false,\"enablePortfolioMarginTrading\":false}",
+        0, NULL);
+    assert_non_null(doc);
+    pa_key_permissions k;
+    char why[128];
+    assert_int_equal(pa_bn_decode_api_restrictions(doc, &k, why, sizeof why), 0);
+    assert_true(k.known && k.read && k.internal_transfer);
+    assert_false(k.withdraw || k.spot_trade || k.ip_restricted || k.other_trading);
+    assert_true(pa_key_permissions_move_money(&k));
+    json_object_set_new(doc, "enableInternalTransfer", json_false());
+    assert_int_equal(pa_bn_decode_api_restrictions(doc, &k, why, sizeof why), 0);
+    assert_false(pa_key_permissions_move_money(&k));
+    json_object_set_new(doc, "enableVanillaOptions", json_true());
+    assert_int_equal(pa_bn_decode_api_restrictions(doc, &k, why, sizeof why), 0);
+    assert_true(pa_key_permissions_move_money(&k));
+    json_object_set_new(doc, "enableWithdrawals", json_string("false"));
+    assert_int_equal(pa_bn_decode_api_restrictions(doc, &k, why, sizeof why), -1);
+    assert_false(k.known);
+    json_object_del(doc, "enableWithdrawals");
+    assert_int_equal(pa_bn_decode_api_restrictions(doc, &k, why, sizeof why), -1);
+    json_decref(doc);
+
+    char uid[PA_ACCOUNT_UID_MAX];
+    doc = json_loads("{\"uid\":354937868,\"balances\":[]}", 0, NULL);
+    assert_int_equal(pa_bn_decode_uid(doc, uid, sizeof uid, why, sizeof why), 0);
+    assert_string_equal(uid, "354937868");
+    json_object_set_new(doc, "uid", json_string("354937868"));
+    assert_int_equal(pa_bn_decode_uid(doc, uid, sizeof uid, why, sizeof why), -1);
+    json_object_set_new(doc, "uid", json_integer(0));
+    assert_int_equal(pa_bn_decode_uid(doc, uid, sizeof uid, why, sizeof why), -1);
+    json_decref(doc);
+}
+
+/* A key that can withdraw (or trade) is refused before anything else is
+ * fetched; without the requirement it runs and reports its rights. */
+static void test_key_not_read_only(void **state)
+{
+    (void)state;
+    run x = {0};
+    assert_int_equal(fetch_opts(&x, "k-withdraw", "s-withdraw", 1, 1),
+                     PA_EXCHANGE_KEY_NOT_READ_ONLY);
+    assert_failed_clean(&x);
+    assert_detail_has(&x, "withdraw");
+    assert_int_equal(x.audit.len, 0);
+    assert_string_equal(x.r.account_uid, "");
+    run_free(&x);
+
+    run t = {0};
+    assert_int_equal(fetch_opts(&t, "k-trade", "s-trade", 1, 0), PA_EXCHANGE_KEY_NOT_READ_ONLY);
+    assert_detail_has(&t, "spot_trade");
+    assert_detail_lacks(&t, "withdraw");
+    run_free(&t);
+
+    run y = {0};
+    assert_int_equal(fetch_opts(&y, "k-withdraw", "s-withdraw", 0, 1), PA_EXCHANGE_OK);
+    assert_true(y.r.key_permissions.known && y.r.key_permissions.withdraw &&
+                y.r.key_permissions.read && y.r.key_permissions.ip_restricted);
+    assert_false(y.r.key_permissions.spot_trade);
+    assert_int_equal(y.r.fills.len, 1);
+    assert_string_equal(y.r.account_uid, "354937868");
+    run_free(&y);
+}
+
+/* The uid is fetched only when asked for; a read-only key passes. */
+static void test_account_uid(void **state)
+{
+    (void)state;
+    run x = {0};
+    assert_int_equal(fetch_opts(&x, "k-uid", "s-uid", 1, 1), PA_EXCHANGE_OK);
+    assert_string_equal(x.r.account_uid, "354937868");
+    assert_true(x.r.key_permissions.known && x.r.key_permissions.read);
+    assert_false(pa_key_permissions_move_money(&x.r.key_permissions));
+    run_free(&x);
+    run y = {0};
+    assert_int_equal(fetch_opts(&y, "k-uid", "s-uid", 1, 0), PA_EXCHANGE_OK);
+    assert_string_equal(y.r.account_uid, "");
+    run_free(&y);
+}
+
+/* An Ed25519 API key: the simulator checks every signature with the
+ * registered public key. */
+static void test_ed25519_key(void **state)
+{
+    (void)state;
+    run x = {0};
+    assert_int_equal(fetch_opts(&x, "k-ed25519", ED25519_PRIV_PEM, 1, 1), PA_EXCHANGE_OK);
+    assert_int_equal(x.r.fills.len, 2);
+    assert_true(x.r.account_uid[0] != '\0');
+    run_free(&x);
+
+    run y = {0}; /* signed with another key: -1022 */
+    assert_int_equal(fetch_opts(&y, "k-ed25519", ED25519_OTHER_PRIV_PEM, 1, 0),
+                     PA_EXCHANGE_REJECTED_KEY);
+    assert_failed_clean(&y);
+    assert_detail_lacks(&y, "PRIVATE");
+    run_free(&y);
+
+    run z = {0}; /* a PEM that is no Ed25519 key: refused before a call */
+    assert_int_equal(fetch_opts(&z, "k-ed25519", "-----BEGIN PRIVATE KEY-----\nAAAA\n", 1, 0),
+                     PA_EXCHANGE_REJECTED_KEY);
+    assert_detail_has(&z, "Ed25519");
+    assert_int_equal(z.audit.len, 0);
+    run_free(&z);
 }
 
 static void test_sign_rfc4231_case2(void **state)
@@ -615,9 +824,9 @@ static void test_wrong_key(void **state)
     assert_detail_lacks(&x, "k-nobody");
     run_free(&x);
 
-    run y = {0}; /* derived symbols: the account call is the first to fail */
+    run y = {0}; /* the key check is the first signed call, and the first to fail */
     assert_int_equal(fetch(&y, "k-nobody", "s-paging", NULL, 0), PA_EXCHANGE_REJECTED_KEY);
-    assert_detail_has(&y, "/api/v3/account");
+    assert_detail_has(&y, "/sapi/v1/account/apiRestrictions");
     assert_int_equal(y.audit.len, 0);
     run_free(&y);
 }
@@ -895,6 +1104,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_binance_example),
         cmocka_unit_test(test_sign_rfc4231_case2),
+        cmocka_unit_test(test_sign_ed25519_rfc8032),
+        cmocka_unit_test(test_account_id_vector),
+        cmocka_unit_test(test_decode_api_restrictions),
+        cmocka_unit_test(test_key_not_read_only),
+        cmocka_unit_test(test_account_uid),
+        cmocka_unit_test(test_ed25519_key),
         cmocka_unit_test(test_sign_rejects_bad_input),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_paging_and_audit),

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "account.h"
 #include "paging.h"
 #include "symbols.h"
 #include "transport.h"
@@ -63,8 +64,18 @@ static pa_exchange_status bn_fetch(const pa_exchange_params *p, pa_audit_log *au
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
     if (pa_bn_transport_open(&t, p, out) != 0) {
-        st = PA_EXCHANGE_UNAVAILABLE;
+        st = t.bad_key ? PA_EXCHANGE_REJECTED_KEY : PA_EXCHANGE_UNAVAILABLE;
         goto cleanup;
+    }
+    /* What the key may do, first: a key that can move money is refused
+     * before the account is read (and one that does not work fails here). */
+    st = pa_bn_check_key(&t);
+    if (st != PA_EXCHANGE_OK)
+        goto cleanup;
+    if (p->want_account_uid) {
+        st = pa_bn_fetch_uid(&t);
+        if (st != PA_EXCHANGE_OK)
+            goto cleanup;
     }
     /* With derived symbols the signed account call comes first: a key that
      * does not work fails before the (large) exchangeInfo download. */

@@ -16,7 +16,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/bio.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #include "codec.h"
@@ -50,6 +52,63 @@ int pa_binance_sign(const char *secret, const char *query, char out_hex[65])
     rc = 0;
 cleanup:
     OPENSSL_cleanse(mac, sizeof mac);
+    return rc;
+}
+
+int pa_binance_secret_is_pem(const char *secret)
+{
+    return secret != NULL && strncmp(secret, "-----BEGIN ", 11) == 0;
+}
+
+int pa_binance_load_ed25519(const char *pem, EVP_PKEY **out)
+{
+    *out = NULL;
+    size_t n = strlen(pem);
+    if (n == 0 || n > INT_MAX)
+        return -1;
+    BIO *bio = BIO_new_mem_buf(pem, (int)n);
+    if (bio == NULL)
+        return -1;
+    /* No password callback: an encrypted key is refused, never prompted for. */
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+    BIO_free(bio);
+    if (k == NULL || EVP_PKEY_get_id(k) != EVP_PKEY_ED25519) {
+        EVP_PKEY_free(k);
+        return -1;
+    }
+    *out = k;
+    return 0;
+}
+
+int pa_binance_sign_ed25519(EVP_PKEY *key, const char *query, char out[PA_BN_ED25519_SIG_MAX])
+{
+    uint8_t sig[64];
+    size_t sig_len = sizeof sig;
+    char *b64 = NULL;
+    int rc = -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    PA_ENSURE_GOTO(key != NULL && query != NULL && ctx != NULL, cleanup);
+    /* Ed25519 is "one-shot": no digest, the whole message at once. */
+    PA_ENSURE_GOTO(EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1, cleanup);
+    PA_ENSURE_GOTO(EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)query,
+                                  strlen(query)) == 1 &&
+                       sig_len == sizeof sig,
+                   cleanup);
+    b64 = pa_b64_encode(sig, sig_len);
+    PA_ENSURE_GOTO(b64 != NULL, cleanup);
+    size_t o = 0;
+    for (const char *c = b64; *c != '\0'; c++) {
+        const char *esc = *c == '+' ? "%2B" : *c == '/' ? "%2F" : *c == '=' ? "%3D" : NULL;
+        size_t w = esc != NULL ? 3 : 1;
+        PA_ENSURE_GOTO(o + w < PA_BN_ED25519_SIG_MAX, cleanup);
+        memcpy(out + o, esc != NULL ? esc : c, w);
+        o += w;
+    }
+    out[o] = '\0';
+    rc = 0;
+cleanup:
+    EVP_MD_CTX_free(ctx);
+    free(b64);
     return rc;
 }
 
@@ -138,6 +197,13 @@ int pa_bn_transport_open(pa_bn_transport *t, const pa_exchange_params *p, pa_exc
     PA_ENSURE_GOTO(h != NULL, done);
     t->headers = h;
     CURL *e = t->curl;
+    if (pa_binance_secret_is_pem(p->api_secret) &&
+        pa_binance_load_ed25519(p->api_secret, &t->ed25519) != 0) {
+        pa_exchange_detail(out, "binance: the apiSecret is a PEM text but not an unencrypted "
+                                "Ed25519 private key");
+        t->bad_key = 1;
+        return -1;
+    }
     bad = 0;
     /* The key header goes with every call, unsigned ones included, as Binance's
      * own clients do; on the same TLS connection that reveals nothing more. */
@@ -167,6 +233,8 @@ void pa_bn_transport_close(pa_bn_transport *t)
     curl_slist_free_all(t->headers);
     pa_buf_free(&t->hdr);
     pa_buf_free(&t->body);
+    EVP_PKEY_free(t->ed25519); /* wipes the private key */
+    t->ed25519 = NULL;
     t->curl = NULL;
     t->headers = NULL;
 }
@@ -247,10 +315,14 @@ static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const
 }
 
 /* Request weights as rest-api.md documents them (exchangeInfo without a
- * symbol filter: 20; account: 20; myTrades without orderId: 20; time: 1). */
+ * symbol filter: 20; account: 20; myTrades without orderId: 20; time: 1;
+ * apiRestrictions: 1, counted on the sapi side, charged here all the same). */
 static unsigned bn_weight(const char *path)
 {
-    return strcmp(path, "/api/v3/time") == 0 ? 1 : 20;
+    return strcmp(path, "/api/v3/time") == 0 ||
+                   strcmp(path, "/sapi/v1/account/apiRestrictions") == 0
+               ? 1
+               : 20;
 }
 
 /* Takes the call's weight from the host's shared budget. */
@@ -349,7 +421,8 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
     pa_buf query, url;
     pa_buf_init(&query, BN_URL_CAP);
     pa_buf_init(&url, BN_URL_CAP);
-    char sig[65] = {0};
+    char sig[PA_BN_ED25519_SIG_MAX] = {0};
+    _Static_assert(sizeof sig >= 65, "the HMAC signature must fit too");
     pa_exchange_status st = PA_EXCHANGE_BAD_RESPONSE;
     int resynced = 0, retries = 0;
     *out = NULL;
@@ -361,7 +434,9 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
             bad |= pa_buf_printf(&query, "%srecvWindow=%d&timestamp=%" PRId64,
                                  params[0] != '\0' ? "&" : "", BN_RECV_WINDOW_MS,
                                  pa_now_ms() + t->clock_offset_ms);
-            bad |= pa_binance_sign(t->p->api_secret, pa_buf_cstr(&query), sig);
+            bad |= t->ed25519 != NULL
+                       ? pa_binance_sign_ed25519(t->ed25519, pa_buf_cstr(&query), sig)
+                       : pa_binance_sign(t->p->api_secret, pa_buf_cstr(&query), sig);
             bad |= pa_buf_printf(&query, "&signature=%s", sig);
         }
         bad |= pa_buf_printf(&url, "%s%s%s%s", t->p->base_url, path, query.len > 0 ? "?" : "",

@@ -1,6 +1,7 @@
 /* Binance's REST transport: one libcurl easy handle per run (so every call
  * reuses the connection and the relay's tunnel), signed GETs as Binance
- * documents them (HMAC-SHA256 hex of the query string as `signature`,
+ * documents them (HMAC-SHA256 hex of the query string as `signature`, or
+ * for an Ed25519 API key base64 of its Ed25519 signature, percent-encoded;
  * X-MBX-APIKEY header, timestamp + recvWindow), and the clock resync on
  * -1021. The transport policy (TLS trust, protocols, no redirects, the
  * relay) is egress.c's: every handle goes through pa_egress_curl_setup. */
@@ -14,6 +15,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "connector.h"
@@ -36,6 +38,8 @@ typedef struct {
     int64_t wait_left_ms;    /* what is left of the run's waiting allowance (max_wait_ms) */
     long used_weight;        /* X-MBX-USED-WEIGHT-1M of the last answer, -1 when absent */
     long retry_after_s;      /* Retry-After of the last answer, -1 when absent */
+    EVP_PKEY *ed25519;       /* an Ed25519 API key's private key (secure heap), else NULL */
+    int bad_key;             /* open failed on the secret itself, not on the HTTP client */
 } pa_bn_transport;
 
 /* Binance's REQUEST_WEIGHT limit is 6000 per minute and IP; the enclave
@@ -73,5 +77,16 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
 
 /* The request signature: lowercase hex HMAC-SHA256(secret, query). */
 PA_MUST_USE int pa_binance_sign(const char *secret, const char *query, char out_hex[65]);
+
+/* An apiSecret in PEM ("-----BEGIN ..."): an Ed25519 API key's private key. */
+int pa_binance_secret_is_pem(const char *secret);
+/* The PEM private key, which must be Ed25519, into *out (OpenSSL keeps its
+ * private part in the secure heap and wipes it on EVP_PKEY_free). */
+PA_MUST_USE int pa_binance_load_ed25519(const char *pem, EVP_PKEY **out);
+/* An Ed25519 key's request signature as it goes into the query:
+ * base64(Ed25519(query)), percent-encoded ('+' '/' '=' as %2B %2F %3D). */
+#define PA_BN_ED25519_SIG_MAX (88 * 3 + 1)
+PA_MUST_USE int pa_binance_sign_ed25519(EVP_PKEY *key, const char *query,
+                                        char out[PA_BN_ED25519_SIG_MAX]);
 
 #endif
