@@ -16,8 +16,11 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "account_id.h"
 #include "codec.h"
 #include "exchange_hosts.h"
 #include "perfagg_client.h"
@@ -59,6 +62,10 @@ enum {
     O_SIGNING_PUBKEY,
     O_ALLOW_DEBUG,
     O_NOT_BEFORE,
+    O_ACCOUNT_SALT,
+    O_NO_ACCOUNT_SALT,
+    O_DISCLOSE_UID,
+    O_UID,
     O_END
 };
 #define NOPTS (O_END - O_URL)
@@ -108,6 +115,10 @@ static const struct option all_options[NOPTS] = {
     {"signing-pubkey", required_argument, NULL, O_SIGNING_PUBKEY},
     {"allow-debug", no_argument, NULL, O_ALLOW_DEBUG},
     {"not-before", required_argument, NULL, O_NOT_BEFORE},
+    {"account-salt", required_argument, NULL, O_ACCOUNT_SALT},
+    {"no-account-salt", no_argument, NULL, O_NO_ACCOUNT_SALT},
+    {"disclose-uid", no_argument, NULL, O_DISCLOSE_UID},
+    {"uid", required_argument, NULL, O_UID},
 };
 
 typedef struct {
@@ -148,6 +159,11 @@ typedef struct {
     "  --api-secret-file F      file holding the API secret, or - for stdin (required)\n"    \
     "  --passphrase-file F      file holding the passphrase, or - for stdin\n"               \
     "  --symbols A,B            symbols to fetch (default: derived from balances)\n"         \
+    "  --account-salt B64       the accountSalt (32 bytes, base64) behind payload.account_id;\n" \
+    "                           default: 32 fresh random bytes, printed on stderr. Give the\n" \
+    "                           same salt again for the same account_id across sessions\n"   \
+    "  --no-account-salt        no salt: payload.account_id is null\n"                      \
+    "  --disclose-uid           put the exchange's account uid itself in the payload\n"     \
     "  --image-hash HEX         the enclave image you trust (hex PCR0; else\n"               \
     "                           $PERFAGG_IMAGE_HASH); required unless --dev-root\n"          \
     "  --pcr1/2/3/4/8 HEX       further PCRs the document must carry (96 hex digits)\n"      \
@@ -168,6 +184,7 @@ static const char general_usage[] =
     "  aggregates   get signed performance aggregates and save a result bundle\n"
     "  verify       check a result bundle offline\n"
     "  revoke       delete a session's credentials and results\n"
+    "  account-id   recompute a payload's account_id from the salt and the uid\n"
     "  help [CMD]   this text, or a command's options\n"
     "\n"
     "--url (or PERFAGG_URL) is the server, default " PA_CLIENT_DEFAULT_URL ".\n"
@@ -644,6 +661,18 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
         memcpy(enclave_pub, att.enclave_pubkey, sizeof enclave_pub);
     }
 
+    /* accountSalt: given (the same account_id as before) or fresh. */
+    uint8_t salt[PA_CLIENT_ACCOUNT_SALT_LEN];
+    if (ARG(a, O_ACCOUNT_SALT) != NULL && ARG(a, O_NO_ACCOUNT_SALT) != NULL)
+        return usage_error(cmd, "%s", "--account-salt and --no-account-salt exclude each other");
+    if (ARG(a, O_ACCOUNT_SALT) != NULL) {
+        if (pa_b64_decode_exact(ARG(a, O_ACCOUNT_SALT), salt, sizeof salt) != 0)
+            return usage_error(cmd, "%s", "--account-salt must be 32 bytes of base64");
+    } else if (RAND_bytes(salt, sizeof salt) != 1) {
+        fprintf(stderr, "perfagg %s: no randomness for the account salt\n", cmd);
+        return EXIT_FAIL;
+    }
+
     /* Plaintext credentials are about to exist in this process. */
     struct rlimit no_core = {0, 0};
     (void)setrlimit(RLIMIT_CORE, &no_core);
@@ -658,6 +687,8 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
                                pass_file ? &pass : NULL, &err) != 0)
         goto cleanup;
     pa_client_submission in = {
+        .account_salt = ARG(a, O_NO_ACCOUNT_SALT) != NULL ? NULL : salt,
+        .disclose_uid = ARG(a, O_DISCLOSE_UID) != NULL,
         .exchange = exchange,
         .label = label,
         .ttl = ttl,
@@ -677,8 +708,22 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
             "sealed: the enclave will refuse this envelope after %s by its own clock "
             "(metadata.not_after, %s)\n",
             resolved_not_after, not_after != NULL ? "--not-after" : "now + ttl");
+    if (in.account_salt != NULL) {
+        char *salt_b64 = pa_b64_encode(salt, sizeof salt);
+        if (salt_b64 == NULL)
+            goto cleanup;
+        /* stderr: stdout may be the caller's capture of the session id or body */
+        fprintf(stderr,
+                "account salt (keep it; give it only to a verifier you want to prove this "
+                "account is yours — with it, payload.account_id names the account):\n"
+                "account_salt=%s\n",
+                salt_b64);
+        OPENSSL_cleanse(salt_b64, strlen(salt_b64));
+        free(salt_b64);
+    }
     rc = EXIT_OK;
 cleanup:
+    OPENSSL_cleanse(salt, sizeof salt);
     pa_buf_free(&key);
     pa_buf_free(&secret);
     pa_buf_free(&pass);
@@ -832,6 +877,29 @@ cleanup:
     return rc;
 }
 
+/* account_id = hex HMAC-SHA256(salt, exchange ":" uid): what a verifier the
+ * trader gave the salt compares with payload.account_id. */
+static int cmd_account_id(const cli_args *a, const char *cmd)
+{
+    const char *exchange = ARG(a, O_EXCHANGE) != NULL ? ARG(a, O_EXCHANGE) : "binance";
+    const char *salt_b64 = ARG(a, O_ACCOUNT_SALT), *uid = ARG(a, O_UID);
+    uint8_t salt[PA_ACCOUNT_ID_SALT_LEN];
+    if (salt_b64 == NULL || uid == NULL)
+        return usage_error(cmd, "%s", "--account-salt and --uid are required");
+    if (pa_b64_decode_exact(salt_b64, salt, sizeof salt) != 0)
+        return usage_error(cmd, "%s", "--account-salt must be 32 bytes of base64");
+    size_t n = strlen(uid);
+    if (n == 0 || n >= 64 || strspn(uid, "0123456789") != n)
+        return usage_error(cmd, "%s", "--uid must be the exchange's numeric account uid");
+    char id[PA_ACCOUNT_ID_HEX_LEN + 1];
+    int rc = pa_account_id(salt, exchange, uid, id);
+    OPENSSL_cleanse(salt, sizeof salt);
+    if (rc != 0)
+        return usage_error(cmd, "%s", "--exchange must be a name without ':'");
+    printf("%s\n", id);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 static int cmd_revoke(const cli_args *a, const char *cmd)
 {
     const char *session = a->positional[0];
@@ -881,6 +949,7 @@ static const command commands[] = {
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
          OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
+         OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_NO_ACCOUNT_SALT) | OPT_BIT(O_DISCLOSE_UID) |
          OPT_BIT(O_MAX_AGE),
      0,
      "usage: perfagg submit --exchange binance --label LABEL --api-key-file F\n"
@@ -891,6 +960,7 @@ static const command commands[] = {
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
          OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
+         OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_NO_ACCOUNT_SALT) | OPT_BIT(O_DISCLOSE_UID) |
          OPT_BIT(O_MAX_AGE) | OPT_BIT(O_ENCLAVE_PUBKEY),
      0,
      "usage: perfagg seal --exchange binance --label LABEL --api-key-file F\n"
@@ -928,6 +998,13 @@ static const command commands[] = {
      "usage: perfagg revoke [--url URL] SESSION\n"
      "Deletes the session's credentials, results and logs on the server.\n"
      "Then delete the API key at the exchange too.\n"},
+    {"account-id", cmd_account_id, OPT_BIT(O_EXCHANGE) | OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_UID),
+     0,
+     "usage: perfagg account-id --account-salt B64 --uid UID [--exchange binance]\n"
+     "Prints the account_id a result of that account carries: lowercase hex\n"
+     "HMAC-SHA256(key = the salt, message = exchange \":\" uid). A trader proves a result\n"
+     "is for their account by giving a verifier the salt; the verifier reads the uid\n"
+     "(e.g. Binance's account page) and compares this with payload.account_id.\n"},
 };
 
 static const command *find_command(const char *name)

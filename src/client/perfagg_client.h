@@ -212,7 +212,12 @@ typedef struct {
     const pa_buf *api_secret; /* required */
     const pa_buf *passphrase; /* NULL or empty: absent */
     const char *symbols;      /* "BTCUSDT,ETHUSDT", or NULL */
+    const uint8_t *account_salt; /* PA_CLIENT_ACCOUNT_SALT_LEN bytes, or NULL: no account_id */
+    int disclose_uid;            /* the payload carries the account's uid itself */
 } pa_client_submission;
+
+/* accountSalt (docs/PROTOCOL.md, "Whose account"): 32 random bytes. */
+#define PA_CLIENT_ACCOUNT_SALT_LEN 32
 
 /* Seals the credentials to enclave_pub (which the caller attested) and returns
  * the submit body {ephemeral_pub, nonce, ciphertext, tag, metadata} as

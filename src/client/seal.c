@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "client_internal.h"
+#include "codec.h"
 #include "envelope_seal.h"
 #include "jcs.h"
 #include "timeutil.h"
@@ -18,10 +21,12 @@
  * parser refuse the whole plaintext. */
 static int secret_text_ok(const pa_buf *v)
 {
+    /* An Ed25519 API key's private key is a PEM text: its line breaks stay. */
+    int pem = v->len > 11 && memcmp(v->data, "-----BEGIN ", 11) == 0;
     for (size_t i = 0; i < v->len;) {
         uint32_t cp = 0;
         size_t n = pa_client_utf8_decode(v->data + i, v->len - i, &cp);
-        if (n == 0 || cp < 0x20 || cp == 0x7F)
+        if (n == 0 || (cp < 0x20 && !(pem && cp == '\n')) || cp == 0x7F)
             return 0;
         i += n;
     }
@@ -50,13 +55,17 @@ static int check_secret(const pa_buf *v, const char *field, pa_client_error *err
     return 0;
 }
 
-/* Appends a JSON string of text that passed secret_text_ok: only '"' and
- * '\\' need escaping. */
+/* Appends a JSON string of text that passed secret_text_ok: only '"',
+ * '\\' and a PEM's line feeds need escaping. */
 static int append_secret_string(pa_buf *out, const pa_buf *v)
 {
     PA_GUARD(pa_buf_append(out, "\"", 1));
     for (size_t i = 0; i < v->len; i++) {
         uint8_t c = v->data[i];
+        if (c == '\n') {
+            PA_GUARD(pa_buf_append(out, "\\n", 2));
+            continue;
+        }
         if (c == '"' || c == '\\')
             PA_GUARD(pa_buf_append(out, "\\", 1));
         PA_GUARD(pa_buf_append(out, &c, 1));
@@ -173,7 +182,8 @@ static json_t *build_metadata(const pa_client_submission *in, const char *not_af
     return m;
 }
 
-/* {"exchange":..,"apiKey":..,"apiSecret":..[,"passphrase":..][,"symbols":[..]]}
+/* {"exchange":..,"apiKey":..,"apiSecret":..[,"passphrase":..][,"symbols":[..]]
+ *  [,"accountSalt":..][,"discloseUid":true]}
  * The only way this fails is running past the envelope's size limit. */
 static int build_plaintext(const pa_client_submission *in, const json_t *symbols, pa_buf *pt)
 {
@@ -194,6 +204,16 @@ static int build_plaintext(const pa_client_submission *in, const json_t *symbols
         PA_GUARD(pa_buf_append_str(pt, ",\"symbols\":"));
         PA_GUARD(pa_jcs_append(symbols, pt));
     }
+    if (in->account_salt != NULL) {
+        char *salt = pa_b64_encode(in->account_salt, PA_CLIENT_ACCOUNT_SALT_LEN);
+        PA_ENSURE(salt != NULL);
+        int bad = pa_buf_printf(pt, ",\"accountSalt\":\"%s\"", salt);
+        OPENSSL_cleanse(salt, strlen(salt));
+        free(salt);
+        PA_GUARD(bad);
+    }
+    if (in->disclose_uid)
+        PA_GUARD(pa_buf_append_str(pt, ",\"discloseUid\":true"));
     return pa_buf_append(pt, "}", 1);
 }
 

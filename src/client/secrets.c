@@ -36,12 +36,27 @@ static int take_value(const uint8_t *data, size_t len, const char *field, const 
                             field, source, PA_SECRET_MAX);
         return -1;
     }
-    if (memchr(data, '\n', len) != NULL || memchr(data, '\0', len) != NULL) {
+    /* An Ed25519 API key's private key is a PEM text: several lines, from a
+     * file only (stdin gives each field one line). */
+    int pem = strcmp(field, "apiSecret") == 0 && strcmp(source, "stdin") != 0 && len > 11 &&
+              memcmp(data, "-----BEGIN ", 11) == 0;
+    if ((!pem && memchr(data, '\n', len) != NULL) || memchr(data, '\0', len) != NULL) {
         pa_client_set_error(err, 0, "invalid_input",
                             "%s (%s) must be a single line of text", field, source);
         return -1;
     }
     pa_buf_reset(out);
+    if (pem) { /* CRLF line ends as LF */
+        for (size_t i = 0; i < len; i++) {
+            if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+                continue;
+            if (pa_buf_append(out, &data[i], 1) != 0) {
+                pa_client_set_error(err, 0, "internal_error", "out of memory");
+                return -1;
+            }
+        }
+        return 0;
+    }
     if (pa_buf_append(out, data, len) != 0) {
         pa_client_set_error(err, 0, "internal_error", "out of memory");
         return -1;
