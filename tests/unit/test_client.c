@@ -1395,6 +1395,55 @@ static void test_resolve_not_after(void **state)
     assert_int_equal(pa_client_resolve_not_after(now, (int64_t)INT32_MAX + 1, NULL, out, &err), -1);
 }
 
+/* accountSalt and discloseUid reach the enclave's parser as given; a PEM
+ * secret (an Ed25519 API key) keeps its line breaks. */
+static void test_seal_account_salt_and_pem(void **state)
+{
+    (void)state;
+    static const char pem[] = "-----BEGIN PRIVATE KEY-----\n"
+                              "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+                              "-----END PRIVATE KEY-----";
+    pa_buf key, secret;
+    buf_set(&key, "k");
+    buf_set(&secret, pem);
+    uint8_t salt[PA_CLIENT_ACCOUNT_SALT_LEN];
+    for (size_t i = 0; i < sizeof salt; i++)
+        salt[i] = (uint8_t)(0xF0 ^ i);
+    pa_client_submission in = {.exchange = "binance",
+                               .label = "main",
+                               .api_key = &key,
+                               .api_secret = &secret,
+                               .account_salt = salt,
+                               .disclose_uid = 1};
+    char *body = NULL;
+    pa_client_error err;
+    assert_int_equal(pa_client_seal(fx.enclave_pub, &in, &body, &err), 0);
+    pa_credentials c;
+    assert_int_equal(open_body(body, &c, NULL), 0);
+    assert_string_equal(c.api_secret, pem);
+    assert_int_equal(c.has_account_salt, 1);
+    assert_memory_equal(c.account_salt, salt, sizeof salt);
+    assert_int_equal(c.disclose_uid, 1);
+    pa_credentials_free(&c);
+    free(body);
+
+    in.account_salt = NULL;
+    in.disclose_uid = 0;
+    assert_int_equal(pa_client_seal(fx.enclave_pub, &in, &body, &err), 0);
+    assert_int_equal(open_body(body, &c, NULL), 0);
+    assert_int_equal(c.has_account_salt, 0);
+    assert_int_equal(c.disclose_uid, 0);
+    pa_credentials_free(&c);
+    free(body);
+
+    /* Line breaks only in a PEM text. */
+    pa_buf_free(&secret);
+    buf_set(&secret, "two\nlines");
+    assert_int_equal(pa_client_seal(fx.enclave_pub, &in, &body, &err), -1);
+    pa_buf_free(&key);
+    pa_buf_free(&secret);
+}
+
 static void test_seal_round_trip(void **state)
 {
     (void)state;
@@ -3247,6 +3296,7 @@ int main(void)
         cmocka_unit_test(test_roots),
         cmocka_unit_test(test_resolve_not_after),
         cmocka_unit_test(test_seal_round_trip),
+        cmocka_unit_test(test_seal_account_salt_and_pem),
         cmocka_unit_test(test_seal_refuses_bad_input),
         cmocka_unit_test(test_seal_matches_enclave_rules),
         cmocka_unit_test(test_read_secrets),

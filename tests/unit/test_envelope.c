@@ -246,6 +246,43 @@ static void test_vector_2(void **state)
     pa_buf_free(&pt);
 }
 
+/* accountSalt: exactly 32 bytes of base64; discloseUid: a boolean. */
+static void test_credentials_account_fields(void **state)
+{
+    (void)state;
+    static const char *const good =
+        "{\"exchange\":\"binance\",\"apiKey\":\"k\",\"apiSecret\":\"s\","
+        "\"accountSalt\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\",\"discloseUid\":true}";
+    pa_buf pt;
+    pa_buf_init(&pt, 4096);
+    assert_int_equal(pa_buf_append_str(&pt, good), 0);
+    pa_credentials c;
+    assert_int_equal(pa_credentials_parse(&pt, "binance", &c), 0);
+    assert_int_equal(c.has_account_salt, 1);
+    for (int i = 0; i < PA_ACCOUNT_SALT_LEN; i++)
+        assert_int_equal(c.account_salt[i], i);
+    assert_int_equal(c.disclose_uid, 1);
+    pa_credentials_free(&c);
+    pa_buf_free(&pt);
+    static const char *const bad[] = {
+        /* 31 bytes, 33 bytes, not base64, not a string; discloseUid not a boolean */
+        "\"accountSalt\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\"",
+        "\"accountSalt\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g\"",
+        "\"accountSalt\":\"not base64 at all!\"",
+        "\"accountSalt\":32",
+        "\"discloseUid\":\"true\"",
+    };
+    for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
+        pa_buf_init(&pt, 4096);
+        assert_int_equal(
+            pa_buf_printf(&pt, "{\"exchange\":\"binance\",\"apiKey\":\"k\",\"apiSecret\":\"s\",%s}",
+                          bad[i]),
+            0);
+        assert_int_equal(pa_credentials_parse(&pt, "binance", &c), -1);
+        pa_buf_free(&pt);
+    }
+}
+
 /* ---- seal/open round trip and everything that must not open --------------- */
 
 typedef struct {
@@ -955,6 +992,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vector_1),
         cmocka_unit_test(test_vector_2),
+        cmocka_unit_test(test_credentials_account_fields),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_ephemeral_and_nonce, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_bytes_refused, setup, teardown),
