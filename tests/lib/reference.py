@@ -5,6 +5,7 @@ Python with the standard library only, so that the C code is checked against
 something it does not share a single line with."""
 import decimal
 import hashlib
+import hmac
 import math
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
@@ -134,3 +135,10 @@ def merkle_root(leaves):
 
 def leaf_hash(data):
     return hashlib.sha256(b"\x00" + data).hexdigest()
+
+
+def account_id(salt, uid, venue="binance"):
+    """docs/PROTOCOL.md, "Whose account": lowercase hex HMAC-SHA256(key = the
+    32-byte accountSalt, message = venue ":" uid)."""
+    assert len(salt) == 32
+    return hmac.new(salt, f"{venue}:{uid}".encode(), hashlib.sha256).hexdigest()
