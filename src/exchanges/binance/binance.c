@@ -72,15 +72,16 @@ static pa_exchange_status bn_fetch(const pa_exchange_params *p, pa_audit_log *au
     st = pa_bn_check_key(&t);
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
-    if (p->want_account_uid) {
-        st = pa_bn_fetch_uid(&t);
+    /* With derived symbols the signed account call comes next: a key that
+     * does not work fails before the (large) exchangeInfo download. It also
+     * carries the uid; else the uid takes a call of its own. */
+    if (p->symbols == NULL) {
+        st = pa_bn_fetch_assets(&t, audit, &assets);
         if (st != PA_EXCHANGE_OK)
             goto cleanup;
     }
-    /* With derived symbols the signed account call comes first: a key that
-     * does not work fails before the (large) exchangeInfo download. */
-    if (p->symbols == NULL) {
-        st = pa_bn_fetch_assets(&t, audit, &assets);
+    if (p->want_account_uid && out->account_uid[0] == '\0') {
+        st = pa_bn_fetch_uid(&t);
         if (st != PA_EXCHANGE_OK)
             goto cleanup;
     }

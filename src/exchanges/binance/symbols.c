@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "account.h"  /* pa_bn_decode_uid: the same call carries the uid */
 #include "paging.h" /* PA_BN_MAX_PAGES, pa_bn_audit */
 
 /* Past this length the symbols=[...] filter of exchangeInfo could make the URL
@@ -28,7 +29,10 @@ pa_exchange_status pa_bn_fetch_assets(pa_bn_transport *t, pa_audit_log *audit, p
     if (st != PA_EXCHANGE_OK)
         return st;
     char why[128];
-    if (pa_bn_decode_account(doc, a, why, sizeof why) != 0) {
+    if (pa_bn_decode_account(doc, a, why, sizeof why) != 0 ||
+        (t->p->want_account_uid && pa_bn_decode_uid(doc, t->out->account_uid,
+                                                    sizeof t->out->account_uid, why,
+                                                    sizeof why) != 0)) {
         pa_exchange_detail(t->out, "binance: %s", why);
         st = PA_EXCHANGE_BAD_RESPONSE;
     } else {
