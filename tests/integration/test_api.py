@@ -1185,6 +1185,13 @@ class ResilienceTest(StackTest):
     def tearDownClass(cls):
         cls.stack.stop()
 
+    def submit(self, ttl=3600, extra=(), label="main"):
+        # One symbol per run: these tests make ~25 runs within a minute, and
+        # with balance-derived symbols (~200 weight each) they would spend the
+        # enclave's shared weight budget (4800 per minute) and fail as
+        # exchange_unavailable, depending on where the minute boundary falls.
+        return super().submit(ttl=ttl, extra=("--symbols", "BTCUSDT", *extra), label=label)
+
     def metric(self, name):
         r = self.get("/metrics", headers=self.stack.operator_headers())
         for line in r.raw.decode().splitlines():
