@@ -152,6 +152,24 @@ int pa_client_bundle_summary(const char *bundle_json, size_t len, pa_client_summ
     string_text(payload, "image_hash", out->image_hash, sizeof out->image_hash);
     string_text(payload, "environment", out->environment, sizeof out->environment);
     string_text(payload, "challenge", out->challenge, sizeof out->challenge);
+    string_text(payload, "account_id", out->account_id, sizeof out->account_id);
+    string_text(payload, "account_uid", out->account_uid, sizeof out->account_uid);
+    const json_t *perms = json_object_get(payload, "key_permissions");
+    if (json_is_object(perms)) {
+        static const char *const flags[] = {"read",     "spot_trade",        "margin",
+                                            "futures",  "withdraw",          "internal_transfer",
+                                            "universal_transfer", "ip_restricted"};
+        size_t n = 0;
+        for (size_t i = 0; i < PA_ARRAY_LEN(flags) && n < sizeof out->key_rights; i++) {
+            if (!json_is_true(json_object_get(perms, flags[i])))
+                continue;
+            int w = snprintf(out->key_rights + n, sizeof out->key_rights - n, "%s%s",
+                             n > 0 ? ", " : "", flags[i]);
+            n += w > 0 ? (size_t)w : 0;
+        }
+        if (n == 0)
+            snprintf(out->key_rights, sizeof out->key_rights, "none");
+    }
     number_text(json_object_get(payload, "pnl"), out->pnl, sizeof out->pnl);
     number_text(json_object_get(payload, "sharpe"), out->sharpe, sizeof out->sharpe);
     number_text(json_object_get(payload, "volume"), out->volume, sizeof out->volume);

@@ -285,6 +285,17 @@ static void print_summary(FILE *out, const pa_client_summary *s, const char *mar
     fprintf(out, "%senvironment     %s\n", mark, esc(&p, s->environment));
     if (s->challenge[0])
         fprintf(out, "%schallenge       %s\n", mark, esc(&p, s->challenge));
+    /* docs/PROTOCOL.md, "Whose account": only account_id ties the result to an account */
+    if (s->account_id[0])
+        fprintf(out, "%saccount_id      %s%s%s%s\n", mark, esc(&p, s->account_id),
+                s->account_uid[0] ? " (uid " : "", esc(&p, s->account_uid),
+                s->account_uid[0] ? ")" : "");
+    else
+        fprintf(out, "%saccount_id      none: nothing ties this result to an account (the label "
+                     "is self-asserted)\n",
+                mark);
+    if (s->key_rights[0])
+        fprintf(out, "%skey rights      %s\n", mark, esc(&p, s->key_rights));
     esc_free(&p);
 }
 

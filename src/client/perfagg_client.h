@@ -308,6 +308,9 @@ typedef struct {
     char image_hash[PA_CLIENT_HEX_PCR_LEN];
     char environment[16];
     char challenge[4 * 128 + 1]; /* 128 code points; "" when null */
+    char account_id[2 * 32 + 1]; /* "" when null or absent */
+    char account_uid[64];        /* "" when null or absent */
+    char key_rights[192];        /* key_permissions' true flags, comma-separated; "" when absent */
 } pa_client_summary;
 
 PA_MUST_USE int pa_client_bundle_summary(const char *bundle_json, size_t len,

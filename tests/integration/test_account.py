@@ -74,7 +74,7 @@ class AccountTest(unittest.TestCase):
         s.cli("aggregates", sid, "--out", out)
         with open(out) as f:
             bundle = json.load(f)
-        s.cli("verify", out, "--dev-root", s.dev_root)
+        self.verify_out = s.cli("verify", out, "--dev-root", s.dev_root).stdout
         return bundle["response"]["aggregates_signed"]["payload"]
 
     def stored(self):
@@ -95,6 +95,9 @@ class AccountTest(unittest.TestCase):
         r = self.stack.cli("account-id", "--account-salt", base64.b64encode(salt).decode(),
                            "--uid", str(UID))
         self.assertEqual(r.stdout.strip(), p["account_id"])
+        # and `perfagg verify` shows both next to the numbers
+        self.assertRegex(self.verify_out, r"account_id +%s \(uid %d\)" % (p["account_id"], UID))
+        self.assertRegex(self.verify_out, r"key rights +read\n")
 
     def test_same_salt_same_account_id_uid_withheld(self):
         salt = os.urandom(32)
@@ -116,6 +119,7 @@ class AccountTest(unittest.TestCase):
         self.assertIsNone(p["account_id"])
         self.assertIsNone(p["account_uid"])
         self.assertTrue(p["key_permissions"]["read"])
+        self.assertRegex(self.verify_out, r"account_id +none: nothing ties this result")
 
     def test_withdraw_key_refused_nothing_stored(self):
         s = self.stack
