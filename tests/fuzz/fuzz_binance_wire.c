@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "json_strict.h"
 #include "wire.h"
 
@@ -103,6 +104,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_trades(doc);
     int64_t ms = 0;
     if (pa_bn_decode_server_time(doc, &ms) == 0 && (ms <= 0 || ms > MAX_SAFE))
+        abort();
+    /* apiRestrictions: a decoded answer is known, with 0/1 flags; a refused
+     * one leaves nothing known (a key is never judged on half an answer). */
+    pa_key_permissions k;
+    char why[128];
+    if (pa_bn_decode_api_restrictions(doc, &k, why, sizeof why) == 0) {
+        if (!k.known || (unsigned)k.withdraw > 1 || (unsigned)k.read > 1 ||
+            (unsigned)k.other_trading > 1 ||
+            !json_is_boolean(json_object_get(doc, "enableWithdrawals")))
+            abort();
+    } else if (k.known) {
+        abort();
+    }
+    char uid[PA_ACCOUNT_UID_MAX];
+    if (pa_bn_decode_uid(doc, uid, sizeof uid, why, sizeof why) == 0 &&
+        (uid[0] < '1' || uid[0] > '9' || strspn(uid, "0123456789") != strlen(uid)))
         abort();
     long code = 0;
     const char *msg = NULL;
