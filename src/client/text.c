@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client_internal.h"
+#include "text.h"
 
 size_t pa_client_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp_out)
 {
@@ -53,13 +54,11 @@ size_t pa_client_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp_out)
     return len;
 }
 
+/* The shared rule of src/common/text.h: controls and every format (Cf)
+ * character, zero-width ones included, are shown escaped. */
 int pa_client_char_is_control(uint32_t cp)
 {
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) /* C0, DEL, C1 */
-           || cp == 0x061C                         /* ARABIC LETTER MARK */
-           || cp == 0x200E || cp == 0x200F         /* LRM, RLM */
-           || (cp >= 0x202A && cp <= 0x202E)       /* embeddings, overrides */
-           || (cp >= 0x2066 && cp <= 0x2069);      /* isolates */
+    return pa_text_char_refused(cp);
 }
 
 char *pa_client_escape(const char *s, size_t len)
