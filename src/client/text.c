@@ -82,7 +82,12 @@ char *pa_client_escape(const char *s, size_t len)
             o += (size_t)snprintf(out + o, 5, "\\x%02x", p[i]);
             i++;
         } else if (pa_client_char_is_control(cp)) {
-            o += (size_t)snprintf(out + o, 7, "\\u%04x", (unsigned)cp);
+            /* Past U+FFFF (tag characters) \U and eight digits: still within
+             * the 4 bytes of output each input byte may take. */
+            if (cp > 0xFFFF)
+                o += (size_t)snprintf(out + o, 11, "\\U%08x", (unsigned)cp);
+            else
+                o += (size_t)snprintf(out + o, 7, "\\u%04x", (unsigned)cp);
             i += n;
         } else if (cp == '\\') {
             /* So that "\x1b" in the output always means an escaped byte,
