@@ -20,7 +20,13 @@
  * (statement, lock and idle-transaction timeouts) and TCP keepalives unless
  * the conninfo sets its own. A timed-out statement (SQLSTATE 57014) or lock
  * wait (55P03) is PA_DB_UNAVAILABLE and is not retried: the database is up
- * but busy, and a retry would only double the wait.
+ * but busy, and a retry would only double the wait. Those are the server's
+ * limits; a server that does not answer at all (processes stopped, a hung
+ * host) is bounded on this side: every statement is sent without blocking
+ * and its answer awaited with poll() until PA_DB_CALL_TIMEOUT_MS, after
+ * which the connection is dropped (not PQcancel'ed: PQcancel connects to
+ * the postmaster and blocks reading its answer, so a hung postmaster would
+ * hang it too; closing the socket ends the backend's work once it runs).
  *
  * Every value reaches PostgreSQL as a parameter of a prepared statement. Logs
  * carry statement names and SQLSTATEs only: a server error message can quote
@@ -29,6 +35,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -164,6 +171,7 @@ typedef struct {
     PGconn *conn;
     bool broken;      /* connection-class failure: drop the connection */
     bool commit_sent; /* from here on a broken connection means "unknown" */
+    bool timed_out;   /* no answer by the deadline: dropped, never retried */
     char sqlstate[6];
     char constraint[64];
 } pa_db_call;
@@ -183,6 +191,69 @@ static void slot_drop(pa_db_slot *slot)
         PQfinish(slot->conn);
     slot->conn = NULL;
     slot->ready = false;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The result of what was just sent on conn (PQsend*), waiting at most until
+ * deadline_ms (monotonic). libpq has no per-call timeout: the connection is
+ * in non-blocking mode, so this flushes what is queued and reads what
+ * arrives with poll() on PQsocket. NULL with *timed_out set when the
+ * deadline passed (the caller drops the connection: it is mid-query); NULL
+ * otherwise when the connection failed. Of several results (never sent by
+ * this code) the last is returned, an error in preference. */
+static PGresult *await_result(PGconn *conn, int64_t deadline_ms, bool *timed_out)
+{
+    *timed_out = false;
+    PGresult *last = NULL;
+    int fd = PQsocket(conn);
+    if (fd < 0)
+        return NULL;
+    for (;;) {
+        int pending = PQflush(conn); /* 0 all sent, 1 more to send, -1 failed */
+        if (pending < 0)
+            break;
+        if (pending == 0 && !PQisBusy(conn)) {
+            PGresult *r = PQgetResult(conn);
+            if (r == NULL)
+                return last; /* the statement is done */
+            if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+                PQclear(r);
+            } else {
+                PQclear(last);
+                last = r;
+            }
+            continue;
+        }
+        int64_t left = deadline_ms - mono_ms();
+        if (left <= 0) {
+            *timed_out = true;
+            break;
+        }
+        struct pollfd p = {.fd = fd, .events = (short)(POLLIN | (pending ? POLLOUT : 0))};
+        int n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && PQconsumeInput(conn) == 0)
+            break; /* the connection failed; PQstatus says so */
+    }
+    PQclear(last);
+    return NULL;
+}
+
+/* PQexecPrepared with the client-side deadline of now + PA_DB_CALL_TIMEOUT_MS. */
+static PGresult *exec_bounded(PGconn *conn, const char *name, int nparams,
+                              const char *const *values, bool *timed_out)
+{
+    *timed_out = false;
+    if (PQsendQueryPrepared(conn, name, nparams, values, NULL, NULL, 0) != 1)
+        return NULL;
+    return await_result(conn, mono_ms() + PA_DB_CALL_TIMEOUT_MS, timed_out);
 }
 
 /* Connects (or reconnects) the slot and prepares every statement. */
@@ -229,10 +300,24 @@ PA_MUST_USE static int slot_connect(const pa_db *db, pa_db_slot *slot)
         return -1;
     }
     PQsetNoticeReceiver(slot->conn, notice_receiver, NULL);
+    /* Non-blocking from here on: every send and wait is bounded by
+     * await_result's deadline (the connect itself by connect_timeout). */
+    if (PQsetnonblocking(slot->conn, 1) != 0) {
+        pa_log_error("db: cannot make the connection non-blocking");
+        slot_drop(slot);
+        return -1;
+    }
+    int64_t deadline = mono_ms() + PA_DB_CALL_TIMEOUT_MS;
     for (size_t i = 0; i < ST_COUNT; i++) {
-        PGresult *res = PQprepare(slot->conn, statements[i].name, statements[i].sql, 0, NULL);
+        bool timed_out = false;
+        PGresult *res = NULL;
+        if (PQsendPrepare(slot->conn, statements[i].name, statements[i].sql, 0, NULL) == 1)
+            res = await_result(slot->conn, deadline, &timed_out);
         bool ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) {
+        if (timed_out) {
+            pa_log_warn("db: no answer to PREPARE within %d ms: connection dropped",
+                        PA_DB_CALL_TIMEOUT_MS);
+        } else if (!ok) {
             const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
             pa_log_error("db: cannot prepare %s: SQLSTATE %s (are the migrations applied?)",
                          statements[i].name, state ? state : "none");
@@ -245,13 +330,6 @@ PA_MUST_USE static int slot_connect(const pa_db *db, pa_db_slot *slot)
     }
     slot->ready = true;
     return 0;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A free slot, or NULL when none came free within PA_DB_ACQUIRE_TIMEOUT_MS:
@@ -324,7 +402,15 @@ static void call_note_failure(pa_db_call *c, const PGresult *res, const char *wh
 /* Runs a prepared statement; NULL (failure noted in c) unless it succeeded. */
 static PGresult *call_exec(pa_db_call *c, int st, int nparams, const char *const *values)
 {
-    PGresult *res = PQexecPrepared(c->conn, statements[st].name, nparams, values, NULL, NULL, 0);
+    PGresult *res = exec_bounded(c->conn, statements[st].name, nparams, values, &c->timed_out);
+    if (c->timed_out) {
+        /* the server may be stopped or hung: this connection is mid-query
+         * and is dropped; the caller answers 503 at once */
+        pa_log_warn("db: %s: no answer within %d ms: connection dropped", statements[st].name,
+                    PA_DB_CALL_TIMEOUT_MS);
+        c->broken = true;
+        return NULL;
+    }
     ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
         return res;
@@ -382,8 +468,9 @@ static pa_db_status pa_db_run(pa_db *db, pa_db_op op, void *arg)
             PQtransactionStatus(slot->conn) != PQTRANS_IDLE) {
             /* op stopped inside its transaction (a GONE, a CONFLICT, a
              * failed statement): undo everything it did. */
+            bool timed_out = false;
             PGresult *res =
-                PQexecPrepared(slot->conn, statements[ST_ROLLBACK].name, 0, NULL, NULL, NULL, 0);
+                exec_bounded(slot->conn, statements[ST_ROLLBACK].name, 0, NULL, &timed_out);
             if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
                 c.broken = true;
             PQclear(res);
@@ -391,7 +478,9 @@ static pa_db_status pa_db_run(pa_db *db, pa_db_op op, void *arg)
         if (c.broken || PQstatus(slot->conn) != CONNECTION_OK ||
             PQtransactionStatus(slot->conn) != PQTRANS_IDLE)
             slot_drop(slot);
-        if (!(st == PA_DB_UNAVAILABLE && c.broken && !c.commit_sent))
+        /* A deadline that passed is not retried: a server that did not
+         * answer in PA_DB_CALL_TIMEOUT_MS would double the wait. */
+        if (!(st == PA_DB_UNAVAILABLE && c.broken && !c.commit_sent && !c.timed_out))
             break;
         pa_log_info("db: retrying on a new connection");
     }

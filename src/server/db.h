@@ -23,6 +23,14 @@ typedef enum {
 /* Time limits (docs/DATABASE.md). A call that finds every connection busy
  * waits at most this long for one, then answers PA_DB_UNAVAILABLE. */
 #define PA_DB_ACQUIRE_TIMEOUT_MS 5000
+/* The client-side deadline of every statement (and of each PREPARE on a new
+ * connection): past it the connection is dropped and the call answers
+ * PA_DB_UNAVAILABLE without a retry. statement_timeout below is the server's
+ * own limit and fires first on a live server; this one bounds a server that
+ * does not answer at all (stopped, hung, its socket full), which no
+ * server-side setting can and which libpq, having no per-call timeout,
+ * would wait on forever. */
+#define PA_DB_CALL_TIMEOUT_MS 12000
 /* Defaults placed before the caller's conninfo, so a conninfo that names the
  * same keyword replaces them: libpq's connect_timeout (seconds), and the
  * server-side timeouts (milliseconds) sent as the `options` keyword. A
