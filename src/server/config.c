@@ -120,6 +120,11 @@ int pa_config_load(pa_config *c, pa_config_lookup lookup, void *ud, char *err, s
 
     PA_GUARD_GOTO(int_var(lookup, ud, "PERFAGG_DB_POOL", 8, 1, 64, &v, err, errlen), fail);
     c->db_pool = (int)v;
+    /* Each result is a stored row set (payload, attestation, audit log) that
+     * one session id could otherwise grow without end. */
+    PA_GUARD_GOTO(int_var(lookup, ud, "MAX_RESULTS_PER_SESSION", 100, 1, 100000, &v, err, errlen),
+                  fail);
+    c->max_results = (long)v;
     return 0;
 
 fail:

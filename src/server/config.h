@@ -24,6 +24,7 @@ typedef struct {
     int64_t cleanup_interval_s;    /* CLEANUP_INTERVAL_SECONDS */
     char enclave_socket[PA_CONFIG_SOCKET_MAX]; /* Unix path or vsock://CID:PORT (ENCLAVE_ADDR) */
     int db_pool;                   /* PERFAGG_DB_POOL */
+    long max_results;              /* MAX_RESULTS_PER_SESSION */
 } pa_config;
 
 /* Looks a variable up; NULL when unset. getenv in production, a table in tests. */

@@ -66,7 +66,8 @@ enum {
     ST_SESSION_INSERT,
     ST_CREDENTIALS_INSERT,
     ST_SESSION_GET,
-    ST_SESSION_LOCK_SHARE,
+    ST_SESSION_LOCK_STORE,
+    ST_RESULTS_COUNT,
     ST_SESSION_LOCK_UPDATE,
     ST_AGGREGATE_INSERT,
     ST_MERKLE_INSERT,
@@ -107,16 +108,21 @@ static const struct {
                         "SELECT s.status, (extract(epoch FROM s.expires_at) * 1000)::bigint,"
                         " s.exchange, s.label, c.ephemeral_pub, c.nonce, c.ciphertext, c.tag,"
                         " c.metadata_jcs,"
-                        " CASE WHEN c.session_id IS NULL THEN NULL ELSE s.enclave_pubkey END"
+                        " CASE WHEN c.session_id IS NULL THEN NULL ELSE s.enclave_pubkey END,"
+                        " (SELECT count(*) FROM aggregates a WHERE a.session_id = s.id)"
                         " FROM sessions s LEFT JOIN credentials c ON c.session_id = s.id"
                         " WHERE s.id = $1::uuid"},
-    /* FOR SHARE is enough for result_store: it conflicts with revoke's FOR
-     * UPDATE and with the sweeper's UPDATE, so the session cannot stop being
-     * active before the result commits, while two results of one session
-     * may still be stored at the same time. */
-    [ST_SESSION_LOCK_SHARE] = {"pa_session_lock_share",
+    /* result_store's lock conflicts with revoke's FOR UPDATE and with the
+     * sweeper's UPDATE, so the session cannot stop being active before the
+     * result commits; and with itself, so that two stores for one session
+     * take turns and the count that follows (a new snapshot, read committed)
+     * sees every result committed before: the cap is exact. NO KEY UPDATE
+     * does not conflict with the KEY SHARE the aggregates foreign key takes. */
+    [ST_SESSION_LOCK_STORE] = {"pa_session_lock_store",
                                "SELECT status = 'active' AND expires_at > now() FROM sessions"
-                               " WHERE id = $1::uuid FOR SHARE"},
+                               " WHERE id = $1::uuid FOR NO KEY UPDATE"},
+    [ST_RESULTS_COUNT] = {"pa_results_count",
+                          "SELECT count(*) FROM aggregates WHERE session_id = $1::uuid"},
     [ST_SESSION_LOCK_UPDATE] = {"pa_session_lock_update",
                                 "SELECT status FROM sessions WHERE id = $1::uuid FOR UPDATE"},
     [ST_AGGREGATE_INSERT] = {"pa_aggregate_insert",
@@ -666,6 +672,7 @@ static pa_db_status op_session_get(pa_db_call *c, void *arg)
     tmp.tag = dup_or_null(res, 0, 7, &oom);
     tmp.metadata_jcs = dup_or_null(res, 0, 8, &oom);
     tmp.enclave_pubkey = dup_or_null(res, 0, 9, &oom);
+    tmp.results = strtol(PQgetvalue(res, 0, 10), NULL, 10);
     if (oom)
         goto cleanup;
     *a->out = tmp;
@@ -724,7 +731,7 @@ static pa_db_status op_result_store(pa_db_call *c, void *arg)
 
     if (call_run(c, ST_BEGIN, 0, NULL) != 0)
         return PA_DB_UNAVAILABLE;
-    PGresult *res = call_exec(c, ST_SESSION_LOCK_SHARE, 1, lock);
+    PGresult *res = call_exec(c, ST_SESSION_LOCK_STORE, 1, lock);
     if (res == NULL)
         return PA_DB_UNAVAILABLE;
     pa_db_status st = PQntuples(res) == 0                        ? PA_DB_NOT_FOUND
@@ -733,6 +740,15 @@ static pa_db_status op_result_store(pa_db_call *c, void *arg)
     PQclear(res);
     if (st != PA_DB_OK)
         return st; /* pa_db_run rolls back */
+    res = call_exec(c, ST_RESULTS_COUNT, 1, lock);
+    if (res == NULL)
+        return PA_DB_UNAVAILABLE;
+    long stored = PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+    PQclear(res);
+    if (stored < 0)
+        return PA_DB_UNAVAILABLE;
+    if (stored >= r->max_results)
+        return PA_DB_LIMIT;
     if (call_run(c, ST_AGGREGATE_INSERT, 6, agg) != 0)
         return PA_DB_UNAVAILABLE;
     if (r->nentries > 0) {
@@ -771,7 +787,7 @@ pa_db_status pa_db_result_store(pa_db *db, const pa_db_result *r)
 {
     if (db == NULL || r == NULL || r->result_id == NULL || !pa_uuid_valid(r->result_id) ||
         r->session_id == NULL || r->payload_jcs == NULL || r->signature == NULL ||
-        r->merkle_root == NULL || r->attestation == NULL ||
+        r->merkle_root == NULL || r->attestation == NULL || r->max_results < 1 ||
         (r->nentries > 0 && (r->entries == NULL || r->leaf_hashes == NULL))) {
         pa_log_error("db: result_store called with missing or malformed fields");
         return PA_DB_UNAVAILABLE;

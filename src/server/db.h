@@ -18,6 +18,7 @@ typedef enum {
     PA_DB_CONFLICT,    /* unique violation: the envelope was already submitted */
     PA_DB_GONE,        /* the session is revoked or expired */
     PA_DB_UNAVAILABLE, /* connection or server failure: nothing was changed */
+    PA_DB_LIMIT,       /* the session already holds its maximum of results */
 } pa_db_status;
 
 /* Time limits (docs/DATABASE.md). A call that finds every connection busy
@@ -80,6 +81,7 @@ typedef struct {
     char *tag;
     char *metadata_jcs;
     char *enclave_pubkey;
+    long results; /* results stored for the session now */
 } pa_db_session;
 
 pa_db_status pa_db_session_get(pa_db *db, const char *session_id, pa_db_session *out);
@@ -95,10 +97,12 @@ typedef struct {
     const char *const *entries;     /* JCS text of each audit entry, in order */
     const char *const *leaf_hashes; /* hex, same order */
     size_t nentries;
+    long max_results; /* the session's cap of stored results (> 0) */
 } pa_db_result;
 
 /* Stores the result and its merkle log in one transaction, only while the
- * session is still active and unexpired (PA_DB_GONE otherwise). */
+ * session is still active and unexpired (PA_DB_GONE otherwise) and holds
+ * fewer than max_results results (PA_DB_LIMIT otherwise). */
 pa_db_status pa_db_result_store(pa_db *db, const pa_db_result *r);
 
 typedef struct {
