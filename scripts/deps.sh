@@ -9,7 +9,7 @@ packages=(
   libcbor-dev libseccomp-dev libcmocka-dev
   postgresql-15 postgresql-client-15 python3 curl openssl ca-certificates
   gdb
-  unicode-data
+  unicode-data nginx
   "$@"
 )
 

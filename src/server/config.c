@@ -125,6 +125,14 @@ int pa_config_load(pa_config *c, pa_config_lookup lookup, void *ud, char *err, s
     PA_GUARD_GOTO(int_var(lookup, ud, "MAX_RESULTS_PER_SESSION", 100, 1, 100000, &v, err, errlen),
                   fail);
     c->max_results = (long)v;
+    const char *tp = lookup_nonempty(lookup, ud, "TRUSTED_PROXIES");
+    if (pa_proxies_parse(tp, &c->trusted_proxies) != 0) {
+        snprintf(err, errlen,
+                 "TRUSTED_PROXIES must be up to %d numeric IP addresses, comma-separated "
+                 "(got \"%.64s\")",
+                 PA_PROXY_MAX, tp);
+        goto fail;
+    }
     return 0;
 
 fail:

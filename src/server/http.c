@@ -152,12 +152,29 @@ static enum MHD_Result send_reply(pa_conn *cx)
     return ret;
 }
 
+/* The address a request is counted by: the TCP peer, or, when the peer is
+ * one of TRUSTED_PROXIES, the client address it reports in X-Forwarded-For
+ * (a proxy that reports none or garbage is counted as itself). */
+static const struct sockaddr *client_address(pa_conn *cx, struct sockaddr_storage *fwd)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(cx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL)
+        return NULL;
+    if (!pa_proxies_contains(&cx->h->app->cfg.trusted_proxies, ci->client_addr))
+        return ci->client_addr;
+    const char *xff = MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff != NULL && pa_proxy_client_addr(xff, fwd) == 0)
+        return (const struct sockaddr *)fwd;
+    return ci->client_addr;
+}
+
 static void rate_limit(pa_conn *cx)
 {
     char key[PA_RATELIMIT_KEY_MAX] = "unknown";
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(cx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci == NULL || pa_ratelimit_key(ci->client_addr, key) != 0)
+    struct sockaddr_storage fwd;
+    const struct sockaddr *sa = client_address(cx, &fwd);
+    if (sa == NULL || pa_ratelimit_key(sa, key) != 0)
         snprintf(key, sizeof key, "%s", "unknown");
     pa_ratelimit_hit(cx->h->app->rl, key, pa_now_ms(), &cx->rl);
     cx->rl_applied = 1;
