@@ -13,7 +13,8 @@
  * operators and tag characters: none is seen, yet each makes two strings
  * that look the same differ. A later Unicode version adds code points here:
  * tests/unit/test_common.c compares every code point with the installed
- * UnicodeData.txt, so a newer file shows what to add. */
+ * UnicodeData.txt, so a newer file shows what to add. One range a line. */
+/* clang-format off */
 static const struct {
     uint32_t lo, hi;
 } format_ranges[] = {
@@ -39,6 +40,7 @@ static const struct {
     {0xE0001, 0xE0001},
     {0xE0020, 0xE007F},
 };
+/* clang-format on */
 
 int pa_text_char_refused(uint32_t cp)
 {
@@ -96,4 +98,3 @@ long pa_text_display_length(const char *s, size_t len)
     }
     return n;
 }
-

@@ -65,7 +65,7 @@ typedef struct {
     pa_reply reply;
     int reply_ready;
     int answered;
-    int close_after; /* the stream cannot be trusted past this request */
+    int close_after;   /* the stream cannot be trusted past this request */
     int nul_in_target; /* the raw target had %00 (see target_seen) */
 } pa_conn;
 
