@@ -179,7 +179,7 @@ typedef struct {
     pa_ipc_op op;
     const char *valid;
     mutation good[4]; /* still valid after these */
-    mutation bad[11];
+    mutation bad[13];
 } request_case;
 
 static const request_case request_cases[] = {
@@ -337,7 +337,7 @@ typedef struct {
     pa_ipc_op op;
     const char *valid;
     mutation good[3];
-    mutation bad[10];
+    mutation bad[12];
 } answer_case;
 
 static json_t *v_entries_over(void)
