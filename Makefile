@@ -3,7 +3,7 @@ BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build deps run test test-unit test-security migrate lint format dev sanitize fuzz clean \
+.PHONY: all build deps run run-tls test test-unit test-security migrate lint format dev sanitize fuzz clean \
         reproducible-check
 
 all: build
@@ -17,6 +17,11 @@ build: deps
 
 run: build
 	@scripts/run.sh
+
+# `make run` with nginx in front terminating TLS on https://localhost:3443
+# (deploy/nginx; a local certificate, trust var/tls/ca.pem).
+run-tls: build
+	@PERFAGG_TLS=1 scripts/run.sh
 
 test: build
 	@scripts/test.sh

@@ -9,6 +9,7 @@ packages=(
   libcbor-dev libseccomp-dev libcmocka-dev libgmp-dev
   postgresql-15 postgresql-client-15 python3 curl openssl ca-certificates
   gdb
+  unicode-data nginx
   "$@"
 )
 
