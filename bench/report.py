@@ -98,7 +98,7 @@ def build(out):
                           "target_ratio": t,
                           "meets_target": None if t is None else
                           ratio(run["requests_per_s"], ceilings[c]["per_s"]) >= t}
-                         for c in cs],
+                         for c, t in cs],
             "p99_target_ms": p99_target,
             "rss_mid": load(out, name + ".rss_mid.json"),
             "rss_end": load(out, name + ".rss_end.json"),
