@@ -86,8 +86,9 @@ static int op_sign(void *p)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 2.0;
-    if (seconds < 0.2 || seconds > 60) {
+    char *end = NULL;
+    double seconds = argc > 1 ? strtod(argv[1], &end) : 2.0;
+    if ((argc > 1 && (end == argv[1] || *end != '\0')) || !(seconds >= 0.2 && seconds <= 60)) {
         fprintf(stderr, "usage: crypto_ceiling [SECONDS_PER_OPERATION (0.2..60)]\n");
         return 2;
     }

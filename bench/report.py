@@ -39,6 +39,24 @@ def parse_pgbench(path):
             "failed": num(r"number of failed transactions: ([0-9]+)")}
 
 
+def processes(out, name):
+    """Per process over one run: cores used (CPU seconds / wall seconds
+    between the samples before and after), VmRSS half way, VmHWM after."""
+    start, mid, end = (load(out, "%s.sample_%s.json" % (name, w)) for w in ("start", "mid", "end"))
+    if not start or not end:
+        return {}
+    wall = end["monotonic_s"] - start["monotonic_s"]
+    res = {}
+    for proc, e in end.items():
+        s = start.get(proc)
+        if proc == "monotonic_s" or not isinstance(e, dict) or not isinstance(s, dict):
+            continue
+        m = (mid or {}).get(proc) or {}
+        res[proc] = {"cores": round((e["cpu_s"] - s["cpu_s"]) / wall, 2),
+                     "vmrss_mid_kb": m.get("vmrss_kb"), "vmhwm_kb": e.get("vmhwm_kb")}
+    return res
+
+
 def ok_share(run):
     total = sum(run["statuses"].values())
     good = sum(n for s, n in run["statuses"].items() if s.startswith("2"))
@@ -100,8 +118,7 @@ def build(out):
                           ratio(run["requests_per_s"], ceilings[c]["per_s"]) >= t}
                          for c, t in cs],
             "p99_target_ms": p99_target,
-            "rss_mid": load(out, name + ".rss_mid.json"),
-            "rss_end": load(out, name + ".rss_end.json"),
+            "processes": processes(out, name),
         }
         if not cs:
             entry["ceilings_note"] = ("no ceiling defined: the issue asks for runs/s and a profile of "
@@ -112,17 +129,17 @@ def build(out):
     # peak since start) at the end of the last run.
     rss = {}
     for r in routes:
-        for when in ("rss_mid", "rss_end"):
-            for proc, v in (r[when] or {}).items():
-                if v is None:
-                    continue
-                cur = rss.setdefault(proc, {"vmrss_max_kb": 0, "vmhwm_kb": 0})
-                cur["vmrss_max_kb"] = max(cur["vmrss_max_kb"], v["vmrss_kb"])
-                cur["vmhwm_kb"] = max(cur["vmhwm_kb"], v["vmhwm_kb"])
+        for proc, v in r["processes"].items():
+            if proc == "machine" or v.get("vmhwm_kb") is None:
+                continue
+            cur = rss.setdefault(proc, {"vmrss_max_kb": 0, "vmhwm_kb": 0})
+            cur["vmrss_max_kb"] = max(cur["vmrss_max_kb"], v.get("vmrss_mid_kb") or 0)
+            cur["vmhwm_kb"] = max(cur["vmhwm_kb"], v["vmhwm_kb"])
     for proc, v in rss.items():
         v["target_kb"] = RSS_TARGET_KB if proc.startswith("perfagg") else None
         v["ratio_to_target"] = ratio(v["vmhwm_kb"], v["target_kb"])
-    return {"meta": meta, "ceilings": ceilings, "routes": routes, "rss": rss}
+    nginx_run = {"route": "nginx static /health (ceiling)", "processes": processes(out, "nginx_health")}
+    return {"meta": meta, "ceilings": ceilings, "routes": routes, "rss": rss, "nginx_run": nginx_run}
 
 
 def fmt(x, digits=0):
@@ -173,6 +190,19 @@ def markdown(rep):
         else:
             lat = "%s µs per operation" % fmt(1e6 / c["per_s"], 1)
         lines.append("| %s | %s | %s | %s |" % (name, fmt(c["per_s"]), lat, c["what"]))
+    procs = ["perfagg-server", "perfagg-enclave", "perfagg-relay", "postgres", "binance_sim", "nginx"]
+    lines += ["", "## Where the cores went (CPU seconds per second of each run; 2.0 = both cores)", "",
+              "| run | " + " | ".join(procs) + " | whole machine | rest (wrk, other work) |",
+              "| --- |" + " ---: |" * (len(procs) + 2)]
+    for r in rep["routes"] + [rep["nginx_run"]]:
+        p = r["processes"]
+        if not p:
+            continue
+        ours = sum(p[x]["cores"] for x in procs if x in p)
+        mach = p.get("machine", {}).get("cores")
+        lines.append("| %s | " % r["route"] + " | ".join(
+            fmt(p[x]["cores"], 2) if x in p else "–" for x in procs) +
+            " | %s | %s |" % (fmt(mach, 2), fmt(mach - ours if mach is not None else None, 2)))
     lines += ["", "## Memory under load (target < 64 MB per perfagg process)", "",
               "| process | largest VmRSS sampled | VmHWM (peak) | ratio to 64 MB |",
               "| --- | ---: | ---: | ---: |"]
@@ -197,13 +227,15 @@ def svg(rep):
         c_lat = None
         if cdef:
             c_lat = cdef.get("p99_ms") or cdef.get("latency_avg_ms") or 1000.0 / cdef["per_s"]
-        rows.append((r["route"], r["requests_per_s"], r["latency_ms"]["p99"],
+        rows.append(((r["route"], "%.3f × its ceiling" % c["ratio"] if c and c["ratio"] else
+                      "no ceiling defined"), r["requests_per_s"], r["latency_ms"]["p99"],
                      c["ceiling"] if c else None, cdef["per_s"] if cdef else None, c_lat))
-    label_w, panel_w, bar_h, gap = 300, 330, 13, 14
+    label_w, panel_w, bar_h, gap = 290, 440, 13, 14
+    area = panel_w - 210  # the rest of a panel holds the value labels
     row_h = 2 * bar_h + gap
     top = 62
     height = top + row_h * len(rows) + 40
-    width = label_w + 2 * panel_w + 60
+    width = label_w + 2 * panel_w
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
            'font-size="11">' % (width, height),
            '<rect width="100%" height="100%" fill="white"/>',
@@ -223,7 +255,7 @@ def svg(rep):
         out.append('<text x="%d" y="54" font-weight="bold">%s (log scale)</text>' % (x0, title))
         d = lo
         while d <= hi * 1.0001:
-            x = x0 + (math.log10(d) - math.log10(lo)) / span * (panel_w - 60)
+            x = x0 + (math.log10(d) - math.log10(lo)) / span * area
             out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#e5e5e5"/>' % (
                 x, top - 4, x, height - 34))
             out.append('<text x="%.1f" y="%d" text-anchor="middle" fill="#666">%s</text>' % (
@@ -231,18 +263,19 @@ def svg(rep):
             d *= 10
 
         def bar_w(v):
-            return max(1.0, (math.log10(v) - math.log10(lo)) / span * (panel_w - 60)) if v else 0
+            return max(1.0, (math.log10(v) - math.log10(lo)) / span * area) if v else 0
         return bar_w
 
     tw = panel(label_w, "throughput per second", [r[1] for r in rows] + [r[4] for r in rows],
                lambda v: "{:,.0f}".format(v) if v >= 1 else "%g" % v)
-    lw = panel(label_w + panel_w + 30, "p99 latency, ms", [r[2] for r in rows] + [r[5] for r in rows],
+    lw = panel(label_w + panel_w, "p99 latency, ms", [r[2] for r in rows] + [r[5] for r in rows],
                lambda v: "%g" % v)
     for i, (route, rps, p99, cname, cps, clat) in enumerate(rows):
         y = top + i * row_h
-        out.append('<text x="10" y="%d">%s</text>' % (y + bar_h, esc(route)))
+        out.append('<text x="10" y="%d">%s</text>' % (y + bar_h - 2, esc(route[0])))
+        out.append('<text x="10" y="%d" fill="#555">%s</text>' % (y + 2 * bar_h, esc(route[1])))
         for x0, w, v, cw, cv, unit in ((label_w, tw, rps, tw, cps, "/s"),
-                                       (label_w + panel_w + 30, lw, p99, lw, clat, " ms")):
+                                       (label_w + panel_w, lw, p99, lw, clat, " ms")):
             out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="#1f77b4"/>' % (
                 x0, y, w(v), bar_h))
             out.append('<text x="%.1f" y="%d">%s%s</text>' % (

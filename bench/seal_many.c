@@ -30,7 +30,10 @@ int main(int argc, char **argv)
     const char *secret_file = opt(argc, argv, "--api-secret-file");
     const char *out_path = opt(argc, argv, "--out");
     uint8_t pub[32];
-    long count = count_s != NULL ? strtol(count_s, NULL, 10) : 0;
+    char *end = NULL;
+    long count = count_s != NULL ? strtol(count_s, &end, 10) : 0;
+    if (count_s != NULL && (end == count_s || *end != '\0'))
+        count = 0;
     if (pub_b64 == NULL || key_file == NULL || secret_file == NULL || out_path == NULL ||
         count < 1 || count > 10000000 || pa_b64_decode_exact(pub_b64, pub, sizeof pub) != 0) {
         fprintf(stderr, "usage: seal_many --enclave-pubkey B64 --count N --api-key-file F "

@@ -110,8 +110,13 @@ session=$("$build/perfagg" submit --url "$url" --exchange binance --label bench-
   --api-secret-file "$tmp/account/api_secret" --dev-root "$tmp/var/dev-attest/root.pem" 2>"$tmp/submit.err") ||
   die "perfagg submit failed: $(cat "$tmp/submit.err")"
 curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"session_id\":\"$session\"}" \
-  "$url/enclave/request_aggregates" >"$out/aggregates_sample.json" ||
+  "$url/enclave/request_aggregates" >"$out/aggregates_check.json" ||
   die "request_aggregates failed before the run"
+python3 - "$out/aggregates_check.json" "$fills" <<'PY' || die "the aggregates run did not see every fill"
+import json, sys
+trades = json.load(open(sys.argv[1]))["aggregates_signed"]["payload"]["trades"]
+sys.exit(0 if trades == int(sys.argv[2]) else "payload.trades is %s" % trades)
+PY
 
 # ---- nginx: the same /health JSON as a static file ---------------------------
 mkdir -p "$tmp/nginx/www"
@@ -145,37 +150,29 @@ for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/
 curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null || die "nginx did not start"
 
 # ---- measurements -------------------------------------------------------------
-# VmRSS and VmHWM of each of our processes, as JSON.
-sample_rss() {
-  local enclave_pid
-  enclave_pid=$(child_of "$server_pid" perfagg-enclave)
-  python3 - "$server_pid" "${enclave_pid:-0}" "$relay_pid" "$sim_pid" <<'PY'
-import json, sys
-names = ["perfagg-server", "perfagg-enclave", "perfagg-relay", "binance_sim"]
-out = {}
-for name, pid in zip(names, sys.argv[1:]):
-    try:
-        with open("/proc/%s/status" % pid) as f:
-            fields = dict(l.split(":", 1) for l in f if ":" in l)
-        out[name] = {"pid": int(pid), "vmrss_kb": int(fields["VmRSS"].split()[0]),
-                     "vmhwm_kb": int(fields["VmHWM"].split()[0])}
-    except (OSError, KeyError, ValueError):
-        out[name] = None
-print(json.dumps(out))
-PY
+# Memory and CPU time of each process we started, and the machine's busy time
+# (bench/sample.py).
+pg_pid=$(head -n 1 "$tmp/var/postgres/data/postmaster.pid")
+nginx_pid=${pids[-1]}
+sample() {
+  python3 bench/sample.py machine "perfagg-server=$server_pid" \
+    "perfagg-enclave=$(child_of "$server_pid" perfagg-enclave)" "perfagg-relay=$relay_pid" \
+    "binance_sim=$sim_pid" "postgres=$pg_pid+" "nginx=$nginx_pid+"
 }
 
-# run_wrk NAME URL SCRIPT: one wrk run; RSS sampled half way and at the end.
+# run_wrk NAME URL SCRIPT: one wrk run, processes sampled before, half way and
+# after.
 run_wrk() {
   local name=$1 target=$2 script=$3
   log "wrk $name: $threads threads, $conns connections, ${seconds}s"
-  (sleep "$((seconds / 2))" && sample_rss >"$out/$name.rss_mid.json") &
+  sample >"$out/$name.sample_start.json"
+  (sleep "$((seconds / 2))" && sample >"$out/$name.sample_mid.json") &
   local sampler=$!
   BENCH_WRK_OUT=$out/$name.json BENCH_LUA_DIR=$root/bench/wrk BENCH_THREADS=$threads \
     wrk -t "$threads" -c "$conns" -d "${seconds}s" --timeout 30s -s "bench/wrk/$script" "$target" \
     >"$out/$name.txt" 2>&1 || die "wrk $name failed: $(cat "$out/$name.txt")"
   wait "$sampler" || true
-  sample_rss >"$out/$name.rss_end.json"
+  sample >"$out/$name.sample_end.json"
 }
 
 run_wrk nginx_health "http://127.0.0.1:$nginx_port/health" get.lua
