@@ -98,6 +98,8 @@ def build(out):
         ("GET /attestation/quote?nonce=", "quote_nonce", [("p384_sign_1core", 0.8)], None),
         ("POST /enclave/submit_key", "submit_key",
          [("pgbench_submit_sql", 1.0), ("envelope_open_1core", None)], 10.0),
+        ("POST /enclave/submit_key, %s connections" % meta.get("pgbench_clients", "?"),
+         "submit_key_c8", [("pgbench_submit_sql", 1.0)], 10.0),
         ("POST /enclave/request_aggregates (%s fills)" % meta.get("fills", "?"),
          "request_aggregates", [], None),
     ]

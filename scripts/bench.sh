@@ -11,8 +11,9 @@
 #      /health as a static file, then every route; pgbench of submit_key's SQL
 #   6. bench/report.json, bench/report.md and bench/report.svg (bench/report.py)
 # Knobs: BENCH_SECONDS (15), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
-# BENCH_PGBENCH_CLIENTS (8), BENCH_CRYPTO_SECONDS (2), BENCH_SUBMIT_BODIES
-# (4000 x BENCH_SECONDS), BENCH_FILLS (10000).
+# BENCH_PGBENCH_CLIENTS (8; also the connections of the second submit_key run),
+# BENCH_CRYPTO_SECONDS (2), BENCH_SUBMIT_BODIES (4000 x BENCH_SECONDS; half as
+# many again for the second submit_key run), BENCH_FILLS (10000).
 # Everything it starts is stopped on exit, Ctrl-C or failure; its temporary
 # directory (cluster, keys, logs) is removed. Raw outputs stay in bench/out/.
 set -euo pipefail
@@ -50,8 +51,12 @@ chmod 711 "$tmp" # run.sh's PostgreSQL (user postgres when root) lives below it
 
 pids=() # ours, stopped in reverse order
 run_pid=
+cur=     # the wrk or pgbench running now, if any
+sampler= # the subshell that samples half way through a run
 cleanup() {
   trap - EXIT INT TERM HUP
+  if [ -n "$sampler" ]; then kill -TERM "$sampler" 2>/dev/null || true; fi
+  if [ -n "$cur" ]; then kill -TERM "$cur" 2>/dev/null || true; wait "$cur" 2>/dev/null || true; fi
   # run.sh stops its own children and its PostgreSQL cluster on TERM.
   if [ -n "$run_pid" ]; then kill -TERM "$run_pid" 2>/dev/null || true; wait "$run_pid" 2>/dev/null || true; fi
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
@@ -60,6 +65,19 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+
+# Runs a measuring tool in the background and waits for it: a signal then
+# interrupts `wait` and the trap runs at once (bash defers traps while a
+# foreground child runs, and skips them when the child handles SIGINT itself,
+# as wrk does).
+waited() {
+  local rc=0
+  "$@" &
+  cur=$!
+  wait "$cur" || rc=$?
+  cur=
+  return "$rc"
+}
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -99,10 +117,12 @@ relay_pid=$(child_of "$run_pid" perfagg-relay)
 # ---- inputs prepared before any measurement ---------------------------------
 quote=$(curl -fsS "$url/attestation/quote")
 enclave_pub=$(printf '%s' "$quote" | python3 -c 'import json, sys; print(json.load(sys.stdin)["enclave_pubkey"])')
-log "sealing $bodies distinct submit bodies"
-"$build/seal_many" --enclave-pubkey "$enclave_pub" --count "$bodies" \
-  --api-key-file "$tmp/account/api_key" --api-secret-file "$tmp/account/api_secret" \
-  --out "$tmp/bodies.jsonl"
+log "sealing $bodies + $((bodies / 2)) distinct submit bodies"
+for f in bodies:"$bodies" bodies_c8:"$((bodies / 2))"; do
+  "$build/seal_many" --enclave-pubkey "$enclave_pub" --count "${f#*:}" \
+    --api-key-file "$tmp/account/api_key" --api-secret-file "$tmp/account/api_secret" \
+    --out "$tmp/${f%%:*}.jsonl"
+done
 
 log "submitting the $fills-fill account and checking one aggregates run"
 session=$("$build/perfagg" submit --url "$url" --exchange binance --label bench-aggregates \
@@ -160,18 +180,19 @@ sample() {
     "binance_sim=$sim_pid" "postgres=$pg_pid+" "nginx=$nginx_pid+"
 }
 
-# run_wrk NAME URL SCRIPT: one wrk run, processes sampled before, half way and
-# after.
+# run_wrk NAME URL SCRIPT [CONNECTIONS]: one wrk run, processes sampled before,
+# half way and after.
 run_wrk() {
-  local name=$1 target=$2 script=$3
-  log "wrk $name: $threads threads, $conns connections, ${seconds}s"
+  local name=$1 target=$2 script=$3 c=${4:-$conns}
+  log "wrk $name: $threads threads, $c connections, ${seconds}s"
   sample >"$out/$name.sample_start.json"
   (sleep "$((seconds / 2))" && sample >"$out/$name.sample_mid.json") &
-  local sampler=$!
+  sampler=$!
   BENCH_WRK_OUT=$out/$name.json BENCH_LUA_DIR=$root/bench/wrk BENCH_THREADS=$threads \
-    wrk -t "$threads" -c "$conns" -d "${seconds}s" --timeout 30s -s "bench/wrk/$script" "$target" \
+    waited wrk -t "$threads" -c "$c" -d "${seconds}s" --timeout 30s -s "bench/wrk/$script" "$target" \
     >"$out/$name.txt" 2>&1 || die "wrk $name failed: $(cat "$out/$name.txt")"
-  wait "$sampler" || true
+  wait "$sampler" 2>/dev/null || true
+  sampler=
   sample >"$out/$name.sample_end.json"
 }
 
@@ -180,6 +201,8 @@ run_wrk health "$url/health" get.lua
 run_wrk quote "$url/attestation/quote" get.lua
 run_wrk quote_nonce "$url/attestation/quote" quote_nonce.lua
 BENCH_BODIES=$tmp/bodies.jsonl run_wrk submit_key "$url" submit.lua
+# as many connections as pgbench has clients: the like-for-like comparison
+BENCH_BODIES=$tmp/bodies_c8.jsonl run_wrk submit_key_c8 "$url" submit.lua "$pg_clients"
 
 # pgbench: submit_key's SQL, one transaction per submit, on the same cluster
 # and as the same role the server uses, parameters from a real sealed body.
@@ -196,7 +219,7 @@ for k, v in [("exchange", "binance"), ("label", "bench-pgbench"), ("nonce", body
     print("%s=%s" % (k, v))
 PY
 )
-pgbench -n -M prepared -c "$pg_clients" -j "$threads" -T "$seconds" -f bench/pgbench_submit.sql \
+waited pgbench -n -M prepared -c "$pg_clients" -j "$threads" -T "$seconds" -f bench/pgbench_submit.sql \
   "${params[@]}" -h "$tmp/var/postgres" -U app_service perfagg >"$out/pgbench.txt" 2>&1 ||
   die "pgbench failed: $(tail -5 "$out/pgbench.txt")"
 
