@@ -138,6 +138,9 @@ def build(out):
             cur["vmrss_max_kb"] = max(cur["vmrss_max_kb"], v.get("vmrss_mid_kb") or 0)
             cur["vmhwm_kb"] = max(cur["vmhwm_kb"], v["vmhwm_kb"])
     for proc, v in rss.items():
+        # the kernel folds per-thread RSS counters in lazily, so a VmRSS read
+        # half way can exceed a later VmHWM by a few pages: the peak is both
+        v["vmhwm_kb"] = max(v["vmhwm_kb"], v["vmrss_max_kb"])
         v["target_kb"] = RSS_TARGET_KB if proc.startswith("perfagg") else None
         v["ratio_to_target"] = ratio(v["vmhwm_kb"], v["target_kb"])
     nginx_run = {"route": "nginx static /health (ceiling)", "processes": processes(out, "nginx_health")}
