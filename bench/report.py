@@ -158,9 +158,10 @@ def fmt(x, digits=0):
 def markdown(rep):
     m = rep["meta"]
     lines = ["# make bench: %s (commit %s)" % (m.get("finished_at", "?"), m.get("commit", "?")), "",
-             "%s CPUs, kernel %s, load average at the end %s. wrk: %s threads, %s connections, %s s per "
+             "%s CPUs, kernel %s, load average (1, 5, 15 min) at the start %s, at the end %s. wrk: %s threads, %s connections, %s s per "
              "run; pgbench: %s clients. Release build." % (
-                 m.get("cpus"), m.get("kernel"), " ".join(m.get("loadavg_at_end", [])),
+                 m.get("cpus"), m.get("kernel"), " ".join(m.get("loadavg_at_start", [])),
+                 " ".join(m.get("loadavg_at_end", [])),
                  m.get("wrk_threads"), m.get("connections"), m.get("seconds"),
                  m.get("pgbench_clients")), "",
              "| route | req/s | p50 ms | p99 ms | status mix | ceiling | ceiling /s | ratio | target |",

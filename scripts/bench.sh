@@ -84,6 +84,7 @@ free_port() {
 }
 
 # ---- crypto ceilings, before anything else runs ------------------------------
+cut -d' ' -f1-3 /proc/loadavg >"$out/loadavg_start"
 log "crypto ceilings (${crypto_seconds}s per operation, one core)"
 "$build/crypto_ceiling" "$crypto_seconds" >"$out/crypto.json"
 
@@ -129,8 +130,10 @@ session=$("$build/perfagg" submit --url "$url" --exchange binance --label bench-
   --ttl 3600 --symbols BTCUSDT,ETHUSDT --api-key-file "$tmp/account/api_key" \
   --api-secret-file "$tmp/account/api_secret" --dev-root "$tmp/var/dev-attest/root.pem" 2>"$tmp/submit.err") ||
   die "perfagg submit failed: $(cat "$tmp/submit.err")"
-curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"session_id\":\"$session\"}" \
-  "$url/enclave/request_aggregates" >"$out/aggregates_check.json" ||
+# The session id is a capability: on stdin, never on a command line.
+printf '{"session_id":"%s"}' "$session" |
+  curl -fsS -X POST -H 'Content-Type: application/json' --data-binary @- \
+    "$url/enclave/request_aggregates" >"$out/aggregates_check.json" ||
   die "request_aggregates failed before the run"
 python3 - "$out/aggregates_check.json" "$fills" <<'PY' || die "the aggregates run did not see every fill"
 import json, sys
@@ -235,9 +238,12 @@ dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=
                             capture_output=True, text=True).stdout.strip())
 with open("/proc/loadavg") as f:
     load = f.read().split()[:3]
+with open(os.path.join(os.path.dirname(path), "loadavg_start")) as f:
+    load_start = f.read().split()
 json.dump({"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "commit": commit + ("-dirty" if dirty else ""), "build": "Release (build-bench/)",
-           "cpus": os.cpu_count(), "kernel": platform.release(), "loadavg_at_end": load,
+           "cpus": os.cpu_count(), "kernel": platform.release(), "loadavg_at_start": load_start,
+           "loadavg_at_end": load,
            "seconds": int(seconds), "connections": int(conns), "wrk_threads": int(threads),
            "pgbench_clients": int(pg_clients), "submit_bodies": int(bodies), "fills": int(fills)},
           open(path, "w"), indent=1)
