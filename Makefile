@@ -4,7 +4,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 20
 
 .PHONY: all build deps run run-tls test test-unit test-security migrate lint format dev sanitize fuzz clean \
-        reproducible-check
+        reproducible-check bench
 
 all: build
 
@@ -63,5 +63,12 @@ fuzz:
 	@scripts/deps.sh clang libclang-rt-14-dev
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
+# Throughput, latency and memory of every route beside ceilings measured in
+# the same run (Release build in build-bench/, installs wrk and nginx if
+# missing; BENCH_SECONDS per run, default 15): bench/report.{md,json,svg}.
+bench: deps
+	@scripts/bench.sh
+
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-bench bench/out bench/report.json bench/report.md \
+	  bench/report.svg

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages perfagg builds, runs and tests with, when any
 # is missing. Usage: scripts/deps.sh [extra-package ...]
+# Extras of other targets: `make bench` adds wrk and nginx (scripts/bench.sh),
+# `make fuzz` clang; `make test` needs neither.
 set -euo pipefail
 
 packages=(
