@@ -147,7 +147,7 @@ typedef struct {
     "  --api-key-file F         file holding the API key, or - for stdin (required)\n"       \
     "  --api-secret-file F      file holding the API secret, or - for stdin (required)\n"    \
     "  --passphrase-file F      file holding the passphrase, or - for stdin\n"               \
-    "  --symbols A,B            only these symbols (labelled \"client\" in the result;\n"     \
+    "  --symbols A,B            only these symbols (labelled \"client\" in the result;\n"    \
     "                           default: every market quoted in USDT, \"all\")\n"            \
     "  --image-hash HEX         the enclave image you trust (hex PCR0; else\n"               \
     "                           $PERFAGG_IMAGE_HASH); required unless --dev-root\n"          \
@@ -283,9 +283,10 @@ static void print_summary(FILE *out, const pa_client_summary *s, const char *mar
 static void warn_scope(FILE *out, const pa_client_summary *s)
 {
     if (strcmp(s->symbol_source, "all") != 0)
-        fprintf(out, "warning: scope.symbol_source is not \"all\": the trader chose which %zu "
-                     "symbol(s) were scanned; trades in any other symbol are not in these "
-                     "numbers\n",
+        fprintf(out,
+                "warning: scope.symbol_source is not \"all\": the trader chose which %zu "
+                "symbol(s) were scanned; trades in any other symbol are not in these "
+                "numbers\n",
                 s->nsymbols);
 }
 

@@ -35,10 +35,10 @@ typedef struct {
     const char *const *symbols; /* client-chosen symbols ("client"), or NULL: every market
                                    quoted in currency ("all") */
     size_t nsymbols;
-    const char *currency;       /* the result's currency (e.g. "USDT"): the quote asset of the
-                                   markets an "all" scan covers */
-    unsigned weight_budget;     /* request weight per minute the run may pace to; 0: the venue's
-                                   production budget (only the development enclave overrides it) */
+    const char *currency;    /* the result's currency (e.g. "USDT"): the quote asset of the
+                                markets an "all" scan covers */
+    unsigned weight_budget;  /* request weight per minute the run may pace to; 0: the venue's
+                                production budget (only the development enclave overrides it) */
     long timeout_ms;         /* per HTTP call; <= 0: the connector's default */
     const pa_egress *egress; /* transport policy; NULL: development defaults */
     long max_wait_ms;        /* time a run may spend waiting (weight budget, Retry-After,

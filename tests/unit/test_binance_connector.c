@@ -300,7 +300,7 @@ typedef struct {
     pa_exchange_result r;
 } run;
 
-static long g_max_wait_ms;                /* 0: the connector's default */
+static long g_max_wait_ms;              /* 0: the connector's default */
 static const char *g_currency = "USDT"; /* what an "all" scan covers */
 
 static pa_exchange_status fetch_url(run *x, const char *url, const char *key, const char *secret,

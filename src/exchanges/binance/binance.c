@@ -81,8 +81,7 @@ static pa_exchange_status bn_fetch(const pa_exchange_params *p, pa_audit_log *au
     st = pa_bn_fetch_markets(&t, audit, &markets);
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
-    st = p->symbols != NULL ? pa_bn_client_symbols(&t, &markets)
-                            : pa_bn_all_symbols(&t, &markets);
+    st = p->symbols != NULL ? pa_bn_client_symbols(&t, &markets) : pa_bn_all_symbols(&t, &markets);
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
     st = pa_bn_fetch_trades(&t, audit, &markets);
