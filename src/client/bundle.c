@@ -152,6 +152,9 @@ int pa_client_bundle_summary(const char *bundle_json, size_t len, pa_client_summ
     string_text(payload, "image_hash", out->image_hash, sizeof out->image_hash);
     string_text(payload, "environment", out->environment, sizeof out->environment);
     string_text(payload, "challenge", out->challenge, sizeof out->challenge);
+    const json_t *scope = json_object_get(payload, "scope");
+    string_text(scope, "symbol_source", out->symbol_source, sizeof out->symbol_source);
+    out->nsymbols = json_array_size(json_object_get(scope, "symbols"));
     number_text(json_object_get(payload, "pnl"), out->pnl, sizeof out->pnl);
     number_text(json_object_get(payload, "sharpe"), out->sharpe, sizeof out->sharpe);
     number_text(json_object_get(payload, "volume"), out->volume, sizeof out->volume);

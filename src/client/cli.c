@@ -147,7 +147,8 @@ typedef struct {
     "  --api-key-file F         file holding the API key, or - for stdin (required)\n"       \
     "  --api-secret-file F      file holding the API secret, or - for stdin (required)\n"    \
     "  --passphrase-file F      file holding the passphrase, or - for stdin\n"               \
-    "  --symbols A,B            symbols to fetch (default: derived from balances)\n"         \
+    "  --symbols A,B            only these symbols (labelled \"client\" in the result;\n"    \
+    "                           default: every market quoted in USDT, \"all\")\n"            \
     "  --image-hash HEX         the enclave image you trust (hex PCR0; else\n"               \
     "                           $PERFAGG_IMAGE_HASH); required unless --dev-root\n"          \
     "  --pcr1/2/3/4/8 HEX       further PCRs the document must carry (96 hex digits)\n"      \
@@ -268,7 +269,25 @@ static void print_summary(FILE *out, const pa_client_summary *s, const char *mar
     fprintf(out, "%senvironment     %s\n", mark, esc(&p, s->environment));
     if (s->challenge[0])
         fprintf(out, "%schallenge       %s\n", mark, esc(&p, s->challenge));
+    if (strcmp(s->symbol_source, "all") == 0)
+        fprintf(out, "%ssymbols         %zu (all: every market quoted in %s)\n", mark, s->nsymbols,
+                currency);
+    else
+        fprintf(out, "%ssymbols         %zu (%s: chosen by the trader, not a full scan)\n", mark,
+                s->nsymbols, s->symbol_source[0] ? esc(&p, s->symbol_source) : "unknown");
     esc_free(&p);
+}
+
+/* A verifier must see a self-selected subset for what it is: the numbers
+ * are right for the symbols named, and say nothing of the others. */
+static void warn_scope(FILE *out, const pa_client_summary *s)
+{
+    if (strcmp(s->symbol_source, "all") != 0)
+        fprintf(out,
+                "warning: scope.symbol_source is not \"all\": the trader chose which %zu "
+                "symbol(s) were scanned; trades in any other symbol are not in these "
+                "numbers\n",
+                s->nsymbols);
 }
 
 /* ---- shared steps --------------------------------------------------------------- */
@@ -808,6 +827,7 @@ static int cmd_verify(const cli_args *a, const char *cmd)
             printf("UNVERIFIED claims (the bundle did not verify: none of these is "
                    "established):\n");
         print_summary(stdout, &s, verdict != 0 ? "UNVERIFIED " : "");
+        warn_scope(stdout, &s);
     }
     if (verdict == 0) {
         esc_pool p = {0};

@@ -303,6 +303,8 @@ typedef struct {
     char image_hash[PA_CLIENT_HEX_PCR_LEN];
     char environment[16];
     char challenge[4 * 128 + 1]; /* 128 code points; "" when null */
+    char symbol_source[16];      /* scope.symbol_source: "all" or "client" ("" when absent) */
+    size_t nsymbols;             /* how many symbols scope.symbols lists */
 } pa_client_summary;
 
 PA_MUST_USE int pa_client_bundle_summary(const char *bundle_json, size_t len,

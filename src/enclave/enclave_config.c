@@ -23,7 +23,8 @@ extern const size_t pa_production_ca_pem_len;
 #endif
 
 const char *const pa_enclave_config_refused[] = {
-    "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", NULL};
+    "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS",
+    "PERFAGG_EXCHANGE_WEIGHT_BUDGET", NULL};
 
 /* Read by libcurl or OpenSSL whatever egress.c sets: SSLKEYLOGFILE makes
  * libcurl write every TLS session secret to that file (the host could then
@@ -131,6 +132,20 @@ static int load_development(pa_enclave_config *c, char *err, size_t errlen)
             return -1;
         }
         c->exchange_timeout_ms = v;
+    }
+    /* Pacing past Binance's real limit only makes sense against a simulator
+     * whose limit is raised too (tests/lib/harness.py). */
+    const char *w = env_set("PERFAGG_EXCHANGE_WEIGHT_BUDGET");
+    if (w != NULL) {
+        char *end;
+        errno = 0;
+        long v = strtol(w, &end, 10);
+        if (errno != 0 || *end != '\0' || v < 1 || v > 10000000) {
+            cfg_err(err, errlen,
+                    "PERFAGG_EXCHANGE_WEIGHT_BUDGET must be an integer in [1, 10000000]");
+            return -1;
+        }
+        c->weight_budget = (unsigned)v;
     }
     const char *ca = env_set("PERFAGG_CA_FILE");
     if (ca != NULL) {

@@ -258,6 +258,8 @@ static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
         .api_secret = r->creds.api_secret,
         .symbols = (const char *const *)r->creds.symbols,
         .nsymbols = r->creds.nsymbols,
+        .currency = CURRENCY,
+        .weight_budget = e->weight_budget,
         .timeout_ms = e->exchange_timeout_ms,
         .egress = e->egress,
     };

@@ -26,6 +26,7 @@ typedef struct {
     const char *binance_base_url;  /* no trailing slash */
     int development_build;         /* perfagg-enclave (overridable), not -production */
     long exchange_timeout_ms;
+    unsigned weight_budget;        /* 0: the venue's production budget (development may override) */
     const pa_egress *egress;       /* transport policy (enclave_config.c); NULL: development defaults */
 } pa_enclave;
 

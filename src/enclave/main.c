@@ -119,6 +119,7 @@ int main(void)
     enclave.binance_base_url = cfg.binance_base_url;
     enclave.development_build = !cfg.production;
     enclave.exchange_timeout_ms = cfg.exchange_timeout_ms;
+    enclave.weight_budget = cfg.weight_budget;
     enclave.egress = &cfg.egress;
 
     /* The platform first: on Nitro its entropy is mixed into OpenSSL before

@@ -32,8 +32,13 @@ typedef struct {
     const char *base_url;       /* e.g. https://api.binance.com (no trailing slash) */
     const char *api_key;        /* secret */
     const char *api_secret;     /* secret */
-    const char *const *symbols; /* client-chosen symbols, or NULL: the venue derives them */
+    const char *const *symbols; /* client-chosen symbols ("client"), or NULL: every market
+                                   quoted in currency ("all") */
     size_t nsymbols;
+    const char *currency;    /* the result's currency (e.g. "USDT"): the quote asset of the
+                                markets an "all" scan covers */
+    unsigned weight_budget;  /* request weight per minute the run may pace to; 0: the venue's
+                                production budget (only the development enclave overrides it) */
     long timeout_ms;         /* per HTTP call; <= 0: the connector's default */
     const pa_egress *egress; /* transport policy; NULL: development defaults */
     long max_wait_ms;        /* time a run may spend waiting (weight budget, Retry-After,
@@ -48,7 +53,7 @@ typedef struct {
     char **symbols;     /* the symbols whose trades were fetched (malloc'd, sorted) */
     size_t nsymbols;
     size_t symbols_cap;
-    const char *symbol_source;           /* how they were chosen, e.g. "client" (static) */
+    const char *symbol_source;           /* how they were chosen: "all" or "client" (static) */
     char detail[PA_EXCHANGE_DETAIL_MAX]; /* non-secret description of a failure */
     int64_t retry_after_ms;              /* PA_EXCHANGE_BANNED: when calling again makes sense */
 } pa_exchange_result;

@@ -158,6 +158,13 @@ json_t *pa_enclave_call_reply(const char *socket_path, pa_ipc_op op, json_t *req
         const char *why = json_string_value(json_object_get(refusal, "message"));
         if (code == PA_IPC_E_EXCHANGE_REJECTED_KEY && why != NULL)
             pa_error_set(&err, err.status, err.code, "The exchange rejected the API key: %s", why);
+        /* Which call failed (e.g. a page of the trade history): nothing was
+         * signed, and the trader can tell an outage from one bad endpoint. */
+        else if (code == PA_IPC_E_EXCHANGE_UNAVAILABLE && why != NULL)
+            pa_error_set(&err, err.status, err.code,
+                         "The exchange could not be reached or is not answering; nothing was "
+                         "signed: %s",
+                         why);
     } else {
         pa_enclave_unavailable(&err);
     }

@@ -38,6 +38,21 @@ def as_double(d):
     return float(d)
 
 
+def symbols_scanned(symbols_info, currency="USDT", client=None):
+    """docs/BINANCE.md, "Symbols": the client's symbols (sorted, distinct) when
+    named ("client"), else every listed market whose quote asset is the
+    currency, whatever it holds or its status ("all"). Returns (symbols,
+    symbol_source)."""
+    if client is not None:
+        return sorted(set(client)), "client"
+    return sorted(k for k, (_, quote) in symbols_info.items() if quote == currency), "all"
+
+
+def only(trades_by_symbol, symbols):
+    """The trades of exactly the scanned symbols: what metrics() must see."""
+    return {k: v for k, v in trades_by_symbol.items() if k in set(symbols)}
+
+
 def metrics(trades_by_symbol, symbols_info, from_ms, to_ms, currency="USDT"):
     """trades_by_symbol: {symbol: [binance myTrades rows]};
     symbols_info: {symbol: (base, quote)}. Money is computed exactly from the

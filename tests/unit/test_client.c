@@ -894,6 +894,8 @@ static void test_bundle_summary(void **state)
     assert_string_equal(s.exchange, "binance");
     assert_string_equal(s.environment, "development");
     assert_string_equal(s.challenge, "");
+    assert_string_equal(s.symbol_source, "client");
+    assert_int_equal(s.nsymbols, 2);
     assert_int_equal(pa_client_bundle_summary("{}", 2, &s), -1);
     free(text);
     json_decref(bundle);

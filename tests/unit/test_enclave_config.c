@@ -44,7 +44,7 @@ static char g_relay_sock[128];
 
 static const char *const all_vars[] = {
     "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", "PERFAGG_EGRESS_RELAY",
-    "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+    "PERFAGG_EXCHANGE_WEIGHT_BUDGET", "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
     "no_proxy", "NO_PROXY", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", NULL};
 
 static void clean_env(void)
@@ -265,6 +265,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.production, PA_ENCLAVE_PRODUCTION);
     assert_string_equal(c.binance_base_url, PA_BINANCE_BASE_URL);
     assert_int_equal(c.exchange_timeout_ms, PA_ENCLAVE_TIMEOUT_MS_DEFAULT);
+    assert_int_equal(c.weight_budget, 0);
     assert_int_equal(c.egress.https_only, PA_ENCLAVE_PRODUCTION);
     assert_int_equal(c.egress.use_relay, PA_ENCLAVE_PRODUCTION);
     clean_env();
@@ -503,6 +504,7 @@ static void test_development_overrides(void **state)
     clean_env();
     setenv("BINANCE_BASE_URL", "http://127.0.0.1:9/", 1);
     setenv("PERFAGG_EXCHANGE_TIMEOUT_MS", "3000", 1);
+    setenv("PERFAGG_EXCHANGE_WEIGHT_BUDGET", "480000", 1);
     char ca_path[] = "/tmp/pa-test-ca.XXXXXX";
     int ca_fd = mkstemp(ca_path);
     assert_true(ca_fd >= 0);
@@ -516,6 +518,7 @@ static void test_development_overrides(void **state)
     assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
     assert_string_equal(c.binance_base_url, "http://127.0.0.1:9");
     assert_int_equal(c.exchange_timeout_ms, 3000);
+    assert_int_equal(c.weight_budget, 480000);
     /* Read at start-up: the blob is the file's bytes, the path no longer used. */
     assert_null(c.egress.ca_file);
     assert_int_equal(c.egress.ca_blob_len, sizeof pem - 1);
@@ -526,6 +529,7 @@ static void test_development_overrides(void **state)
 
     static const char *const bad[][2] = {
         {"PERFAGG_EXCHANGE_TIMEOUT_MS", "99"}, {"PERFAGG_EXCHANGE_TIMEOUT_MS", "1e3"},
+        {"PERFAGG_EXCHANGE_WEIGHT_BUDGET", "0"}, {"PERFAGG_EXCHANGE_WEIGHT_BUDGET", "4800x"},
         {"PERFAGG_EGRESS_RELAY", "127.0.0.1:8443"}, {"PERFAGG_EGRESS_RELAY", "tcp://localhost:1"},
         {"BINANCE_BASE_URL", "////"}, {"PERFAGG_CA_FILE", "/nonexistent/ca.pem"}};
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {

@@ -23,14 +23,19 @@ static pa_exchange_status bn_check_params(const pa_exchange_params *p, pa_exchan
                            "binance: the API key or secret is empty or has invalid characters");
         return PA_EXCHANGE_REJECTED_KEY;
     }
-    if (p->symbols == NULL)
+    if (p->symbols == NULL) {
+        if (p->currency == NULL || !pa_bn_asset_ok(p->currency)) {
+            pa_exchange_detail(out, "binance: no valid currency to scan the markets of");
+            return PA_EXCHANGE_BAD_RESPONSE;
+        }
         return PA_EXCHANGE_OK;
+    }
     if (p->nsymbols == 0) {
         pa_exchange_detail(out, "binance: an empty symbol list");
         return PA_EXCHANGE_BAD_RESPONSE;
     }
-    if (p->nsymbols > PA_BN_MAX_PAGES) {
-        pa_exchange_detail(out, "binance: more than %d symbols to fetch", PA_BN_MAX_PAGES);
+    if (p->nsymbols > PA_BN_MAX_SYMBOLS) {
+        pa_exchange_detail(out, "binance: more than %d symbols to fetch", PA_BN_MAX_SYMBOLS);
         return PA_EXCHANGE_TOO_LARGE;
     }
     for (size_t i = 0; i < p->nsymbols; i++) {
@@ -66,7 +71,7 @@ static pa_exchange_status bn_fetch(const pa_exchange_params *p, pa_audit_log *au
         st = PA_EXCHANGE_UNAVAILABLE;
         goto cleanup;
     }
-    /* With derived symbols the signed account call comes first: a key that
+    /* Scanning every market, the signed account call comes first: a key that
      * does not work fails before the (large) exchangeInfo download. */
     if (p->symbols == NULL) {
         st = pa_bn_fetch_assets(&t, audit, &assets);
@@ -76,8 +81,7 @@ static pa_exchange_status bn_fetch(const pa_exchange_params *p, pa_audit_log *au
     st = pa_bn_fetch_markets(&t, audit, &markets);
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
-    st = p->symbols != NULL ? pa_bn_client_symbols(&t, &markets)
-                            : pa_bn_balance_symbols(&t, &markets, &assets);
+    st = p->symbols != NULL ? pa_bn_client_symbols(&t, &markets) : pa_bn_all_symbols(&t, &markets);
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
     st = pa_bn_fetch_trades(&t, audit, &markets);

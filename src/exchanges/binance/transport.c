@@ -257,8 +257,9 @@ static unsigned bn_weight(const char *path)
 static pa_exchange_status bn_pace(pa_bn_transport *t, const char *path)
 {
     int64_t wait = 0, t0 = pa_now_ms();
-    pa_pace_verdict v = pa_pace_acquire(t->p->base_url, bn_weight(path), PA_BN_WEIGHT_BUDGET,
-                                        t0 + t->wait_left_ms, &wait);
+    unsigned budget = t->p->weight_budget > 0 ? t->p->weight_budget : PA_BN_WEIGHT_BUDGET;
+    pa_pace_verdict v =
+        pa_pace_acquire(t->p->base_url, bn_weight(path), budget, t0 + t->wait_left_ms, &wait);
     /* time spent waiting for the next window comes out of the allowance */
     int64_t waited = pa_now_ms() - t0;
     t->wait_left_ms = waited < t->wait_left_ms ? t->wait_left_ms - waited : 0;
