@@ -38,6 +38,7 @@
 typedef struct {
     int production;                 /* built with PA_ENCLAVE_PRODUCTION */
     char binance_base_url[PA_ENCLAVE_URL_MAX + 1]; /* no trailing slash */
+    char binance_futures_base_url[PA_ENCLAVE_URL_MAX + 1]; /* usdm; no trailing slash */
     long exchange_timeout_ms;
     pa_egress egress;
     char ca_file[PATH_MAX];         /* development: PERFAGG_CA_FILE, read at start-up ... */
