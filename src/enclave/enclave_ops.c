@@ -142,6 +142,8 @@ static char *exchange_error(pa_exchange_status st, const char *detail, int64_t r
                                          (long)((retry_after_ms + 999) / 1000));
     case PA_EXCHANGE_REGION_BLOCKED:
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_REGION_BLOCKED, detail);
+    case PA_EXCHANGE_BAD_WINDOW: /* the request's, not the exchange's fault */
+        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, detail);
     case PA_EXCHANGE_OK:
     default:
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "unexpected exchange status");

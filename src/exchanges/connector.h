@@ -25,6 +25,7 @@ typedef enum {
     PA_EXCHANGE_BANNED,         /* the exchange banned our address (Binance: HTTP 418) until
                                    retry_after_ms from now; nobody calls it meanwhile */
     PA_EXCHANGE_REGION_BLOCKED, /* the exchange refuses our region (HTTP 451) */
+    PA_EXCHANGE_BAD_WINDOW,     /* the window lies wholly before the history the exchange keeps */
 } pa_exchange_status;
 
 #define PA_EXCHANGE_DETAIL_MAX 160

@@ -320,7 +320,7 @@ static void test_window_beyond_reach(void **state)
     (void)state;
     run x = {0};
     assert_int_equal(fetch(&x, "k-fut", "s-fut", NULL, 0, g_now - 200 * DAY, g_now - 100 * DAY),
-                     PA_EXCHANGE_BAD_RESPONSE);
+                     PA_EXCHANGE_BAD_WINDOW);
     assert_non_null(strstr(x.r.detail, "89 days"));
     assert_int_equal(x.audit.len, 0); /* refused before any call */
     run_free(&x);

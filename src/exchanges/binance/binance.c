@@ -174,7 +174,7 @@ static pa_exchange_status bn_fetch_usdm(const pa_exchange_params *p, pa_audit_lo
         pa_exchange_detail(out, "binance usdm: the window ends before the %d days of history "
                                 "Binance keeps",
                            PA_BN_FUT_INCOME_REACH_DAYS);
-        st = PA_EXCHANGE_BAD_RESPONSE;
+        st = PA_EXCHANGE_BAD_WINDOW;
         goto cleanup;
     }
     if (pa_bn_transport_open(&t, p, out) != 0) {
