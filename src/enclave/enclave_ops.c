@@ -270,6 +270,7 @@ static char *check_sealed_to(const pa_enclave *e, const json_t *req)
 /* The venue of the credentials, from the registry (src/exchanges/registry.c). */
 static char *pick_connector(const pa_credentials *creds, const pa_connector **out)
 {
+    *out = NULL;
     if (pa_connector_find(creds->exchange) == NULL)
         return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, "unsupported exchange");
     *out = pa_connector_find_account(creds->exchange, creds->account_type);
@@ -283,6 +284,8 @@ static char *pick_connector(const pa_credentials *creds, const pa_connector **ou
  * as soon as it returns. */
 static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
 {
+    if (c == NULL) /* only when an error answer could not be allocated */
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "no connector");
     r->venue = c;
     r->base_url = e->binance_base_url;
     if (is_usdm(c) && e->binance_futures_base_url != NULL)
