@@ -170,6 +170,26 @@ class FuturesTest(unittest.TestCase):
                                         {"session_id": self.sid})
         self.assertEqual(st, 200, res)
 
+    def test_account_type_checked_by_the_client(self):
+        s = self.stack
+        r = s.cli("seal", "--exchange", "binance", "--label", "x",
+                  "--api-key-file", s.write_secret("k2", "key"),
+                  "--api-secret-file", s.write_secret("s2", "secret"),
+                  "--dev-root", s.dev_root, "--account-type", "coinm", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--account-type must be spot or usdm", r.stderr)
+
+    def test_spot_session_of_the_same_key_stays_spot(self):
+        """Without --account-type the same key is a spot session: /api only."""
+        sid = self.stack.submit(self.acct["api_key"], self.acct["api_secret"], label="spot")
+        st, _, res = self.stack.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual(st, 200, res)
+        payload = res["aggregates_signed"]["payload"]
+        self.assertEqual(payload["scope"]["account_type"], "spot")
+        self.assertNotIn("funding", payload)
+        self.assertNotIn("history_from", payload["scope"])
+        self.assertEqual(payload["trades"], 0)
+
 
 if __name__ == "__main__":
     unittest.main()
