@@ -31,7 +31,8 @@ PA_MUST_USE int pa_bn_futures_window(int64_t from_ms, int64_t to_ms, int64_t now
                                      int64_t *lo, int64_t *hi);
 
 /* Every income row with time in [lo, hi) into t->out->income, paged by
- * startTime (Binance dropped `page` in 2026), sorted by (time, type,
+ * startTime (no `page`: client libraries report Binance dropped it from
+ * this endpoint in 2026), sorted by (time, type,
  * tranId) and de-duplicated by (type, tranId). */
 pa_exchange_status pa_bn_fetch_income(pa_bn_transport *t, pa_audit_log *audit, int64_t lo,
                                       int64_t hi, unsigned *pages);
