@@ -114,8 +114,17 @@ fi
 target=${BINANCE_BASE_URL#*://}
 target=${target%%/*}
 case $target in *:*) ;; *) [[ $BINANCE_BASE_URL == https://* ]] && target=$target:443 || target=$target:80 ;; esac
+# USD-M futures (accountType "usdm") go to BINANCE_FUTURES_BASE_URL when set
+# (else the same URL: the simulator serves /fapi too).
+ftarget=$target
+if [ -n "${BINANCE_FUTURES_BASE_URL:-}" ]; then
+  ftarget=${BINANCE_FUTURES_BASE_URL#*://}
+  ftarget=${ftarget%%/*}
+  case $ftarget in *:*) ;; *) [[ $BINANCE_FUTURES_BASE_URL == https://* ]] && ftarget=$ftarget:443 || ftarget=$ftarget:80 ;; esac
+fi
 rm -f "$var/relay.sock"
 "$build/perfagg-relay" --listen "unix:$var/relay.sock" --dev-allow-local --allow "$target" \
+  --allow "$ftarget" \
   > >(tee -a "$var/relay.log") 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do [ -S "$var/relay.sock" ] && break; sleep 0.1; done

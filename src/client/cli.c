@@ -40,6 +40,7 @@ enum {
     O_SECRET_FILE,
     O_PASS_FILE,
     O_SYMBOLS,
+    O_ACCOUNT_TYPE,
     O_ENCLAVE_PUBKEY,
     O_FROM,
     O_TO,
@@ -89,6 +90,7 @@ static const struct option all_options[NOPTS] = {
     {"api-secret-file", required_argument, NULL, O_SECRET_FILE},
     {"passphrase-file", required_argument, NULL, O_PASS_FILE},
     {"symbols", required_argument, NULL, O_SYMBOLS},
+    {"account-type", required_argument, NULL, O_ACCOUNT_TYPE},
     {"enclave-pubkey", required_argument, NULL, O_ENCLAVE_PUBKEY},
     {"from", required_argument, NULL, O_FROM},
     {"to", required_argument, NULL, O_TO},
@@ -149,6 +151,7 @@ typedef struct {
     "  --passphrase-file F      file holding the passphrase, or - for stdin\n"               \
     "  --symbols A,B            only these symbols (labelled \"client\" in the result;\n"    \
     "                           default: every market quoted in USDT, \"all\")\n"            \
+    "  --account-type T         spot (default) or usdm (Binance USD-M futures)\n"           \
     "  --image-hash HEX         the enclave image you trust (hex PCR0; else\n"               \
     "                           $PERFAGG_IMAGE_HASH); required unless --dev-root\n"          \
     "  --pcr1/2/3/4/8 HEX       further PCRs the document must carry (96 hex digits)\n"      \
@@ -685,6 +688,7 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
         .api_secret = &secret,
         .passphrase = pass_file ? &pass : NULL,
         .symbols = ARG(a, O_SYMBOLS),
+        .account_type = ARG(a, O_ACCOUNT_TYPE),
     };
     int sealed = pa_client_seal(enclave_pub, &in, body_out, &err);
     pa_buf_free(&key);
@@ -900,7 +904,7 @@ static const command commands[] = {
     {"submit", cmd_submit,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
-         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
+         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_ACCOUNT_TYPE) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
          OPT_BIT(O_MAX_AGE),
      0,
      "usage: perfagg submit --exchange binance --label LABEL --api-key-file F\n"
@@ -910,7 +914,7 @@ static const command commands[] = {
     {"seal", cmd_seal,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
-         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
+         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_ACCOUNT_TYPE) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
          OPT_BIT(O_MAX_AGE) | OPT_BIT(O_ENCLAVE_PUBKEY),
      0,
      "usage: perfagg seal --exchange binance --label LABEL --api-key-file F\n"

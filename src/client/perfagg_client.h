@@ -212,6 +212,7 @@ typedef struct {
     const pa_buf *api_secret; /* required */
     const pa_buf *passphrase; /* NULL or empty: absent */
     const char *symbols;      /* "BTCUSDT,ETHUSDT", or NULL */
+    const char *account_type; /* "spot" or "usdm", or NULL: absent (spot) */
 } pa_client_submission;
 
 /* Seals the credentials to enclave_pub (which the caller attested) and returns

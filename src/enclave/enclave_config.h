@@ -41,6 +41,7 @@
 typedef struct {
     int production;                 /* built with PA_ENCLAVE_PRODUCTION */
     char binance_base_url[PA_ENCLAVE_URL_MAX + 1]; /* no trailing slash */
+    char binance_futures_base_url[PA_ENCLAVE_URL_MAX + 1]; /* usdm; no trailing slash */
     long exchange_timeout_ms;
     unsigned weight_budget;         /* development: PERFAGG_EXCHANGE_WEIGHT_BUDGET; 0: the venue's */
     pa_egress egress;

@@ -24,6 +24,7 @@ typedef struct {
     pa_attest_platform *platform;
     int dev_platform;              /* attestation chains to a development root */
     const char *binance_base_url;  /* no trailing slash */
+    const char *binance_futures_base_url; /* accountType "usdm"; NULL: binance_base_url */
     int development_build;         /* perfagg-enclave (overridable), not -production */
     long exchange_timeout_ms;
     unsigned weight_budget;        /* 0: the venue's production budget (development may override) */

@@ -117,6 +117,7 @@ int main(void)
         return 2;
     }
     enclave.binance_base_url = cfg.binance_base_url;
+    enclave.binance_futures_base_url = cfg.binance_futures_base_url;
     enclave.development_build = !cfg.production;
     enclave.exchange_timeout_ms = cfg.exchange_timeout_ms;
     enclave.weight_budget = cfg.weight_budget;

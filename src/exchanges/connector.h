@@ -12,6 +12,7 @@
 
 #include "egress.h"
 #include "fills.h"
+#include "income.h"
 #include "merkle.h"
 #include "result.h"
 
@@ -24,6 +25,7 @@ typedef enum {
     PA_EXCHANGE_BANNED,         /* the exchange banned our address (Binance: HTTP 418) until
                                    retry_after_ms from now; nobody calls it meanwhile */
     PA_EXCHANGE_REGION_BLOCKED, /* the exchange refuses our region (HTTP 451) */
+    PA_EXCHANGE_BAD_WINDOW,     /* the window lies wholly before the history the exchange keeps */
 } pa_exchange_status;
 
 #define PA_EXCHANGE_DETAIL_MAX 160
@@ -43,6 +45,8 @@ typedef struct {
     const pa_egress *egress; /* transport policy; NULL: development defaults */
     long max_wait_ms;        /* time a run may spend waiting (weight budget, Retry-After,
                                 backoff) besides its calls; <= 0: PA_EXCHANGE_MAX_WAIT_MS */
+    int64_t from_ms, to_ms;  /* the result's window: a connector whose history is
+                                fetched by time (usdm) fetches just that */
 } pa_exchange_params;
 
 /* Well inside the host's 60 s wait for an aggregate answer. */
@@ -56,6 +60,8 @@ typedef struct {
     const char *symbol_source;           /* how they were chosen: "all" or "client" (static) */
     char detail[PA_EXCHANGE_DETAIL_MAX]; /* non-secret description of a failure */
     int64_t retry_after_ms;              /* PA_EXCHANGE_BANNED: when calling again makes sense */
+    pa_income_list income;               /* futures: the income rows in the covered window */
+    int64_t history_from_ms;             /* futures: the earliest instant covered (0: spot) */
 } pa_exchange_result;
 
 /* A venue. fetch fetches every fill of the account for the params' symbols
@@ -65,6 +71,7 @@ typedef struct {
  * secret is in detail. */
 typedef struct {
     const char *name; /* the credentials' "exchange", e.g. "binance" */
+    const char *account_type; /* the credentials' "accountType"; NULL: "spot" */
     pa_exchange_status (*fetch)(const pa_exchange_params *p, pa_audit_log *audit,
                                 pa_exchange_result *out);
 } pa_connector;

@@ -423,8 +423,15 @@ static void test_registry(void **state)
     assert_null(pa_connector_find(NULL));
     size_t n = 0;
     for (; pa_connectors[n] != NULL; n++)
-        assert_ptr_equal(pa_connector_find(pa_connectors[n]->name), pa_connectors[n]);
-    assert_true(n >= 1);
+        assert_ptr_equal(pa_connector_find_account(pa_connectors[n]->name,
+                                                   pa_connectors[n]->account_type),
+                         pa_connectors[n]);
+    assert_true(n >= 2);
+    /* By account type: spot is the default, usdm its own connector. */
+    assert_ptr_equal(pa_connector_find_account("binance", NULL), &pa_binance_connector);
+    assert_ptr_equal(pa_connector_find_account("binance", "spot"), &pa_binance_connector);
+    assert_ptr_equal(pa_connector_find_account("binance", "usdm"), &pa_binance_usdm_connector);
+    assert_null(pa_connector_find_account("binance", "coinm"));
 }
 
 /* ---- fetching ---------------------------------------------------------------- */

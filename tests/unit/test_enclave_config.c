@@ -43,8 +43,9 @@ static pid_t g_relay = -1;
 static char g_relay_sock[128];
 
 static const char *const all_vars[] = {
-    "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", "PERFAGG_EGRESS_RELAY",
-    "PERFAGG_EXCHANGE_WEIGHT_BUDGET", "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+    "BINANCE_BASE_URL", "BINANCE_FUTURES_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS",
+    "PERFAGG_EGRESS_RELAY", "PERFAGG_EXCHANGE_WEIGHT_BUDGET", "http_proxy", "HTTP_PROXY", "https_proxy",
+    "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
     "no_proxy", "NO_PROXY", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", NULL};
 
 static void clean_env(void)
@@ -264,6 +265,7 @@ static void test_defaults(void **state)
     assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
     assert_int_equal(c.production, PA_ENCLAVE_PRODUCTION);
     assert_string_equal(c.binance_base_url, PA_BINANCE_BASE_URL);
+    assert_string_equal(c.binance_futures_base_url, PA_BINANCE_FUTURES_BASE_URL);
     assert_int_equal(c.exchange_timeout_ms, PA_ENCLAVE_TIMEOUT_MS_DEFAULT);
     assert_int_equal(c.weight_budget, 0);
     assert_int_equal(c.egress.https_only, PA_ENCLAVE_PRODUCTION);
@@ -517,6 +519,8 @@ static void test_development_overrides(void **state)
     char err[320];
     assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
     assert_string_equal(c.binance_base_url, "http://127.0.0.1:9");
+    /* Unset: the futures URL follows the spot one (the simulator serves both). */
+    assert_string_equal(c.binance_futures_base_url, "http://127.0.0.1:9");
     assert_int_equal(c.exchange_timeout_ms, 3000);
     assert_int_equal(c.weight_budget, 480000);
     /* Read at start-up: the blob is the file's bytes, the path no longer used. */
@@ -531,7 +535,8 @@ static void test_development_overrides(void **state)
         {"PERFAGG_EXCHANGE_TIMEOUT_MS", "99"}, {"PERFAGG_EXCHANGE_TIMEOUT_MS", "1e3"},
         {"PERFAGG_EXCHANGE_WEIGHT_BUDGET", "0"}, {"PERFAGG_EXCHANGE_WEIGHT_BUDGET", "4800x"},
         {"PERFAGG_EGRESS_RELAY", "127.0.0.1:8443"}, {"PERFAGG_EGRESS_RELAY", "tcp://localhost:1"},
-        {"BINANCE_BASE_URL", "////"}, {"PERFAGG_CA_FILE", "/nonexistent/ca.pem"}};
+        {"BINANCE_BASE_URL", "////"}, {"BINANCE_FUTURES_BASE_URL", "///"},
+        {"PERFAGG_CA_FILE", "/nonexistent/ca.pem"}};
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
         clean_env();
         setenv(bad[i][0], bad[i][1], 1);
@@ -540,6 +545,12 @@ static void test_development_overrides(void **state)
         if (strstr(e, bad[i][0]) == NULL)
             fail_msg("message \"%s\" does not name %s", e, bad[i][0]);
     }
+    clean_env();
+    setenv("BINANCE_BASE_URL", "http://127.0.0.1:9", 1);
+    setenv("BINANCE_FUTURES_BASE_URL", "http://127.0.0.1:10//", 1);
+    assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
+    assert_string_equal(c.binance_futures_base_url, "http://127.0.0.1:10");
+    assert_string_equal(c.binance_base_url, "http://127.0.0.1:9");
     clean_env();
 }
 #endif

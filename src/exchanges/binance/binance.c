@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+#include "timeutil.h"
+
+#include "futures.h"
 #include "paging.h"
 #include "symbols.h"
 #include "transport.h"
@@ -100,4 +103,111 @@ cleanup:
 const pa_connector pa_binance_connector = {
     .name = "binance",
     .fetch = bn_fetch,
+};
+
+/* ---- USD-M futures ------------------------------------------------------- */
+
+/* The symbols to fetch fills for: the client's, or every contract the
+ * income history names (every fill books a commission, every close a
+ * realized PnL, every held position funding: a contract traded in the
+ * window is there). */
+static pa_exchange_status bn_usdm_symbols(pa_bn_transport *t, const pa_exchange_params *p)
+{
+    pa_exchange_result *out = t->out;
+    if (p->symbols != NULL) {
+        out->symbol_source = "client";
+        for (size_t i = 0; i < p->nsymbols; i++)
+            if (pa_exchange_add_symbol(out, p->symbols[i]) != 0)
+                goto oom;
+    } else {
+        out->symbol_source = "income";
+        for (size_t i = 0; i < out->income.len; i++)
+            if (out->income.v[i].symbol[0] != '\0' &&
+                pa_exchange_add_symbol(out, out->income.v[i].symbol) != 0)
+                goto oom;
+    }
+    pa_exchange_sort_symbols(out);
+    return PA_EXCHANGE_OK;
+oom:
+    pa_exchange_detail(out, "binance: out of memory");
+    return PA_EXCHANGE_BAD_RESPONSE;
+}
+
+static pa_exchange_status bn_usdm_trades(pa_bn_transport *t, pa_audit_log *audit,
+                                         const pa_bn_markets *markets, int64_t lo, int64_t hi,
+                                         unsigned *pages)
+{
+    pa_exchange_result *out = t->out;
+    for (size_t i = 0; i < out->nsymbols; i++) {
+        const pa_bn_market *mk = pa_bn_find_market(markets, out->symbols[i]);
+        if (mk == NULL) {
+            pa_exchange_detail(out, "binance: symbol %s is not listed in /fapi/v1/exchangeInfo",
+                               out->symbols[i]);
+            return PA_EXCHANGE_BAD_RESPONSE;
+        }
+        pa_exchange_status st = pa_bn_fetch_futures_trades(t, audit, mk, lo, hi, pages);
+        if (st != PA_EXCHANGE_OK)
+            return st;
+    }
+    pa_exchange_dedup_fills(&out->fills);
+    return PA_EXCHANGE_OK;
+}
+
+static pa_exchange_status bn_fetch_usdm(const pa_exchange_params *p, pa_audit_log *audit,
+                                        pa_exchange_result *out)
+{
+    if (out == NULL)
+        return PA_EXCHANGE_BAD_RESPONSE;
+    pa_exchange_result_init(out);
+    pa_bn_transport t;
+    memset(&t, 0, sizeof t);
+    pa_bn_markets markets = {0};
+    pa_exchange_status st = PA_EXCHANGE_BAD_RESPONSE;
+    int64_t lo = 0, hi = 0;
+    unsigned pages = 0;
+
+    if (p == NULL || audit == NULL || p->base_url == NULL || p->api_key == NULL ||
+        p->api_secret == NULL || (p->symbols == NULL && p->nsymbols != 0)) {
+        pa_exchange_detail(out, "binance: missing parameters");
+        goto cleanup;
+    }
+    st = bn_check_params(p, out);
+    if (st != PA_EXCHANGE_OK)
+        goto cleanup;
+    if (pa_bn_futures_window(p->from_ms, p->to_ms, pa_now_ms(), &lo, &hi) != 0) {
+        pa_exchange_detail(out, "binance usdm: the window ends before the %d days of history "
+                                "Binance keeps",
+                           PA_BN_FUT_INCOME_REACH_DAYS);
+        st = PA_EXCHANGE_BAD_WINDOW;
+        goto cleanup;
+    }
+    if (pa_bn_transport_open(&t, p, out) != 0) {
+        st = PA_EXCHANGE_UNAVAILABLE;
+        goto cleanup;
+    }
+    /* The signed income history first: a key that does not work fails at once. */
+    st = pa_bn_fetch_income(&t, audit, lo, hi, &pages);
+    if (st == PA_EXCHANGE_OK)
+        st = bn_usdm_symbols(&t, p);
+    if (st == PA_EXCHANGE_OK && out->nsymbols > 0)
+        st = pa_bn_fetch_futures_markets(&t, audit, &markets);
+    if (st == PA_EXCHANGE_OK)
+        st = bn_usdm_trades(&t, audit, &markets, lo, hi, &pages);
+    if (st == PA_EXCHANGE_OK) {
+        out->history_from_ms = lo;
+        out->detail[0] = '\0';
+    }
+
+cleanup:
+    pa_bn_transport_close(&t);
+    pa_bn_markets_free(&markets);
+    if (st != PA_EXCHANGE_OK)
+        pa_exchange_result_fail(out);
+    return st;
+}
+
+const pa_connector pa_binance_usdm_connector = {
+    .name = "binance",
+    .account_type = "usdm",
+    .fetch = bn_fetch_usdm,
 };
