@@ -182,7 +182,8 @@ static pa_exchange_status fetch(run *x, const char *key, const char *secret,
                             .nsymbols = n,
                             .timeout_ms = TIMEOUT_MS,
                             .from_ms = from,
-                            .to_ms = to};
+                            .to_ms = to,
+                            .currency = "USDT"};
     pa_audit_init(&x->audit);
     const pa_connector *c = pa_connector_find_account("binance", "usdm");
     assert_ptr_equal(c, &pa_binance_usdm_connector);
