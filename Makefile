@@ -3,8 +3,8 @@ BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 20
 
-.PHONY: all build deps run test test-unit test-security migrate lint format dev sanitize fuzz clean \
-        reproducible-check
+.PHONY: all build deps run run-tls test test-unit test-security migrate lint format dev sanitize fuzz clean \
+        reproducible-check bench
 
 all: build
 
@@ -17,6 +17,11 @@ build: deps
 
 run: build
 	@scripts/run.sh
+
+# `make run` with nginx in front terminating TLS on https://localhost:3443
+# (deploy/nginx; a local certificate, trust var/tls/ca.pem).
+run-tls: build
+	@PERFAGG_TLS=1 scripts/run.sh
 
 test: build
 	@scripts/test.sh
@@ -58,5 +63,12 @@ fuzz:
 	@scripts/deps.sh clang libclang-rt-14-dev
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
+# Throughput, latency and memory of every route beside ceilings measured in
+# the same run (Release build in build-bench/, installs wrk and nginx if
+# missing; BENCH_SECONDS per run, default 15): bench/report.{md,json,svg}.
+bench: deps
+	@scripts/bench.sh
+
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-bench bench/out bench/report.json bench/report.md \
+	  bench/report.svg

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages perfagg builds, runs and tests with, when any
 # is missing. Usage: scripts/deps.sh [extra-package ...]
+# Extras of other targets: `make bench` adds wrk and nginx (scripts/bench.sh),
+# `make fuzz` clang; `make test` needs neither.
 set -euo pipefail
 
 packages=(
@@ -9,6 +11,7 @@ packages=(
   libcbor-dev libseccomp-dev libcmocka-dev libgmp-dev
   postgresql-15 postgresql-client-15 python3 curl openssl ca-certificates
   gdb
+  unicode-data nginx
   "$@"
 )
 

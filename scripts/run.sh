@@ -114,8 +114,17 @@ fi
 target=${BINANCE_BASE_URL#*://}
 target=${target%%/*}
 case $target in *:*) ;; *) [[ $BINANCE_BASE_URL == https://* ]] && target=$target:443 || target=$target:80 ;; esac
+# USD-M futures (accountType "usdm") go to BINANCE_FUTURES_BASE_URL when set
+# (else the same URL: the simulator serves /fapi too).
+ftarget=$target
+if [ -n "${BINANCE_FUTURES_BASE_URL:-}" ]; then
+  ftarget=${BINANCE_FUTURES_BASE_URL#*://}
+  ftarget=${ftarget%%/*}
+  case $ftarget in *:*) ;; *) [[ $BINANCE_FUTURES_BASE_URL == https://* ]] && ftarget=$ftarget:443 || ftarget=$ftarget:80 ;; esac
+fi
 rm -f "$var/relay.sock"
 "$build/perfagg-relay" --listen "unix:$var/relay.sock" --dev-allow-local --allow "$target" \
+  --allow "$ftarget" \
   > >(tee -a "$var/relay.log") 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do [ -S "$var/relay.sock" ] && break; sleep 0.1; done
@@ -131,12 +140,34 @@ case $build in
   *) export PERFAGG_ENCLAVE_EXEC=$root/$build/perfagg-enclave ;;
 esac
 rm -f "$PERFAGG_ENCLAVE_SOCKET"
+# `make run-tls` (PERFAGG_TLS=1): nginx in front terminates TLS (below); the
+# server counts clients by the address nginx reports.
+[ "${PERFAGG_TLS:-}" = 1 ] && export TRUSTED_PROXIES=${TRUSTED_PROXIES:-127.0.0.1}
 "$build/perfagg-server" > >(tee -a "$var/server.log") 2>&1 &
 pids+=($!)
 url="http://${LISTEN_ADDRESS:-127.0.0.1}:${ENCLAVE_PORT:-3000}"
 for _ in $(seq 1 150); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$url/health" >/dev/null 2>&1 ||
   echo "perfagg: the service is not healthy yet (see $var/server.log, which also has the enclave's log)"
+
+if [ "${PERFAGG_TLS:-}" = 1 ]; then
+  # nginx (deploy/nginx) with a local certificate for localhost, made anew on
+  # every start (it lives one day): trust var/tls/ca.pem.
+  rm -rf "$var/tls" && tools/test-ca.sh "$var/tls" >/dev/null 2>&1
+  case ${LISTEN_ADDRESS:-127.0.0.1} in
+    0.0.0.0 | ::) upstream=127.0.0.1 ;;
+    *:*) upstream="[$LISTEN_ADDRESS]" ;;
+    *) upstream=${LISTEN_ADDRESS:-127.0.0.1} ;;
+  esac
+  scripts/proxy.sh "$var/nginx" "127.0.0.1:${PERFAGG_TLS_PORT:-3443}" "$upstream:${ENCLAVE_PORT:-3000}" \
+    "$var/tls/server.pem" "$var/tls/server.key" >>"$var/nginx.log" 2>&1 &
+  pids+=($!)
+  url="https://localhost:${PERFAGG_TLS_PORT:-3443}"
+  for _ in $(seq 1 50); do curl -fsS --cacert "$var/tls/ca.pem" "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS --cacert "$var/tls/ca.pem" "$url/health" >/dev/null 2>&1 ||
+    echo "perfagg: nginx is not serving yet (see $var/nginx.log and $var/nginx/nginx-error.log)"
+  echo "perfagg: TLS through nginx on $url (CA: $var/tls/ca.pem; plain HTTP stays on 127.0.0.1 for the server itself)"
+fi
 
 cat <<MSG
 

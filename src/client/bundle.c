@@ -170,6 +170,9 @@ int pa_client_bundle_summary(const char *bundle_json, size_t len, pa_client_summ
         if (n == 0)
             snprintf(out->key_rights, sizeof out->key_rights, "none");
     }
+    const json_t *scope = json_object_get(payload, "scope");
+    string_text(scope, "symbol_source", out->symbol_source, sizeof out->symbol_source);
+    out->nsymbols = json_array_size(json_object_get(scope, "symbols"));
     number_text(json_object_get(payload, "pnl"), out->pnl, sizeof out->pnl);
     number_text(json_object_get(payload, "sharpe"), out->sharpe, sizeof out->sharpe);
     number_text(json_object_get(payload, "volume"), out->volume, sizeof out->volume);

@@ -43,6 +43,7 @@ enum {
     O_SECRET_FILE,
     O_PASS_FILE,
     O_SYMBOLS,
+    O_ACCOUNT_TYPE,
     O_ENCLAVE_PUBKEY,
     O_FROM,
     O_TO,
@@ -96,6 +97,7 @@ static const struct option all_options[NOPTS] = {
     {"api-secret-file", required_argument, NULL, O_SECRET_FILE},
     {"passphrase-file", required_argument, NULL, O_PASS_FILE},
     {"symbols", required_argument, NULL, O_SYMBOLS},
+    {"account-type", required_argument, NULL, O_ACCOUNT_TYPE},
     {"enclave-pubkey", required_argument, NULL, O_ENCLAVE_PUBKEY},
     {"from", required_argument, NULL, O_FROM},
     {"to", required_argument, NULL, O_TO},
@@ -158,7 +160,9 @@ typedef struct {
     "  --api-key-file F         file holding the API key, or - for stdin (required)\n"       \
     "  --api-secret-file F      file holding the API secret, or - for stdin (required)\n"    \
     "  --passphrase-file F      file holding the passphrase, or - for stdin\n"               \
-    "  --symbols A,B            symbols to fetch (default: derived from balances)\n"         \
+    "  --symbols A,B            only these symbols (labelled \"client\" in the result;\n"    \
+    "                           default: every market quoted in USDT, \"all\")\n"            \
+    "  --account-type T         spot (default) or usdm (Binance USD-M futures)\n"           \
     "  --account-salt B64       the accountSalt (32 bytes, base64) behind payload.account_id;\n" \
     "                           default: 32 fresh random bytes, printed on stderr. Give the\n" \
     "                           same salt again for the same account_id across sessions\n"   \
@@ -285,6 +289,12 @@ static void print_summary(FILE *out, const pa_client_summary *s, const char *mar
     fprintf(out, "%senvironment     %s\n", mark, esc(&p, s->environment));
     if (s->challenge[0])
         fprintf(out, "%schallenge       %s\n", mark, esc(&p, s->challenge));
+    if (strcmp(s->symbol_source, "all") == 0)
+        fprintf(out, "%ssymbols         %zu (all: every market quoted in %s)\n", mark, s->nsymbols,
+                currency);
+    else
+        fprintf(out, "%ssymbols         %zu (%s: chosen by the trader, not a full scan)\n", mark,
+                s->nsymbols, s->symbol_source[0] ? esc(&p, s->symbol_source) : "unknown");
     /* docs/PROTOCOL.md, "Whose account": only account_id ties the result to an account */
     if (s->account_id[0])
         fprintf(out, "%saccount_id      %s%s%s%s\n", mark, esc(&p, s->account_id),
@@ -297,6 +307,18 @@ static void print_summary(FILE *out, const pa_client_summary *s, const char *mar
     if (s->key_rights[0])
         fprintf(out, "%skey rights      %s\n", mark, esc(&p, s->key_rights));
     esc_free(&p);
+}
+
+/* A verifier must see a self-selected subset for what it is: the numbers
+ * are right for the symbols named, and say nothing of the others. */
+static void warn_scope(FILE *out, const pa_client_summary *s)
+{
+    if (strcmp(s->symbol_source, "all") != 0)
+        fprintf(out,
+                "warning: scope.symbol_source is not \"all\": the trader chose which %zu "
+                "symbol(s) were scanned; trades in any other symbol are not in these "
+                "numbers\n",
+                s->nsymbols);
 }
 
 /* ---- shared steps --------------------------------------------------------------- */
@@ -708,6 +730,7 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
         .api_secret = &secret,
         .passphrase = pass_file ? &pass : NULL,
         .symbols = ARG(a, O_SYMBOLS),
+        .account_type = ARG(a, O_ACCOUNT_TYPE),
     };
     int sealed = pa_client_seal(enclave_pub, &in, body_out, &err);
     pa_buf_free(&key);
@@ -864,6 +887,7 @@ static int cmd_verify(const cli_args *a, const char *cmd)
             printf("UNVERIFIED claims (the bundle did not verify: none of these is "
                    "established):\n");
         print_summary(stdout, &s, verdict != 0 ? "UNVERIFIED " : "");
+        warn_scope(stdout, &s);
     }
     if (verdict == 0) {
         esc_pool p = {0};
@@ -959,8 +983,9 @@ static const command commands[] = {
     {"submit", cmd_submit,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
-         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
-         OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_NO_ACCOUNT_SALT) | OPT_BIT(O_DISCLOSE_UID) |
+         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_ACCOUNT_TYPE) | OPT_BIT(O_IMAGE_HASH) |
+         OPT_BIT(O_DEV_ROOT) | PCR_OPTS | OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_NO_ACCOUNT_SALT) |
+         OPT_BIT(O_DISCLOSE_UID) |
          OPT_BIT(O_MAX_AGE),
      0,
      "usage: perfagg submit --exchange binance --label LABEL --api-key-file F\n"
@@ -970,8 +995,9 @@ static const command commands[] = {
     {"seal", cmd_seal,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
-         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) | PCR_OPTS |
-         OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_NO_ACCOUNT_SALT) | OPT_BIT(O_DISCLOSE_UID) |
+         OPT_BIT(O_SYMBOLS) | OPT_BIT(O_ACCOUNT_TYPE) | OPT_BIT(O_IMAGE_HASH) |
+         OPT_BIT(O_DEV_ROOT) | PCR_OPTS | OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_NO_ACCOUNT_SALT) |
+         OPT_BIT(O_DISCLOSE_UID) |
          OPT_BIT(O_MAX_AGE) | OPT_BIT(O_ENCLAVE_PUBKEY),
      0,
      "usage: perfagg seal --exchange binance --label LABEL --api-key-file F\n"

@@ -214,6 +214,7 @@ typedef struct {
     const char *symbols;      /* "BTCUSDT,ETHUSDT", or NULL */
     const uint8_t *account_salt; /* PA_CLIENT_ACCOUNT_SALT_LEN bytes, or NULL: no account_id */
     int disclose_uid;            /* the payload carries the account's uid itself */
+    const char *account_type; /* "spot" or "usdm", or NULL: absent (spot) */
 } pa_client_submission;
 
 /* accountSalt (docs/PROTOCOL.md, "Whose account"): 32 random bytes. */
@@ -311,6 +312,8 @@ typedef struct {
     char account_id[2 * 32 + 1]; /* "" when null or absent */
     char account_uid[64];        /* "" when null or absent */
     char key_rights[192];        /* key_permissions' true flags, comma-separated; "" when absent */
+    char symbol_source[16];      /* scope.symbol_source: "all" or "client" ("" when absent) */
+    size_t nsymbols;             /* how many symbols scope.symbols lists */
 } pa_client_summary;
 
 PA_MUST_USE int pa_client_bundle_summary(const char *bundle_json, size_t len,

@@ -200,6 +200,11 @@ static int build_plaintext(const pa_client_submission *in, const json_t *symbols
         PA_GUARD(pa_buf_append_str(pt, ",\"passphrase\":"));
         PA_GUARD(append_secret_string(pt, in->passphrase));
     }
+    if (in->account_type != NULL) { /* checked by pa_client_seal: no escaping needed */
+        PA_GUARD(pa_buf_append_str(pt, ",\"accountType\":\""));
+        PA_GUARD(pa_buf_append_str(pt, in->account_type));
+        PA_GUARD(pa_buf_append_str(pt, "\""));
+    }
     if (symbols != NULL) {
         PA_GUARD(pa_buf_append_str(pt, ",\"symbols\":"));
         PA_GUARD(pa_jcs_append(symbols, pt));
@@ -242,6 +247,11 @@ int pa_client_seal(const uint8_t enclave_pub[32], const pa_client_submission *in
         goto cleanup;
     if (in->symbols != NULL && (symbols = parse_symbols(in->symbols, err)) == NULL)
         goto cleanup;
+    if (in->account_type != NULL && strcmp(in->account_type, "spot") != 0 &&
+        strcmp(in->account_type, "usdm") != 0) {
+        pa_client_set_error(err, 0, "invalid_input", "--account-type must be spot or usdm");
+        goto cleanup;
+    }
     /* Everything pa_credentials_parse would refuse is refused here, with a
      * reason: the enclave can only say decryption_failed. */
     PA_GUARD_GOTO(check_secret(in->api_key, "apiKey", err), cleanup);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client_internal.h"
+#include "text.h"
 
 size_t pa_client_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp_out)
 {
@@ -53,13 +54,11 @@ size_t pa_client_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp_out)
     return len;
 }
 
+/* The shared rule of src/common/text.h: controls and every format (Cf)
+ * character, zero-width ones included, are shown escaped. */
 int pa_client_char_is_control(uint32_t cp)
 {
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) /* C0, DEL, C1 */
-           || cp == 0x061C                         /* ARABIC LETTER MARK */
-           || cp == 0x200E || cp == 0x200F         /* LRM, RLM */
-           || (cp >= 0x202A && cp <= 0x202E)       /* embeddings, overrides */
-           || (cp >= 0x2066 && cp <= 0x2069);      /* isolates */
+    return pa_text_char_refused(cp);
 }
 
 char *pa_client_escape(const char *s, size_t len)
@@ -83,7 +82,12 @@ char *pa_client_escape(const char *s, size_t len)
             o += (size_t)snprintf(out + o, 5, "\\x%02x", p[i]);
             i++;
         } else if (pa_client_char_is_control(cp)) {
-            o += (size_t)snprintf(out + o, 7, "\\u%04x", (unsigned)cp);
+            /* Past U+FFFF (tag characters) \U and eight digits: still within
+             * the 4 bytes of output each input byte may take. */
+            if (cp > 0xFFFF)
+                o += (size_t)snprintf(out + o, 11, "\\U%08x", (unsigned)cp);
+            else
+                o += (size_t)snprintf(out + o, 7, "\\u%04x", (unsigned)cp);
             i += n;
         } else if (cp == '\\') {
             /* So that "\x1b" in the output always means an escaped byte,

@@ -210,8 +210,13 @@ static void check_environment(const json_t *payload, int aws, pa_verify_report *
 {
     const char *env = pa_json_str(payload, "environment");
     const char *exchange = pa_json_str(payload, "exchange");
-    const char *url = pa_json_str(json_object_get(payload, "scope"), "exchange_base_url");
-    const char *builtin = strcmp(exchange, "binance") == 0 ? PA_BINANCE_BASE_URL : NULL;
+    const json_t *scope = json_object_get(payload, "scope");
+    const char *url = pa_json_str(scope, "exchange_base_url");
+    const char *account = pa_json_str(scope, "account_type");
+    const char *builtin = NULL;
+    if (strcmp(exchange, "binance") == 0)
+        builtin = account != NULL && strcmp(account, "usdm") == 0 ? PA_BINANCE_FUTURES_BASE_URL
+                                                                  : PA_BINANCE_BASE_URL;
     if (!aws) {
         pa_report_add(r, "environment", PA_CHECK_OK,
                       "environment %s (a DEVELOPMENT root: not required to be production)", env);

@@ -9,5 +9,8 @@
 #define PA_BINANCE_BASE_URL "https://api.binance.com"
 /* The same endpoint as host:port, the form of the relay's allow-list. */
 #define PA_BINANCE_RELAY_TARGET "api.binance.com:443"
+/* Binance USD-M futures REST (accountType "usdm"), in both forms. */
+#define PA_BINANCE_FUTURES_BASE_URL "https://fapi.binance.com"
+#define PA_BINANCE_FUTURES_RELAY_TARGET "fapi.binance.com:443"
 
 #endif

@@ -202,7 +202,7 @@ static int fill_fee(const pa_fill *f, pa_dec *fee, int *unpriced)
  * is not money: it is not rounded). Two passes (mean first, then squared
  * deviations) in long double: no cancellation of the kind the one-pass
  * sum-of-squares formula suffers. */
-static int daily_sharpe(const pa_dec *exact, const double *d, size_t days, double *out)
+int pa_agg_daily_sharpe(const pa_dec *exact, const double *d, size_t days, double *out)
 {
     if (days < 2)
         return 0;
@@ -318,7 +318,7 @@ int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p, pa_agg_
     r.pnl = pa_dec_to_double(r.pnl_exact);
     r.volume = pa_dec_to_double(r.volume_exact);
     r.unmatched_qty = pa_dec_to_double(r.unmatched_qty_exact);
-    r.sharpe_defined = daily_sharpe(day_rounded, daily, days, &r.sharpe);
+    r.sharpe_defined = pa_agg_daily_sharpe(day_rounded, daily, days, &r.sharpe);
     *out = r;
     rc = 0;
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "fills.h"
+#include "income.h"
 #include "result.h"
 
 typedef struct {
@@ -33,6 +34,11 @@ typedef struct {
     pa_dec pnl_exact;
     pa_dec volume_exact;
     pa_dec unmatched_qty_exact;
+    /* Futures only (pa_aggregate_futures), 0 for spot: the parts of pnl as
+     * the exchange booked them, each rounded to 8 decimals. fees is what was
+     * paid (commission income negated), so pnl = realized - fees + funding. */
+    double realized_pnl, fees, funding;
+    pa_dec realized_pnl_exact, fees_exact, funding_exact;
 } pa_agg_result;
 
 /* fills may be in any order (sorted internally by time, then id). Uses the
@@ -41,5 +47,16 @@ typedef struct {
  * 10^22): a figure is never rounded or wrapped to fit. */
 PA_MUST_USE int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p,
                              pa_agg_result *out);
+
+/* USD-M futures (aggregate_futures.c): trades and volume from the fills,
+ * PnL from the income rows (realized PnL, commission, funding) in the
+ * currency, summed exactly per day. p's window is the covered one. Same
+ * failure rules as pa_aggregate. */
+PA_MUST_USE int pa_aggregate_futures(const pa_fill *fills, size_t n, const pa_income *income,
+                                     size_t nincome, const pa_agg_params *p, pa_agg_result *out);
+
+/* The Sharpe ratio of a daily series (docs/METRICS.md), shared by both
+ * aggregates: 1 and *out when defined, else 0. */
+int pa_agg_daily_sharpe(const pa_dec *exact, const double *d, size_t days, double *out);
 
 #endif

@@ -23,7 +23,8 @@ extern const size_t pa_production_ca_pem_len;
 #endif
 
 const char *const pa_enclave_config_refused[] = {
-    "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS",
+    "BINANCE_BASE_URL", "BINANCE_FUTURES_BASE_URL", "PERFAGG_CA_FILE",
+    "PERFAGG_EXCHANGE_TIMEOUT_MS", "PERFAGG_EXCHANGE_WEIGHT_BUDGET",
     "PERFAGG_REQUIRE_READ_ONLY_KEYS", NULL};
 
 /* Read by libcurl or OpenSSL whatever egress.c sets: SSLKEYLOGFILE makes
@@ -107,21 +108,32 @@ static int read_ca_file(pa_enclave_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* A base URL from the environment into dst, without trailing slashes. */
+static int env_url(const char *name, char *dst, char *err, size_t errlen)
+{
+    const char *url = env_set(name);
+    if (url == NULL)
+        return 0;
+    size_t n = strlen(url);
+    while (n > 0 && url[n - 1] == '/')
+        n--;
+    if (n == 0 || n > PA_ENCLAVE_URL_MAX) {
+        cfg_err(err, errlen, "%s is empty or longer than %d bytes", name, PA_ENCLAVE_URL_MAX);
+        return -1;
+    }
+    memcpy(dst, url, n);
+    dst[n] = '\0';
+    return 0;
+}
+
 static int load_development(pa_enclave_config *c, char *err, size_t errlen)
 {
-    const char *url = env_set("BINANCE_BASE_URL");
-    if (url != NULL) {
-        size_t n = strlen(url);
-        while (n > 0 && url[n - 1] == '/')
-            n--;
-        if (n == 0 || n > PA_ENCLAVE_URL_MAX) {
-            cfg_err(err, errlen, "BINANCE_BASE_URL is empty or longer than %d bytes",
-                    PA_ENCLAVE_URL_MAX);
-            return -1;
-        }
-        memcpy(c->binance_base_url, url, n);
-        c->binance_base_url[n] = '\0';
-    }
+    PA_GUARD(env_url("BINANCE_BASE_URL", c->binance_base_url, err, errlen));
+    /* Unset: the spot URL, where the simulator (tools/binance_sim.py) also
+     * serves /fapi. */
+    if (env_set("BINANCE_FUTURES_BASE_URL") == NULL && env_set("BINANCE_BASE_URL") != NULL)
+        memcpy(c->binance_futures_base_url, c->binance_base_url, sizeof c->binance_base_url);
+    PA_GUARD(env_url("BINANCE_FUTURES_BASE_URL", c->binance_futures_base_url, err, errlen));
     const char *t = env_set("PERFAGG_EXCHANGE_TIMEOUT_MS");
     if (t != NULL) {
         char *end;
@@ -145,6 +157,20 @@ static int load_development(pa_enclave_config *c, char *err, size_t errlen)
         if (!c->require_read_only_keys)
             pa_log_warn("PERFAGG_REQUIRE_READ_ONLY_KEYS=0: keys that can trade, transfer or "
                         "withdraw are accepted (development only)");
+    }
+    /* Pacing past Binance's real limit only makes sense against a simulator
+     * whose limit is raised too (tests/lib/harness.py). */
+    const char *w = env_set("PERFAGG_EXCHANGE_WEIGHT_BUDGET");
+    if (w != NULL) {
+        char *end;
+        errno = 0;
+        long v = strtol(w, &end, 10);
+        if (errno != 0 || *end != '\0' || v < 1 || v > 10000000) {
+            cfg_err(err, errlen,
+                    "PERFAGG_EXCHANGE_WEIGHT_BUDGET must be an integer in [1, 10000000]");
+            return -1;
+        }
+        c->weight_budget = (unsigned)v;
     }
     const char *ca = env_set("PERFAGG_CA_FILE");
     if (ca != NULL) {
@@ -198,7 +224,9 @@ int pa_enclave_config_load(pa_enclave_config *c, char *err, size_t errlen)
     c->exchange_timeout_ms = PA_ENCLAVE_TIMEOUT_MS_DEFAULT;
     /* REQUIRE_READ_ONLY_KEYS: compiled in for production, the default in development. */
     c->require_read_only_keys = 1;
-    if (copy_str(c->binance_base_url, sizeof c->binance_base_url, PA_BINANCE_BASE_URL) != 0)
+    if (copy_str(c->binance_base_url, sizeof c->binance_base_url, PA_BINANCE_BASE_URL) != 0 ||
+        copy_str(c->binance_futures_base_url, sizeof c->binance_futures_base_url,
+                 PA_BINANCE_FUTURES_BASE_URL) != 0)
         return -1;
 #if PA_ENCLAVE_PRODUCTION
     PA_GUARD(load_production(c, err, errlen));

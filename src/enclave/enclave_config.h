@@ -3,8 +3,11 @@
  * The same sources build two enclaves:
  *   perfagg-enclave             development: the host may override the
  *                               exchange URL (BINANCE_BASE_URL), the trusted
- *                               roots (PERFAGG_CA_FILE) and the timeout
- *                               (PERFAGG_EXCHANGE_TIMEOUT_MS), and may accept
+ *                               roots (PERFAGG_CA_FILE), the timeout
+ *                               (PERFAGG_EXCHANGE_TIMEOUT_MS) and the request
+ *                               weight budget per minute
+ *                               (PERFAGG_EXCHANGE_WEIGHT_BUDGET, for test
+ *                               simulators with raised limits), and may accept
  *                               keys that can trade, transfer or withdraw
  *                               (PERFAGG_REQUIRE_READ_ONLY_KEYS=0; default 1);
  *                               its results say "environment": "development".
@@ -40,7 +43,9 @@
 typedef struct {
     int production;                 /* built with PA_ENCLAVE_PRODUCTION */
     char binance_base_url[PA_ENCLAVE_URL_MAX + 1]; /* no trailing slash */
+    char binance_futures_base_url[PA_ENCLAVE_URL_MAX + 1]; /* usdm; no trailing slash */
     long exchange_timeout_ms;
+    unsigned weight_budget;         /* development: PERFAGG_EXCHANGE_WEIGHT_BUDGET; 0: the venue's */
     pa_egress egress;
     char ca_file[PATH_MAX];         /* development: PERFAGG_CA_FILE, read at start-up ... */
     unsigned char *ca_pem;          /* ... into this (egress.ca_blob); lives as long as the process */

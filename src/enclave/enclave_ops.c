@@ -145,6 +145,8 @@ static char *exchange_error(pa_exchange_status st, const char *detail, int64_t r
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_REGION_BLOCKED, detail);
     case PA_EXCHANGE_KEY_NOT_READ_ONLY:
         return pa_ipc_error_answer(PA_IPC_E_KEY_NOT_READ_ONLY, detail);
+    case PA_EXCHANGE_BAD_WINDOW: /* the request's, not the exchange's fault */
+        return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, detail);
     case PA_EXCHANGE_OK:
     default:
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "unexpected exchange status");
@@ -184,22 +186,43 @@ static int add_account_fields(json_t *payload, const char *account_id, const cha
 }
 
 /* The signed payload (docs/PROTOCOL.md, "Signed aggregates"). */
+static int is_usdm(const pa_connector *c)
+{
+    return c != NULL && c->account_type != NULL && strcmp(c->account_type, "usdm") == 0;
+}
+
+/* What a USD-M futures result adds (docs/PROTOCOL.md): the earliest
+ * instant the exchange's history covered, and pnl's parts as booked. */
+static int add_usdm_fields(json_t *payload, json_t *scope, const pa_agg_result *agg,
+                           const pa_exchange_result *fetched)
+{
+    char history_from[PA_TIME_STR_LEN];
+    pa_time_format(fetched->history_from_ms, history_from);
+    int bad = json_object_set_new(scope, "history_from", json_string(history_from));
+    bad |= json_object_set_new(payload, "realized_pnl", money(agg->realized_pnl));
+    bad |= json_object_set_new(payload, "fees", money(agg->fees));
+    bad |= json_object_set_new(payload, "funding", money(agg->funding));
+    return bad ? -1 : 0;
+}
+
 static json_t *build_payload(pa_enclave *e, const pa_envelope *env, const char *result_id,
                              const pa_agg_result *agg, const char *from, const char *to,
                              const char *merkle_root, const json_t *challenge,
-                             const pa_exchange_result *fetched)
+                             const pa_exchange_result *fetched, const pa_connector *venue,
+                             const char *base_url)
 {
+    const char *account_type = venue->account_type ? venue->account_type : "spot";
     char issued[PA_TIME_STR_LEN];
     pa_time_format(pa_now_ms(), issued);
     json_t *symbols = json_array();
     for (size_t i = 0; i < fetched->nsymbols; i++)
         json_array_append_new(symbols, json_string(fetched->symbols[i]));
-    json_t *scope = json_pack("{s:s, s:s, s:o, s:s}", "exchange_base_url", e->binance_base_url,
-                              "account_type", "spot", "symbols", symbols, "symbol_source",
+    json_t *scope = json_pack("{s:s, s:s, s:o, s:s}", "exchange_base_url", base_url,
+                              "account_type", account_type, "symbols", symbols, "symbol_source",
                               fetched->symbol_source);
     json_t *sharpe = agg->sharpe_defined && isfinite(agg->sharpe) ? json_real(agg->sharpe)
                                                                     : json_null();
-    return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:o,"
+    json_t *payload = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:o,"
                      " s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:o}",
                      "type", "perfagg/v1/aggregates", "version", 1, "result_id", result_id,
                      "exchange", pa_json_str(env->metadata, "exchange"), "label",
@@ -211,6 +234,12 @@ static json_t *build_payload(pa_enclave *e, const pa_envelope *env, const char *
                      merkle_root, "issued_at", issued, "image_hash", e->image_hash, "challenge",
                      challenge ? challenge : json_null(), "environment", environment(e), "scope",
                      scope);
+    if (payload != NULL && is_usdm(venue) &&
+        add_usdm_fields(payload, json_object_get(payload, "scope"), agg, fetched) != 0) {
+        json_decref(payload);
+        return NULL;
+    }
+    return payload;
 }
 
 /* The window against the contract's limits and this enclave's clock,
@@ -238,6 +267,8 @@ typedef struct {
     pa_envelope env;
     pa_credentials creds;
     pa_exchange_result fetched;
+    const pa_connector *venue;
+    const char *base_url; /* the exchange URL the venue was called at */
     pa_audit_log audit;
     int64_t from_ms, to_ms;
     const json_t *challenge;
@@ -269,12 +300,13 @@ static char *check_sealed_to(const pa_enclave *e, const json_t *req)
 /* The venue of the credentials, from the registry (src/exchanges/registry.c). */
 static char *pick_connector(const pa_credentials *creds, const pa_connector **out)
 {
-    *out = pa_connector_find(creds->exchange);
-    if (*out == NULL)
+    *out = NULL;
+    if (pa_connector_find(creds->exchange) == NULL)
         return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, "unsupported exchange");
-    if (creds->account_type != NULL && strcmp(creds->account_type, "spot") != 0)
+    *out = pa_connector_find_account(creds->exchange, creds->account_type);
+    if (*out == NULL)
         return pa_ipc_error_answer(PA_IPC_E_UNSUPPORTED_ACCOUNT_TYPE,
-                                   "only Binance spot accounts are supported");
+                                   "this account type is not supported for the exchange");
     return NULL;
 }
 
@@ -282,12 +314,23 @@ static char *pick_connector(const pa_credentials *creds, const pa_connector **ou
  * as soon as it returns. */
 static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
 {
+    if (c == NULL) /* only when an error answer could not be allocated */
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "no connector");
+    r->venue = c;
+    r->base_url = e->binance_base_url;
+    if (is_usdm(c) && e->binance_futures_base_url != NULL)
+        r->base_url = e->binance_futures_base_url;
     pa_exchange_params p = {
-        .base_url = e->binance_base_url,
+        .base_url = r->base_url,
+        .account_base_url = e->binance_base_url, /* usdm: the key check is on the spot host */
+        .from_ms = r->from_ms,
+        .to_ms = r->to_ms,
         .api_key = r->creds.api_key,
         .api_secret = r->creds.api_secret,
         .symbols = (const char *const *)r->creds.symbols,
         .nsymbols = r->creds.nsymbols,
+        .currency = CURRENCY,
+        .weight_budget = e->weight_budget,
         .timeout_ms = e->exchange_timeout_ms,
         .egress = e->egress,
         .require_read_only = e->require_read_only_keys,
@@ -311,7 +354,16 @@ static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
 static char *compute(agg_run *r)
 {
     pa_agg_params ap = {.from_ms = r->from_ms, .to_ms = r->to_ms, .currency = CURRENCY};
-    if (pa_aggregate(r->fetched.fills.v, r->fetched.fills.len, &ap, &r->agg) != 0)
+    int rc;
+    if (is_usdm(r->venue)) { /* over the part of the window the history covers */
+        if (r->fetched.history_from_ms > ap.from_ms)
+            ap.from_ms = r->fetched.history_from_ms;
+        rc = pa_aggregate_futures(r->fetched.fills.v, r->fetched.fills.len, r->fetched.income.v,
+                                  r->fetched.income.len, &ap, &r->agg);
+    } else {
+        rc = pa_aggregate(r->fetched.fills.v, r->fetched.fills.len, &ap, &r->agg);
+    }
+    if (rc != 0)
         return pa_ipc_error_answer(PA_IPC_E_EXCHANGE_BAD_RESPONSE,
                                    "the trade history is not usable");
     return NULL;
@@ -343,7 +395,7 @@ static char *sign_payload(pa_enclave *e, agg_run *r)
     if (pa_uuid_v4(r->result_id) != 0)
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "no randomness");
     json_t *payload = build_payload(e, &r->env, r->result_id, &r->agg, r->from, r->to,
-                                    r->root_hex, r->challenge, &r->fetched);
+                                     r->root_hex, r->challenge, &r->fetched, r->venue, r->base_url);
     if (payload != NULL &&
         add_account_fields(payload, r->account_id,
                            r->disclose_uid ? r->fetched.account_uid : NULL, &r->fetched) != 0) {

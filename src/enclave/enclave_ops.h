@@ -24,9 +24,11 @@ typedef struct {
     pa_attest_platform *platform;
     int dev_platform;              /* attestation chains to a development root */
     const char *binance_base_url;  /* no trailing slash */
+    const char *binance_futures_base_url; /* accountType "usdm"; NULL: binance_base_url */
     int development_build;         /* perfagg-enclave (overridable), not -production */
     long exchange_timeout_ms;
     int require_read_only_keys;    /* REQUIRE_READ_ONLY_KEYS (enclave_config.c) */
+    unsigned weight_budget;        /* 0: the venue's production budget (development may override) */
     const pa_egress *egress;       /* transport policy (enclave_config.c); NULL: development defaults */
 } pa_enclave;
 

@@ -117,9 +117,11 @@ int main(void)
         return 2;
     }
     enclave.binance_base_url = cfg.binance_base_url;
+    enclave.binance_futures_base_url = cfg.binance_futures_base_url;
     enclave.development_build = !cfg.production;
     enclave.exchange_timeout_ms = cfg.exchange_timeout_ms;
     enclave.require_read_only_keys = cfg.require_read_only_keys;
+    enclave.weight_budget = cfg.weight_budget;
     enclave.egress = &cfg.egress;
 
     /* The platform first: on Nitro its entropy is mixed into OpenSSL before

@@ -25,6 +25,7 @@ void pa_exchange_result_free(pa_exchange_result *r)
     if (r == NULL)
         return;
     pa_fill_list_free(&r->fills);
+    pa_income_list_free(&r->income);
     for (size_t i = 0; i < r->nsymbols; i++)
         free(r->symbols[i]);
     free(r->symbols);

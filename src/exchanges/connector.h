@@ -12,6 +12,7 @@
 
 #include "egress.h"
 #include "fills.h"
+#include "income.h"
 #include "merkle.h"
 #include "result.h"
 
@@ -26,6 +27,7 @@ typedef enum {
     PA_EXCHANGE_REGION_BLOCKED, /* the exchange refuses our region (HTTP 451) */
     PA_EXCHANGE_KEY_NOT_READ_ONLY, /* require_read_only, and the key can trade, transfer or
                                       withdraw: nothing else was fetched */
+    PA_EXCHANGE_BAD_WINDOW,     /* the window lies wholly before the history the exchange keeps */
 } pa_exchange_status;
 
 #define PA_EXCHANGE_DETAIL_MAX 160
@@ -48,16 +50,26 @@ int pa_key_permissions_move_money(const pa_key_permissions *k);
 
 typedef struct {
     const char *base_url;       /* e.g. https://api.binance.com (no trailing slash) */
+    const char *account_base_url; /* where the key check and the uid are asked when the
+                                     venue's account endpoints live elsewhere (usdm: the
+                                     spot host's /sapi/ and /api/v3/account); NULL: base_url */
     const char *api_key;        /* secret */
     const char *api_secret;     /* secret */
-    const char *const *symbols; /* client-chosen symbols, or NULL: the venue derives them */
+    const char *const *symbols; /* client-chosen symbols ("client"), or NULL: every market
+                                   quoted in currency ("all") */
     size_t nsymbols;
+    const char *currency;    /* the result's currency (e.g. "USDT"): the quote asset of the
+                                markets an "all" scan covers */
+    unsigned weight_budget;  /* request weight per minute the run may pace to; 0: the venue's
+                                production budget (only the development enclave overrides it) */
     long timeout_ms;         /* per HTTP call; <= 0: the connector's default */
     const pa_egress *egress; /* transport policy; NULL: development defaults */
     long max_wait_ms;        /* time a run may spend waiting (weight budget, Retry-After,
                                 backoff) besides its calls; <= 0: PA_EXCHANGE_MAX_WAIT_MS */
     int require_read_only;   /* refuse a key that can move money before fetching anything else */
     int want_account_uid;    /* fetch the account's uid into the result's account_uid */
+    int64_t from_ms, to_ms;  /* the result's window: a connector whose history is
+                                fetched by time (usdm) fetches just that */
 } pa_exchange_params;
 
 /* Well inside the host's 60 s wait for an aggregate answer. */
@@ -68,11 +80,13 @@ typedef struct {
     char **symbols;     /* the symbols whose trades were fetched (malloc'd, sorted) */
     size_t nsymbols;
     size_t symbols_cap;
-    const char *symbol_source;           /* how they were chosen, e.g. "client" (static) */
+    const char *symbol_source;           /* how they were chosen: "all" or "client" (static) */
     char detail[PA_EXCHANGE_DETAIL_MAX]; /* non-secret description of a failure */
     int64_t retry_after_ms;              /* PA_EXCHANGE_BANNED: when calling again makes sense */
     pa_key_permissions key_permissions;  /* checked before any other signed call */
     char account_uid[PA_ACCOUNT_UID_MAX]; /* want_account_uid: the venue's id, else "" */
+    pa_income_list income;               /* futures: the income rows in the covered window */
+    int64_t history_from_ms;             /* futures: the earliest instant covered (0: spot) */
 } pa_exchange_result;
 
 /* A venue. fetch fetches every fill of the account for the params' symbols
@@ -82,6 +96,7 @@ typedef struct {
  * secret is in detail. */
 typedef struct {
     const char *name; /* the credentials' "exchange", e.g. "binance" */
+    const char *account_type; /* the credentials' "accountType"; NULL: "spot" */
     pa_exchange_status (*fetch)(const pa_exchange_params *p, pa_audit_log *audit,
                                 pa_exchange_result *out);
 } pa_connector;

@@ -8,8 +8,11 @@
 
 #include "connector.h"
 
-/* The connector whose name is the credentials' `exchange`, or NULL. */
+/* The spot connector whose name is the credentials' `exchange`, or NULL. */
 const pa_connector *pa_connector_find(const char *name);
+/* The connector for the credentials' `exchange` and `accountType` (NULL:
+ * "spot"), or NULL. */
+const pa_connector *pa_connector_find_account(const char *name, const char *account_type);
 
 /* The table itself, for listing (NULL-terminated). */
 extern const pa_connector *const pa_connectors[];

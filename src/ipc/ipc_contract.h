@@ -84,7 +84,7 @@ typedef enum {
     PA_IPC_T_HEX,       /* lowercase hex of exactly max bytes */
     PA_IPC_T_TIME,      /* RFC 3339 date-time */
     PA_IPC_T_UUID,      /* canonical UUID v4 */
-    PA_IPC_T_TEXT,      /* min..max code points, no control or bidi characters */
+    PA_IPC_T_TEXT,      /* min..max code points, no control or format (Cf) characters */
     PA_IPC_T_STRING,    /* min..max bytes of UTF-8, no NUL */
     PA_IPC_T_ENUM,      /* one of values */
     PA_IPC_T_PEM,       /* a PEM certificate of at most max bytes */

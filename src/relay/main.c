@@ -381,11 +381,11 @@ static void usage(FILE *f)
             "                     [--max-tunnels N] [--idle-timeout S] [--connect-timeout S]\n"
             "                     [--record FILE]\n"
             "  ADDR: unix:/path | tcp://IP:PORT | vsock://CID:PORT (default tcp://127.0.0.1:8443)\n"
-            "  --allow           a CONNECT target (default %s); repeatable\n"
+            "  --allow           a CONNECT target (default %s and %s); repeatable\n"
             "  --dev-allow-local development: allow localhost and IP-literal entries, which\n"
             "                    connect without the public-address check\n"
             "  --record FILE     development: append every byte carried, both ways, to FILE\n",
-            PA_BINANCE_RELAY_TARGET);
+            PA_BINANCE_RELAY_TARGET, PA_BINANCE_FUTURES_RELAY_TARGET);
 }
 
 static int parse_count(const char *s, long lo, long hi, long *out)
@@ -463,8 +463,10 @@ static int parse_args(int argc, char **argv)
                         "vsock://CID:PORT\n");
         return -1;
     }
-    if (nallow == 0)
+    if (nallow == 0) {
         allows[nallow++] = PA_BINANCE_RELAY_TARGET;
+        allows[nallow++] = PA_BINANCE_FUTURES_RELAY_TARGET;
+    }
     for (size_t i = 0; i < nallow; i++) {
         if (pa_relay_allow_add(&g.allow, allows[i]) != 0) {
             fprintf(stderr,

@@ -120,6 +120,19 @@ int pa_config_load(pa_config *c, pa_config_lookup lookup, void *ud, char *err, s
 
     PA_GUARD_GOTO(int_var(lookup, ud, "PERFAGG_DB_POOL", 8, 1, 64, &v, err, errlen), fail);
     c->db_pool = (int)v;
+    /* Each result is a stored row set (payload, attestation, audit log) that
+     * one session id could otherwise grow without end. */
+    PA_GUARD_GOTO(int_var(lookup, ud, "MAX_RESULTS_PER_SESSION", 100, 1, 100000, &v, err, errlen),
+                  fail);
+    c->max_results = (long)v;
+    const char *tp = lookup_nonempty(lookup, ud, "TRUSTED_PROXIES");
+    if (pa_proxies_parse(tp, &c->trusted_proxies) != 0) {
+        snprintf(err, errlen,
+                 "TRUSTED_PROXIES must be up to %d numeric IP addresses, comma-separated "
+                 "(got \"%.64s\")",
+                 PA_PROXY_MAX, tp);
+        goto fail;
+    }
     return 0;
 
 fail:

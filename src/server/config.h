@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cors.h"
+#include "proxy.h"
 #include "result.h"
 
 #define PA_CONFIG_SOCKET_MAX 108 /* sizeof(sockaddr_un.sun_path) */
@@ -24,6 +25,8 @@ typedef struct {
     int64_t cleanup_interval_s;    /* CLEANUP_INTERVAL_SECONDS */
     char enclave_socket[PA_CONFIG_SOCKET_MAX]; /* Unix path or vsock://CID:PORT (ENCLAVE_ADDR) */
     int db_pool;                   /* PERFAGG_DB_POOL */
+    long max_results;              /* MAX_RESULTS_PER_SESSION */
+    pa_proxies trusted_proxies;    /* TRUSTED_PROXIES */
 } pa_config;
 
 /* Looks a variable up; NULL when unset. getenv in production, a table in tests. */

@@ -20,7 +20,13 @@
  * (statement, lock and idle-transaction timeouts) and TCP keepalives unless
  * the conninfo sets its own. A timed-out statement (SQLSTATE 57014) or lock
  * wait (55P03) is PA_DB_UNAVAILABLE and is not retried: the database is up
- * but busy, and a retry would only double the wait.
+ * but busy, and a retry would only double the wait. Those are the server's
+ * limits; a server that does not answer at all (processes stopped, a hung
+ * host) is bounded on this side: every statement is sent without blocking
+ * and its answer awaited with poll() until PA_DB_CALL_TIMEOUT_MS, after
+ * which the connection is dropped (not PQcancel'ed: PQcancel connects to
+ * the postmaster and blocks reading its answer, so a hung postmaster would
+ * hang it too; closing the socket ends the backend's work once it runs).
  *
  * Every value reaches PostgreSQL as a parameter of a prepared statement. Logs
  * carry statement names and SQLSTATEs only: a server error message can quote
@@ -29,6 +35,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -59,7 +66,8 @@ enum {
     ST_SESSION_INSERT,
     ST_CREDENTIALS_INSERT,
     ST_SESSION_GET,
-    ST_SESSION_LOCK_SHARE,
+    ST_SESSION_LOCK_STORE,
+    ST_RESULTS_COUNT,
     ST_SESSION_LOCK_UPDATE,
     ST_AGGREGATE_INSERT,
     ST_MERKLE_INSERT,
@@ -100,16 +108,21 @@ static const struct {
                         "SELECT s.status, (extract(epoch FROM s.expires_at) * 1000)::bigint,"
                         " s.exchange, s.label, c.ephemeral_pub, c.nonce, c.ciphertext, c.tag,"
                         " c.metadata_jcs,"
-                        " CASE WHEN c.session_id IS NULL THEN NULL ELSE s.enclave_pubkey END"
+                        " CASE WHEN c.session_id IS NULL THEN NULL ELSE s.enclave_pubkey END,"
+                        " (SELECT count(*) FROM aggregates a WHERE a.session_id = s.id)"
                         " FROM sessions s LEFT JOIN credentials c ON c.session_id = s.id"
                         " WHERE s.id = $1::uuid"},
-    /* FOR SHARE is enough for result_store: it conflicts with revoke's FOR
-     * UPDATE and with the sweeper's UPDATE, so the session cannot stop being
-     * active before the result commits, while two results of one session
-     * may still be stored at the same time. */
-    [ST_SESSION_LOCK_SHARE] = {"pa_session_lock_share",
+    /* result_store's lock conflicts with revoke's FOR UPDATE and with the
+     * sweeper's UPDATE, so the session cannot stop being active before the
+     * result commits; and with itself, so that two stores for one session
+     * take turns and the count that follows (a new snapshot, read committed)
+     * sees every result committed before: the cap is exact. NO KEY UPDATE
+     * does not conflict with the KEY SHARE the aggregates foreign key takes. */
+    [ST_SESSION_LOCK_STORE] = {"pa_session_lock_store",
                                "SELECT status = 'active' AND expires_at > now() FROM sessions"
-                               " WHERE id = $1::uuid FOR SHARE"},
+                               " WHERE id = $1::uuid FOR NO KEY UPDATE"},
+    [ST_RESULTS_COUNT] = {"pa_results_count",
+                          "SELECT count(*) FROM aggregates WHERE session_id = $1::uuid"},
     [ST_SESSION_LOCK_UPDATE] = {"pa_session_lock_update",
                                 "SELECT status FROM sessions WHERE id = $1::uuid FOR UPDATE"},
     [ST_AGGREGATE_INSERT] = {"pa_aggregate_insert",
@@ -164,6 +177,7 @@ typedef struct {
     PGconn *conn;
     bool broken;      /* connection-class failure: drop the connection */
     bool commit_sent; /* from here on a broken connection means "unknown" */
+    bool timed_out;   /* no answer by the deadline: dropped, never retried */
     char sqlstate[6];
     char constraint[64];
 } pa_db_call;
@@ -183,6 +197,69 @@ static void slot_drop(pa_db_slot *slot)
         PQfinish(slot->conn);
     slot->conn = NULL;
     slot->ready = false;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The result of what was just sent on conn (PQsend*), waiting at most until
+ * deadline_ms (monotonic). libpq has no per-call timeout: the connection is
+ * in non-blocking mode, so this flushes what is queued and reads what
+ * arrives with poll() on PQsocket. NULL with *timed_out set when the
+ * deadline passed (the caller drops the connection: it is mid-query); NULL
+ * otherwise when the connection failed. Of several results (never sent by
+ * this code) the last is returned, an error in preference. */
+static PGresult *await_result(PGconn *conn, int64_t deadline_ms, bool *timed_out)
+{
+    *timed_out = false;
+    PGresult *last = NULL;
+    int fd = PQsocket(conn);
+    if (fd < 0)
+        return NULL;
+    for (;;) {
+        int pending = PQflush(conn); /* 0 all sent, 1 more to send, -1 failed */
+        if (pending < 0)
+            break;
+        if (pending == 0 && !PQisBusy(conn)) {
+            PGresult *r = PQgetResult(conn);
+            if (r == NULL)
+                return last; /* the statement is done */
+            if (last != NULL && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+                PQclear(r);
+            } else {
+                PQclear(last);
+                last = r;
+            }
+            continue;
+        }
+        int64_t left = deadline_ms - mono_ms();
+        if (left <= 0) {
+            *timed_out = true;
+            break;
+        }
+        struct pollfd p = {.fd = fd, .events = (short)(POLLIN | (pending ? POLLOUT : 0))};
+        int n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && (p.revents & (POLLIN | POLLERR | POLLHUP)) != 0 && PQconsumeInput(conn) == 0)
+            break; /* the connection failed; PQstatus says so */
+    }
+    PQclear(last);
+    return NULL;
+}
+
+/* PQexecPrepared with the client-side deadline of now + PA_DB_CALL_TIMEOUT_MS. */
+static PGresult *exec_bounded(PGconn *conn, const char *name, int nparams,
+                              const char *const *values, bool *timed_out)
+{
+    *timed_out = false;
+    if (PQsendQueryPrepared(conn, name, nparams, values, NULL, NULL, 0) != 1)
+        return NULL;
+    return await_result(conn, mono_ms() + PA_DB_CALL_TIMEOUT_MS, timed_out);
 }
 
 /* Connects (or reconnects) the slot and prepares every statement. */
@@ -229,10 +306,24 @@ PA_MUST_USE static int slot_connect(const pa_db *db, pa_db_slot *slot)
         return -1;
     }
     PQsetNoticeReceiver(slot->conn, notice_receiver, NULL);
+    /* Non-blocking from here on: every send and wait is bounded by
+     * await_result's deadline (the connect itself by connect_timeout). */
+    if (PQsetnonblocking(slot->conn, 1) != 0) {
+        pa_log_error("db: cannot make the connection non-blocking");
+        slot_drop(slot);
+        return -1;
+    }
+    int64_t deadline = mono_ms() + PA_DB_CALL_TIMEOUT_MS;
     for (size_t i = 0; i < ST_COUNT; i++) {
-        PGresult *res = PQprepare(slot->conn, statements[i].name, statements[i].sql, 0, NULL);
+        bool timed_out = false;
+        PGresult *res = NULL;
+        if (PQsendPrepare(slot->conn, statements[i].name, statements[i].sql, 0, NULL) == 1)
+            res = await_result(slot->conn, deadline, &timed_out);
         bool ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) {
+        if (timed_out) {
+            pa_log_warn("db: no answer to PREPARE within %d ms: connection dropped",
+                        PA_DB_CALL_TIMEOUT_MS);
+        } else if (!ok) {
             const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
             pa_log_error("db: cannot prepare %s: SQLSTATE %s (are the migrations applied?)",
                          statements[i].name, state ? state : "none");
@@ -245,13 +336,6 @@ PA_MUST_USE static int slot_connect(const pa_db *db, pa_db_slot *slot)
     }
     slot->ready = true;
     return 0;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A free slot, or NULL when none came free within PA_DB_ACQUIRE_TIMEOUT_MS:
@@ -324,7 +408,15 @@ static void call_note_failure(pa_db_call *c, const PGresult *res, const char *wh
 /* Runs a prepared statement; NULL (failure noted in c) unless it succeeded. */
 static PGresult *call_exec(pa_db_call *c, int st, int nparams, const char *const *values)
 {
-    PGresult *res = PQexecPrepared(c->conn, statements[st].name, nparams, values, NULL, NULL, 0);
+    PGresult *res = exec_bounded(c->conn, statements[st].name, nparams, values, &c->timed_out);
+    if (c->timed_out) {
+        /* the server may be stopped or hung: this connection is mid-query
+         * and is dropped; the caller answers 503 at once */
+        pa_log_warn("db: %s: no answer within %d ms: connection dropped", statements[st].name,
+                    PA_DB_CALL_TIMEOUT_MS);
+        c->broken = true;
+        return NULL;
+    }
     ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
         return res;
@@ -382,8 +474,9 @@ static pa_db_status pa_db_run(pa_db *db, pa_db_op op, void *arg)
             PQtransactionStatus(slot->conn) != PQTRANS_IDLE) {
             /* op stopped inside its transaction (a GONE, a CONFLICT, a
              * failed statement): undo everything it did. */
+            bool timed_out = false;
             PGresult *res =
-                PQexecPrepared(slot->conn, statements[ST_ROLLBACK].name, 0, NULL, NULL, NULL, 0);
+                exec_bounded(slot->conn, statements[ST_ROLLBACK].name, 0, NULL, &timed_out);
             if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
                 c.broken = true;
             PQclear(res);
@@ -391,7 +484,9 @@ static pa_db_status pa_db_run(pa_db *db, pa_db_op op, void *arg)
         if (c.broken || PQstatus(slot->conn) != CONNECTION_OK ||
             PQtransactionStatus(slot->conn) != PQTRANS_IDLE)
             slot_drop(slot);
-        if (!(st == PA_DB_UNAVAILABLE && c.broken && !c.commit_sent))
+        /* A deadline that passed is not retried: a server that did not
+         * answer in PA_DB_CALL_TIMEOUT_MS would double the wait. */
+        if (!(st == PA_DB_UNAVAILABLE && c.broken && !c.commit_sent && !c.timed_out))
             break;
         pa_log_info("db: retrying on a new connection");
     }
@@ -577,6 +672,7 @@ static pa_db_status op_session_get(pa_db_call *c, void *arg)
     tmp.tag = dup_or_null(res, 0, 7, &oom);
     tmp.metadata_jcs = dup_or_null(res, 0, 8, &oom);
     tmp.enclave_pubkey = dup_or_null(res, 0, 9, &oom);
+    tmp.results = strtol(PQgetvalue(res, 0, 10), NULL, 10);
     if (oom)
         goto cleanup;
     *a->out = tmp;
@@ -635,7 +731,7 @@ static pa_db_status op_result_store(pa_db_call *c, void *arg)
 
     if (call_run(c, ST_BEGIN, 0, NULL) != 0)
         return PA_DB_UNAVAILABLE;
-    PGresult *res = call_exec(c, ST_SESSION_LOCK_SHARE, 1, lock);
+    PGresult *res = call_exec(c, ST_SESSION_LOCK_STORE, 1, lock);
     if (res == NULL)
         return PA_DB_UNAVAILABLE;
     pa_db_status st = PQntuples(res) == 0                        ? PA_DB_NOT_FOUND
@@ -644,6 +740,15 @@ static pa_db_status op_result_store(pa_db_call *c, void *arg)
     PQclear(res);
     if (st != PA_DB_OK)
         return st; /* pa_db_run rolls back */
+    res = call_exec(c, ST_RESULTS_COUNT, 1, lock);
+    if (res == NULL)
+        return PA_DB_UNAVAILABLE;
+    long stored = PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+    PQclear(res);
+    if (stored < 0)
+        return PA_DB_UNAVAILABLE;
+    if (stored >= r->max_results)
+        return PA_DB_LIMIT;
     if (call_run(c, ST_AGGREGATE_INSERT, 6, agg) != 0)
         return PA_DB_UNAVAILABLE;
     if (r->nentries > 0) {
@@ -682,7 +787,7 @@ pa_db_status pa_db_result_store(pa_db *db, const pa_db_result *r)
 {
     if (db == NULL || r == NULL || r->result_id == NULL || !pa_uuid_valid(r->result_id) ||
         r->session_id == NULL || r->payload_jcs == NULL || r->signature == NULL ||
-        r->merkle_root == NULL || r->attestation == NULL ||
+        r->merkle_root == NULL || r->attestation == NULL || r->max_results < 1 ||
         (r->nentries > 0 && (r->entries == NULL || r->leaf_hashes == NULL))) {
         pa_log_error("db: result_store called with missing or malformed fields");
         return PA_DB_UNAVAILABLE;
@@ -875,7 +980,16 @@ typedef struct {
 static pa_db_status op_query(pa_db_call *c, void *arg)
 {
     query_args *a = arg;
-    PGresult *res = PQexecParams(c->conn, a->sql, a->nparams, NULL, a->values, NULL, NULL, 0);
+    /* The same client-side deadline as the prepared statements (call_exec). */
+    PGresult *res = NULL;
+    c->timed_out = false;
+    if (PQsendQueryParams(c->conn, a->sql, a->nparams, NULL, a->values, NULL, NULL, 0) == 1)
+        res = await_result(c->conn, mono_ms() + PA_DB_CALL_TIMEOUT_MS, &c->timed_out);
+    if (c->timed_out) {
+        pa_log_warn("db: query: no answer within %d ms: connection dropped", PA_DB_CALL_TIMEOUT_MS);
+        c->broken = true;
+        return PA_DB_UNAVAILABLE;
+    }
     ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
         call_note_failure(c, res, "query");

@@ -18,11 +18,20 @@ typedef enum {
     PA_DB_CONFLICT,    /* unique violation: the envelope was already submitted */
     PA_DB_GONE,        /* the session is revoked or expired */
     PA_DB_UNAVAILABLE, /* connection or server failure: nothing was changed */
+    PA_DB_LIMIT,       /* the session already holds its maximum of results */
 } pa_db_status;
 
 /* Time limits (docs/DATABASE.md). A call that finds every connection busy
  * waits at most this long for one, then answers PA_DB_UNAVAILABLE. */
 #define PA_DB_ACQUIRE_TIMEOUT_MS 5000
+/* The client-side deadline of every statement (and of each PREPARE on a new
+ * connection): past it the connection is dropped and the call answers
+ * PA_DB_UNAVAILABLE without a retry. statement_timeout below is the server's
+ * own limit and fires first on a live server; this one bounds a server that
+ * does not answer at all (stopped, hung, its socket full), which no
+ * server-side setting can and which libpq, having no per-call timeout,
+ * would wait on forever. */
+#define PA_DB_CALL_TIMEOUT_MS 12000
 /* Defaults placed before the caller's conninfo, so a conninfo that names the
  * same keyword replaces them: libpq's connect_timeout (seconds), and the
  * server-side timeouts (milliseconds) sent as the `options` keyword. A
@@ -72,6 +81,7 @@ typedef struct {
     char *tag;
     char *metadata_jcs;
     char *enclave_pubkey;
+    long results; /* results stored for the session now */
 } pa_db_session;
 
 pa_db_status pa_db_session_get(pa_db *db, const char *session_id, pa_db_session *out);
@@ -87,10 +97,12 @@ typedef struct {
     const char *const *entries;     /* JCS text of each audit entry, in order */
     const char *const *leaf_hashes; /* hex, same order */
     size_t nentries;
+    long max_results; /* the session's cap of stored results (> 0) */
 } pa_db_result;
 
 /* Stores the result and its merkle log in one transaction, only while the
- * session is still active and unexpired (PA_DB_GONE otherwise). */
+ * session is still active and unexpired (PA_DB_GONE otherwise) and holds
+ * fewer than max_results results (PA_DB_LIMIT otherwise). */
 pa_db_status pa_db_result_store(pa_db *db, const pa_db_result *r);
 
 typedef struct {

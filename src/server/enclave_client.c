@@ -161,9 +161,16 @@ json_t *pa_enclave_call_reply(const char *socket_path, pa_ipc_op op, json_t *req
         if (code == PA_IPC_E_EXCHANGE_REJECTED_KEY && why != NULL)
             pa_error_set(&err, err.status, err.code, "The exchange rejected the API key: %s", why);
         /* which permissions are on (no secret: Binance's flag names) */
-        if (code == PA_IPC_E_KEY_NOT_READ_ONLY && why != NULL)
+        else if (code == PA_IPC_E_KEY_NOT_READ_ONLY && why != NULL)
             pa_error_set(&err, err.status, err.code,
                          "The API key is not read-only; perfagg only accepts read-only keys: %s",
+                         why);
+        /* Which call failed (e.g. a page of the trade history): nothing was
+         * signed, and the trader can tell an outage from one bad endpoint. */
+        else if (code == PA_IPC_E_EXCHANGE_UNAVAILABLE && why != NULL)
+            pa_error_set(&err, err.status, err.code,
+                         "The exchange could not be reached or is not answering; nothing was "
+                         "signed: %s",
                          why);
     } else {
         pa_enclave_unavailable(&err);

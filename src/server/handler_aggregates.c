@@ -20,6 +20,14 @@ int pa_aggregates_prepare(pa_job *job)
     return 0;
 }
 
+static void result_limit_reply(pa_job *job)
+{
+    pa_reply_error(&job->reply, 429, "result_limit_reached",
+                   "This session holds the most results allowed (%ld); revoke it and submit "
+                   "the credentials again for more.",
+                   job->app->cfg.max_results);
+}
+
 /* The session must be active, unexpired at this moment, and still hold its
  * credentials; -1 with the reply filled otherwise. */
 static int check_session(pa_job *job, pa_db_session *s)
@@ -50,6 +58,12 @@ static int check_session(pa_job *job, pa_db_session *s)
         s->metadata_jcs == NULL || s->enclave_pubkey == NULL) {
         pa_log_error("request_aggregates: an active session lacks stored envelope fields");
         pa_reply_error(&job->reply, 500, "internal_error", "The stored session is incomplete.");
+        return -1;
+    }
+    /* Checked here so a full session costs no enclave or exchange call;
+     * result_store checks again, exactly, under the session's lock. */
+    if (s->results >= job->app->cfg.max_results) {
+        result_limit_reply(job);
         return -1;
     }
     return 0;
@@ -143,6 +157,7 @@ void pa_aggregates_run(pa_job *job)
         .entries = res.entries,
         .leaf_hashes = res.leaf_hashes,
         .nentries = res.n,
+        .max_results = job->app->cfg.max_results,
     };
     switch (pa_db_result_store(job->app->db, &r)) {
     case PA_DB_OK:
@@ -151,6 +166,9 @@ void pa_aggregates_run(pa_job *job)
     case PA_DB_GONE:
         /* revoked or expired while the enclave was working: serve nothing */
         gone_reply(job);
+        break;
+    case PA_DB_LIMIT:
+        result_limit_reply(job);
         break;
     case PA_DB_NOT_FOUND:
         pa_reply_error(&job->reply, 404, "session_not_found", "No such session.");

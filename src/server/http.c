@@ -66,8 +66,25 @@ typedef struct {
     pa_reply reply;
     int reply_ready;
     int answered;
-    int close_after; /* the stream cannot be trusted past this request */
+    int close_after;   /* the stream cannot be trusted past this request */
+    int nul_in_target; /* the raw target had %00 (see target_seen) */
 } pa_conn;
+
+/* Returned by target_seen as the request's first *con_cls when the raw
+ * target holds an encoded NUL; on_request replaces it with its pa_conn. A
+ * static marker rather than an allocation: libmicrohttpd may drop a request
+ * between that callback and the first access-handler call. */
+static char nul_target_marker;
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the only place that sees the target before
+ * libmicrohttpd decodes it in place into a C string, where %00 would end
+ * the path (and a query value) early. */
+static void *target_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    return uri != NULL && strstr(uri, "%00") != NULL ? &nul_target_marker : NULL;
+}
 
 static int64_t mono_us(void)
 {
@@ -137,12 +154,29 @@ static enum MHD_Result send_reply(pa_conn *cx)
     return ret;
 }
 
+/* The address a request is counted by: the TCP peer, or, when the peer is
+ * one of TRUSTED_PROXIES, the client address it reports in X-Forwarded-For
+ * (a proxy that reports none or garbage is counted as itself). */
+static const struct sockaddr *client_address(pa_conn *cx, struct sockaddr_storage *fwd)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(cx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL)
+        return NULL;
+    if (!pa_proxies_contains(&cx->h->app->cfg.trusted_proxies, ci->client_addr))
+        return ci->client_addr;
+    const char *xff = MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (xff != NULL && pa_proxy_client_addr(xff, fwd) == 0)
+        return (const struct sockaddr *)fwd;
+    return ci->client_addr;
+}
+
 static void rate_limit(pa_conn *cx)
 {
     char key[PA_RATELIMIT_KEY_MAX] = "unknown";
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(cx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci == NULL || pa_ratelimit_key(ci->client_addr, key) != 0)
+    struct sockaddr_storage fwd;
+    const struct sockaddr *sa = client_address(cx, &fwd);
+    if (sa == NULL || pa_ratelimit_key(sa, key) != 0)
         snprintf(key, sizeof key, "%s", "unknown");
     pa_ratelimit_hit(cx->h->app->rl, key, pa_now_ms(), &cx->rl);
     cx->rl_applied = 1;
@@ -151,30 +185,68 @@ static void rate_limit(pa_conn *cx)
 typedef struct {
     int content_length;
     int transfer_encoding;
+    int bad_name;
+    const char *te; /* the (only) Transfer-Encoding value */
 } framing_scan;
+
+/* RFC 9110 5.6.2: a field name is a token. libmicrohttpd 0.9.75 keeps a
+ * name with whitespace before the colon as another name ("Content-Length "),
+ * so `Content-Length : N` frames nothing there, while a proxy that trims the
+ * name frames a body by it: the body would be read here as a next request. */
+static int is_token(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (s == NULL || *s == '\0')
+        return 0;
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c != '\0' && strchr(extra, c) != NULL)))
+            return 0;
+    }
+    return 1;
+}
 
 static enum MHD_Result scan_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *value)
 {
     (void)kind;
-    (void)value;
     framing_scan *f = cls;
-    if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+    if (!is_token(key))
+        f->bad_name++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
         f->content_length++;
-    else if (key != NULL && strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+    else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         f->transfer_encoding++;
+        f->te = value;
+    }
     return MHD_YES;
 }
+
+typedef enum {
+    FRAMING_OK,
+    FRAMING_AMBIGUOUS,   /* 400: two readings of where the request ends */
+    FRAMING_UNSUPPORTED, /* 501: a transfer coding this server does not know */
+} framing_verdict;
 
 /* libmicrohttpd frames a body by the first Content-Length it sees and
  * ignores a second one; a proxy in front may pick the other, or prefer
  * Transfer-Encoding. Two readings of where a request ends are how requests
- * get smuggled past a proxy, so an ambiguous request is refused. */
-static int framing_ambiguous(struct MHD_Connection *conn)
+ * get smuggled past a proxy, so an ambiguous request is refused. A header
+ * name that is not a token (`Content-Length : 5`) is refused for the same
+ * reason. A Transfer-Encoding other than exactly "chunked" (identity, gzip,
+ * "xchunked", a list) leaves libmicrohttpd waiting for a body it cannot
+ * frame until the idle timeout: RFC 9112 6.1 answers it 501. */
+static framing_verdict framing_check(struct MHD_Connection *conn)
 {
-    framing_scan f = {0, 0};
+    framing_scan f = {0, 0, 0, NULL};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_framing, &f);
-    return f.content_length > 1 || (f.content_length > 0 && f.transfer_encoding > 0);
+    if (f.bad_name > 0 || f.content_length > 1 || f.transfer_encoding > 1 ||
+        (f.content_length > 0 && f.transfer_encoding > 0))
+        return FRAMING_AMBIGUOUS;
+    if (f.transfer_encoding == 1 && (f.te == NULL || strcasecmp(f.te, "chunked") != 0))
+        return FRAMING_UNSUPPORTED;
+    return FRAMING_OK;
 }
 
 /* First call: everything decided from the request line and headers. Returns
@@ -192,14 +264,29 @@ static int begin(pa_conn *cx, const char *url, const char *method)
     if (pa_cors_allowed(&cfg->cors, origin))
         cx->allow_origin = origin;
 
-    /* Before anything else reads Content-Length (the 413 check, the body). */
-    if (framing_ambiguous(cx->conn)) {
-        /* where this request ends is unclear, so where the next one would
-         * start is too: close the connection after the answer */
+    /* Before anything else reads Content-Length (the 413 check, the body).
+     * Where this request ends is unclear, so where the next one would start
+     * is too: close the connection after the answer. */
+    switch (framing_check(cx->conn)) {
+    case FRAMING_AMBIGUOUS:
         cx->close_after = 1;
         pa_reply_error(&cx->reply, 400, "invalid_request",
-                       "A request may carry one Content-Length, and not together with "
-                       "Transfer-Encoding.");
+                       "Header names must be tokens; a request may carry one Content-Length, "
+                       "and not together with Transfer-Encoding.");
+        return 1;
+    case FRAMING_UNSUPPORTED:
+        cx->close_after = 1;
+        pa_reply_error(&cx->reply, 501, "unsupported_transfer_encoding",
+                       "The only Transfer-Encoding supported is chunked.");
+        return 1;
+    default:
+        break;
+    }
+    /* A decoded NUL would end the path early (/metrics%00x is /metrics to
+     * every C string after it): the target is refused as a whole. */
+    if (cx->nul_in_target) {
+        pa_reply_error(&cx->reply, 400, "invalid_target",
+                       "The request target must not contain a NUL byte.");
         return 1;
     }
 
@@ -412,11 +499,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     pa_http *h = cls;
-    pa_conn *cx = *con_cls;
+    int nul_in_target = *con_cls == &nul_target_marker;
+    pa_conn *cx = nul_in_target ? NULL : *con_cls;
     if (cx == NULL) {
+        *con_cls = NULL;
         cx = calloc(1, sizeof *cx);
         if (cx == NULL)
             return MHD_NO;
+        cx->nul_in_target = nul_in_target;
         cx->h = h;
         cx->conn = conn;
         cx->t0_us = mono_us();
@@ -465,8 +555,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     pa_http *h = cls;
     pa_conn *cx = *con_cls;
-    if (cx == NULL)
+    if (cx == NULL || (void *)cx == (void *)&nul_target_marker) {
+        *con_cls = NULL;
         return;
+    }
     if (!cx->answered)
         pa_log_info("%s %s aborted (code %d) %lldms", cx->method, pa_router_template(cx->route_id),
                     (int)toe, (long long)((mono_us() - cx->t0_us) / 1000));
@@ -540,6 +632,7 @@ pa_http *pa_http_start(pa_app *app)
         mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_URI_LOG_CALLBACK, target_seen, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_END);
     if (h->daemon == NULL) {

@@ -11,7 +11,11 @@
  *  - trades (each element of an array): an accepted one has ids and times in
  *    [0, 2^53], finite non-negative price, qty and quoteQty, a finite
  *    commission, a valid commission asset, and the market's names;
- *  - serverTime in (0, 2^53]; an error code only with an integer "code". */
+ *  - serverTime in (0, 2^53]; an error code only with an integer "code";
+ *  - USD-M futures (futures_wire.c), each element of an array: an accepted
+ *    userTrades row as a spot trade above; an accepted income row has a
+ *    known type, an empty or valid symbol, a valid asset, time and tranId
+ *    in [0, 2^53] and an exact amount. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +24,7 @@
 
 #include "account.h"
 #include "json_strict.h"
+#include "futures_wire.h"
 #include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -94,6 +99,30 @@ static void check_trades(const json_t *doc)
     }
 }
 
+static void check_futures(const json_t *doc)
+{
+    static const pa_bn_market mk = {"BTCUSDT", "BTC", "USDT", 1};
+    size_t i;
+    const json_t *row;
+    json_array_foreach(doc, i, row)
+    {
+        pa_fill f;
+        if (pa_bn_decode_futures_trade(row, &mk, &f) == 0 &&
+            (f.id < 0 || f.id > MAX_SAFE || f.time_ms < 0 || f.time_ms > MAX_SAFE ||
+             !pa_dec_valid(f.price) || pa_dec_sign(f.price) < 0 || !pa_dec_valid(f.qty) ||
+             pa_dec_sign(f.qty) < 0 || !pa_dec_valid(f.quote_qty) ||
+             pa_dec_sign(f.quote_qty) < 0 || !pa_dec_valid(f.commission) ||
+             !pa_bn_asset_ok(f.commission_asset) || strcmp(f.symbol, mk.symbol) != 0))
+            abort();
+        pa_income r;
+        if (pa_bn_decode_income(row, &r) == 0 &&
+            (r.type > PA_INCOME_OTHER || (r.symbol[0] != '\0' && !pa_bn_symbol_ok(r.symbol)) ||
+             !pa_bn_asset_ok(r.asset) || r.time_ms < 0 || r.time_ms > MAX_SAFE ||
+             r.tran_id < 0 || r.tran_id > MAX_SAFE || !pa_dec_valid(r.amount)))
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *doc = pa_json_parse((const char *)data, size, (size_t)1 << 20);
@@ -102,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_markets(doc);
     check_account(doc);
     check_trades(doc);
+    check_futures(doc);
     int64_t ms = 0;
     if (pa_bn_decode_server_time(doc, &ms) == 0 && (ms <= 0 || ms > MAX_SAFE))
         abort();

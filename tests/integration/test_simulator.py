@@ -214,8 +214,11 @@ class SimulatorTest(unittest.TestCase):
         st, h, _ = self.sim.get("/api/v3/ping")
         self.assertEqual(st, 429)
         stats = self.sim.stats()
-        self.assertEqual([r["status"] for r in stats["requests"] if r["path"] == "/api/v3/ping"],
-                         [200, 429, 418, 429])
+        # The log's pings: served ones (one here; a loaded machine once showed a
+        # second served ping before the first weight check), then 429, 418, 429.
+        pings = [r["status"] for r in stats["requests"] if r["path"] == "/api/v3/ping"]
+        self.assertEqual(pings[-3:], [429, 418, 429])
+        self.assertTrue(pings[:-3] and set(pings[:-3]) == {200}, pings)
 
     def test_weight_window_resets(self):
         self.sim.faults({"limits": {"api": 20, "window_ms": 3000}})

@@ -23,6 +23,9 @@ SOURCE = os.environ.get("PA_SOURCE_DIR") or os.path.abspath(
 BUILD = os.environ.get("PA_BUILD_DIR") or os.path.join(SOURCE, "build")
 PGHOST = os.environ.get("PA_TEST_PGHOST")
 PGBIN = "/usr/lib/postgresql/15/bin"
+# The simulator's spot weight limit per minute in test stacks (Stack,
+# production_weight=False), a hundredfold Binance's 6000.
+TEST_WEIGHT_LIMIT = 600_000
 
 
 def require_pg():
@@ -94,8 +97,19 @@ class Stack:
     and restarts it when it dies; self.enclave is then None."""
 
     def __init__(self, accounts, server_env=None, start_sim=True, tls=False, relay=True,
-                 relay_args=(), supervised=False):
+                 relay_args=(), supervised=False, production_weight=False):
         require_pg()
+        # Every run scans every USDT market (~34 myTrades calls, ~700 weight):
+        # a suite's concurrent runs would pass Binance's 6000 a minute. Test
+        # stacks raise the simulator's spot limit and the development
+        # enclave's budget alike (same 4/5 margin); production_weight=True
+        # keeps Binance's real figures (the enclave's compiled-in 4800).
+        self.production_weight = production_weight
+        if not production_weight and start_sim:
+            accounts = dict(accounts)
+            config = dict(accounts.get("config", {}))
+            config["limits"] = {"api": TEST_WEIGHT_LIMIT, **config.get("limits", {})}
+            accounts["config"] = config
         self.supervised = supervised
         self.enclave = None
         self.tmp = tempfile.mkdtemp(prefix="pa-it.", dir="/tmp")
@@ -213,6 +227,8 @@ class Stack:
     def enclave_env(self):
         env = {"PERFAGG_VAR_DIR": self.var, "ENCLAVE_ADDR": "unix:" + self.sock,
                "BINANCE_BASE_URL": self.sim_url, "PERFAGG_EXCHANGE_TIMEOUT_MS": "3000"}
+        if not self.production_weight:
+            env["PERFAGG_EXCHANGE_WEIGHT_BUDGET"] = str(TEST_WEIGHT_LIMIT * 4 // 5)
         if self.use_relay:
             env["PERFAGG_EGRESS_RELAY"] = "unix:" + self.relay_sock
         if self.tls:

@@ -39,6 +39,21 @@ def as_double(d):
     return float(d)
 
 
+def symbols_scanned(symbols_info, currency="USDT", client=None):
+    """docs/BINANCE.md, "Symbols": the client's symbols (sorted, distinct) when
+    named ("client"), else every listed market whose quote asset is the
+    currency, whatever it holds or its status ("all"). Returns (symbols,
+    symbol_source)."""
+    if client is not None:
+        return sorted(set(client)), "client"
+    return sorted(k for k, (_, quote) in symbols_info.items() if quote == currency), "all"
+
+
+def only(trades_by_symbol, symbols):
+    """The trades of exactly the scanned symbols: what metrics() must see."""
+    return {k: v for k, v in trades_by_symbol.items() if k in set(symbols)}
+
+
 def metrics(trades_by_symbol, symbols_info, from_ms, to_ms, currency="USDT"):
     """trades_by_symbol: {symbol: [binance myTrades rows]};
     symbols_info: {symbol: (base, quote)}. Money is computed exactly from the
@@ -142,3 +157,49 @@ def account_id(salt, uid, venue="binance"):
     32-byte accountSalt, message = venue ":" uid)."""
     assert len(salt) == 32
     return hmac.new(salt, f"{venue}:{uid}".encode(), hashlib.sha256).hexdigest()
+def futures_metrics(fills, income, symbols_info, from_ms, to_ms, currency="USDT"):
+    """docs/METRICS.md, "USD-M futures": fills are /fapi/v1/userTrades rows,
+    income /fapi/v1/income rows, [from_ms, to_ms) the covered window. Trades
+    and volume from the fills quoted in the currency; pnl = the daily sums
+    of REALIZED_PNL, COMMISSION and FUNDING_FEE rows in the currency, each
+    day rounded to 8 decimals; commission in another asset is unpriced."""
+    with decimal.localcontext(EXACT):
+        trades = excluded = unpriced = 0
+        volume = Decimal(0)
+        for f in fills:
+            if not from_ms <= f["time"] < to_ms:
+                continue
+            if symbols_info[f["symbol"]][1] != currency:
+                excluded += 1
+                continue
+            trades += 1
+            volume += amount(f["quoteQty"])
+        parts = {"REALIZED_PNL": Decimal(0), "COMMISSION": Decimal(0), "FUNDING_FEE": Decimal(0)}
+        daily = {}
+        for r in income:
+            if not from_ms <= r["time"] < to_ms or r["incomeType"] not in parts:
+                continue
+            if r.get("asset", "USDT") != currency:
+                if r["incomeType"] == "COMMISSION" and amount(r["income"]) != 0:
+                    unpriced += 1
+                continue
+            v = amount(r["income"])
+            parts[r["incomeType"]] += v
+            day = r["time"] // DAY_MS
+            daily[day] = daily.get(day, Decimal(0)) + v
+        first_day, last_day = from_ms // DAY_MS, (to_ms - 1) // DAY_MS
+        series = [round8(daily.get(d, Decimal(0))) for d in range(first_day, last_day + 1)]
+        pnl = sum(series, Decimal(0))
+        floats = [as_double(d) for d in series]
+        sharpe = None
+        if len(series) >= 2 and len(set(series)) > 1:
+            sd = statistics.stdev(floats)
+            if sd > 0:
+                sharpe = statistics.mean(floats) / sd * math.sqrt(365)
+        exact = {"pnl": round8(pnl), "volume": round8(volume),
+                 "realized_pnl": round8(parts["REALIZED_PNL"]),
+                 "fees": round8(-parts["COMMISSION"]), "funding": round8(parts["FUNDING_FEE"])}
+        out = {k: as_double(v) for k, v in exact.items()}
+        out.update({"trades": trades, "excluded_trades": excluded, "unpriced_fees": unpriced,
+                    "sharpe": sharpe, "exact": exact})
+        return out

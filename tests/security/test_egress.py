@@ -277,7 +277,8 @@ class RelayPolicyTest(unittest.TestCase):
         r = Relay()
         try:
             self.assertEqual(r.status(connect_head(self.target)), b"HTTP/1.1 403 Forbidden")
-            self.assertIn(b"allow api.binance.com:443;", r.log())
+            # spot and USD-M futures (accountType "usdm")
+            self.assertIn(b"allow api.binance.com:443 fapi.binance.com:443;", r.log())
         finally:
             r.stop()
 

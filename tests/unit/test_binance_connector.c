@@ -35,6 +35,7 @@
 #include "transport.h" /* pa_binance_sign */
 #include "merkle.h"
 #include "pacing.h"
+#include "paging.h" /* PA_BN_MAX_SYMBOLS */
 #include "registry.h"
 
 #define SIM_SCRIPT PA_SOURCE_DIR "/tools/binance_sim.py"
@@ -144,7 +145,16 @@ static json_t *accounts_doc(void)
     add_trade(a, trade("BTCUSDT", 11, 61000.0, 0.05, 3.05, "USDT", 0));
     add_trade(a, trade("ETHBTC", 5, 0.05, 1.0, 0.001, "ETH", 1));
     add_trade(a, trade("SOLBTC", 7, 0.0025, 4.0, 0.004, "SOL", 1));
-    add_trade(a, trade("ETHUSDT", 8, 3000.0, 1.0, 3.0, "USDT", 1)); /* not derived: never fetched */
+    /* ETH bought and sold to zero at a loss: no balance left, still scanned. */
+    add_trade(a, trade("ETHUSDT", 8, 3000.0, 1.0, 3.0, "USDT", 1));
+    add_trade(a, trade("ETHUSDT", 9, 2900.0, 1.0, 2.9, "USDT", 0));
+    json_array_append_new(accts, a);
+
+    /* 1000 BTCUSDT trades, so a second page is asked for; the simulator
+     * fails every myTrades call of this key after the first (config.rules). */
+    a = account("k-partial", "s-partial");
+    for (int64_t id = 1; id <= 1000; id++)
+        add_trade(a, trade("BTCUSDT", id, 60000.0, 0.01, 0.6, "USDT", id % 2));
     json_array_append_new(accts, a);
 
     a = account("k-ahead", "s-ahead");
@@ -225,14 +235,19 @@ static json_t *accounts_doc(void)
         {"BTCUSDT", "BTC", "USDT", "TRADING"}, {"ETHUSDT", "ETH", "USDT", "TRADING"},
         {"ETHBTC", "ETH", "BTC", "TRADING"},   {"SOLUSDT", "SOL", "USDT", "TRADING"},
         {"SOLBTC", "SOL", "BTC", "TRADING"},   {"XRPETH", "XRP", "ETH", "TRADING"},
-        {"BNBBTC", "BNB", "BTC", "BREAK"}, /* pairs with BTC, but not trading: not derived */
+        {"BNBBTC", "BNB", "BTC", "BREAK"},
+        {"BUSDUSDT", "BUSD", "USDT", "BREAK"}, /* halted, but an "all" USDT scan asks it too */
     };
     json_t *symbols = json_array();
     for (size_t i = 0; i < PA_ARRAY_LEN(syms); i++)
         json_array_append_new(symbols, json_pack("{s:s,s:s,s:s,s:s}", "symbol", syms[i][0],
                                                  "baseAsset", syms[i][1], "quoteAsset", syms[i][2],
                                                  "status", syms[i][3]));
-    return json_pack("{s:o,s:o}", "accounts", accts, "symbols", symbols);
+    /* A page that fails for good: k-partial's first myTrades call is served,
+     * every later one (retries included) answers HTTP 500. */
+    json_t *config = json_pack("{s:[{s:s,s:s,s:i,s:i}]}", "rules", "path", "/api/v3/myTrades",
+                               "api_key", "k-partial", "skip", 1, "status", 500);
+    return json_pack("{s:o,s:o,s:o}", "accounts", accts, "symbols", symbols, "config", config);
 }
 
 /* ---- the simulator process ----------------------------------------------- */
@@ -323,7 +338,8 @@ typedef struct {
     pa_exchange_result r;
 } run;
 
-static long g_max_wait_ms; /* 0: the connector's default */
+static long g_max_wait_ms;              /* 0: the connector's default */
+static const char *g_currency = "USDT"; /* what an "all" scan covers */
 
 static pa_exchange_status fetch_url(run *x, const char *url, const char *key, const char *secret,
                                     const char *const *syms, size_t n, long timeout_ms)
@@ -334,6 +350,7 @@ static pa_exchange_status fetch_url(run *x, const char *url, const char *key, co
                             .api_secret = secret,
                             .symbols = syms,
                             .nsymbols = n,
+                            .currency = g_currency,
                             .timeout_ms = timeout_ms};
     pa_audit_init(&x->audit);
     const pa_connector *c = pa_connector_find("binance");
@@ -615,8 +632,15 @@ static void test_registry(void **state)
     assert_null(pa_connector_find(NULL));
     size_t n = 0;
     for (; pa_connectors[n] != NULL; n++)
-        assert_ptr_equal(pa_connector_find(pa_connectors[n]->name), pa_connectors[n]);
-    assert_true(n >= 1);
+        assert_ptr_equal(pa_connector_find_account(pa_connectors[n]->name,
+                                                   pa_connectors[n]->account_type),
+                         pa_connectors[n]);
+    assert_true(n >= 2);
+    /* By account type: spot is the default, usdm its own connector. */
+    assert_ptr_equal(pa_connector_find_account("binance", NULL), &pa_binance_connector);
+    assert_ptr_equal(pa_connector_find_account("binance", "spot"), &pa_binance_connector);
+    assert_ptr_equal(pa_connector_find_account("binance", "usdm"), &pa_binance_usdm_connector);
+    assert_null(pa_connector_find_account("binance", "coinm"));
 }
 
 /* ---- fetching ---------------------------------------------------------------- */
@@ -712,40 +736,103 @@ static void test_dedup_by_symbol_and_id(void **state)
     run_free(&x);
 }
 
-static void test_symbols_from_balances(void **state)
+/* No client symbols: every market quoted in the currency is scanned, held
+ * or not, trading or halted; the balances choose nothing. */
+static void test_symbols_all(void **state)
 {
     (void)state;
     run x = {0};
     assert_int_equal(fetch(&x, "k-bal", "s-bal", NULL, 0), PA_EXCHANGE_OK);
-    assert_string_equal(x.r.symbol_source, "balances");
-    /* BTC and SOL held; quotes USDT/BTC/ETH/BNB...: BTCUSDT, ETHBTC (ETH is a
-     * quote asset, BTC held), SOLBTC, SOLUSDT. Not ETHUSDT (neither held), not
-     * XRPETH, not BNBBTC (status BREAK). */
+    assert_string_equal(x.r.symbol_source, "all");
+    /* The USDT markets: BTCUSDT, BUSDUSDT (BREAK), ETHUSDT (sold to zero),
+     * SOLUSDT (never traded). Not ETHBTC or SOLBTC: another quote asset. */
     assert_int_equal(x.r.nsymbols, 4);
     assert_string_equal(x.r.symbols[0], "BTCUSDT");
-    assert_string_equal(x.r.symbols[1], "ETHBTC");
-    assert_string_equal(x.r.symbols[2], "SOLBTC");
+    assert_string_equal(x.r.symbols[1], "BUSDUSDT");
+    assert_string_equal(x.r.symbols[2], "ETHUSDT");
     assert_string_equal(x.r.symbols[3], "SOLUSDT");
     assert_int_equal(x.r.fills.len, 4);
+    assert_string_equal(x.r.fills.v[2].symbol, "ETHUSDT");
+    assert_int_equal(x.r.fills.v[2].id, 8);
+    assert_string_equal(x.r.fills.v[3].symbol, "ETHUSDT");
+    assert_int_equal(x.r.fills.v[3].id, 9);
+    assert_int_equal(x.r.fills.v[3].is_buyer, 0);
     for (size_t i = 0; i < x.r.fills.len; i++)
-        assert_string_not_equal(x.r.fills.v[i].symbol, "ETHUSDT");
-    assert_string_equal(x.r.fills.v[3].symbol, "SOLBTC");
-    assert_string_equal(x.r.fills.v[3].base, "SOL");
-    assert_string_equal(x.r.fills.v[3].quote, "BTC");
+        assert_string_equal(x.r.fills.v[i].quote, "USDT");
 
     assert_int_equal(x.audit.len, 6);
     assert_entry(&x, 0,
                  "{\"count\":2,\"endpoint\":\"/api/v3/account\",\"first_id\":null,"
                  "\"last_id\":null,\"page\":1,\"symbol\":null,\"type\":\"fetch\"}");
     assert_entry(&x, 1,
-                 "{\"count\":7,\"endpoint\":\"/api/v3/exchangeInfo\",\"first_id\":null,"
+                 "{\"count\":8,\"endpoint\":\"/api/v3/exchangeInfo\",\"first_id\":null,"
                  "\"last_id\":null,\"page\":1,\"symbol\":null,\"type\":\"fetch\"}");
     assert_entry(&x, 2,
                  "{\"count\":2,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":10,"
                  "\"last_id\":11,\"page\":1,\"symbol\":\"BTCUSDT\",\"type\":\"fetch\"}");
+    assert_entry(&x, 3,
+                 "{\"count\":0,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":null,"
+                 "\"last_id\":null,\"page\":1,\"symbol\":\"BUSDUSDT\",\"type\":\"fetch\"}");
+    assert_entry(&x, 4,
+                 "{\"count\":2,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":8,"
+                 "\"last_id\":9,\"page\":1,\"symbol\":\"ETHUSDT\",\"type\":\"fetch\"}");
     assert_entry(&x, 5,
                  "{\"count\":0,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":null,"
                  "\"last_id\":null,\"page\":1,\"symbol\":\"SOLUSDT\",\"type\":\"fetch\"}");
+    run_free(&x);
+
+    /* The currency decides the scan: in BTC, the BTC-quoted markets. */
+    g_currency = "BTC";
+    run y = {0};
+    pa_exchange_status st = fetch(&y, "k-bal", "s-bal", NULL, 0);
+    g_currency = "USDT";
+    assert_int_equal(st, PA_EXCHANGE_OK);
+    assert_string_equal(y.r.symbol_source, "all");
+    assert_int_equal(y.r.nsymbols, 3);
+    assert_string_equal(y.r.symbols[0], "BNBBTC");
+    assert_string_equal(y.r.symbols[1], "ETHBTC");
+    assert_string_equal(y.r.symbols[2], "SOLBTC");
+    assert_int_equal(y.r.fills.len, 2);
+    run_free(&y);
+
+    /* Without a usable currency an "all" scan is refused before any call. */
+    static const char *const bad[] = {"usdt", ""};
+    for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
+        g_currency = bad[i];
+        run z = {0};
+        st = fetch(&z, "k-bal", "s-bal", NULL, 0);
+        assert_int_equal(st, PA_EXCHANGE_BAD_RESPONSE);
+        assert_int_equal(z.audit.len, 0);
+        assert_detail_has(&z, "currency");
+        run_free(&z);
+    }
+    g_currency = NULL;
+    run z = {0};
+    assert_int_equal(fetch(&z, "k-bal", "s-bal", NULL, 0), PA_EXCHANGE_BAD_RESPONSE);
+    run_free(&z);
+    g_currency = "USDT";
+}
+
+/* A page that fails for good (HTTP 500 on every try) fails the whole run:
+ * no fills, no symbols, only the reason; the first page's audit entry is
+ * left in the caller's log, which the enclave then discards unsigned. */
+static void test_partial_history_fails(void **state)
+{
+    (void)state;
+    g_max_wait_ms = 3000;
+    run x = {0};
+    pa_exchange_status st = fetch(&x, "k-partial", "s-partial", NULL, 0);
+    g_max_wait_ms = 0;
+    assert_int_equal(st, PA_EXCHANGE_UNAVAILABLE);
+    assert_failed_clean(&x);
+    assert_null(x.r.symbol_source);
+    assert_detail_has(&x, "/api/v3/myTrades");
+    assert_detail_has(&x, "HTTP 500");
+    /* account, exchangeInfo, BTCUSDT page 1; page 2 never became an entry */
+    assert_int_equal(x.audit.len, 3);
+    assert_entry(&x, 2,
+                 "{\"count\":1000,\"endpoint\":\"/api/v3/myTrades\",\"first_id\":1,"
+                 "\"last_id\":1000,\"page\":1,\"symbol\":\"BTCUSDT\",\"type\":\"fetch\"}");
     run_free(&x);
 }
 
@@ -802,7 +889,7 @@ static void test_client_symbols_malformed(void **state)
 static void test_too_many_symbols(void **state)
 {
     (void)state;
-    enum { N = 201 };
+    enum { N = PA_BN_MAX_SYMBOLS + 1 };
     const char *syms[N];
     for (int i = 0; i < N; i++)
         syms[i] = "BTCUSDT";
@@ -1114,7 +1201,8 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_paging_and_audit),
         cmocka_unit_test(test_dedup_by_symbol_and_id),
-        cmocka_unit_test(test_symbols_from_balances),
+        cmocka_unit_test(test_symbols_all),
+        cmocka_unit_test(test_partial_history_fails),
         cmocka_unit_test(test_client_symbol_not_listed),
         cmocka_unit_test(test_client_symbol_not_listed_full_list),
         cmocka_unit_test(test_client_symbols_malformed),

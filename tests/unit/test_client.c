@@ -894,6 +894,8 @@ static void test_bundle_summary(void **state)
     assert_string_equal(s.exchange, "binance");
     assert_string_equal(s.environment, "development");
     assert_string_equal(s.challenge, "");
+    assert_string_equal(s.symbol_source, "client");
+    assert_int_equal(s.nsymbols, 2);
     assert_int_equal(pa_client_bundle_summary("{}", 2, &s), -1);
     free(text);
     json_decref(bundle);
@@ -1947,9 +1949,13 @@ static void test_escape(void **state)
     ESC("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "\\u2066\\u2067\\u2068\\u2069");
     ESC("\xd8\x9c", "\\u061c");
     ESC("pnl 1\xe2\x80\xae" "0001", "pnl 1\\u202e0001");
-    /* Their neighbours are text. */
-    ESC("\xe2\x80\x8d\xe2\x80\x90\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa",
-        "\xe2\x80\x8d\xe2\x80\x90\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
+    /* Every format (Cf) character: zero-width ones, the BOM, tags. */
+    ESC("a\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d\xe2\x81\xa0\xef\xbb\xbf\xe2\x81\xaa" "b",
+        "a\\u200b\\u200c\\u200d\\u2060\\ufeff\\u206ab");
+    ESC("\xf3\xa0\x80\x81", "\\U000e0001");
+    /* Their neighbours are text (U+2065 is unassigned). */
+    ESC("\xe2\x80\x8a\xe2\x80\x90\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5",
+        "\xe2\x80\x8a\xe2\x80\x90\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xa5");
     ESC("Haupt-Konto \xe2\x82\xac \xf0\x9f\x98\x80 \xe6\x97\xa5\xe6\x9c\xac",
         "Haupt-Konto \xe2\x82\xac \xf0\x9f\x98\x80 \xe6\x97\xa5\xe6\x9c\xac");
     /* Invalid UTF-8: every byte that starts no valid sequence is \xNN. */

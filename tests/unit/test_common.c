@@ -668,16 +668,62 @@ static void test_text_display_length(void **state)
         {"\xed\xa0\x80", -1},                   /* a surrogate */
         {"\xf4\x90\x80\x80", -1},               /* past U+10FFFF */
         {"\xe2\x82", -1},                       /* truncated */
+        /* format characters (Cf): invisible, yet they make strings differ */
+        {"a\xe2\x80\x8b" "b", -1},               /* U+200B zero width space */
+        {"a\xe2\x80\x8c" "b", -1},               /* U+200C zero width non-joiner */
+        {"a\xe2\x80\x8d" "b", -1},               /* U+200D zero width joiner */
+        {"a\xe2\x81\xa0" "b", -1},               /* U+2060 word joiner */
+        {"\xef\xbb\xbf" "main", -1},             /* U+FEFF byte order mark */
+        {"a\xc2\xad" "b", -1},                    /* U+00AD soft hyphen */
+        {"a\xf3\xa0\x80\x81", -1},              /* U+E0001 language tag */
+        {"a\xf0\x9d\x85\xb3", -1},              /* U+1D173 musical symbol begin beam */
+        /* their visible neighbours stay allowed */
+        {"a\xe2\x80\x8a" "b", 3},                /* U+200A hair space (Zs) */
+        {"a\xe2\x80\x90" "b", 3},                /* U+2010 hyphen (Pd) */
+        {"a\xef\xbb\xbe", 2},                    /* U+FEFE arabic ligature (Lo) */
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (pa_text_display_length(rows[i].s, strlen(rows[i].s)) != rows[i].want)
             fail_msg("row %zu: want %ld", i, rows[i].want);
 }
 
+/* The whole table against Unicode's own data: every code point the
+ * installed UnicodeData.txt (Debian's unicode-data) lists as Cc or Cf is
+ * refused, every other one allowed. */
+static void test_text_refuses_exactly_cc_and_cf(void **state)
+{
+    (void)state;
+    FILE *f = fopen("/usr/share/unicode/UnicodeData.txt", "r");
+    if (f == NULL)
+        fail_msg("/usr/share/unicode/UnicodeData.txt missing: install unicode-data (scripts/deps.sh)");
+    static unsigned char want[0x110000];
+    memset(want, 0, sizeof want);
+    char line[512];
+    size_t listed = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        char *semi = strchr(line, ';');
+        char *cat = semi != NULL ? strchr(semi + 1, ';') : NULL;
+        if (cat == NULL)
+            continue;
+        unsigned long cp = strtoul(line, NULL, 16);
+        if (cp < sizeof want && (strncmp(cat + 1, "Cf;", 3) == 0 || strncmp(cat + 1, "Cc;", 3) == 0)) {
+            want[cp] = 1;
+            listed++;
+        }
+    }
+    fclose(f);
+    assert_true(listed >= 65 + 170); /* Cc, and Cf as of Unicode 15.0 */
+    for (uint32_t cp = 0; cp < sizeof want; cp++)
+        if (pa_text_char_refused(cp) != want[cp])
+            fail_msg("U+%04X: refused %d, UnicodeData.txt says %d", (unsigned)cp,
+                     pa_text_char_refused(cp), want[cp]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_display_length),
+        cmocka_unit_test(test_text_refuses_exactly_cc_and_cf),
         cmocka_unit_test(test_b64_rfc4648_vectors),
         cmocka_unit_test(test_b64_all_byte_values),
         cmocka_unit_test(test_b64_strictness),

@@ -19,6 +19,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -350,6 +351,7 @@ static void result_init(fake_result *f, const char *sid, size_t n)
         .entries = f->entries,
         .leaf_hashes = f->leaves,
         .nentries = n,
+        .max_results = 100,
     };
 }
 
@@ -799,6 +801,39 @@ static void test_result_store_gone(void **state)
 }
 
 /* ---- revoke -------------------------------------------------------------- */
+
+/* A session holds at most max_results results: the one past the cap is
+ * PA_DB_LIMIT and stores nothing; session_get reports the count. */
+static void test_result_cap(void **state)
+{
+    (void)state;
+    fake_session f;
+    fake_init(&f, "cap", pa_now_ms() + 600000);
+    assert_int_equal(pa_db_session_create(db, &f.s), PA_DB_OK);
+    fake_result r[3];
+    for (int i = 0; i < 3; i++) {
+        result_init(&r[i], f.id, 2);
+        r[i].r.max_results = 2;
+    }
+    assert_int_equal(pa_db_result_store(db, &r[0].r), PA_DB_OK);
+    assert_int_equal(pa_db_result_store(db, &r[1].r), PA_DB_OK);
+    assert_int_equal(pa_db_result_store(db, &r[2].r), PA_DB_LIMIT);
+    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE session_id = $1", f.id), 2);
+    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE result_id = $1", r[2].id), 0);
+    assert_int_equal(count_for("SELECT count(*) FROM merkle_logs WHERE result_id = $1", r[2].id), 0);
+    pa_db_session s;
+    assert_int_equal(pa_db_session_get(db, f.id, &s), PA_DB_OK);
+    assert_int_equal(s.results, 2);
+    pa_db_session_free(&s);
+    /* a larger cap lets it in; a cap of 0 is a contract violation */
+    r[2].r.max_results = 3;
+    assert_int_equal(pa_db_result_store(db, &r[2].r), PA_DB_OK);
+    r[0].r.max_results = 0;
+    assert_int_equal(pa_db_result_store(db, &r[0].r), PA_DB_UNAVAILABLE);
+    for (int i = 0; i < 3; i++)
+        free(r[i].sig);
+    fake_free(&f);
+}
 
 static void test_revoke(void **state)
 {
@@ -1341,6 +1376,51 @@ static void test_lock_wait_is_bounded(void **state)
                      PA_DB_NOT_FOUND);
 }
 
+/* A server that stops answering (its backend SIGSTOPped, as a hung host or
+ * a frozen VM would look) gets no server-side timeout to help: the client
+ * deadline PA_DB_CALL_TIMEOUT_MS ends the call with PA_DB_UNAVAILABLE, the
+ * connection is dropped, and the next call works on a new one. */
+static void stopped_backend_case(int ping)
+{
+    (void)kill_pool_backends(); /* so the one backend left is this pool's */
+    char *ci = conninfo_for("app_service", dbname);
+    assert_non_null(ci);
+    pa_db *one = pa_db_open(ci, 1);
+    free(ci);
+    assert_non_null(one);
+    assert_int_equal(pa_db_ping(one), PA_DB_OK);
+    const char *const p[] = {dbname};
+    long long pid = query_int(admin,
+                              "SELECT max(pid) FROM pg_stat_activity WHERE datname = $1 AND"
+                              " application_name = 'perfagg-server'",
+                              1, p);
+    assert_true(pid > 0);
+    assert_int_equal(kill((pid_t)pid, SIGSTOP), 0);
+    timed_call c;
+    timed_call_start(&c, one, ping);
+    /* Generous: PA_DB_CALL_TIMEOUT_MS expected, a loaded machine may add. */
+    int ended = timed_call_wait(&c, PA_DB_CALL_TIMEOUT_MS + 20000);
+    /* always resumed, whatever happened above */
+    (void)kill((pid_t)pid, SIGCONT);
+    if (!ended)
+        (void)timed_call_wait(&c, 60000);
+    assert_int_equal(pthread_join(c.thread, NULL), 0);
+    assert_true(ended);
+    assert_int_equal(c.status, PA_DB_UNAVAILABLE);
+    /* it was the deadline (not another failure) that ended it */
+    assert_true(c.elapsed_ms >= PA_DB_CALL_TIMEOUT_MS - 100);
+    /* the stuck connection was dropped: the next call works */
+    assert_int_equal(pa_db_ping(one), PA_DB_OK);
+    pa_db_close(one);
+}
+
+static void test_stopped_backend_is_bounded(void **state)
+{
+    (void)state;
+    stopped_backend_case(1); /* a single statement */
+    stopped_backend_case(0); /* a read on a fresh, connected slot */
+}
+
 /* A conninfo's own `options` replace the defaults (here: timeouts of a
  * minute), and a caller that finds every connection busy gives up after
  * PA_DB_ACQUIRE_TIMEOUT_MS instead of waiting for one. */
@@ -1454,6 +1534,7 @@ int main(void)
         cmocka_unit_test(test_other_checks),
         cmocka_unit_test(test_result_store_and_logs),
         cmocka_unit_test(test_result_store_gone),
+        cmocka_unit_test(test_result_cap),
         cmocka_unit_test(test_revoke),
         cmocka_unit_test(test_cleanup_expired),
         cmocka_unit_test(test_ops_log),
@@ -1463,6 +1544,7 @@ int main(void)
         cmocka_unit_test(test_pool_concurrency),
         cmocka_unit_test(test_pool_survives_killed_backends),
         cmocka_unit_test(test_lock_wait_is_bounded),
+        cmocka_unit_test(test_stopped_backend_is_bounded),
         cmocka_unit_test(test_conninfo_overrides_timeouts_and_slot_wait_is_bounded),
         cmocka_unit_test(test_open_without_database),
     };

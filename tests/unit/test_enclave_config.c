@@ -43,8 +43,8 @@ static pid_t g_relay = -1;
 static char g_relay_sock[128];
 
 static const char *const all_vars[] = {
-    "BINANCE_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS", "PERFAGG_EGRESS_RELAY",
-    "PERFAGG_REQUIRE_READ_ONLY_KEYS",
+    "BINANCE_BASE_URL", "BINANCE_FUTURES_BASE_URL", "PERFAGG_CA_FILE", "PERFAGG_EXCHANGE_TIMEOUT_MS",
+    "PERFAGG_EGRESS_RELAY", "PERFAGG_EXCHANGE_WEIGHT_BUDGET", "PERFAGG_REQUIRE_READ_ONLY_KEYS",
     "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
     "no_proxy", "NO_PROXY", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", NULL};
 
@@ -265,8 +265,10 @@ static void test_defaults(void **state)
     assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
     assert_int_equal(c.production, PA_ENCLAVE_PRODUCTION);
     assert_string_equal(c.binance_base_url, PA_BINANCE_BASE_URL);
+    assert_string_equal(c.binance_futures_base_url, PA_BINANCE_FUTURES_BASE_URL);
     assert_int_equal(c.exchange_timeout_ms, PA_ENCLAVE_TIMEOUT_MS_DEFAULT);
     assert_int_equal(c.require_read_only_keys, 1);
+    assert_int_equal(c.weight_budget, 0);
     assert_int_equal(c.egress.https_only, PA_ENCLAVE_PRODUCTION);
     assert_int_equal(c.egress.use_relay, PA_ENCLAVE_PRODUCTION);
     clean_env();
@@ -506,6 +508,7 @@ static void test_development_overrides(void **state)
     clean_env();
     setenv("BINANCE_BASE_URL", "http://127.0.0.1:9/", 1);
     setenv("PERFAGG_EXCHANGE_TIMEOUT_MS", "3000", 1);
+    setenv("PERFAGG_EXCHANGE_WEIGHT_BUDGET", "480000", 1);
     char ca_path[] = "/tmp/pa-test-ca.XXXXXX";
     int ca_fd = mkstemp(ca_path);
     assert_true(ca_fd >= 0);
@@ -518,8 +521,11 @@ static void test_development_overrides(void **state)
     char err[320];
     assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
     assert_string_equal(c.binance_base_url, "http://127.0.0.1:9");
+    /* Unset: the futures URL follows the spot one (the simulator serves both). */
+    assert_string_equal(c.binance_futures_base_url, "http://127.0.0.1:9");
     assert_int_equal(c.exchange_timeout_ms, 3000);
     assert_int_equal(c.require_read_only_keys, 1);
+    assert_int_equal(c.weight_budget, 480000);
     /* Read at start-up: the blob is the file's bytes, the path no longer used. */
     assert_null(c.egress.ca_file);
     assert_int_equal(c.egress.ca_blob_len, sizeof pem - 1);
@@ -530,9 +536,10 @@ static void test_development_overrides(void **state)
 
     static const char *const bad[][2] = {
         {"PERFAGG_EXCHANGE_TIMEOUT_MS", "99"}, {"PERFAGG_EXCHANGE_TIMEOUT_MS", "1e3"},
+        {"PERFAGG_EXCHANGE_WEIGHT_BUDGET", "0"}, {"PERFAGG_EXCHANGE_WEIGHT_BUDGET", "4800x"},
         {"PERFAGG_EGRESS_RELAY", "127.0.0.1:8443"}, {"PERFAGG_EGRESS_RELAY", "tcp://localhost:1"},
-        {"BINANCE_BASE_URL", "////"}, {"PERFAGG_CA_FILE", "/nonexistent/ca.pem"},
-        {"PERFAGG_REQUIRE_READ_ONLY_KEYS", "no"}};
+        {"BINANCE_BASE_URL", "////"}, {"BINANCE_FUTURES_BASE_URL", "///"},
+        {"PERFAGG_CA_FILE", "/nonexistent/ca.pem"}, {"PERFAGG_REQUIRE_READ_ONLY_KEYS", "no"}};
     for (size_t i = 0; i < PA_ARRAY_LEN(bad); i++) {
         clean_env();
         setenv(bad[i][0], bad[i][1], 1);
@@ -546,6 +553,12 @@ static void test_development_overrides(void **state)
     setenv("PERFAGG_REQUIRE_READ_ONLY_KEYS", "0", 1);
     assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
     assert_int_equal(c.require_read_only_keys, 0);
+    clean_env();
+    setenv("BINANCE_BASE_URL", "http://127.0.0.1:9", 1);
+    setenv("BINANCE_FUTURES_BASE_URL", "http://127.0.0.1:10//", 1);
+    assert_int_equal(pa_enclave_config_load(&c, err, sizeof err), 0);
+    assert_string_equal(c.binance_futures_base_url, "http://127.0.0.1:10");
+    assert_string_equal(c.binance_base_url, "http://127.0.0.1:9");
     clean_env();
 }
 #endif

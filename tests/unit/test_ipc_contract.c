@@ -139,6 +139,16 @@ static json_t *v_challenge_bidi(void)
     return json_string("a\xe2\x80\xae"
                        "b"); /* U+202E */
 }
+static json_t *v_zero_width(void)
+{
+    return json_string("fund\xe2\x80\x8b"
+                       "A"); /* U+200B, Cf: invisible, yet the text differs */
+}
+static json_t *v_bom(void)
+{
+    return json_string("\xef\xbb\xbf"
+                       "m"); /* U+FEFF */
+}
 static json_t *v_envelope_over(void)
 {
     json_t *env = parse(ENVELOPE);
@@ -169,7 +179,7 @@ typedef struct {
     pa_ipc_op op;
     const char *valid;
     mutation good[4]; /* still valid after these */
-    mutation bad[11];
+    mutation bad[13];
 } request_case;
 
 static const request_case request_cases[] = {
@@ -204,6 +214,8 @@ static const request_case request_cases[] = {
       {"challenge", v_int, "wrong type"},
       {"challenge", v_challenge_over, "over cap"},
       {"challenge", v_challenge_bidi, "bidi control"},
+      {"challenge", v_zero_width, "zero-width space"},
+      {"challenge", v_bom, "byte order mark"},
       {"enclave_pubkey", v_key31, "key of 31 bytes"},
       {"enclave_pubkey", NULL, "missing key"},
       {"from", v_int, "wrong type"},
@@ -325,7 +337,7 @@ typedef struct {
     pa_ipc_op op;
     const char *valid;
     mutation good[3];
-    mutation bad[10];
+    mutation bad[12];
 } answer_case;
 
 static json_t *v_entries_over(void)
@@ -423,6 +435,8 @@ static const answer_case answer_cases[] = {
      {{"api_key", v_string, "unknown field"},
       {"label", v_int, "wrong type"},
       {"label", v_label_over, "over cap"},
+      {"label", v_zero_width, "zero-width space"},
+      {"label", v_bom, "byte order mark"},
       {"not_after", v_time_bad, "not RFC 3339"},
       {"not_after", NULL, "missing"},
       {"enclave_pubkey", v_with_nul, "NUL inside"}}},

@@ -59,7 +59,7 @@ static void describe(const pa_ipc_field *f, char *s, size_t cap)
         break;
     case PA_IPC_T_TEXT:
         range(r, sizeof r, f->min, f->max, "code points");
-        snprintf(s, cap, "text of %s, no control or bidi characters", r);
+        snprintf(s, cap, "text of %s, no control or format (Cf) characters", r);
         break;
     case PA_IPC_T_STRING:
         range(r, sizeof r, f->min, f->max, "bytes");

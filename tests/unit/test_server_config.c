@@ -43,6 +43,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.cleanup_interval_s, 60);
     assert_string_equal(c.enclave_socket, "var/enclave.sock");
     assert_int_equal(c.db_pool, 8);
+    assert_int_equal(c.max_results, 100);
     pa_config_free(&c);
 }
 
@@ -54,7 +55,8 @@ static void test_all_set(void **state)
                          "RATE_LIMIT_MAX", "5", "RATE_LIMIT_WINDOW", "60000",
                          "ALLOWED_ORIGINS", "https://a.example, http://localhost:5173",
                          "CLEANUP_INTERVAL_SECONDS", "5", "PERFAGG_ENCLAVE_SOCKET",
-                         "/run/perfagg/e.sock", "PERFAGG_DB_POOL", "2", NULL};
+                         "/run/perfagg/e.sock", "PERFAGG_DB_POOL", "2",
+                         "MAX_RESULTS_PER_SESSION", "7", NULL};
     pa_config c;
     char err[256] = "";
     assert_int_equal(load(env, &c, err, sizeof err), 0);
@@ -70,6 +72,7 @@ static void test_all_set(void **state)
     assert_int_equal(c.cleanup_interval_s, 5);
     assert_string_equal(c.enclave_socket, "/run/perfagg/e.sock");
     assert_int_equal(c.db_pool, 2);
+    assert_int_equal(c.max_results, 7);
     pa_config_free(&c);
 }
 
@@ -131,6 +134,8 @@ static void test_invalid_values(void **state)
         {"CLEANUP_INTERVAL_SECONDS", "0"},
         {"PERFAGG_DB_POOL", "0"},
         {"PERFAGG_DB_POOL", "65"},
+        {"MAX_RESULTS_PER_SESSION", "0"},
+        {"MAX_RESULTS_PER_SESSION", "100001"},
         {"PERFAGG_ENCLAVE_SOCKET",
          "/a/very/long/path/that/does/not/fit/into/sockaddr_un/sun_path/because/it/is/longer/"
          "than/one/hundred/and/seven/bytes.sock"},

@@ -10,4 +10,9 @@
  * [account] → exchangeInfo → symbols → myTrades pages. */
 extern const pa_connector pa_binance_connector;
 
+/* name "binance", account_type "usdm" (docs/BINANCE.md, "USD-M futures"):
+ * income → symbols → /fapi/v1/exchangeInfo → userTrades pages, within the
+ * params' window and the exchange's history reach. */
+extern const pa_connector pa_binance_usdm_connector;
+
 #endif

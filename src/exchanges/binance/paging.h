@@ -14,7 +14,10 @@
 #include "wire.h"
 
 #define PA_BN_PAGE_LIMIT 1000 /* myTrades' documented maximum */
-#define PA_BN_MAX_PAGES 200   /* myTrades pages per run, and symbols per run */
+/* An "all" scan asks every market quoted in the currency (Binance lists a few
+ * hundred quoted in USDT) at least once, so the caps leave room for that. */
+#define PA_BN_MAX_SYMBOLS 2000 /* symbols per run */
+#define PA_BN_MAX_PAGES 4000   /* myTrades pages per run */
 
 /* The audit entry of one fetched page (pa_exchange_audit_fetch); a full
  * log is PA_EXCHANGE_TOO_LARGE. */

@@ -3,24 +3,13 @@
 
 #include <string.h>
 
-#include "account.h"  /* pa_bn_decode_uid: the same call carries the uid */
-#include "paging.h" /* PA_BN_MAX_PAGES, pa_bn_audit */
+#include "account.h" /* pa_bn_decode_uid: the "all" scan's account call carries the uid */
+#include "paging.h"  /* PA_BN_MAX_SYMBOLS, pa_bn_audit */
 
 /* Past this length the symbols=[...] filter of exchangeInfo could make the URL
  * longer than front-end proxies accept; the full list is fetched instead. */
 #define BN_SYMBOLS_PARAM_MAX 4000
 #define BN_URL_CAP 16384
-
-/* The usual quote assets, for deriving symbols from balances. */
-static const char *const bn_quotes[] = {"USDT", "USDC", "FDUSD", "BUSD", "BTC", "ETH", "BNB"};
-
-static int bn_is_quote(const char *asset)
-{
-    for (size_t i = 0; i < PA_ARRAY_LEN(bn_quotes); i++)
-        if (strcmp(bn_quotes[i], asset) == 0)
-            return 1;
-    return 0;
-}
 
 pa_exchange_status pa_bn_fetch_assets(pa_bn_transport *t, pa_audit_log *audit, pa_bn_assets *a)
 {
@@ -95,8 +84,8 @@ cleanup:
 
 static pa_exchange_status bn_push_symbol(pa_bn_transport *t, const char *s)
 {
-    if (t->out->nsymbols >= PA_BN_MAX_PAGES) {
-        pa_exchange_detail(t->out, "binance: more than %d symbols to fetch", PA_BN_MAX_PAGES);
+    if (t->out->nsymbols >= PA_BN_MAX_SYMBOLS) {
+        pa_exchange_detail(t->out, "binance: more than %d symbols to fetch", PA_BN_MAX_SYMBOLS);
         return PA_EXCHANGE_TOO_LARGE;
     }
     if (pa_exchange_add_symbol(t->out, s) != 0) {
@@ -124,23 +113,19 @@ pa_exchange_status pa_bn_client_symbols(pa_bn_transport *t, const pa_bn_markets 
     return PA_EXCHANGE_OK;
 }
 
-/* In either direction: holding USDT finds BTCUSDT; holding BTC finds
- * BTCUSDT, ETHBTC and BNBBTC. */
-pa_exchange_status pa_bn_balance_symbols(pa_bn_transport *t, const pa_bn_markets *m,
-                                         const pa_bn_assets *a)
+/* Every listed market quoted in the result's currency, whatever its status:
+ * a pair Binance has halted (BREAK) still has its past trades, and leaving it
+ * out would let a loss there vanish from the record. */
+pa_exchange_status pa_bn_all_symbols(pa_bn_transport *t, const pa_bn_markets *m)
 {
     for (size_t i = 0; i < m->len; i++) {
-        const pa_bn_market *mk = &m->v[i];
-        if (!mk->trading)
+        if (strcmp(m->v[i].quote, t->p->currency) != 0)
             continue;
-        if ((pa_bn_has_asset(a, mk->base) && bn_is_quote(mk->quote)) ||
-            (pa_bn_has_asset(a, mk->quote) && bn_is_quote(mk->base))) {
-            pa_exchange_status st = bn_push_symbol(t, mk->symbol);
-            if (st != PA_EXCHANGE_OK)
-                return st;
-        }
+        pa_exchange_status st = bn_push_symbol(t, m->v[i].symbol);
+        if (st != PA_EXCHANGE_OK)
+            return st;
     }
     pa_exchange_sort_symbols(t->out);
-    t->out->symbol_source = "balances";
+    t->out->symbol_source = "all";
     return PA_EXCHANGE_OK;
 }

@@ -46,6 +46,8 @@ typedef struct {
  * keeps a fifth of it free for what it cannot count (other users of the
  * address, clock differences at the minute boundary). */
 #define PA_BN_WEIGHT_BUDGET 4800
+/* The same fifth kept free of USD-M futures' 2400. */
+#define PA_BN_FAPI_WEIGHT_BUDGET 1920
 /* Retries of one call after HTTP 5xx, 429 or a network failure. */
 #define PA_BN_MAX_RETRIES 3
 #define PA_BN_BACKOFF_BASE_MS 250

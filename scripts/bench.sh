@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# `make bench`: today's throughput, latency and memory of every route, each
+# beside a ceiling measured in the same run on the same machine
+# (docs/BENCHMARKS.md).
+#   1. a Release build of the service and the bench tools in build-bench/
+#   2. crypto ceilings in-process (build-bench/crypto_ceiling)
+#   3. the Binance simulator with a 10,000-fill account (bench/make_account.py)
+#   4. the service through scripts/run.sh (private PostgreSQL with fsync on,
+#      relay, server, enclave: `make run`'s defaults) with the rate limit raised
+#   5. wrk (2 threads, 64 connections, BENCH_SECONDS each) against nginx serving
+#      /health as a static file, then every route; pgbench of submit_key's SQL
+#   6. bench/report.json, bench/report.md and bench/report.svg (bench/report.py)
+# Knobs: BENCH_SECONDS (15), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
+# BENCH_PGBENCH_CLIENTS (8; also the connections of the second submit_key run),
+# BENCH_CRYPTO_SECONDS (2), BENCH_SUBMIT_BODIES (4000 x BENCH_SECONDS; half as
+# many again for the second submit_key run), BENCH_FILLS (10000).
+# Everything it starts is stopped on exit, Ctrl-C or failure; its temporary
+# directory (cluster, keys, logs) is removed. Raw outputs stay in bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+seconds=${BENCH_SECONDS:-15}
+conns=${BENCH_CONNECTIONS:-64}
+threads=${BENCH_THREADS:-2}
+pg_clients=${BENCH_PGBENCH_CLIENTS:-8}
+crypto_seconds=${BENCH_CRYPTO_SECONDS:-2}
+bodies=${BENCH_SUBMIT_BODIES:-$((4000 * seconds))}
+fills=${BENCH_FILLS:-10000}
+build=build-bench
+out=$root/bench/out
+unset DATABASE_URL BINANCE_BASE_URL PERFAGG_URL
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# wrk is a bench-only dependency: `make test` never needs it.
+scripts/deps.sh wrk nginx
+command -v wrk >/dev/null || die "wrk is missing"
+command -v nginx >/dev/null || die "nginx is missing"
+
+log "Release build in $build/"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPERFAGG_BENCH=ON >/dev/null
+ninja -C "$build" perfagg-server perfagg-enclave perfagg-relay perfagg crypto_ceiling seal_many \
+  >/dev/null
+
+rm -rf "$out"
+mkdir -p "$out"
+tmp=$(mktemp -d /tmp/perfagg-bench.XXXXXX)
+chmod 711 "$tmp" # run.sh's PostgreSQL (user postgres when root) lives below it
+
+pids=() # ours, stopped in reverse order
+run_pid=
+cur=     # the wrk or pgbench running now, if any
+sampler= # the subshell that samples half way through a run
+cleanup() {
+  trap - EXIT INT TERM HUP
+  if [ -n "$sampler" ]; then kill -TERM "$sampler" 2>/dev/null || true; fi
+  if [ -n "$cur" ]; then kill -TERM "$cur" 2>/dev/null || true; wait "$cur" 2>/dev/null || true; fi
+  # run.sh stops its own children and its PostgreSQL cluster on TERM.
+  if [ -n "$run_pid" ]; then kill -TERM "$run_pid" 2>/dev/null || true; wait "$run_pid" 2>/dev/null || true; fi
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# Runs a measuring tool in the background and waits for it: a signal then
+# interrupts `wait` and the trap runs at once (bash defers traps while a
+# foreground child runs, and skips them when the child handles SIGINT itself,
+# as wrk does).
+waited() {
+  local rc=0
+  "$@" &
+  cur=$!
+  wait "$cur" || rc=$?
+  cur=
+  return "$rc"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ---- crypto ceilings, before anything else runs ------------------------------
+cut -d' ' -f1-3 /proc/loadavg >"$out/loadavg_start"
+log "crypto ceilings (${crypto_seconds}s per operation, one core)"
+"$build/crypto_ceiling" "$crypto_seconds" >"$out/crypto.json"
+
+# ---- the exchange simulator with the 10,000-fill account --------------------
+python3 bench/make_account.py "$tmp/account" "$fills"
+python3 tools/binance_sim.py --accounts "$tmp/account/accounts.json" --port 0 \
+  --port-file "$tmp/sim.port" >"$tmp/sim.log" 2>&1 &
+sim_pid=$!
+pids+=("$sim_pid")
+for _ in $(seq 1 100); do [ -s "$tmp/sim.port" ] && break; sleep 0.1; done
+[ -s "$tmp/sim.port" ] || die "the simulator did not start: $(tail -5 "$tmp/sim.log")"
+
+# ---- the service, as `make run` starts it -----------------------------------
+port=$(free_port)
+url=http://127.0.0.1:$port
+# run.sh's output holds the server's access log (a line per request): it stays
+# in $tmp, and only its tail is kept in bench/out/.
+log "starting the service on $url (scripts/run.sh)"
+PERFAGG_BUILD=$build PERFAGG_VAR_DIR=$tmp/var ENCLAVE_PORT=$port \
+  BINANCE_BASE_URL=http://127.0.0.1:$(cat "$tmp/sim.port") RATE_LIMIT_MAX=1000000000 \
+  scripts/run.sh >"$tmp/run.log" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 300); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "$url/health" >/dev/null || die "the service did not become healthy: $(tail -20 "$tmp/run.log")"
+
+child_of() { pgrep -P "$1" -x "$2" | head -n 1 || true; }
+server_pid=$(child_of "$run_pid" perfagg-server)
+relay_pid=$(child_of "$run_pid" perfagg-relay)
+[ -n "$server_pid" ] && [ -n "$relay_pid" ] || die "cannot find the server and relay processes"
+
+# ---- inputs prepared before any measurement ---------------------------------
+quote=$(curl -fsS "$url/attestation/quote")
+enclave_pub=$(printf '%s' "$quote" | python3 -c 'import json, sys; print(json.load(sys.stdin)["enclave_pubkey"])')
+log "sealing $bodies + $((bodies / 2)) distinct submit bodies"
+for f in bodies:"$bodies" bodies_c8:"$((bodies / 2))"; do
+  "$build/seal_many" --enclave-pubkey "$enclave_pub" --count "${f#*:}" \
+    --api-key-file "$tmp/account/api_key" --api-secret-file "$tmp/account/api_secret" \
+    --out "$tmp/${f%%:*}.jsonl"
+done
+
+log "submitting the $fills-fill account and checking one aggregates run"
+session=$("$build/perfagg" submit --url "$url" --exchange binance --label bench-aggregates \
+  --ttl 3600 --symbols BTCUSDT,ETHUSDT --api-key-file "$tmp/account/api_key" \
+  --api-secret-file "$tmp/account/api_secret" --dev-root "$tmp/var/dev-attest/root.pem" 2>"$tmp/submit.err") ||
+  die "perfagg submit failed: $(cat "$tmp/submit.err")"
+# The session id is a capability: on stdin, never on a command line.
+printf '{"session_id":"%s"}' "$session" |
+  curl -fsS -X POST -H 'Content-Type: application/json' --data-binary @- \
+    "$url/enclave/request_aggregates" >"$out/aggregates_check.json" ||
+  die "request_aggregates failed before the run"
+python3 - "$out/aggregates_check.json" "$fills" <<'PY' || die "the aggregates run did not see every fill"
+import json, sys
+trades = json.load(open(sys.argv[1]))["aggregates_signed"]["payload"]["trades"]
+sys.exit(0 if trades == int(sys.argv[2]) else "payload.trades is %s" % trades)
+PY
+
+# ---- nginx: the same /health JSON as a static file ---------------------------
+mkdir -p "$tmp/nginx/www"
+chmod 755 "$tmp/nginx" "$tmp/nginx/www"
+curl -fsS "$url/health" >"$tmp/nginx/www/health.json"
+chmod 644 "$tmp/nginx/www/health.json"
+nginx_port=$(free_port)
+cat >"$tmp/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $tmp/nginx/www;
+    location = /health { default_type application/json; try_files /health.json =404; }
+  }
+}
+CONF
+nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null || die "nginx did not start"
+
+# ---- measurements -------------------------------------------------------------
+# Memory and CPU time of each process we started, and the machine's busy time
+# (bench/sample.py).
+pg_pid=$(head -n 1 "$tmp/var/postgres/data/postmaster.pid")
+nginx_pid=${pids[-1]}
+sample() {
+  python3 bench/sample.py machine "perfagg-server=$server_pid" \
+    "perfagg-enclave=$(child_of "$server_pid" perfagg-enclave)" "perfagg-relay=$relay_pid" \
+    "binance_sim=$sim_pid" "postgres=$pg_pid+" "nginx=$nginx_pid+"
+}
+
+# run_wrk NAME URL SCRIPT [CONNECTIONS]: one wrk run, processes sampled before,
+# half way and after.
+run_wrk() {
+  local name=$1 target=$2 script=$3 c=${4:-$conns}
+  log "wrk $name: $threads threads, $c connections, ${seconds}s"
+  sample >"$out/$name.sample_start.json"
+  (sleep "$((seconds / 2))" && sample >"$out/$name.sample_mid.json") &
+  sampler=$!
+  BENCH_WRK_OUT=$out/$name.json BENCH_LUA_DIR=$root/bench/wrk BENCH_THREADS=$threads \
+    waited wrk -t "$threads" -c "$c" -d "${seconds}s" --timeout 30s -s "bench/wrk/$script" "$target" \
+    >"$out/$name.txt" 2>&1 || die "wrk $name failed: $(cat "$out/$name.txt")"
+  wait "$sampler" 2>/dev/null || true
+  sampler=
+  sample >"$out/$name.sample_end.json"
+}
+
+run_wrk nginx_health "http://127.0.0.1:$nginx_port/health" get.lua
+run_wrk health "$url/health" get.lua
+run_wrk quote "$url/attestation/quote" get.lua
+run_wrk quote_nonce "$url/attestation/quote" quote_nonce.lua
+BENCH_BODIES=$tmp/bodies.jsonl run_wrk submit_key "$url" submit.lua
+# as many connections as pgbench has clients: the like-for-like comparison
+BENCH_BODIES=$tmp/bodies_c8.jsonl run_wrk submit_key_c8 "$url" submit.lua "$pg_clients"
+
+# pgbench: submit_key's SQL, one transaction per submit, on the same cluster
+# and as the same role the server uses, parameters from a real sealed body.
+log "pgbench of submit_key's SQL: $pg_clients clients, ${seconds}s"
+mapfile -t params < <(python3 - "$tmp/bodies.jsonl" "$enclave_pub" <<'PY'
+import json, sys, time
+with open(sys.argv[1]) as f:
+    body = json.loads(f.readline())
+meta = json.dumps(body["metadata"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+for k, v in [("exchange", "binance"), ("label", "bench-pgbench"), ("nonce", body["nonce"]),
+             ("ciphertext", body["ciphertext"]), ("tag", body["tag"]), ("metadata_jcs", meta),
+             ("enclave_pubkey", sys.argv[2]), ("expires", int(time.time() * 1000) + 3600_000)]:
+    print("-D")
+    print("%s=%s" % (k, v))
+PY
+)
+waited pgbench -n -M prepared -c "$pg_clients" -j "$threads" -T "$seconds" -f bench/pgbench_submit.sql \
+  "${params[@]}" -h "$tmp/var/postgres" -U app_service perfagg >"$out/pgbench.txt" 2>&1 ||
+  die "pgbench failed: $(tail -5 "$out/pgbench.txt")"
+
+BENCH_SESSION=$session run_wrk request_aggregates "$url/enclave/request_aggregates" aggregates.lua
+
+# ---- the report -----------------------------------------------------------------
+python3 - "$out/meta.json" "$seconds" "$conns" "$threads" "$pg_clients" "$bodies" "$fills" <<'PY'
+import json, os, platform, subprocess, sys, time
+path, seconds, conns, threads, pg_clients, bodies, fills = sys.argv[1:]
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                        text=True).stdout.strip()
+dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                            capture_output=True, text=True).stdout.strip())
+with open("/proc/loadavg") as f:
+    load = f.read().split()[:3]
+with open(os.path.join(os.path.dirname(path), "loadavg_start")) as f:
+    load_start = f.read().split()
+json.dump({"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "commit": commit + ("-dirty" if dirty else ""), "build": "Release (build-bench/)",
+           "cpus": os.cpu_count(), "kernel": platform.release(), "loadavg_at_start": load_start,
+           "loadavg_at_end": load,
+           "seconds": int(seconds), "connections": int(conns), "wrk_threads": int(threads),
+           "pgbench_clients": int(pg_clients), "submit_bodies": int(bodies), "fills": int(fills)},
+          open(path, "w"), indent=1)
+PY
+tail -n 100 "$tmp/run.log" >"$out/run.log.tail" || true
+python3 bench/report.py "$out" bench
+log "report: bench/report.md, bench/report.json, bench/report.svg (raw runs in bench/out/)"
+cat bench/report.md
