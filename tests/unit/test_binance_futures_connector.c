@@ -84,6 +84,13 @@ static json_t *accounts_doc(void)
                               "api_secret", "s-fut", "futures", fut, "api_key", "k-spot-only",
                               "api_secret", "s-spot", "api_key", "k-fut-500", "api_secret",
                               "s-fut", "fault", "http500", "futures");
+    /* A futures key that can trade (enableFutures), with a uid. */
+    json_array_append_new(accts,
+                          json_pack("{s:s,s:s,s:I,s:{s:b,s:b},s:{s:{s:s},s:[]}}", "api_key",
+                                    "k-fut-trade", "api_secret", "s-fut-trade", "uid",
+                                    (json_int_t)354937868, "api_restrictions", "enableReading", 1,
+                                    "enableFutures", 1, "futures", "assets", "USDT", "10",
+                                    "trades"));
     return json_pack("{s:o}", "accounts", accts);
 }
 
@@ -188,6 +195,25 @@ static pa_exchange_status fetch(run *x, const char *key, const char *secret,
     const pa_connector *c = pa_connector_find_account("binance", "usdm");
     assert_ptr_equal(c, &pa_binance_usdm_connector);
     return c->fetch(&p, &x->audit, &x->r);
+}
+
+/* fetch with the key check's options and the account host. */
+static pa_exchange_status fetch_key(run *x, const char *key, const char *secret, int read_only,
+                                    int want_uid, const char *account_base_url)
+{
+    pa_exchange_params p = {.base_url = g_base_url,
+                            .account_base_url = account_base_url,
+                            .api_key = key,
+                            .api_secret = secret,
+                            .timeout_ms = TIMEOUT_MS,
+                            .max_wait_ms = 2000,
+                            .from_ms = g_now - DAY,
+                            .to_ms = g_now,
+                            .currency = "USDT",
+                            .require_read_only = read_only,
+                            .want_account_uid = want_uid};
+    pa_audit_init(&x->audit);
+    return pa_binance_usdm_connector.fetch(&p, &x->audit, &x->r);
 }
 
 static void run_free(run *x)
@@ -343,6 +369,48 @@ static void test_no_futures_account(void **state)
     run_free(&x);
 }
 
+/* apiRestrictions covers futures: a key that can trade futures is refused
+ * before any futures history is read; the check and the uid are asked on
+ * the account (spot) host. */
+static void test_key_check(void **state)
+{
+    (void)state;
+    pa_pace_reset();
+    run x = {0};
+    assert_int_equal(fetch_key(&x, "k-fut-trade", "s-fut-trade", 1, 1, NULL),
+                     PA_EXCHANGE_KEY_NOT_READ_ONLY);
+    assert_non_null(strstr(x.r.detail, "futures"));
+    assert_int_equal(x.audit.len, 0);
+    assert_int_equal(x.r.income.len, 0);
+    assert_string_equal(x.r.account_uid, "");
+    run_free(&x);
+    /* Off (development only): the rights and the uid are reported. */
+    run y = {0};
+    assert_int_equal(fetch_key(&y, "k-fut-trade", "s-fut-trade", 0, 1, g_base_url),
+                     PA_EXCHANGE_OK);
+    assert_true(y.r.key_permissions.known && y.r.key_permissions.futures &&
+                y.r.key_permissions.read);
+    assert_false(y.r.key_permissions.spot_trade || y.r.key_permissions.withdraw);
+    assert_string_equal(y.r.account_uid, "354937868");
+    run_free(&y);
+    /* A read-only key passes; without want_uid no uid. */
+    run z = {0};
+    assert_int_equal(fetch_key(&z, "k-fut", "s-fut", 1, 0, NULL), PA_EXCHANGE_OK);
+    assert_true(z.r.key_permissions.known && z.r.key_permissions.read);
+    assert_false(pa_key_permissions_move_money(&z.r.key_permissions));
+    assert_string_equal(z.r.account_uid, "");
+    assert_true(z.audit.len > 0); /* the futures history was read */
+    run_free(&z);
+    /* The check goes to the account host: nothing listens there, so the run
+     * fails before the futures host is asked. */
+    run w = {0};
+    assert_int_equal(fetch_key(&w, "k-fut", "s-fut", 1, 0, "http://127.0.0.1:1"),
+                     PA_EXCHANGE_UNAVAILABLE);
+    assert_int_equal(w.audit.len, 0);
+    assert_int_equal(w.r.income.len, 0);
+    run_free(&w);
+}
+
 /* 5xx on every signed call: retried, then unavailable, nothing kept. */
 static void test_server_errors(void **state)
 {
@@ -367,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_window_beyond_reach),
         cmocka_unit_test(test_no_futures_account),
         cmocka_unit_test(test_server_errors),
+        cmocka_unit_test(test_key_check),
     };
     int failed = cmocka_run_group_tests(tests, sim_start, sim_stop);
     curl_global_cleanup();
