@@ -44,14 +44,19 @@ def expected_account_id(salt, uid):
 class AccountTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.ro = harness.account(trades=trades(), uid=UID)
+        # A futures account too (empty): the usdm test below uses the same key.
+        cls.ro = harness.account(trades=trades(), uid=UID,
+                                 futures={"assets": {"USDT": "10"}, "trades": [], "income": []})
+        cls.fut_trade = harness.account(
+            uid=UID + 2, futures={"assets": {"USDT": "10"}, "trades": [], "income": []},
+            api_restrictions={"enableReading": True, "enableFutures": True})
         cls.withdraw = harness.account(trades=trades(), api_restrictions={
             "enableReading": True, "enableWithdrawals": True, "ipRestrict": True})
         cls.ed_priv, ed_pub = ed25519_pair()
         cls.ed = harness.account(trades=trades(), uid=UID + 1)
         del cls.ed["api_secret"]
         cls.ed["ed25519_public_key"] = ed_pub
-        cls.stack = harness.Stack({"accounts": [cls.ro, cls.withdraw, cls.ed]})
+        cls.stack = harness.Stack({"accounts": [cls.ro, cls.withdraw, cls.ed, cls.fut_trade]})
 
     @classmethod
     def tearDownClass(cls):
@@ -139,6 +144,33 @@ class AccountTest(unittest.TestCase):
         st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
         self.assertEqual(st, 200, body)
         self.assertEqual(self.stored(), before + 1)
+
+    def test_usdm_key_check_and_account_id(self):
+        """apiRestrictions covers usdm runs too: a key that can trade futures
+        is refused before any /fapi/ call; a read-only key's usdm result
+        carries the same account_id as its spot one (the uid is account-wide)."""
+        s = self.stack
+        sid, _ = self.submit_cli(self.fut_trade["api_key"], self.fut_trade["api_secret"],
+                                 "--account-type", "usdm")
+        before = self.stored()
+        with open(os.path.join(s.tmp, "sim.log")) as f:
+            fapi_calls = f.read().count("/fapi/")
+        st, _, body = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (422, "key_not_read_only"), body)
+        self.assertIn("futures", body["message"])
+        self.assertEqual(self.stored(), before)
+        with open(os.path.join(s.tmp, "sim.log")) as f:
+            self.assertEqual(f.read().count("/fapi/"), fapi_calls)
+        salt = os.urandom(32)
+        b64 = base64.b64encode(salt).decode()
+        sid, _ = self.submit_cli(self.ro["api_key"], self.ro["api_secret"], "--account-salt", b64,
+                                 "--disclose-uid", "--account-type", "usdm")
+        p = self.aggregates(sid)
+        self.assertEqual(p["scope"]["account_type"], "usdm")
+        self.assertEqual(p["account_id"], expected_account_id(salt, UID))
+        self.assertEqual(p["account_uid"], str(UID))
+        self.assertTrue(p["key_permissions"]["read"])
+        self.assertFalse(p["key_permissions"]["futures"])
 
     def test_ed25519_key_signs(self):
         sid, salt = self.submit_cli(self.ed["api_key"], self.ed_priv, "--disclose-uid")
