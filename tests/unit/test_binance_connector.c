@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "test_child.h"
+#include "test_sim.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -38,7 +39,6 @@
 #include "paging.h" /* PA_BN_MAX_SYMBOLS */
 #include "registry.h"
 
-#define SIM_SCRIPT PA_SOURCE_DIR "/tools/binance_sim.py"
 #define TIMEOUT_MS 5000L
 
 /* RFC 8032's test 1 key pair, registered at the simulator for k-ed25519, and
@@ -264,53 +264,19 @@ static int sim_start(void **state)
     snprintf(g_dir, sizeof g_dir, "/tmp/pa_test_binance_XXXXXX");
     if (mkdtemp(g_dir) == NULL)
         return -1;
-    char accounts[128], port_file[128], log_file[128];
+    char accounts[128];
     path_in_dir(accounts, sizeof accounts, "accounts.json");
-    path_in_dir(port_file, sizeof port_file, "port");
-    path_in_dir(log_file, sizeof log_file, "sim.log");
     json_t *doc = accounts_doc();
     int rc = json_dump_file(doc, accounts, JSON_COMPACT);
     json_decref(doc);
     if (rc != 0)
         return -1;
 
-    g_sim = pa_test_fork(600);
-    if (g_sim < 0)
+    int port = pa_test_sim_start(g_dir, accounts, NULL, NULL, &g_sim);
+    if (port < 0)
         return -1;
-    if (g_sim == 0) {
-        int fd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        execl("/usr/bin/python3", "python3", SIM_SCRIPT, "--accounts", accounts, "--host",
-              "127.0.0.1", "--port", "0", "--port-file", port_file, (char *)NULL);
-        _exit(127);
-    }
-    /* Wait for the port file (written atomically by the simulator). */
-    for (int i = 0; i < 300; i++) {
-        FILE *f = fopen(port_file, "r");
-        if (f != NULL) {
-            int port = 0;
-            int n = fscanf(f, "%d", &port);
-            fclose(f);
-            if (n == 1 && port > 0) {
-                snprintf(g_base_url, sizeof g_base_url, "http://127.0.0.1:%d", port);
-                return 0;
-            }
-        }
-        int status;
-        if (waitpid(g_sim, &status, WNOHANG) == g_sim) {
-            g_sim = -1;
-            fprintf(stderr, "binance_sim.py exited early; see %s\n", log_file);
-            return -1;
-        }
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    fprintf(stderr, "binance_sim.py did not start within 15 s\n");
-    return -1;
+    snprintf(g_base_url, sizeof g_base_url, "http://127.0.0.1:%d", port);
+    return 0;
 }
 
 static int sim_stop(void **state)

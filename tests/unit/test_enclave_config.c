@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "test_child.h"
+#include "test_sim.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -76,14 +77,12 @@ static int setup(void **state)
     snprintf(g_dir, sizeof g_dir, "/tmp/pa_test_config_XXXXXX");
     if (mkdtemp(g_dir) == NULL)
         return -1;
-    char ca_dir[96], accounts[128], port_file[128], log_file[128], cert[128], key[128];
+    char ca_dir[96], accounts[128], cert[128], key[128];
     snprintf(ca_dir, sizeof ca_dir, "%s/ca", g_dir);
     snprintf(g_ca, sizeof g_ca, "%s/ca.pem", ca_dir);
     snprintf(cert, sizeof cert, "%s/server.pem", ca_dir);
     snprintf(key, sizeof key, "%s/server.key", ca_dir);
     snprintf(accounts, sizeof accounts, "%s/accounts.json", g_dir);
-    snprintf(port_file, sizeof port_file, "%s/port", g_dir);
-    snprintf(log_file, sizeof log_file, "%s/sim.log", g_dir);
     const char *const mk[] = {PA_SOURCE_DIR "/tools/test-ca.sh", ca_dir, NULL};
     if (run_wait(mk) != 0)
         return -1;
@@ -98,31 +97,7 @@ static int setup(void **state)
           "\"trades\":[],\"fault\":\"redirect\"}]}",
           f);
     fclose(f);
-    g_sim = pa_test_fork(600);
-    if (g_sim < 0)
-        return -1;
-    if (g_sim == 0) {
-        int fd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        execl("/usr/bin/python3", "python3", PA_SOURCE_DIR "/tools/binance_sim.py", "--accounts",
-              accounts, "--port", "0", "--port-file", port_file, "--tls-cert", cert, "--tls-key",
-              key, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 300 && g_port <= 0; i++) {
-        f = fopen(port_file, "r");
-        if (f != NULL) {
-            if (fscanf(f, "%d", &g_port) != 1)
-                g_port = 0;
-            fclose(f);
-        }
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    g_port = pa_test_sim_start(g_dir, accounts, cert, key, &g_sim);
     if (g_port <= 0)
         return -1;
     /* perfagg-relay in front of the simulator, as in make run. */

@@ -1,0 +1,68 @@
+/* tools/binance_sim.py for C tests: a separate process speaking Binance's
+ * HTTP API (never an in-process mock), on a free port of 127.0.0.1, started
+ * with pa_test_fork so it cannot outlive the test (test_child.h). */
+#ifndef PA_TEST_SIM_H
+#define PA_TEST_SIM_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test_child.h"
+
+#define PA_TEST_SIM_SCRIPT PA_SOURCE_DIR "/tools/binance_sim.py"
+
+/* Serves the accounts file at accounts_path (HTTPS when tls_cert and tls_key
+ * are given), logging to dir/sim.log. Returns the port, or -1; *pid is the
+ * simulator's (-1 when it could not start or exited early). */
+static int pa_test_sim_start(const char *dir, const char *accounts_path, const char *tls_cert,
+                             const char *tls_key, pid_t *pid)
+{
+    char port_file[256], log_file[256];
+    snprintf(port_file, sizeof port_file, "%s/port", dir);
+    snprintf(log_file, sizeof log_file, "%s/sim.log", dir);
+    *pid = pa_test_fork(600);
+    if (*pid < 0)
+        return -1;
+    if (*pid == 0) {
+        int fd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        if (tls_cert != NULL && tls_key != NULL)
+            execl("/usr/bin/python3", "python3", PA_TEST_SIM_SCRIPT, "--accounts", accounts_path,
+                  "--host", "127.0.0.1", "--port", "0", "--port-file", port_file, "--tls-cert",
+                  tls_cert, "--tls-key", tls_key, (char *)NULL);
+        else
+            execl("/usr/bin/python3", "python3", PA_TEST_SIM_SCRIPT, "--accounts", accounts_path,
+                  "--host", "127.0.0.1", "--port", "0", "--port-file", port_file, (char *)NULL);
+        _exit(127);
+    }
+    /* The simulator writes the port file atomically once it listens. */
+    for (int i = 0; i < 300; i++) {
+        FILE *f = fopen(port_file, "r");
+        if (f != NULL) {
+            int port = 0;
+            int n = fscanf(f, "%d", &port);
+            fclose(f);
+            if (n == 1 && port > 0)
+                return port;
+        }
+        int status;
+        if (waitpid(*pid, &status, WNOHANG) == *pid) {
+            *pid = -1;
+            fprintf(stderr, "binance_sim.py exited early; see %s\n", log_file);
+            return -1;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    fprintf(stderr, "binance_sim.py did not start within 15 s; see %s\n", log_file);
+    return -1;
+}
+
+#endif
