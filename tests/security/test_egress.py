@@ -343,7 +343,7 @@ class RelayPolicyTest(unittest.TestCase):
             self.assertEqual(r.proc.poll(), None, "the relay died")
             self.assertEqual(r.status(valid), b"HTTP/1.1 200 Connection established")
             # (the echo server counts its accepts in another thread)
-            harness.wait_for(lambda: self.up.accepted >= opened + 1, timeout=5, what="accepts")
+            harness.wait_for(lambda: self.up.accepted >= opened + 1, timeout=30, what="accepts")
             time.sleep(0.2)
             self.assertEqual(self.up.accepted, opened + 1, "a malformed request opened a tunnel")
             self.assertIn(b"malformed CONNECT request", r.log())
