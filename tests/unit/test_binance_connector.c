@@ -55,9 +55,8 @@
     "MC4CAQAwBQYDK2VwBCIEIEzNCJso/5banbbDRuwRTg9bijGfNaumJNqM9u1PuKb7\n"                          \
     "-----END PRIVATE KEY-----\n"
 
-static char g_dir[64];
 static char g_base_url[64];
-static pid_t g_sim = -1;
+static pa_test_sim g_sim = {.pid = -1};
 
 /* ---- the simulator's accounts -------------------------------------------- */
 
@@ -252,48 +251,20 @@ static json_t *accounts_doc(void)
 
 /* ---- the simulator process ----------------------------------------------- */
 
-static void path_in_dir(char *out, size_t cap, const char *name)
-{
-    snprintf(out, cap, "%s/%s", g_dir, name);
-}
-
 static int sim_start(void **state)
 {
     (void)state;
     g_t0 = 1700000000000LL;
-    snprintf(g_dir, sizeof g_dir, "/tmp/pa_test_binance_XXXXXX");
-    if (mkdtemp(g_dir) == NULL)
+    if (pa_test_sim_up(&g_sim, "/tmp/pa_test_binance_XXXXXX", accounts_doc()) != 0)
         return -1;
-    char accounts[128];
-    path_in_dir(accounts, sizeof accounts, "accounts.json");
-    json_t *doc = accounts_doc();
-    int rc = json_dump_file(doc, accounts, JSON_COMPACT);
-    json_decref(doc);
-    if (rc != 0)
-        return -1;
-
-    int port = pa_test_sim_start(g_dir, accounts, NULL, NULL, &g_sim);
-    if (port < 0)
-        return -1;
-    snprintf(g_base_url, sizeof g_base_url, "http://127.0.0.1:%d", port);
+    snprintf(g_base_url, sizeof g_base_url, "%s", g_sim.base_url);
     return 0;
 }
 
 static int sim_stop(void **state)
 {
     (void)state;
-    if (g_sim > 0) {
-        kill(g_sim, SIGTERM);
-        pa_test_wait(g_sim, NULL);
-        g_sim = -1;
-    }
-    static const char *const files[] = {"accounts.json", "port", "sim.log"};
-    for (size_t i = 0; i < PA_ARRAY_LEN(files); i++) {
-        char p[128];
-        path_in_dir(p, sizeof p, files[i]);
-        unlink(p);
-    }
-    rmdir(g_dir);
+    pa_test_sim_down(&g_sim);
     return 0;
 }
 

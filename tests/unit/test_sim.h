@@ -5,7 +5,10 @@
 #define PA_TEST_SIM_H
 
 #include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +66,53 @@ static int pa_test_sim_start(const char *dir, const char *accounts_path, const c
     }
     fprintf(stderr, "binance_sim.py did not start within 15 s; see %s\n", log_file);
     return -1;
+}
+
+/* A simulator in a directory of its own: the usual fixture of a test group. */
+typedef struct {
+    char dir[64];
+    pid_t pid;
+    char base_url[64]; /* http://127.0.0.1:PORT */
+} pa_test_sim;
+
+/* mkdtemp(dir_template) (e.g. "/tmp/pa_test_x_XXXXXX"), accounts_doc written
+ * to its accounts.json (the reference is taken), the simulator started on it.
+ * 0, or -1 with nothing left running. */
+static inline int pa_test_sim_up(pa_test_sim *s, const char *dir_template, json_t *accounts_doc)
+{
+    s->pid = -1;
+    snprintf(s->dir, sizeof s->dir, "%s", dir_template);
+    char accounts[128];
+    int rc = -1;
+    if (accounts_doc != NULL && mkdtemp(s->dir) != NULL) {
+        snprintf(accounts, sizeof accounts, "%s/accounts.json", s->dir);
+        rc = json_dump_file(accounts_doc, accounts, JSON_COMPACT);
+    }
+    json_decref(accounts_doc);
+    if (rc != 0)
+        return -1;
+    int port = pa_test_sim_start(s->dir, accounts, NULL, NULL, &s->pid);
+    if (port < 0)
+        return -1;
+    snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%d", port);
+    return 0;
+}
+
+/* Stops the simulator and removes its directory. */
+static inline void pa_test_sim_down(pa_test_sim *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        pa_test_wait(s->pid, NULL);
+        s->pid = -1;
+    }
+    static const char *const files[] = {"accounts.json", "port", "sim.log"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s", s->dir, files[i]);
+        unlink(p);
+    }
+    rmdir(s->dir);
 }
 
 #endif

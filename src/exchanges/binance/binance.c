@@ -15,8 +15,15 @@
 #include "wire.h"
 
 /* Everything that can be refused before a byte is sent. */
-static pa_exchange_status bn_check_params(const pa_exchange_params *p, pa_exchange_result *out)
+/* What both fetches (spot and usdm) require of their parameters. */
+static pa_exchange_status bn_check_params(const pa_exchange_params *p, const pa_audit_log *audit,
+                                          pa_exchange_result *out)
 {
+    if (p == NULL || audit == NULL || p->base_url == NULL || p->api_key == NULL ||
+        p->api_secret == NULL || (p->symbols == NULL && p->nsymbols != 0)) {
+        pa_exchange_detail(out, "binance: missing parameters");
+        return PA_EXCHANGE_BAD_RESPONSE;
+    }
     if (!pa_bn_base_url_ok(p->base_url)) {
         pa_exchange_detail(out, "binance: the exchange URL is not an http(s) URL without a "
                                 "trailing slash");
@@ -63,12 +70,7 @@ static pa_exchange_status bn_fetch(const pa_exchange_params *p, pa_audit_log *au
     pa_bn_assets assets = {0};
     pa_exchange_status st = PA_EXCHANGE_BAD_RESPONSE;
 
-    if (p == NULL || audit == NULL || p->base_url == NULL || p->api_key == NULL ||
-        p->api_secret == NULL || (p->symbols == NULL && p->nsymbols != 0)) {
-        pa_exchange_detail(out, "binance: missing parameters");
-        goto cleanup;
-    }
-    st = bn_check_params(p, out);
+    st = bn_check_params(p, audit, out);
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
     if (pa_bn_transport_open(&t, p, out) != 0) {
@@ -205,12 +207,7 @@ static pa_exchange_status bn_fetch_usdm(const pa_exchange_params *p, pa_audit_lo
     int64_t lo = 0, hi = 0;
     unsigned pages = 0;
 
-    if (p == NULL || audit == NULL || p->base_url == NULL || p->api_key == NULL ||
-        p->api_secret == NULL || (p->symbols == NULL && p->nsymbols != 0)) {
-        pa_exchange_detail(out, "binance: missing parameters");
-        goto cleanup;
-    }
-    st = bn_check_params(p, out);
+    st = bn_check_params(p, audit, out);
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
     if (pa_bn_futures_window(p->from_ms, p->to_ms, pa_now_ms(), &lo, &hi) != 0) {
