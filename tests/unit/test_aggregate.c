@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "test_dec.h"
+
 #include "aggregate.h"
 #include "decimal.h"
 #include "fills.h"
@@ -22,23 +24,6 @@
 #define HOUR 3600000LL
 #define DAY 86400000LL
 #define T0 1704067200000LL /* 2024-01-01T00:00:00Z, a UTC midnight */
-
-static pa_dec dec(const char *s)
-{
-    pa_dec d;
-    if (pa_dec_parse_str(s, PA_DEC_NEG | PA_DEC_WIDE, &d) != 0)
-        fail_msg("test literal %s does not parse", s);
-    return d;
-}
-
-#define assert_dec(a, want) assert_dec_at((a), (want), #a)
-static void assert_dec_at(pa_dec a, const char *want, const char *what)
-{
-    char s[PA_DEC_STR_MAX];
-    pa_dec_format(a, s);
-    if (strcmp(s, want) != 0)
-        fail_msg("%s = %s, want %s", what, s, want);
-}
 
 /* n + 0.5 */
 static pa_dec plus_half(int64_t n)

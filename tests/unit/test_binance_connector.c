@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "test_dec.h"
+
 #include "test_child.h"
 #include "test_sim.h"
 
@@ -349,16 +351,6 @@ static void assert_detail_lacks(const run *x, const char *needle)
 {
     if (strstr(x->r.detail, needle) != NULL)
         fail_msg("detail \"%s\" contains \"%s\"", x->r.detail, needle);
-}
-
-/* Amounts are exact decimals: compared as their canonical text. */
-#define assert_dec(a, want) assert_dec_at((a), (want), #a)
-static void assert_dec_at(pa_dec a, const char *want, const char *what)
-{
-    char s[PA_DEC_STR_MAX];
-    pa_dec_format(a, s);
-    if (strcmp(s, want) != 0)
-        fail_msg("%s = %s, want %s", what, s, want);
 }
 
 static int64_t mono_ms(void)

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "test_dec.h"
+
 #include "test_child.h"
 #include "test_sim.h"
 
@@ -168,15 +170,6 @@ static size_t count_entries(const run *x, const char *needle)
     for (size_t i = 0; i < x->audit.len; i++)
         n += strstr(x->audit.entries[i], needle) != NULL;
     return n;
-}
-
-#define assert_dec(a, want) assert_dec_at((a), (want), #a)
-static void assert_dec_at(pa_dec a, const char *want, const char *what)
-{
-    char s[PA_DEC_STR_MAX];
-    pa_dec_format(a, s);
-    if (strcmp(s, want) != 0)
-        fail_msg("%s = %s, want %s", what, s, want);
 }
 
 /* ---- tests ------------------------------------------------------------------ */

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "test_dec.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,14 +29,6 @@ static json_t *load(const char *name)
     if (j == NULL)
         fail_msg("%s: %s (line %d)", path, err.text, err.line);
     return j;
-}
-
-static void assert_dec(pa_dec a, const char *want)
-{
-    char s[PA_DEC_STR_MAX];
-    pa_dec_format(a, s);
-    if (strcmp(s, want) != 0)
-        fail_msg("amount = %s, want %s", s, want);
 }
 
 static const pa_bn_market btcusdt = {"BTCUSDT", "BTC", "USDT", 1};

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "test_dec.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,15 +43,6 @@ static json_t *parse(const char *text)
 static const pa_bn_market bnbbtc = {"BNBBTC", "BNB", "BTC", 1};
 
 /* ---- myTrades ---------------------------------------------------------------- */
-
-/* Amounts are exact decimals: compared as their canonical text. */
-static void assert_dec(pa_dec a, const char *want)
-{
-    char s[PA_DEC_STR_MAX];
-    pa_dec_format(a, s);
-    if (strcmp(s, want) != 0)
-        fail_msg("amount = %s, want %s", s, want);
-}
 
 static void test_trade_documented(void **state)
 {
