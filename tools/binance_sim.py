@@ -724,6 +724,19 @@ def int_param(params, name, required=False):
     return int(v)
 
 
+def trade_query(params, symbols):
+    """The parameters myTrades and userTrades share: symbol (one of symbols),
+    orderId, fromId, startTime, endTime, limit (default 500, at most 1000)."""
+    symbol = params.get("symbol")
+    if not symbol:
+        raise ApiError(err_mandatory("symbol"))
+    if symbol not in symbols:
+        raise ApiError(ERR_SYMBOL)
+    return (symbol, int_param(params, "orderId"), int_param(params, "fromId"),
+            int_param(params, "startTime"), int_param(params, "endTime"),
+            limit_param(params, 500, 1000))
+
+
 def limit_param(params, default, maximum):
     limit = int_param(params, "limit")
     if limit is None:
@@ -1149,16 +1162,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def my_trades(self, params, payload, signature):
         acct = self.authenticate(params, payload, signature)
-        symbol = params.get("symbol")
-        if not symbol:
-            raise ApiError(err_mandatory("symbol"))
-        if symbol not in self.market.by_symbol:
-            raise ApiError(ERR_SYMBOL)
-        order_id = int_param(params, "orderId")
-        from_id = int_param(params, "fromId")
-        start = int_param(params, "startTime")
-        end = int_param(params, "endTime")
-        limit = limit_param(params, 500, 1000)
+        symbol, order_id, from_id, start, end, limit = trade_query(params, self.market.by_symbol)
         if from_id is not None and (start is not None or end is not None):
             raise ApiError(ERR_COMBINATION)
         if order_id is not None and (start is not None or end is not None):
@@ -1228,16 +1232,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def f_user_trades(self, params, payload, signature):
         acct = self.f_authenticate(params, payload, signature)
-        symbol = params.get("symbol")
-        if not symbol:
-            raise ApiError(err_mandatory("symbol"))
-        if symbol not in self.market.by_fsymbol:
-            raise ApiError(ERR_SYMBOL)
-        order_id = int_param(params, "orderId")
-        from_id = int_param(params, "fromId")
-        start = int_param(params, "startTime")
-        end = int_param(params, "endTime")
-        limit = limit_param(params, 500, 1000)
+        symbol, order_id, from_id, start, end, limit = trade_query(params, self.market.by_fsymbol)
         # Binance: fromId cannot be sent with startTime or endTime; at most 7
         # days between them; only the past 6 months are kept.
         if from_id is not None and (start is not None or end is not None):
