@@ -123,19 +123,7 @@ def pem_to_der(pem):
     return base64.b64decode(body)
 
 
-class Response:
-    def __init__(self, status, headers, raw):
-        self.status, self.headers, self.raw = status, headers, raw
-        try:
-            self.json = json.loads(raw) if raw else None
-        except ValueError:
-            self.json = None
-
-    def h(self, name):
-        return self.headers.get(name)
-
-    def __repr__(self):
-        return "<%d %r>" % (self.status, self.raw[:300])
+Response = harness.Response  # an HTTP answer: status, headers, raw body, parsed JSON
 
 
 class StackTest(unittest.TestCase):

@@ -21,19 +21,7 @@ DAY_MS = 86_400_000
 OP_ROUTES = ("/operator/sessions", "/operator/aggregates", "/operator/stats", "/metrics")
 
 
-class Response:
-    def __init__(self, status, headers, raw):
-        self.status, self.headers, self.raw = status, headers, raw
-        try:
-            self.json = json.loads(raw) if raw else None
-        except ValueError:
-            self.json = None
-
-    def h(self, name):
-        return self.headers.get(name)
-
-    def __repr__(self):
-        return "<%d %r>" % (self.status, self.raw[:300])
+Response = harness.Response  # an HTTP answer: status, headers, raw body, parsed JSON
 
 
 class OperatorTest(unittest.TestCase):

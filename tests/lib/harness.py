@@ -77,6 +77,23 @@ def make_trades(symbol, n, start_ms, step_ms, price0, seed=1):
     return out
 
 
+class Response:
+    """An HTTP answer as the integration tests see it."""
+
+    def __init__(self, status, headers, raw):
+        self.status, self.headers, self.raw = status, headers, raw
+        try:
+            self.json = json.loads(raw) if raw else None
+        except ValueError:
+            self.json = None
+
+    def h(self, name):
+        return self.headers.get(name)
+
+    def __repr__(self):
+        return "<%d %r>" % (self.status, self.raw[:300])
+
+
 def die_with_parent():
     """preexec_fn for every process a test starts: SIGKILL when the test
     process dies (a CTest timeout kills python outright, and its tearDown never
