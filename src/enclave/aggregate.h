@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "account_values.h"
 #include "fills.h"
 #include "income.h"
 #include "result.h"
@@ -16,6 +17,7 @@ typedef struct {
     int64_t from_ms; /* window [from, to) */
     int64_t to_ms;
     const char *currency; /* quote asset that counts, e.g. "USDT" */
+    const pa_account_values *values; /* equity, flows, daily closes; NULL: none known */
 } pa_agg_params;
 
 /* Money figures are computed exactly in decimal (pa_dec) and rounded to 8

@@ -353,7 +353,10 @@ static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
 
 static char *compute(agg_run *r)
 {
-    pa_agg_params ap = {.from_ms = r->from_ms, .to_ms = r->to_ms, .currency = CURRENCY};
+    pa_agg_params ap = {.from_ms = r->from_ms,
+                        .to_ms = r->to_ms,
+                        .currency = CURRENCY,
+                        .values = &r->fetched.values};
     int rc;
     if (is_usdm(r->venue)) { /* over the part of the window the history covers */
         if (r->fetched.history_from_ms > ap.from_ms)

@@ -26,6 +26,7 @@ void pa_exchange_result_free(pa_exchange_result *r)
         return;
     pa_fill_list_free(&r->fills);
     pa_income_list_free(&r->income);
+    pa_account_values_free(&r->values);
     for (size_t i = 0; i < r->nsymbols; i++)
         free(r->symbols[i]);
     free(r->symbols);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "account_values.h"
 #include "egress.h"
 #include "fills.h"
 #include "income.h"
@@ -68,6 +69,8 @@ typedef struct {
                                 backoff) besides its calls; <= 0: PA_EXCHANGE_MAX_WAIT_MS */
     int require_read_only;   /* refuse a key that can move money before fetching anything else */
     int want_account_uid;    /* fetch the account's uid into the result's account_uid */
+    int want_values;         /* fetch equity, flows and daily closes into the result's values
+                                (docs/METRICS.md, "Equity and flows") */
     int64_t from_ms, to_ms;  /* the result's window: a connector whose history is
                                 fetched by time (usdm) fetches just that */
 } pa_exchange_params;
@@ -87,6 +90,7 @@ typedef struct {
     char account_uid[PA_ACCOUNT_UID_MAX]; /* want_account_uid: the venue's id, else "" */
     pa_income_list income;               /* futures: the income rows in the covered window */
     int64_t history_from_ms;             /* futures: the earliest instant covered (0: spot) */
+    pa_account_values values;            /* want_values: equity, flows, daily closes */
 } pa_exchange_result;
 
 /* A venue. fetch fetches every fill of the account for the params' symbols
