@@ -7,6 +7,7 @@
 #include "config.h"
 #include "db.h"
 #include "health.h"
+#include "quote_cache.h"
 #include "ratelimit.h"
 #include "workq.h"
 
@@ -14,8 +15,10 @@ typedef struct {
     pa_config cfg;
     pa_db *db;
     pa_ratelimit *rl;
-    pa_workq *wq;
+    pa_workq *wq;                /* every route's work but quotes with a nonce */
+    pa_workq *quote_wq;          /* quotes signed per request (nonce): their own workers */
     pa_health *health;           /* cached /health status (may be NULL: all down) */
+    pa_quote_cache *quotes;      /* the nonce-less quote, refreshed by the enclave probe */
     unsigned connection_limit;   /* HTTP connections at once (fdlimit.h) */
 } pa_app;
 

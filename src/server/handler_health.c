@@ -15,14 +15,22 @@ int pa_health_probe_database(void *app)
 int pa_health_probe_enclave(void *app)
 {
     const pa_app *a = app;
-    json_t *req = pa_ipc_request_info();
+    /* The probe asks for a nonce-less attestation document rather than
+     * `info`: one P-384 signature a second keeps GET /attestation/quote
+     * answered from memory (quote_cache.h) with a document at most about a
+     * second old, and a restarted enclave's new keys on display within a
+     * round. */
+    json_t *req = pa_ipc_request_attest(NULL);
     json_t *answer = NULL;
     pa_ipc_error code;
-    pa_info_answer info;
+    pa_attest_answer at;
     int ok = req != NULL &&
-             pa_enclave_call(a->cfg.enclave_socket, PA_IPC_OP_INFO, req, &answer, &code) ==
+             pa_enclave_call(a->cfg.enclave_socket, PA_IPC_OP_ATTEST, req, &answer, &code) ==
                  PA_ENCLAVE_OK &&
-             pa_answer_info(answer, &info) == 0;
+             pa_answer_attest(answer, &at) == 0;
+    /* A failed round clears the cache: an old document would show keys an
+     * enclave that is down or restarting no longer has. */
+    pa_quote_cache_put(a->quotes, ok ? pa_body_quote(&at) : NULL);
     json_decref(req);
     json_decref(answer);
     return ok;

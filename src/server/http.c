@@ -437,6 +437,15 @@ static enum MHD_Result finish(pa_conn *cx)
         } else if (q.nonce != NULL && (job->query_nonce = strdup(q.nonce)) == NULL) {
             pa_error_set(&err, 500, "internal_error", "Out of memory.");
             bad = 1;
+        } else if (q.nonce == NULL) {
+            /* No nonce: the prober's document, from memory (quote_cache.h). */
+            char *cached = pa_quote_cache_get(cx->h->app->quotes, PA_QUOTE_CACHE_MAX_AGE_MS);
+            if (cached != NULL) {
+                pa_job_free(job);
+                pa_buf_free(&cx->body);
+                pa_reply_json(&cx->reply, 200, cached);
+                return send_reply(cx);
+            }
         }
     }
     pa_buf_free(&cx->body); /* parsed: the raw bytes are not needed any more */
@@ -455,7 +464,8 @@ static enum MHD_Result finish(pa_conn *cx)
     /* Suspend before queueing: a fast worker may resume at once. */
     cx->job = job;
     MHD_suspend_connection(cx->conn);
-    if (pa_workq_submit(cx->h->app->wq, run_job, cx) != 0) {
+    pa_workq *q = cx->route_id == PA_ROUTE_QUOTE ? cx->h->app->quote_wq : cx->h->app->wq;
+    if (pa_workq_submit(q, run_job, cx) != 0) {
         cx->job = NULL;
         pa_job_free(job);
         pa_metrics_server_busy();
@@ -672,13 +682,16 @@ int pa_http_stop(pa_http *h, int grace_ms)
 
     /* Queued requests that have not started are answered 503 at once;
      * running ones get until the deadline. */
-    int64_t left = end - mono_ms();
-    if (pa_workq_shutdown(h->app->wq, cancel_job, left > 0 ? left : 0) != 0) {
-        /* Their connections are suspended, and MHD_stop_daemon with a
-         * suspended connection aborts the process: leave the daemon be. */
-        pa_log_error("stop: %zu request(s) still running after %d ms",
-                     pa_workq_pending(h->app->wq), grace_ms);
-        return -1;
+    pa_workq *queues[] = {h->app->wq, h->app->quote_wq};
+    for (size_t i = 0; i < PA_ARRAY_LEN(queues); i++) {
+        int64_t left = end - mono_ms();
+        if (pa_workq_shutdown(queues[i], cancel_job, left > 0 ? left : 0) != 0) {
+            /* Their connections are suspended, and MHD_stop_daemon with a
+             * suspended connection aborts the process: leave the daemon be. */
+            pa_log_error("stop: %zu request(s) still running after %d ms",
+                         pa_workq_pending(queues[i]), grace_ms);
+            return -1;
+        }
     }
     /* Every job has resumed its connection: let the answers go out. */
     while (atomic_load(&h->inflight) > 0 && mono_ms() < end)

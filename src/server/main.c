@@ -21,6 +21,11 @@
 
 #define WORKERS 16
 #define QUEUE_CAPACITY 256
+/* Quotes with a nonce are one enclave signature each (CPU-bound): as many
+ * workers as it takes to keep the enclave's signing busy, in their own queue
+ * so a flood of them never holds the workers other routes need. */
+#define QUOTE_WORKERS 2
+#define QUOTE_QUEUE_CAPACITY 256
 #define RATELIMIT_MAX_KEYS 100000
 /* The whole stop: requests still running after it are cut off. */
 #define STOP_GRACE_MS 10000
@@ -112,7 +117,10 @@ int main(int argc, char **argv)
     app.rl = pa_ratelimit_new(app.cfg.rate_limit_max, app.cfg.rate_limit_window_ms,
                               RATELIMIT_MAX_KEYS);
     app.wq = pa_workq_new(WORKERS, QUEUE_CAPACITY);
-    if (app.db == NULL || app.rl == NULL || app.wq == NULL) {
+    app.quote_wq = pa_workq_new(QUOTE_WORKERS, QUOTE_QUEUE_CAPACITY);
+    app.quotes = pa_quote_cache_new();
+    if (app.db == NULL || app.rl == NULL || app.wq == NULL || app.quote_wq == NULL ||
+        app.quotes == NULL) {
         pa_log_error("start-up failed: cannot create the database pool, rate limiter or workers");
         goto cleanup;
     }
@@ -161,6 +169,8 @@ cleanup:;
     }
     pa_supervisor_stop(supervisor, time_left(end));
     pa_workq_free(app.wq);
+    pa_workq_free(app.quote_wq);
+    pa_quote_cache_free(app.quotes);
     pa_ratelimit_free(app.rl);
     if (app.db != NULL)
         pa_db_close(app.db);

@@ -54,8 +54,9 @@ class EnclaveCrashTest(unittest.TestCase):
 
     @classmethod
     def enclave_up(cls):
-        # a live call (/health is answered from a status probed once a second)
-        return cls.stack.request("GET", "/attestation/quote")[0] == 200
+        # a live call (/health and the nonce-less quote are answered from what
+        # the prober saw in its last round, about a second ago)
+        return cls.stack.request("GET", "/attestation/quote?nonce=AAAA")[0] == 200
 
     def metric(self, name):
         st, _, text = self.stack.request("GET", "/metrics")
@@ -136,7 +137,7 @@ class EnclaveCrashTest(unittest.TestCase):
         # kill, then ask at once, within the 0.1 s back-off
         old = self.kill_enclave()
         t0 = time.monotonic()
-        st, _, body = s.request("GET", "/attestation/quote")
+        st, _, body = s.request("GET", "/attestation/quote?nonce=AAAA")
         took = time.monotonic() - t0
         if st == 200:
             self.skipTest("the enclave was back before the request (machine too fast to observe)")
@@ -145,6 +146,27 @@ class EnclaveCrashTest(unittest.TestCase):
         harness.wait_for(lambda: s.enclave_pid() not in (None, old), timeout=30,
                          what="a new enclave")
         harness.wait_for(self.enclave_up, timeout=30, what="the enclave back")
+
+    def test_cached_quote_follows_a_restarted_enclave(self):
+        # The nonce-less quote comes from the prober's last round: after a
+        # restart it must show the new enclave's keys within a round or two,
+        # not the dead one's (a trader would seal to a key nobody holds).
+        s = self.stack
+        harness.wait_for(self.enclave_up, timeout=30, what="enclave up")
+        harness.wait_for(lambda: s.request("GET", "/attestation/quote")[0] == 200, timeout=10,
+                         what="a cached quote")
+        old = s.request("GET", "/attestation/quote")[2]["enclave_pubkey"]
+        self.kill_enclave()
+        harness.wait_for(self.enclave_up, timeout=30, what="the enclave back")
+        live = s.request("GET", "/attestation/quote?nonce=AAAA")[2]["enclave_pubkey"]
+        self.assertNotEqual(live, old)
+
+        def cached():
+            st, _, body = s.request("GET", "/attestation/quote")
+            return body.get("enclave_pubkey") if st == 200 else None
+        harness.wait_for(lambda: cached() == live, timeout=10, what="the new keys in the cache")
+        for _ in range(5):
+            self.assertIn(cached(), (live, None))
 
     def test_repeated_crashes_back_off_and_recover(self):
         s = self.stack
