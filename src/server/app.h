@@ -9,14 +9,14 @@
 #include "health.h"
 #include "quote_cache.h"
 #include "ratelimit.h"
+#include "router.h"
 #include "workq.h"
 
 typedef struct {
     pa_config cfg;
     pa_db *db;
     pa_ratelimit *rl;
-    pa_workq *wq;                /* every route's work but quotes with a nonce */
-    pa_workq *quote_wq;          /* quotes signed per request (nonce): their own workers */
+    pa_workq *queues[PA_QUEUE_COUNT]; /* the workers of each pa_queue (router.h); INLINE: NULL */
     pa_health *health;           /* cached /health status (may be NULL: all down) */
     pa_quote_cache *quotes;      /* the nonce-less quote, refreshed by the enclave probe */
     unsigned connection_limit;   /* HTTP connections at once (fdlimit.h) */

@@ -464,8 +464,7 @@ static enum MHD_Result finish(pa_conn *cx)
     /* Suspend before queueing: a fast worker may resume at once. */
     cx->job = job;
     MHD_suspend_connection(cx->conn);
-    pa_workq *q = cx->route_id == PA_ROUTE_QUOTE ? cx->h->app->quote_wq : cx->h->app->wq;
-    if (pa_workq_submit(q, run_job, cx) != 0) {
+    if (pa_workq_submit(cx->h->app->queues[cx->route->queue], run_job, cx) != 0) {
         cx->job = NULL;
         pa_job_free(job);
         pa_metrics_server_busy();
@@ -682,14 +681,14 @@ int pa_http_stop(pa_http *h, int grace_ms)
 
     /* Queued requests that have not started are answered 503 at once;
      * running ones get until the deadline. */
-    pa_workq *queues[] = {h->app->wq, h->app->quote_wq};
-    for (size_t i = 0; i < PA_ARRAY_LEN(queues); i++) {
+    for (int q = 0; q < PA_QUEUE_COUNT; q++) {
         int64_t left = end - mono_ms();
-        if (pa_workq_shutdown(queues[i], cancel_job, left > 0 ? left : 0) != 0) {
+        if (h->app->queues[q] != NULL &&
+            pa_workq_shutdown(h->app->queues[q], cancel_job, left > 0 ? left : 0) != 0) {
             /* Their connections are suspended, and MHD_stop_daemon with a
              * suspended connection aborts the process: leave the daemon be. */
             pa_log_error("stop: %zu request(s) still running after %d ms",
-                         pa_workq_pending(queues[i]), grace_ms);
+                         pa_workq_pending(h->app->queues[q]), grace_ms);
             return -1;
         }
     }

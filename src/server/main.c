@@ -19,13 +19,13 @@
 #include "supervisor.h"
 #include "sweeper.h"
 
-#define WORKERS 16
+/* Workers per queue (router.h). Enclave work mostly waits (on an exchange,
+ * for seconds): many threads. Database routes are short and share the pool
+ * (PERFAGG_DB_POOL, 8 by default): as many as it has. Attestation documents
+ * are one signature each, CPU-bound: two keep the enclave's signing busy. */
+static const unsigned queue_workers[PA_QUEUE_COUNT] = {
+    [PA_QUEUE_ENCLAVE] = 16, [PA_QUEUE_DATABASE] = 8, [PA_QUEUE_ATTEST] = 2};
 #define QUEUE_CAPACITY 256
-/* Quotes with a nonce are one enclave signature each (CPU-bound): as many
- * workers as it takes to keep the enclave's signing busy, in their own queue
- * so a flood of them never holds the workers other routes need. */
-#define QUOTE_WORKERS 2
-#define QUOTE_QUEUE_CAPACITY 256
 #define RATELIMIT_MAX_KEYS 100000
 /* The whole stop: requests still running after it are cut off. */
 #define STOP_GRACE_MS 10000
@@ -95,7 +95,10 @@ int main(int argc, char **argv)
     pa_supervisor *supervisor = NULL;
 
     long nofile = pa_fdlimit_raise();
-    unsigned reserve = WORKERS + (unsigned)app.cfg.db_pool + FD_MARGIN;
+    unsigned workers = 0; /* each may hold an enclave connection */
+    for (int q = 0; q < PA_QUEUE_COUNT; q++)
+        workers += queue_workers[q];
+    unsigned reserve = workers + (unsigned)app.cfg.db_pool + FD_MARGIN;
     app.connection_limit = pa_fdlimit_connections(nofile, reserve, CONNECTION_CAP);
     if (app.connection_limit < CONNECTION_MIN) {
         pa_log_error("start-up failed: the open-files limit (%ld) leaves room for %u connections; "
@@ -116,11 +119,13 @@ int main(int argc, char **argv)
     app.db = pa_db_open(app.cfg.database_url, app.cfg.db_pool);
     app.rl = pa_ratelimit_new(app.cfg.rate_limit_max, app.cfg.rate_limit_window_ms,
                               RATELIMIT_MAX_KEYS);
-    app.wq = pa_workq_new(WORKERS, QUEUE_CAPACITY);
-    app.quote_wq = pa_workq_new(QUOTE_WORKERS, QUOTE_QUEUE_CAPACITY);
+    int queues_ok = 1;
+    for (int q = 0; q < PA_QUEUE_COUNT; q++)
+        if (queue_workers[q] > 0 &&
+            (app.queues[q] = pa_workq_new(queue_workers[q], QUEUE_CAPACITY)) == NULL)
+            queues_ok = 0;
     app.quotes = pa_quote_cache_new();
-    if (app.db == NULL || app.rl == NULL || app.wq == NULL || app.quote_wq == NULL ||
-        app.quotes == NULL) {
+    if (app.db == NULL || app.rl == NULL || !queues_ok || app.quotes == NULL) {
         pa_log_error("start-up failed: cannot create the database pool, rate limiter or workers");
         goto cleanup;
     }
@@ -168,8 +173,8 @@ cleanup:;
         _exit(1);
     }
     pa_supervisor_stop(supervisor, time_left(end));
-    pa_workq_free(app.wq);
-    pa_workq_free(app.quote_wq);
+    for (int q = 0; q < PA_QUEUE_COUNT; q++)
+        pa_workq_free(app.queues[q]);
     pa_quote_cache_free(app.quotes);
     pa_ratelimit_free(app.rl);
     if (app.db != NULL)

@@ -8,17 +8,20 @@
 #define LOGS_PREFIX "/api/logs/"
 
 static const pa_route routes[] = {
-    {PA_ROUTE_SUBMIT, "POST", "/enclave/submit_key", "POST, OPTIONS", 1, 1},
-    {PA_ROUTE_AGGREGATES, "POST", "/enclave/request_aggregates", "POST, OPTIONS", 1, 1},
-    {PA_ROUTE_REVOKE, "POST", "/enclave/revoke", "POST, OPTIONS", 1, 1},
-    {PA_ROUTE_LOGS, "GET", "/api/logs/{result_id}", "GET, OPTIONS", 0, 1},
-    {PA_ROUTE_QUOTE, "GET", "/attestation/quote", "GET, OPTIONS", 0, 1},
-    {PA_ROUTE_ROOT, "GET", "/attestation/root", "GET, OPTIONS", 0, 1},
-    {PA_ROUTE_HEALTH, "GET", "/health", "GET, OPTIONS", 0, 0},
-    {PA_ROUTE_METRICS, "GET", "/metrics", "GET, OPTIONS", 0, 0},
-    {PA_ROUTE_OP_SESSIONS, "GET", "/operator/sessions", "GET, OPTIONS", 0, 1},
-    {PA_ROUTE_OP_AGGREGATES, "GET", "/operator/aggregates", "GET, OPTIONS", 0, 1},
-    {PA_ROUTE_OP_STATS, "GET", "/operator/stats", "GET, OPTIONS", 0, 1},
+    {PA_ROUTE_SUBMIT, "POST", "/enclave/submit_key", "POST, OPTIONS", 1, 1, PA_QUEUE_ENCLAVE},
+    {PA_ROUTE_AGGREGATES, "POST", "/enclave/request_aggregates", "POST, OPTIONS", 1, 1,
+     PA_QUEUE_ENCLAVE},
+    {PA_ROUTE_REVOKE, "POST", "/enclave/revoke", "POST, OPTIONS", 1, 1, PA_QUEUE_DATABASE},
+    {PA_ROUTE_LOGS, "GET", "/api/logs/{result_id}", "GET, OPTIONS", 0, 1, PA_QUEUE_DATABASE},
+    /* without a nonce answered from memory on the HTTP thread (quote_cache.h) */
+    {PA_ROUTE_QUOTE, "GET", "/attestation/quote", "GET, OPTIONS", 0, 1, PA_QUEUE_ATTEST},
+    {PA_ROUTE_ROOT, "GET", "/attestation/root", "GET, OPTIONS", 0, 1, PA_QUEUE_ATTEST},
+    {PA_ROUTE_HEALTH, "GET", "/health", "GET, OPTIONS", 0, 0, PA_QUEUE_INLINE},
+    {PA_ROUTE_METRICS, "GET", "/metrics", "GET, OPTIONS", 0, 0, PA_QUEUE_DATABASE},
+    {PA_ROUTE_OP_SESSIONS, "GET", "/operator/sessions", "GET, OPTIONS", 0, 1, PA_QUEUE_DATABASE},
+    {PA_ROUTE_OP_AGGREGATES, "GET", "/operator/aggregates", "GET, OPTIONS", 0, 1,
+     PA_QUEUE_DATABASE},
+    {PA_ROUTE_OP_STATS, "GET", "/operator/stats", "GET, OPTIONS", 0, 1, PA_QUEUE_DATABASE},
 };
 
 pa_match pa_router_match(const char *path, const char *method, const pa_route **route,

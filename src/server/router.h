@@ -20,6 +20,18 @@ typedef enum {
     PA_ROUTE_COUNT
 } pa_route_id;
 
+/* Which workers run a route's work. Each queue has its own threads, so a
+ * route can only ever wait behind work of its own kind: 16 slow aggregates
+ * leave revoke and the logs untouched, a flood of nonce quotes leaves
+ * everything else untouched. */
+typedef enum {
+    PA_QUEUE_INLINE = 0, /* answered on the HTTP thread, no worker (/health) */
+    PA_QUEUE_ENCLAVE,    /* waits on the enclave (and the database) */
+    PA_QUEUE_DATABASE,   /* the database only */
+    PA_QUEUE_ATTEST,     /* attestation documents: one enclave signature each */
+    PA_QUEUE_COUNT
+} pa_queue;
+
 typedef struct {
     pa_route_id id;
     const char *method;   /* "GET" or "POST" */
@@ -27,6 +39,7 @@ typedef struct {
     const char *allow;    /* the Allow header for 405 and plain OPTIONS */
     int has_body;         /* POST with a JSON body */
     int rate_limited;     /* counts against RATE_LIMIT_MAX */
+    pa_queue queue;
 } pa_route;
 
 typedef enum {

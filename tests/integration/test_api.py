@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 import unittest
 import urllib.parse
 
@@ -1235,6 +1236,27 @@ class ResilienceTest(StackTest):
         self.assertEqual(len(results), 20, results)
         harness.wait_for(lambda: self.get("/health").status == 200, timeout=30,
                          what="the enclave reported up again")
+
+    def test_database_routes_do_not_wait_behind_enclave_work(self):
+        # Each route runs on its own kind of worker (router.h, pa_queue): with
+        # every enclave worker stuck on a hung enclave and more aggregates
+        # queued behind them, revoke and the logs are answered while the
+        # enclave is still hung (they used to queue behind the aggregates for
+        # the enclave timeout, ~45 s).
+        stuck = self.submit(label="stuck")
+        other = self.submit(label="other")
+        with stalled_enclave(self.stack):
+            bg = Background(lambda: raw_status(self.stack.port, post_raw(
+                "/enclave/request_aggregates", {"session_id": stuck}), timeout=120), 20)
+            time.sleep(2)
+            r = self.req("POST", "/enclave/revoke", json.dumps({"session_id": other}).encode(),
+                         {"Content-Type": "application/json"}, timeout=30)
+            self.assertEqual(r.status, 200, r)
+            r = self.req("GET", "/api/logs/" + str(uuid.uuid4()), timeout=30)
+            self.assert_error(r, 404, "result_not_found")
+            with bg.lock:
+                self.assertEqual(bg.out, [], "the aggregates ended before the check")
+        self.assertEqual(len(bg.results()), 20)
 
     def check_gone_while_computing(self, sql, code):
         agg = 'perfagg_enclave_call_duration_seconds_count{op="aggregate"}'

@@ -95,6 +95,35 @@ static void test_templates(void **state)
     assert_string_equal(pa_router_template(PA_ROUTE_METRICS), "/metrics");
 }
 
+/* Which workers run each route (pa_queue): database-only routes never share
+ * workers with enclave work, attestation documents have their own. */
+static void test_queues(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method, *path;
+        pa_queue queue;
+    } want[] = {
+        {"POST", "/enclave/submit_key", PA_QUEUE_ENCLAVE},
+        {"POST", "/enclave/request_aggregates", PA_QUEUE_ENCLAVE},
+        {"POST", "/enclave/revoke", PA_QUEUE_DATABASE},
+        {"GET", "/api/logs/x", PA_QUEUE_DATABASE},
+        {"GET", "/attestation/quote", PA_QUEUE_ATTEST},
+        {"GET", "/attestation/root", PA_QUEUE_ATTEST},
+        {"GET", "/health", PA_QUEUE_INLINE},
+        {"GET", "/metrics", PA_QUEUE_DATABASE},
+        {"GET", "/operator/sessions", PA_QUEUE_DATABASE},
+        {"GET", "/operator/aggregates", PA_QUEUE_DATABASE},
+        {"GET", "/operator/stats", PA_QUEUE_DATABASE},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const pa_route *r;
+        const char *param;
+        assert_int_equal(pa_router_match(want[i].path, want[i].method, &r, &param), PA_MATCH_OK);
+        assert_int_equal(r->queue, want[i].queue);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_logs_param),
         cmocka_unit_test(test_not_found_and_methods),
         cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_queues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
