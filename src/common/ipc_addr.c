@@ -230,6 +230,16 @@ int pa_ipc_listen(const pa_ipc_addr *a, int backlog, mode_t unix_mode)
     return fd;
 }
 
+int pa_ipc_set_timeout(int fd, int timeout_ms)
+{
+    struct timeval tv = {.tv_sec = timeout_ms / 1000,
+                         .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+        return -1;
+    return 0;
+}
+
 int pa_ipc_connect_addr(const pa_ipc_addr *a, int timeout_ms)
 {
     struct sockaddr_storage ss;
@@ -246,8 +256,8 @@ int pa_ipc_connect_addr(const pa_ipc_addr *a, int timeout_ms)
          * a full backlog, or for a SYN answer). */
         struct timeval tv = {.tv_sec = timeout_ms / 1000,
                              .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (pa_ipc_set_timeout(fd, timeout_ms) != 0)
+            return close_failed(fd);
         if (a->kind == PA_IPC_VSOCK) {
             /* AF_VSOCK's connect() ignores SO_SNDTIMEO and has its own
              * timeout (2 s by default). */

@@ -90,4 +90,8 @@ int pa_ipc_listen(const pa_ipc_addr *a, int backlog, mode_t unix_mode);
  * defaults (no send/receive timeout). -1 with errno on failure. */
 int pa_ipc_connect_addr(const pa_ipc_addr *a, int timeout_ms);
 
+/* Bounds each send and receive on a connected socket to timeout_ms (0:
+ * none), e.g. again for each call on a connection kept open. */
+PA_MUST_USE int pa_ipc_set_timeout(int fd, int timeout_ms);
+
 #endif

@@ -1,13 +1,17 @@
 #include "enclave_client.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "ipc.h"
+#include "ipc_addr.h"
 #include "json_strict.h"
 #include "log.h"
 #include "result.h"
@@ -19,6 +23,76 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* ---- connections kept open --------------------------------------------- */
+
+/* The enclave serves any number of requests, one after another, on one
+ * connection (src/enclave/serve.c), so a finished call hands its connection
+ * back here and the next call skips the connect and the enclave's accept. Only
+ * a connection whose exchange went cleanly is kept; one the enclave closed
+ * meanwhile (its idle timeout, a restart) is noticed before reuse and
+ * dropped. At most POOL_MAX are kept idle; busy ones are not counted. */
+#define POOL_MAX 32
+
+typedef struct {
+    int fd;
+    char *target; /* the address it is connected to (a server has one, tests several) */
+} pooled;
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pooled pool[POOL_MAX];
+static size_t pool_len;
+
+/* Nothing to read and no hang-up: the peer has neither closed it nor sent
+ * anything unasked (an idle connection has no business being readable). */
+static int still_open(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    int r;
+    do {
+        r = poll(&p, 1, 0);
+    } while (r < 0 && errno == EINTR);
+    return r == 0;
+}
+
+static int pool_take(const char *target)
+{
+    for (;;) {
+        pooled got = {.fd = -1};
+        pthread_mutex_lock(&pool_lock);
+        for (size_t i = pool_len; i-- > 0;) {
+            if (strcmp(pool[i].target, target) == 0) {
+                got = pool[i];
+                pool[i] = pool[--pool_len];
+                break;
+            }
+        }
+        pthread_mutex_unlock(&pool_lock);
+        if (got.fd < 0)
+            return -1;
+        free(got.target);
+        if (still_open(got.fd))
+            return got.fd;
+        close(got.fd);
+    }
+}
+
+static void pool_give(int fd, const char *target)
+{
+    char *t = strdup(target);
+    pthread_mutex_lock(&pool_lock);
+    if (t != NULL && pool_len < POOL_MAX) {
+        pool[pool_len++] = (pooled){.fd = fd, .target = t};
+        fd = -1;
+        t = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    free(t);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* ---- calls --------------------------------------------------------------- */
+
 /* pa_enclave_call; on a refusal that fits the contract, *refusal (when
  * not NULL) is a new reference to it, for the fields a reply may carry. */
 static pa_enclave_status enclave_call(const char *socket_path, pa_ipc_op op,
@@ -27,7 +101,7 @@ static pa_enclave_status enclave_call(const char *socket_path, pa_ipc_op op,
 {
     pa_enclave_status st = PA_ENCLAVE_UNAVAILABLE;
     int64_t t0 = mono_us();
-    int fd = -1;
+    int fd = -1, keep = 0;
     char *text = NULL;
     json_t *a = NULL;
     pa_buf frame;
@@ -39,8 +113,14 @@ static pa_enclave_status enclave_call(const char *socket_path, pa_ipc_op op,
     PA_ENSURE_GOTO(text != NULL, cleanup);
     int timeout =
         op == PA_IPC_OP_AGGREGATE ? PA_ENCLAVE_AGGREGATE_TIMEOUT_MS : PA_ENCLAVE_TIMEOUT_MS;
+    fd = pool_take(socket_path);
+    if (fd >= 0 && pa_ipc_set_timeout(fd, timeout) != 0) {
+        close(fd);
+        fd = -1;
+    }
     errno = 0;
-    fd = pa_ipc_connect(socket_path, timeout);
+    if (fd < 0 && (fd = pa_ipc_connect(socket_path, timeout)) >= 0)
+        pa_metrics_enclave_connect();
     if (fd < 0) {
         /* The reason tells an enclave that is down (ENOENT, ECONNREFUSED)
          * from a server out of descriptors (EMFILE) or a full backlog
@@ -61,9 +141,11 @@ static pa_enclave_status enclave_call(const char *socket_path, pa_ipc_op op,
         *answer = a;
         a = NULL;
         st = PA_ENCLAVE_OK;
+        keep = 1;
         break;
     case PA_IPC_ANSWER_REFUSED:
         st = PA_ENCLAVE_REFUSED;
+        keep = 1;
         if (refusal != NULL) {
             *refusal = a;
             a = NULL;
@@ -80,7 +162,9 @@ static pa_enclave_status enclave_call(const char *socket_path, pa_ipc_op op,
     }
 
 cleanup:
-    if (fd >= 0)
+    if (fd >= 0 && keep)
+        pool_give(fd, socket_path);
+    else if (fd >= 0)
         close(fd);
     free(text);
     json_decref(a);

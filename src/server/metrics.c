@@ -14,6 +14,7 @@ static atomic_ullong db_errors;
 static atomic_ullong rate_limited;
 static atomic_ullong server_busy;
 static atomic_ullong enclave_restarts;
+static atomic_ullong enclave_connects;
 static atomic_ullong sessions_created;
 static atomic_ullong sessions_revoked;
 static atomic_ullong sweeper_runs;
@@ -53,6 +54,11 @@ void pa_metrics_rate_limited(void)
 void pa_metrics_enclave_restart(void)
 {
     INC(enclave_restarts, 1);
+}
+
+void pa_metrics_enclave_connect(void)
+{
+    INC(enclave_connects, 1);
 }
 
 void pa_metrics_server_busy(void)
@@ -139,6 +145,10 @@ char *pa_metrics_render(void)
     PA_GUARD_GOTO(counter(&b, "perfagg_enclave_restarts_total",
                           "Times the supervised enclave ended and was started again.",
                           GET(enclave_restarts)),
+                  fail);
+    PA_GUARD_GOTO(counter(&b, "perfagg_enclave_connections_opened_total",
+                          "Connections opened to the enclave (calls reuse open ones).",
+                          GET(enclave_connects)),
                   fail);
     PA_GUARD_GOTO(counter(&b, "perfagg_sessions_created_total", "Sessions stored by submit_key.",
                           GET(sessions_created)),

@@ -14,6 +14,8 @@ void pa_metrics_db_error(void);
 void pa_metrics_rate_limited(void);
 void pa_metrics_server_busy(void);
 void pa_metrics_enclave_restart(void);
+/* A new connection to the enclave (one a call could not reuse). */
+void pa_metrics_enclave_connect(void);
 void pa_metrics_session_created(void);
 void pa_metrics_session_revoked(void);
 void pa_metrics_sweep(long deleted, int failed);
