@@ -61,10 +61,9 @@ enum {
     ST_COMMIT,
     ST_ROLLBACK,
     ST_PING,
-    ST_ENVELOPE_USE,
     ST_ENVELOPE_SEEN,
-    ST_SESSION_INSERT,
-    ST_CREDENTIALS_INSERT,
+    ST_SESSION_CREATE,
+    ST_SESSION_EXISTS,
     ST_SESSION_GET,
     ST_SESSION_LOCK_STORE,
     ST_RESULTS_COUNT,
@@ -89,19 +88,22 @@ static const struct {
     [ST_COMMIT] = {"pa_commit", "COMMIT"},
     [ST_ROLLBACK] = {"pa_rollback", "ROLLBACK"},
     [ST_PING] = {"pa_ping", "SELECT 1"},
-    /* A replay is the unique violation on used_envelopes_pkey. */
-    [ST_ENVELOPE_USE] = {"pa_envelope_use",
-                         "INSERT INTO used_envelopes (ephemeral_pub) VALUES ($1)"},
     [ST_ENVELOPE_SEEN] = {"pa_envelope_seen",
                           "SELECT 1 FROM used_envelopes WHERE ephemeral_pub = $1"},
-    [ST_SESSION_INSERT] = {"pa_session_insert",
-                           "INSERT INTO sessions (id, exchange, label, status, expires_at,"
-                           " enclave_pubkey) VALUES ($1::uuid, $2, $3, 'active',"
-                           " to_timestamp($4::double precision / 1000), $5)"},
-    [ST_CREDENTIALS_INSERT] = {"pa_credentials_insert",
-                               "INSERT INTO credentials (session_id, ephemeral_pub, nonce,"
-                               " ciphertext, tag, metadata_jcs, expires_at) VALUES ($1::uuid,"
-                               " $2, $3, $4, $5, $6, to_timestamp($7::double precision / 1000))"},
+    /* One statement, so one round trip and its own transaction: the envelope
+     * marked used, the session and its ciphertext, all or nothing. A replay
+     * is the unique violation on used_envelopes_pkey. The foreign key from
+     * credentials to sessions is checked at the end of the statement, when
+     * both rows exist. */
+    [ST_SESSION_CREATE] = {"pa_session_create",
+                           "WITH used AS (INSERT INTO used_envelopes (ephemeral_pub) VALUES ($2)),"
+                           " s AS (INSERT INTO sessions (id, exchange, label, status, expires_at,"
+                           " enclave_pubkey) VALUES ($1::uuid, $3, $4, 'active',"
+                           " to_timestamp($5::double precision / 1000), $6) RETURNING id)"
+                           " INSERT INTO credentials (session_id, ephemeral_pub, nonce, ciphertext,"
+                           " tag, metadata_jcs, expires_at) SELECT s.id, $2, $7, $8, $9, $10,"
+                           " to_timestamp($5::double precision / 1000) FROM s"},
+    [ST_SESSION_EXISTS] = {"pa_session_exists", "SELECT 1 FROM sessions WHERE id = $1::uuid"},
     /* The enclave key is reported only while the credentials exist: db.h
      * promises all credential fields NULL once revoked or swept. */
     [ST_SESSION_GET] = {"pa_session_get",
@@ -585,24 +587,42 @@ pa_db_status pa_db_ping(pa_db *db)
 
 /* ---- sessions ------------------------------------------------------------ */
 
+typedef struct {
+    const pa_db_new_session *s;
+    bool tried; /* an earlier attempt was sent on a connection that then broke */
+} session_create_args;
+
 static pa_db_status op_session_create(pa_db_call *c, void *arg)
 {
-    const pa_db_new_session *s = arg;
+    session_create_args *a = arg;
+    const pa_db_new_session *s = a->s;
     char expires[24];
     snprintf(expires, sizeof expires, "%" PRId64, s->expires_at_ms);
 
-    const char *const envelope[] = {s->ephemeral_pub};
-    const char *const session[] = {s->session_id, s->exchange, s->label, expires,
-                                   s->enclave_pubkey};
-    const char *const creds[] = {s->session_id, s->ephemeral_pub, s->nonce, s->ciphertext,
-                                 s->tag, s->metadata_jcs, expires};
-
-    if (call_run(c, ST_BEGIN, 0, NULL) != 0 ||
-        call_run(c, ST_ENVELOPE_USE, 1, envelope) != 0 ||
-        call_run(c, ST_SESSION_INSERT, 5, session) != 0 ||
-        call_run(c, ST_CREDENTIALS_INSERT, 7, creds) != 0 || call_commit(c) != 0)
-        return call_is_conflict(c) ? PA_DB_CONFLICT : PA_DB_UNAVAILABLE;
-    return PA_DB_OK;
+    const char *const params[] = {s->session_id, s->ephemeral_pub, s->exchange, s->label,
+                                  expires,        s->enclave_pubkey, s->nonce, s->ciphertext,
+                                  s->tag,         s->metadata_jcs};
+    const bool retry = a->tried;
+    a->tried = true;
+    if (call_run(c, ST_SESSION_CREATE, 10, params) == 0)
+        return PA_DB_OK;
+    if (!call_is_conflict(c))
+        return PA_DB_UNAVAILABLE;
+    /* The statement commits by itself, so a connection that broke under it
+     * (pa_db_run retries once) may have stored it after all: the session id
+     * is this submission's own, so finding it means the first attempt
+     * committed, not that the envelope was replayed. */
+    if (retry) {
+        const char *const id[] = {s->session_id};
+        PGresult *res = call_exec(c, ST_SESSION_EXISTS, 1, id);
+        if (res == NULL)
+            return PA_DB_UNAVAILABLE;
+        bool ours = PQntuples(res) > 0;
+        PQclear(res);
+        if (ours)
+            return PA_DB_OK;
+    }
+    return PA_DB_CONFLICT;
 }
 
 static pa_db_status op_envelope_seen(pa_db_call *c, void *arg)
@@ -633,7 +653,8 @@ pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s)
         pa_log_error("db: session_create called with missing or malformed fields");
         return PA_DB_UNAVAILABLE;
     }
-    return pa_db_run(db, op_session_create, (void *)s);
+    session_create_args a = {.s = s, .tried = false};
+    return pa_db_run(db, op_session_create, &a);
 }
 
 typedef struct {

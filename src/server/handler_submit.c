@@ -37,29 +37,43 @@ int pa_submit_prepare(pa_job *job)
     return 0;
 }
 
+static void reply_replayed(pa_reply *r)
+{
+    pa_reply_error(r, 409, "envelope_replayed",
+                   "This envelope was already submitted; seal the credentials again.");
+}
+
+/* The enclave could not open the envelope. A replay is still 409, also when
+ * opening fails first (the enclave restarted, or not_after passed): only on
+ * this path is "was it used?" a question of its own; on the path that stores,
+ * the insert's unique constraint answers it in the same round trip. */
+static void refused_or_replayed(pa_job *job)
+{
+    switch (pa_db_envelope_seen(job->app->db, pa_json_str(job->body, "ephemeral_pub"))) {
+    case PA_DB_CONFLICT:
+        pa_reply_free(&job->reply);
+        reply_replayed(&job->reply);
+        break;
+    case PA_DB_OK:
+        break; /* the enclave's refusal stands */
+    default:
+        pa_reply_free(&job->reply);
+        pa_reply_db_unavailable(&job->reply);
+        break;
+    }
+}
+
 void pa_submit_run(pa_job *job)
 {
     json_t *answer = NULL;
 
-    /* Single use, checked first: a replay is 409 even when the enclave could no
-     * longer open the envelope (restarted, or past not_after). */
-    switch (pa_db_envelope_seen(job->app->db, pa_json_str(job->body, "ephemeral_pub"))) {
-    case PA_DB_OK:
-        break;
-    case PA_DB_CONFLICT:
-        pa_reply_error(&job->reply, 409, "envelope_replayed",
-                       "This envelope was already submitted; seal the credentials again.");
-        goto cleanup;
-    default:
-        pa_reply_db_unavailable(&job->reply);
-        goto cleanup;
-    }
-
     /* the envelope exactly as sent: parse checked it has only the five keys */
     answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_IPC_OP_OPEN,
                                    pa_ipc_request_open(job->body), &job->reply);
-    if (answer == NULL)
+    if (answer == NULL) {
+        refused_or_replayed(job);
         goto cleanup;
+    }
     pa_open_answer opened;
     if (pa_answer_open(answer, &opened) != 0) {
         pa_log_error("submit_key: the enclave's open answer has the wrong shape");
@@ -91,8 +105,7 @@ void pa_submit_run(pa_job *job)
         pa_reply_ok(&job->reply, pa_body_submit(session_id, job->expires_at_ms));
         break;
     case PA_DB_CONFLICT:
-        pa_reply_error(&job->reply, 409, "envelope_replayed",
-                       "This envelope was already submitted; seal the credentials again.");
+        reply_replayed(&job->reply);
         break;
     case PA_DB_UNAVAILABLE:
         pa_reply_db_unavailable(&job->reply);
