@@ -105,8 +105,9 @@ class EnclaveProcessTest(unittest.TestCase):
             s.start_enclave()
         finally:
             s.enclave_env = old
-        harness.wait_for(lambda: s.request("GET", "/attestation/quote")[0] == 200, timeout=20,
-                         what="enclave answering")
+        # a nonce: the nonce-less quote may still be the old enclave's cached document
+        harness.wait_for(lambda: s.request("GET", "/attestation/quote?nonce=AAAA")[0] == 200,
+                         timeout=20, what="enclave answering")
 
     def test_unprivileged_filtered_not_dumpable(self):
         pid = self.stack.enclave.pid
@@ -216,6 +217,27 @@ class EnclaveProcessTest(unittest.TestCase):
                 if time.monotonic() > end:
                     raise AssertionError("the enclave stopped accepting connections")
                 time.sleep(0.01)
+
+    def test_deepest_json_fits_the_worker_stack(self):
+        # Worker threads have 1 MiB stacks (serve.c: locked memory, kept
+        # small). The deepest recursion an input can cause is jansson's parser
+        # at its nesting limit (2048): frames that deep, and far deeper, are
+        # refused with an answer, and the enclave lives on.
+        s = self.stack
+        for depth in (2040, 2048, 2049, 200000):
+            frame = b"[" * depth + b"]" * depth
+            c = self.dial(s.sock)
+            try:
+                c.settimeout(20)
+                c.sendall(struct.pack(">I", len(frame)) + frame)
+                hdr = c.recv(4, socket.MSG_WAITALL)
+                self.assertEqual(len(hdr), 4, "no answer at depth %d" % depth)
+                n = struct.unpack(">I", hdr)[0]
+                answer = c.recv(n, socket.MSG_WAITALL)
+                self.assertIn(b'"ok":false', answer)
+            finally:
+                c.close()
+            self.assertIsNone(s.enclave.poll(), "the enclave died at depth %d" % depth)
 
     def test_idle_connections_do_not_starve(self):
         s = self.stack
