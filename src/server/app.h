@@ -8,6 +8,7 @@
 #include "db.h"
 #include "health.h"
 #include "ratelimit.h"
+#include "static_files.h"
 #include "workq.h"
 
 typedef struct {
@@ -17,6 +18,7 @@ typedef struct {
     pa_workq *wq;
     pa_health *health;           /* cached /health status (may be NULL: all down) */
     unsigned connection_limit;   /* HTTP connections at once (fdlimit.h) */
+    pa_static pages;             /* the browser pages; empty when none were found */
 } pa_app;
 
 #endif

@@ -57,6 +57,8 @@ pa_match pa_router_match(const char *path, const char *method, const pa_route **
 
 const char *pa_router_template(pa_route_id id)
 {
+    if (id == PA_ROUTE_PAGE)
+        return "/{page}";
     for (size_t i = 0; i < PA_ARRAY_LEN(routes); i++)
         if (routes[i].id == id)
             return routes[i].tmpl;
