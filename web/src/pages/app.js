@@ -193,7 +193,7 @@ async function revoke() {
 }
 
 function main() {
-  const secure = setupTrustPanel();
+  const secure = setupTrustPanel(CryptoHelper);
   for (const id of ["attest-btn", "results-btn", "revoke-btn"]) byId(id).disabled = !secure;
   byId("attest-btn").addEventListener("click", attest);
   byId("keys-form").addEventListener("submit", submitKey);

@@ -25,7 +25,7 @@ async function verify() {
 }
 
 function main() {
-  const secure = setupTrustPanel();
+  const secure = setupTrustPanel(CryptoHelper);
   byId("verify-btn").disabled = !secure;
   byId("verify-btn").addEventListener("click", verify);
   byId("bundle-file").addEventListener("change", () => { byId("bundle-text").value = ""; });

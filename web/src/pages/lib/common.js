@@ -1,7 +1,7 @@
 // What both pages share: the trust panel, the root choice, the bundle check
 // and its rendering.
 import { byId, el, readFileText } from "./dom.js";
-import { renderVerdict } from "./checks.js";
+import { normalizeChecks, renderVerdict } from "./checks.js";
 import { renderNumbers } from "./results.js";
 import { AWS_NITRO_ROOT_SHA256, EXPECTED_PCRS } from "./trust.js";
 
@@ -17,7 +17,9 @@ export function randomB64(n) {
 
 // Fills the trust notice, pre-fills the expected image from the built-in
 // pins, wires the root radio buttons, and refuses to run without WebCrypto.
-export function setupTrustPanel() {
+export function setupTrustPanel(CryptoHelper) {
+  // the helper checks its built-in certificate against this same pin
+  if (CryptoHelper.awsRoot.sha256 !== AWS_NITRO_ROOT_SHA256) throw new Error("the built-in AWS root does not match its pin");
   byId("aws-root-fp").textContent = AWS_NITRO_ROOT_SHA256;
   const pcrs = Object.entries(EXPECTED_PCRS);
   if (pcrs.length > 0) {
@@ -50,13 +52,10 @@ export async function trustChoice() {
   return { root, expectedImageHash: img === "" ? null : img, dev };
 }
 
-// Finds a check by a name fragment in a verdict's checks (array or object).
-function checkPassed(result, fragments) {
-  const c = result && result.checks;
-  const entries = Array.isArray(c) ? c.map((x) => [String((x && (x.name || x.check)) || ""), x]) : Object.entries(c || {});
-  const hit = entries.filter(([k]) => fragments.some((f) => k.toLowerCase().includes(f)));
-  if (hit.length === 0) return null;
-  return hit.every(([, v]) => v === true || (v && (v.ok === true || v.pass === true || v.passed === true)));
+// true when every check whose name holds the fragment passed (and there is one).
+function checkPassed(result, fragment) {
+  const hit = normalizeChecks(result && result.checks).filter((c) => c.name.toLowerCase().includes(fragment));
+  return hit.length > 0 && hit.every((c) => c.state === "pass");
 }
 
 // A bundle {version, response, logs} checked with CryptoHelper, rendered
@@ -73,8 +72,8 @@ export async function verifyAndRender(CryptoHelper, bundle, trust, challenge, ar
   } catch (e) {
     result = { ok: false, reasons: [String(e && e.message ? e.message : e)], checks: [] };
   }
-  const sig = checkPassed(result, ["signature"]);
-  const merkle = checkPassed(result, ["merkle"]);
+  const sig = checkPassed(result, "signature");
+  const merkle = checkPassed(result, "merkle");
   area.append(el("ul", { class: "checks", id: "states" },
     el("li", { class: sig ? "pass" : "fail", id: "state-signature" },
       el("span", { class: "verdict" }, sig ? "PASS" : "FAIL"), " ",
