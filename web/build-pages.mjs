@@ -115,7 +115,8 @@ async function makeBundle() {
     version: 1,
     files: routes.map((r) => ({ path: r.path, file: r.file, sha384: sha384(files.get(r.file)), ...(r.csp ? { csp: r.csp } : {}) })),
   };
-  const sums = routes.map((r) => `sha384-${sha384(files.get(r.file))}  ${r.file}`).join('\n') + '\n';
+  // sha384sum's format, so `sha384sum -c` checks a downloaded or rebuilt copy
+  const sums = routes.map((r) => `${createHash('sha384').update(files.get(r.file)).digest('hex')}  ${r.file}`).join('\n') + '\n';
   return { files, manifest: Buffer.from(JSON.stringify(manifest, null, 1) + '\n'), sums };
 }
 
