@@ -78,6 +78,8 @@ enum {
     ST_SESSION_TOMBSTONE,
     ST_OPS_LOG,
     ST_CLEANUP,
+    ST_ENCLAVE_KEY_CLAIM,
+    ST_ENCLAVE_KEY_DELETE,
     ST_COUNT
 };
 
@@ -154,6 +156,15 @@ static const struct {
                               " revoked_at = now() WHERE id = $1::uuid"},
     [ST_OPS_LOG] = {"pa_ops_log", "INSERT INTO ops_logs (event, detail) VALUES ($1, $2::jsonb)"},
     [ST_CLEANUP] = {"pa_cleanup", "SELECT cleanup_expired_credentials()"},
+    /* An enclave-made key serves one session: the first submit naming it
+     * claims it (migrations/006_enclave_keys.sql). */
+    [ST_ENCLAVE_KEY_CLAIM] = {"pa_enclave_key_claim",
+                              "UPDATE enclave_keys SET session_id = $2::uuid,"
+                              " expires_at = to_timestamp($3::double precision / 1000)"
+                              " WHERE key_id = $1::uuid AND session_id IS NULL"
+                              " AND expires_at > now() AND exchange = $4"},
+    [ST_ENCLAVE_KEY_DELETE] = {"pa_enclave_key_delete",
+                               "DELETE FROM enclave_keys WHERE session_id = $1::uuid"},
 };
 
 /* ---- pool ---------------------------------------------------------------- */
@@ -600,9 +611,19 @@ static pa_db_status op_session_create(pa_db_call *c, void *arg)
     if (call_run(c, ST_BEGIN, 0, NULL) != 0 ||
         call_run(c, ST_ENVELOPE_USE, 1, envelope) != 0 ||
         call_run(c, ST_SESSION_INSERT, 5, session) != 0 ||
-        call_run(c, ST_CREDENTIALS_INSERT, 7, creds) != 0 || call_commit(c) != 0)
+        call_run(c, ST_CREDENTIALS_INSERT, 7, creds) != 0)
         return call_is_conflict(c) ? PA_DB_CONFLICT : PA_DB_UNAVAILABLE;
-    return PA_DB_OK;
+    if (s->enclave_key_id != NULL) {
+        const char *const claim[] = {s->enclave_key_id, s->session_id, expires, s->exchange};
+        PGresult *res = call_exec(c, ST_ENCLAVE_KEY_CLAIM, 4, claim);
+        if (res == NULL)
+            return PA_DB_UNAVAILABLE;
+        bool claimed = strcmp(PQcmdTuples(res), "1") == 0;
+        PQclear(res);
+        if (!claimed)
+            return PA_DB_KEY_USED; /* pa_db_run rolls back: nothing is stored */
+    }
+    return call_commit(c) == 0 ? PA_DB_OK : PA_DB_UNAVAILABLE;
 }
 
 static pa_db_status op_envelope_seen(pa_db_call *c, void *arg)
@@ -629,7 +650,8 @@ pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s)
      * the API validates all of this before it gets here. */
     if (db == NULL || s == NULL || s->session_id == NULL || !pa_uuid_valid(s->session_id) ||
         s->exchange == NULL || s->ephemeral_pub == NULL || s->nonce == NULL ||
-        s->ciphertext == NULL || s->tag == NULL || s->metadata_jcs == NULL) {
+        s->ciphertext == NULL || s->tag == NULL || s->metadata_jcs == NULL ||
+        (s->enclave_key_id != NULL && !pa_uuid_valid(s->enclave_key_id))) {
         pa_log_error("db: session_create called with missing or malformed fields");
         return PA_DB_UNAVAILABLE;
     }
@@ -912,6 +934,7 @@ static pa_db_status op_session_revoke(pa_db_call *c, void *arg)
     if (st != PA_DB_OK)
         return st;
     if (call_run(c, ST_CREDENTIALS_DELETE, 1, id) != 0 ||
+        call_run(c, ST_ENCLAVE_KEY_DELETE, 1, id) != 0 ||
         call_run(c, ST_MERKLE_DELETE, 1, id) != 0 ||
         call_run(c, ST_AGGREGATES_DELETE, 1, id) != 0 ||
         call_run(c, ST_SESSION_TOMBSTONE, 1, id) != 0 ||

@@ -19,6 +19,8 @@ static const pa_route routes[] = {
     {PA_ROUTE_OP_SESSIONS, "GET", "/operator/sessions", "GET, OPTIONS", 0, 1},
     {PA_ROUTE_OP_AGGREGATES, "GET", "/operator/aggregates", "GET, OPTIONS", 0, 1},
     {PA_ROUTE_OP_STATS, "GET", "/operator/stats", "GET, OPTIONS", 0, 1},
+    /* rate-limited like submit: each call costs an enclave key and attestation */
+    {PA_ROUTE_KEYGEN, "POST", "/enclave/keygen", "POST, OPTIONS", 1, 1},
 };
 
 pa_match pa_router_match(const char *path, const char *method, const pa_route **route,
