@@ -239,6 +239,77 @@ test('/: a genuine quote served with another enclave key is refused on the page'
   assert.ok(failed.includes('attestation_key_binding'), `failed checks: ${failed}`);
 });
 
+test('/: let the enclave make a key: attested, registered at the exchange, submitted with no secret at all', async () => {
+  const { context, page, requests } = await watched();
+  await page.goto(`${cfg.url}/`);
+  await chooseDevRoot(page);
+  await page.click('#attest-btn');
+  assert.ok((await settled(page, 'attest-status')).ok);
+  await page.click('#keygen-btn');
+  const st = await settled(page, 'keygen-status');
+  assert.ok(st.ok, st.text);
+  const checks = await checkStates(page, '#keygen-result');
+  for (const n of ['response_format', 'attestation', 'attestation_nonce', 'attestation_public_key', 'keygen_binding', 'image_hash', 'expected_image_hash', 'public_key_pem'])
+    assert.ok(checks.some((c) => c.name === n), `check ${n} shown`);
+  assert.deepEqual(checks.filter((c) => c.cls !== 'pass'), []);
+  const pem = await page.inputValue('#keygen-pem');
+  assert.match(pem, /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=]{60}\n-----END PUBLIC KEY-----\n$/);
+  const keyId = (await page.textContent('#keygen-id')).trim();
+  assert.equal(await page.isDisabled('#api-secret'), true, 'no secret to enter');
+  await shot(page, '13-keygen.png');
+  // the trader's step at the exchange: Binance (the simulator) registers the public key, shows an API key
+  const reg = await fetch(`${cfg.simUrl}/__sim/api_keys`, {
+    method: 'POST', headers: { 'X-Sim-Control': cfg.simControl, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ account: cfg.apiKey, ed25519_public_key: pem }),
+  });
+  assert.equal(reg.status, 200);
+  const apiKey = (await reg.json()).api_key;
+  await page.fill('#label', 'enclave key');
+  await page.fill('#api-key', apiKey);
+  await page.click('#submit-btn');
+  const sub = await settled(page, 'submit-status');
+  assert.ok(sub.ok, sub.text);
+  const body = JSON.parse(requests.find((r) => r.url === `${cfg.url}/enclave/submit_key`).body);
+  assert.equal(body.metadata.enclave_key_id, keyId);
+  await page.click('#results-btn');
+  const res = await settled(page, 'results-status', 180000);
+  assert.ok(res.ok, res.text);
+  assert.equal(await page.textContent('#numbers tr[data-field="key_origin"] td'), 'enclave');
+  assert.equal(await page.textContent('#numbers tr[data-field="label"] td'), 'enclave key');
+  await shot(page, '14-keygen-results.png');
+  await page.click('#revoke-btn');
+  await page.click('#revoke-confirm');
+  assert.ok((await settled(page, 'revoke-status')).ok);
+  for (const r of requests) assert.ok(!`${r.url}${r.body}`.includes(cfg.apiSecret), 'the demo secret was never involved');
+  await context.close();
+});
+
+test('/: an enclave-made key answered with another public key is refused, and not shown for registration', async () => {
+  const { context, page } = await watched();
+  await page.route('**/enclave/keygen', async (route) => {
+    const response = await route.fetch();
+    const a = await response.json();
+    // a key pair the host made: the PEM matches it, the attestation does not
+    const other = Buffer.alloc(32, 9);
+    a.public_key = other.toString('base64');
+    a.public_key_pem = `-----BEGIN PUBLIC KEY-----\n${Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), other]).toString('base64')}\n-----END PUBLIC KEY-----\n`;
+    await route.fulfill({ response, json: a });
+  });
+  await page.goto(`${cfg.url}/`);
+  await chooseDevRoot(page);
+  await page.click('#attest-btn');
+  assert.ok((await settled(page, 'attest-status')).ok);
+  await page.click('#keygen-btn');
+  const st = await settled(page, 'keygen-status');
+  assert.ok(!st.ok, 'a substituted key must be refused');
+  const failed = (await checkStates(page, '#keygen-result')).filter((c) => c.cls === 'fail').map((c) => c.name);
+  assert.deepEqual(failed, ['keygen_binding']);
+  assert.equal(await page.locator('#keygen-pem').count(), 0, 'nothing to register');
+  assert.equal(await page.isDisabled('#api-secret'), false);
+  await shot(page, '15-keygen-substituted.png');
+  await context.close();
+});
+
 function tamperedBundleFile() {
   const b = JSON.parse(readFileSync(join(cfg.outDir, 'result.json'), 'utf8'));
   b.response.aggregates_signed.payload.pnl = b.response.aggregates_signed.payload.pnl + 1000;

@@ -144,7 +144,8 @@ class PagesTest(unittest.TestCase):
         with open(os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             json.dump({"url": s.url, "devRoot": s.dev_root, "imageHash": image_hash,
                        "apiKey": self.acct["api_key"], "apiSecret": self.acct["api_secret"],
-                       "outDir": OUT, "chromium": CHROMIUM,
+                       "outDir": OUT, "chromium": CHROMIUM, "simUrl": s.sim_url,
+                       "simControl": open(os.path.join(s.tmp, "sim.control")).read().strip(),
                        "verifyFile": os.path.join(WEB, "verify.html")}, f)
         node = subprocess.run(
             ["node", "--test", "--test-reporter=spec", "--test-concurrency=1",

@@ -25,7 +25,7 @@ function fail(msg) { throw new TypeError(`encryptCredentials: ${msg}`); }
 function checkMetadata(m) {
   if (m === null || typeof m !== 'object' || Array.isArray(m)) fail('metadata must be an object');
   for (const k of Object.keys(m))
-    if (!['exchange', 'label', 'ttl', 'not_after'].includes(k)) fail(`metadata has an unknown member "${k}"`);
+    if (!['exchange', 'label', 'ttl', 'not_after', 'enclave_key_id'].includes(k)) fail(`metadata has an unknown member "${k}"`);
   const cps = (s) => [...s].length;
   if (typeof m.exchange !== 'string' || cps(m.exchange) < 1 || cps(m.exchange) > 32)
     fail('metadata.exchange must be 1..32 characters');
@@ -35,12 +35,19 @@ function checkMetadata(m) {
     fail('metadata.label must not contain control or format characters');
   if (m.ttl !== undefined && !Number.isSafeInteger(m.ttl)) fail('metadata.ttl must be an integer');
   if (m.not_after !== undefined && typeof m.not_after !== 'string') fail('metadata.not_after must be an RFC 3339 string');
+  // an enclave-made API key (POST /enclave/keygen, docs/PROTOCOL.md): its key_id
+  if (m.enclave_key_id !== undefined && (typeof m.enclave_key_id !== 'string' ||
+      !/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(m.enclave_key_id)))
+    fail('metadata.enclave_key_id must be the key_id of an enclave-made key (a lowercase UUID v4)');
 }
 
 function checkCredentials(c, m) {
   if (c === null || typeof c !== 'object' || Array.isArray(c)) fail('credentials must be an object');
-  for (const k of ['exchange', 'apiKey', 'apiSecret'])
+  // an enclave-made key's secret never leaves the enclave: the plaintext must not carry one
+  const enclaveKey = m !== null && typeof m === 'object' && m.enclave_key_id !== undefined;
+  for (const k of enclaveKey ? ['exchange', 'apiKey'] : ['exchange', 'apiKey', 'apiSecret'])
     if (typeof c[k] !== 'string' || c[k].length === 0) fail(`credentials.${k} must be a non-empty string`);
+  if (enclaveKey && c.apiSecret !== undefined) fail('credentials.apiSecret must be absent with an enclave-made key');
   if (c.exchange !== m.exchange) fail('credentials.exchange must equal metadata.exchange');
 }
 

@@ -6,9 +6,11 @@
 import { CryptoHelper } from "crypto-helper";
 import { byId, clear, el, setStatus } from "./lib/dom.js";
 import { renderVerdict } from "./lib/checks.js";
-import { parseBundle, randomB64, setupTrustPanel, trustChoice, verifyAndRender } from "./lib/common.js";
+import { b64, parseBundle, randomB64, setupTrustPanel, trustChoice, verifyAndRender } from "./lib/common.js";
+import { verifyKeygen } from "./lib/keygen.js";
 
-const state = { attestation: null, trust: null };
+// enclaveKey: {keyId} while the form submits an enclave-made key
+const state = { attestation: null, trust: null, enclaveKey: null };
 
 async function api(method, path, body) {
   const res = await fetch(path, {
@@ -68,6 +70,7 @@ async function attest() {
 
 function enableKeys(on) {
   byId("submit-btn").disabled = !on;
+  byId("keygen-btn").disabled = !on;
   byId("step-keys").setAttribute("aria-disabled", on ? "false" : "true");
 }
 
@@ -88,8 +91,9 @@ async function submitKey(ev) {
   const label = byId("label").value.trim();
   const ttl = Number(byId("ttl").value);
   const accountType = byId("account-type").value;
-  if (label === "" || byId("api-key").value === "" || byId("api-secret").value === "") {
-    setStatus(status, "bad", "Label, API key and API secret are all required.");
+  const enclaveKey = state.enclaveKey;
+  if (label === "" || byId("api-key").value === "" || (!enclaveKey && byId("api-secret").value === "")) {
+    setStatus(status, "bad", enclaveKey ? "Label and the API key Binance showed are required." : "Label, API key and API secret are all required.");
     return;
   }
   const salt = randomB64(32);
@@ -97,10 +101,14 @@ async function submitKey(ev) {
   try {
     setStatus(status, "busy", "Encrypting in this page…");
     // The only place the plaintext is read; the fields are emptied right after.
-    const credentials = { exchange, apiKey: byId("api-key").value, apiSecret: byId("api-secret").value, accountSalt: salt };
+    const credentials = { exchange, apiKey: byId("api-key").value, accountSalt: salt };
+    // an enclave-made key's secret is the enclave's: the envelope names the key instead
+    if (!enclaveKey) credentials.apiSecret = byId("api-secret").value;
     if (accountType !== "spot") credentials.accountType = accountType;
+    const metadata = { exchange, label, ttl };
+    if (enclaveKey) metadata.enclave_key_id = enclaveKey.keyId;
     try {
-      body = await CryptoHelper.encryptCredentials(credentials, state.attestation.enclave_pubkey, { exchange, label, ttl });
+      body = await CryptoHelper.encryptCredentials(credentials, state.attestation.enclave_pubkey, metadata);
     } finally {
       credentials.apiKey = credentials.apiSecret = "";
       clearSecrets();
@@ -108,6 +116,7 @@ async function submitKey(ev) {
     setStatus(status, "busy", "Submitting the sealed envelope…");
     const { json } = await api("POST", "/enclave/submit_key", body);
     byId("session-id").value = json.session_id;
+    if (enclaveKey) useOwnKey();
     setStatus(status, "ok", "Key sealed and stored. The fields have been cleared.");
     out.append(
       el("p", {}, "Session id (your capability, shown once — keep it private; this page forgets it when you leave): ",
@@ -119,6 +128,54 @@ async function submitKey(ev) {
     clearSecrets();
     setStatus(status, "bad", "Not submitted: " + errText(e) + " The fields have been cleared; enter the key again to retry.");
   }
+}
+
+// Asks the enclave for an Ed25519 key pair and checks its attestation (the
+// keygen binding) before showing the public key to register.
+async function keygen() {
+  const status = byId("keygen-status"), out = byId("keygen-result");
+  clear(out);
+  useOwnKey();
+  if (!state.attestation) {
+    setStatus(status, "bad", "Check the enclave first (step 1).");
+    return;
+  }
+  try {
+    setStatus(status, "busy", "The enclave is making a key pair…");
+    const nonce = crypto.getRandomValues(new Uint8Array(32));
+    const exchange = byId("exchange").value;
+    const { json } = await api("POST", "/enclave/keygen", { exchange, nonce: b64(nonce) });
+    const res = await verifyKeygen(CryptoHelper, json, nonce, state.trust, exchange);
+    out.append(renderVerdict(res, "Every check of the enclave-made key"));
+    if (!res.ok) {
+      setStatus(status, "bad", "The enclave-made key's attestation is REFUSED: do not register this key.");
+      return;
+    }
+    state.enclaveKey = { keyId: json.key_id };
+    byId("api-secret").value = "";
+    byId("api-secret").disabled = true;
+    byId("secret-hint").textContent = "(not needed: the enclave holds this key's private half)";
+    out.append(
+      el("label", { for: "keygen-pem" }, "Public key to register at Binance"),
+      el("textarea", { id: "keygen-pem", readonly: true, class: "mono", spellcheck: "false" }, json.public_key_pem),
+      el("p", {}, "Key id ", el("span", { class: "mono", id: "keygen-id" }, json.key_id), "; register it and submit before ",
+        el("span", { id: "keygen-expires" }, String(json.expires_at)), "."),
+      el("ol", { id: "keygen-steps" },
+        el("li", {}, "At Binance: Account → API Management → Create API → Self-generated."),
+        el("li", {}, "Paste the public key above. Enable reading only: no trading, no transfers, no withdrawals (the enclave refuses a key that can)."),
+        el("li", {}, "Binance shows the new API key: paste it into the API key field above, fill in the label, and press Encrypt and submit.")),
+      el("button", { type: "button", class: "secondary", id: "own-key-btn" }, "Use my own key instead"));
+    byId("own-key-btn").addEventListener("click", () => { clear(out); byId("keygen-status").hidden = true; useOwnKey(); });
+    setStatus(status, "ok", "Key made by the attested enclave: register its public key at Binance (steps below).");
+  } catch (e) {
+    setStatus(status, "bad", "No key: " + errText(e));
+  }
+}
+
+function useOwnKey() {
+  state.enclaveKey = null;
+  byId("api-secret").disabled = false;
+  byId("secret-hint").textContent = "(an HMAC secret, or an Ed25519 key's PKCS#8 PEM private key)";
 }
 
 function utcInput(id) {
@@ -197,6 +254,7 @@ function main() {
   for (const id of ["attest-btn", "results-btn", "revoke-btn"]) byId(id).disabled = !secure;
   byId("attest-btn").addEventListener("click", attest);
   byId("keys-form").addEventListener("submit", submitKey);
+  byId("keygen-btn").addEventListener("click", keygen);
   byId("results-btn").addEventListener("click", results);
   byId("revoke-btn").addEventListener("click", askRevoke);
   byId("revoke-dialog").addEventListener("close", revoke);
