@@ -66,7 +66,7 @@ static int load_pages(pa_static *pages)
         pa_log_warn("no browser pages: cannot locate this executable (set PERFAGG_WEB_DIR)");
         return 0;
     }
-    strcpy(slash, "/web");
+    memcpy(slash, "/web", sizeof "/web"); /* room: readlink left 16 bytes */
     char manifest[4200];
     snprintf(manifest, sizeof manifest, "%s/manifest.json", exe);
     if (access(manifest, F_OK) != 0) {
