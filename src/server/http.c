@@ -259,13 +259,14 @@ static framing_verdict framing_check(struct MHD_Connection *conn)
     return FRAMING_OK;
 }
 
-/* A browser page's file: GET only, from memory, not rate limited (it costs
+/* A browser page's file: GET (and HEAD) only, from memory, not rate limited (it costs
  * no more than /health). Pages are revalidated on every load (no-cache with
  * an ETag) so a new bundle is seen at once, while an unchanged one costs a
  * 304. */
 static int page_reply(pa_conn *cx, const char *method)
 {
-    if (strcmp(method, "GET") == 0) {
+    /* HEAD as GET: libmicrohttpd sends the headers without the body */
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
         const char *inm = MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "If-None-Match");
         if (pa_static_etag_matches(inm, cx->page->etag))
             pa_reply_body(&cx->reply, 304, NULL, NULL);
@@ -273,10 +274,10 @@ static int page_reply(pa_conn *cx, const char *method)
             pa_reply_body(&cx->reply, 200, NULL, NULL); /* send_reply serves cx->page */
     } else if (strcmp(method, "OPTIONS") == 0) {
         pa_reply_body(&cx->reply, 204, NULL, NULL);
-        cx->reply.allow = "GET, OPTIONS";
+        cx->reply.allow = "GET, HEAD, OPTIONS";
     } else {
-        pa_reply_error(&cx->reply, 405, "method_not_allowed", "Only GET serves a page.");
-        cx->reply.allow = "GET, OPTIONS";
+        pa_reply_error(&cx->reply, 405, "method_not_allowed", "Only GET (or HEAD) serves a page.");
+        cx->reply.allow = "GET, HEAD, OPTIONS";
     }
     return 1;
 }

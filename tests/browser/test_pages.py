@@ -106,10 +106,14 @@ class PagesTest(unittest.TestCase):
             st, h, body = self.get(p)
             self.assertEqual(st, 404, p)
             self.assertEqual(json.loads(body)["error"], "not_found", p)
-        st, h, body = self.get("/", method="POST")
-        self.assertEqual((st, h["allow"], json.loads(body)["error"]), (405, "GET, OPTIONS", "method_not_allowed"))
+        for m in ("POST", "PUT", "DELETE"):
+            st, h, body = self.get("/", method=m)
+            self.assertEqual((st, h["allow"], json.loads(body)["error"]), (405, "GET, HEAD, OPTIONS", "method_not_allowed"))
         st, h, _ = self.get("/verify", method="OPTIONS")
-        self.assertEqual((st, h["allow"]), (204, "GET, OPTIONS"))
+        self.assertEqual((st, h["allow"]), (204, "GET, HEAD, OPTIONS"))
+        st, h, body = self.get("/assets/app.js", method="HEAD")
+        self.assertEqual((st, body, h["content-type"]), (200, b"", "text/javascript; charset=utf-8"))
+        self.assertEqual(int(h["content-length"]), os.path.getsize(os.path.join(WEB, "assets", "app.js")))
         # the API keeps its own policy and caching
         st, h, _ = self.get("/health")
         self.assertEqual(h["cache-control"], "no-store")
