@@ -374,6 +374,50 @@ test('phone: both pages fit 390 px without sideways scrolling', async () => {
   }
 });
 
+// The daily chart with a series like the one issue 7's payload carries
+// ({date, pnl, return, equity} per UTC day): today's enclave signs none, so
+// the flow above only sees the "no daily series" sentence. The chart module
+// itself, bundled by esbuild as the pages are, renders in the same browser.
+test('chart: PnL bars for every day, the equity line, the return line without equity, and the numbers table', async () => {
+  const { build } = require('esbuild');
+  const out = await build({
+    stdin: {
+      contents: `import { renderNumbers } from './src/pages/lib/results.js'; window.renderNumbers = renderNumbers;`,
+      resolveDir: join(here, '..', '..', 'web'), loader: 'js',
+    },
+    bundle: true, write: false, format: 'iife', logLevel: 'silent',
+  });
+  const { context, page } = await watched();
+  await page.setContent('<!doctype html><html><body><main id="m"></main></body></html>');
+  await page.addStyleTag({ path: join(here, '..', '..', 'web', 'src', 'pages', 'style.css') });
+  await page.addScriptTag({ content: out.outputFiles[0].text });
+  const days = Array.from({ length: 30 }, (_, i) => ({
+    date: `2026-11-${String(i + 1).padStart(2, '0')}`, pnl: i % 3 === 0 ? -12.5 * i : 8.25 * i,
+    return: (i % 3 === 0 ? -0.001 : 0.002) * i, equity: 10000 + 40 * i,
+  }));
+  const render = (daily) => page.evaluate((d) => {
+    const m = document.getElementById('m');
+    m.replaceChildren(window.renderNumbers({ type: 'perfagg/v1/aggregates', currency: 'USDT', pnl: 1, environment: 'production', daily: d }));
+    const svg = document.getElementById('daily-chart');
+    return {
+      bars: svg.querySelectorAll('rect').length, neg: svg.querySelectorAll('rect.bar-neg').length,
+      equity: svg.querySelectorAll('path.line-equity').length, ret: svg.querySelectorAll('path.line-return').length,
+      title: svg.querySelector('title').textContent, rows: m.querySelectorAll('details tbody tr').length,
+      badge: m.querySelectorAll('#dev-badge').length,
+    };
+  }, daily);
+  let r = await render(days);
+  assert.deepEqual({ ...r, title: undefined }, { bars: 30, neg: 9, equity: 1, ret: 0, rows: 30, badge: 0, title: undefined });
+  assert.match(r.title, /Daily PnL and equity \(USDT\), 30 days from 2026-11-01 to 2026-11-30/);
+  await shot(page, '16-chart-equity.png');
+  r = await render(days.map(({ equity, ...d }) => d));
+  assert.equal(r.equity, 0);
+  assert.equal(r.ret, 1);
+  assert.match(r.title, /cumulative return/);
+  await shot(page, '17-chart-return.png');
+  await context.close();
+});
+
 test('no console error, page error or CSP violation on either page', () => {
   assert.deepEqual(problems, []);
 });
