@@ -138,7 +138,7 @@ static enum MHD_Result send_reply(pa_conn *cx)
         .retry_after_s = r->retry_after_s,
         .content_type = r->content_type,
         .www_authenticate = r->www_authenticate,
-        .csp = cx->page != NULL ? cx->page->csp : NULL,
+        .csp = cx->page != NULL && r->status < 400 ? cx->page->csp : NULL,
         .cache_control = cx->page != NULL ? "no-cache" : NULL,
         .etag = cx->page != NULL && r->status < 400 ? cx->page->etag : NULL,
     };
