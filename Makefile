@@ -4,7 +4,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 20
 
 .PHONY: all build deps run run-tls test test-unit test-security migrate lint format dev sanitize fuzz clean \
-        reproducible-check bench
+        reproducible-check bench web-hashes
 
 all: build
 
@@ -23,7 +23,9 @@ run: build
 run-tls: build
 	@PERFAGG_TLS=1 scripts/run.sh
 
+# the browser tests (tests/browser) need Debian's chromium
 test: build
+	@scripts/deps.sh chromium
 	@scripts/test.sh
 
 test-unit: build
@@ -31,6 +33,11 @@ test-unit: build
 
 test-security: build
 	@scripts/test.sh -L security
+
+# Rewrites README's published SHA-384s of the pages' files (build/web) after
+# a change to web/ (the test web_pages_published fails until then).
+web-hashes: build
+	@node web/build-pages.mjs --outdir $(BUILD)/web --write-readme README.md
 
 migrate: deps
 	@scripts/migrate.sh

@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages perfagg builds, runs and tests with, when any
 # is missing. Usage: scripts/deps.sh [extra-package ...]
 # Extras of other targets: `make bench` adds wrk and nginx (scripts/bench.sh),
-# `make fuzz` clang; `make test` needs neither.
+# `make fuzz` clang; `make test` needs neither, but adds chromium (the browser
+# tests, tests/browser: Debian's chromium, never a browser download).
 set -euo pipefail
 
 packages=(

@@ -173,6 +173,8 @@ cat <<MSG
 
 perfagg is running on $url  (Ctrl-C stops everything)
 
+In a browser: $url/ (development root: $var/dev-attest/root.pem; demo key: $var/demo/)
+
 Try the flow with the perfagg client (in another terminal, from $root):
   build/perfagg attest --dev-root var/dev-attest/root.pem
   SESSION=\$(build/perfagg submit --exchange binance --label demo --ttl 3600 \\

@@ -38,6 +38,7 @@ status.
 import argparse
 import base64
 import binascii
+import copy
 import hashlib
 import hmac
 import json
@@ -828,6 +829,8 @@ class Handler(BaseHTTPRequestHandler):
             elif self.command == "POST" and path == "/__sim/account":
                 self.patch_account(doc)
                 self.send_json(200, {})
+            elif self.command == "POST" and path == "/__sim/api_keys":
+                self.send_json(200, {"api_key": self.register_key(doc)})
             else:
                 self.send_json(404, {"code": -1000, "msg": "Not found."})
         except (ValueError, KeyError, TypeError) as e:
@@ -848,6 +851,29 @@ class Handler(BaseHTTPRequestHandler):
                 acct.skew = int(doc["clock_skew_ms"])
             if "ip_allow" in doc:
                 acct.ip_allow = list(doc["ip_allow"])
+
+    def register_key(self, doc):
+        """What a trader does at Binance (API Management > Create API >
+        Self-generated): paste an Ed25519 public key (PEM) for an account;
+        Binance shows a new API key whose requests must be signed with the
+        matching private key. Read-only unless api_restrictions say more."""
+        owner = self.market.accounts.get(doc.get("account"))
+        if owner is None:
+            raise ValueError("no such account (name it by one of its api_keys)")
+        pub = doc.get("ed25519_public_key")
+        if not isinstance(pub, str):
+            raise ValueError("ed25519_public_key (PEM) is required")
+        acct = copy.copy(owner)  # the same account: uid, trades, balances
+        alphabet = string.ascii_letters + string.digits  # Binance's keys: 64 alphanumerics
+        acct.key = "".join(secrets.choice(alphabet) for _ in range(64))
+        acct.kind, acct.secret = "ed25519", None
+        acct.pub_path = ED25519.load_public_key(pub)
+        acct.restrictions = {}
+        acct.patch_restrictions(doc.get("api_restrictions", {}))
+        acct.initial = (dict(acct.restrictions),) + owner.initial[1:]
+        with self.state.lock:
+            self.market.accounts[acct.key] = acct
+        return acct.key
 
     def do_POST(self):
         path = self.path.partition("?")[0]

@@ -29,4 +29,14 @@
 void pa_attest_key_binding(const uint8_t enclave_pub[32], const uint8_t signing_pub[32],
                            uint8_t out[32]);
 
+/* user_data of an enclave-made API key's quote (POST /enclave/keygen):
+ *   SHA-256("perfagg/v1/keygen" || enclave_pub(32) || signing_pub(32)
+ *           || api_pub(32) || key_id(36 ASCII, the UUID's text)).
+ * It names the instance (both enclave keys) that holds the private key of
+ * api_pub, sealed under key_id. */
+#define PA_ATTEST_KEY_ID_LEN 36
+void pa_attest_keygen_binding(const uint8_t enclave_pub[32], const uint8_t signing_pub[32],
+                              const uint8_t api_pub[32], const char key_id[PA_ATTEST_KEY_ID_LEN],
+                              uint8_t out[32]);
+
 #endif

@@ -120,7 +120,11 @@ void pa_attestation_check(const pa_attestation_fields *f, const uint8_t *nonce, 
                   pa_hex_decode_exact(expect->image_hash, want_pcr0, PA_PCR_LEN) != 0;
     uint32_t pcr_mask = expect->pcr_mask & ~1u;
     uint8_t binding[32];
-    pa_attest_key_binding(f->enclave_pubkey, f->signing_pubkey, binding);
+    if (f->keygen)
+        pa_attest_keygen_binding(f->enclave_pubkey, f->signing_pubkey, f->api_pubkey, f->key_id,
+                                 binding);
+    else
+        pa_attest_key_binding(f->enclave_pubkey, f->signing_pubkey, binding);
 
     /* One verifier decides everything: authenticity at the chosen time, and
      * the nonce, the two keys and the PCRs we expect. Debug enclaves never. */
@@ -193,7 +197,15 @@ void pa_attestation_check(const pa_attestation_fields *f, const uint8_t *nonce, 
         pa_report_add(r, "attestation_public_key", PA_CHECK_FAILED,
                       "document public_key is not enclave_pubkey");
 
-    if (res.status[PA_ATTEST_CHECK_USER_DATA] == PA_ATTEST_PASS)
+    if (f->keygen && res.status[PA_ATTEST_CHECK_USER_DATA] == PA_ATTEST_PASS)
+        pa_report_add(r, "attestation_key_binding", PA_CHECK_OK,
+                      "document user_data = SHA-256(\"perfagg/v1/keygen\" || enclave_pubkey || "
+                      "signing_pubkey || public_key || key_id)");
+    else if (f->keygen)
+        pa_report_add(r, "attestation_key_binding", PA_CHECK_FAILED,
+                      "document user_data does not bind this enclave's keys to the returned "
+                      "public key and key_id");
+    else if (res.status[PA_ATTEST_CHECK_USER_DATA] == PA_ATTEST_PASS)
         pa_report_add(r, "attestation_key_binding", PA_CHECK_OK,
                       "document user_data = SHA-256(\"perfagg/v1/keys\" || enclave_pubkey || "
                       "signing_pubkey)");

@@ -154,6 +154,7 @@ int pa_client_bundle_summary(const char *bundle_json, size_t len, pa_client_summ
     string_text(payload, "challenge", out->challenge, sizeof out->challenge);
     string_text(payload, "account_id", out->account_id, sizeof out->account_id);
     string_text(payload, "account_uid", out->account_uid, sizeof out->account_uid);
+    string_text(payload, "key_origin", out->key_origin, sizeof out->key_origin);
     const json_t *perms = json_object_get(payload, "key_permissions");
     if (json_is_object(perms)) {
         static const char *const flags[] = {"read",     "spot_trade",        "margin",

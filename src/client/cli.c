@@ -67,6 +67,7 @@ enum {
     O_NO_ACCOUNT_SALT,
     O_DISCLOSE_UID,
     O_UID,
+    O_ENCLAVE_KEY,
     O_END
 };
 #define NOPTS (O_END - O_URL)
@@ -121,6 +122,7 @@ static const struct option all_options[NOPTS] = {
     {"no-account-salt", no_argument, NULL, O_NO_ACCOUNT_SALT},
     {"disclose-uid", no_argument, NULL, O_DISCLOSE_UID},
     {"uid", required_argument, NULL, O_UID},
+    {"enclave-key", required_argument, NULL, O_ENCLAVE_KEY},
 };
 
 typedef struct {
@@ -158,7 +160,10 @@ typedef struct {
     "  --ttl SECONDS            session lifetime (server default 86400)\n"                   \
     "  --not-after RFC3339      the enclave refuses the envelope after this time\n"          \
     "  --api-key-file F         file holding the API key, or - for stdin (required)\n"       \
-    "  --api-secret-file F      file holding the API secret, or - for stdin (required)\n"    \
+    "  --api-secret-file F      file holding the API secret, or - for stdin (required\n"     \
+    "                           unless --enclave-key)\n"                                     \
+    "  --enclave-key KEY_ID     the API key is one perfagg keygen made: the enclave signs\n" \
+    "                           with its sealed private key; no --api-secret-file\n"         \
     "  --passphrase-file F      file holding the passphrase, or - for stdin\n"               \
     "  --symbols A,B            only these symbols (labelled \"client\" in the result;\n"    \
     "                           default: every market quoted in USDT, \"all\")\n"            \
@@ -183,6 +188,7 @@ static const char general_usage[] =
     "usage: perfagg [--url URL] COMMAND [ARGS]\n"
     "\n"
     "  attest       check the enclave's attestation\n"
+    "  keygen       have the enclave make an Ed25519 API key (its private key never leaves)\n"
     "  submit       seal read-only exchange API keys to the attested enclave\n"
     "  seal         like submit, but print the sealed body instead of sending it\n"
     "  aggregates   get signed performance aggregates and save a result bundle\n"
@@ -306,6 +312,14 @@ static void print_summary(FILE *out, const pa_client_summary *s, const char *mar
                 mark);
     if (s->key_rights[0])
         fprintf(out, "%skey rights      %s\n", mark, esc(&p, s->key_rights));
+    /* docs/PROTOCOL.md, "Enclave-made API keys" */
+    if (strcmp(s->key_origin, "enclave") == 0)
+        fprintf(out, "%skey origin      enclave: the API key's private key was made in the enclave "
+                     "and never left it\n",
+                mark);
+    else if (s->key_origin[0])
+        fprintf(out, "%skey origin      %s: the trader supplied the API secret\n", mark,
+                esc(&p, s->key_origin));
     esc_free(&p);
 }
 
@@ -652,8 +666,16 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
 
     if (exchange == NULL || label == NULL)
         return usage_error(cmd, "%s", "--exchange and --label are required");
-    if (key_file == NULL || secret_file == NULL)
-        return usage_error(cmd, "%s", "--api-key-file and --api-secret-file are required");
+    const char *enclave_key = ARG(a, O_ENCLAVE_KEY);
+    if (key_file == NULL || (secret_file == NULL && enclave_key == NULL))
+        return usage_error(cmd, "%s",
+                           "--api-key-file and --api-secret-file (or --enclave-key) are required");
+    if (secret_file != NULL && enclave_key != NULL)
+        return usage_error(cmd, "%s",
+                           "--enclave-key and --api-secret-file exclude each other: an "
+                           "enclave-made key's secret never leaves the enclave");
+    if (enclave_key != NULL && !pa_uuid_valid(enclave_key))
+        return usage_error(cmd, "%s", "--enclave-key must be the key_id perfagg keygen printed");
     /* Fail on a mistyped path now, not after a round trip to the enclave. */
     const char *files[] = {key_file, secret_file, pass_file};
     for (size_t i = 0; i < PA_ARRAY_LEN(files); i++)
@@ -716,8 +738,8 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
     pa_buf_init(&secret, PA_CLIENT_SECRET_MAX);
     pa_buf_init(&pass, PA_CLIENT_SECRET_MAX);
     int rc = EXIT_FAIL;
-    if (pa_client_read_secrets(key_file, secret_file, pass_file, &key, &secret,
-                               pass_file ? &pass : NULL, &err) != 0)
+    if (pa_client_read_secrets(key_file, secret_file, pass_file, &key,
+                               secret_file ? &secret : NULL, pass_file ? &pass : NULL, &err) != 0)
         goto cleanup;
     pa_client_submission in = {
         .account_salt = ARG(a, O_NO_ACCOUNT_SALT) != NULL ? NULL : salt,
@@ -727,7 +749,8 @@ static int seal_step(const cli_args *a, const char *cmd, char **body_out)
         .ttl = ttl,
         .not_after = resolved_not_after,
         .api_key = &key,
-        .api_secret = &secret,
+        .api_secret = secret_file ? &secret : NULL,
+        .enclave_key_id = enclave_key,
         .passphrase = pass_file ? &pass : NULL,
         .symbols = ARG(a, O_SYMBOLS),
         .account_type = ARG(a, O_ACCOUNT_TYPE),
@@ -935,6 +958,64 @@ static int cmd_account_id(const cli_args *a, const char *cmd)
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+/* perfagg keygen: an enclave-made Ed25519 API key, attested. */
+static int cmd_keygen(const cli_args *a, const char *cmd)
+{
+    const char *exchange = ARG(a, O_EXCHANGE) != NULL ? ARG(a, O_EXCHANGE) : "binance";
+    const char *out_path = ARG(a, O_OUT), *dev_root = ARG(a, O_DEV_ROOT);
+    pa_client_expect expect;
+    int rc = resolve_expect(a, cmd, &expect);
+    if (rc != EXIT_OK)
+        return rc;
+    X509 *root = load_root(dev_root);
+    if (root == NULL)
+        return EXIT_FAIL;
+    static pa_client_keygen_result k;
+    pa_client_error err;
+    memset(&err, 0, sizeof err);
+    rc = pa_client_keygen(a->url, exchange, root, &expect, &k, &err);
+    X509_free(root);
+    if (k.attestation.report.n == 0) {
+        print_error(&err);
+        return EXIT_FAIL;
+    }
+    printf("enclave-made key from %s\n", a->url);
+    print_report(stdout, &k.attestation.report);
+    print_root(stdout, dev_root, k.attestation.report.development, expect.image_hash);
+    if (rc != 0) {
+        printf("keygen attestation FAILED: do not register this public key anywhere\n");
+        return EXIT_FAIL;
+    }
+    if (out_path != NULL &&
+        pa_client_write_file_atomic(out_path, (const uint8_t *)k.public_key_pem,
+                                    strlen(k.public_key_pem), &err) != 0) {
+        print_error(&err);
+        return EXIT_FAIL;
+    }
+    esc_pool p = {0};
+    printf("key verified%s: an attested enclave made this key and holds its private key\n",
+           k.attestation.report.development ? " (DEVELOPMENT)" : "");
+    print_b64(stdout, "enclave_pubkey", k.attestation.enclave_pubkey, 32);
+    printf("%-16s%s\n", "key_id", k.key_id);
+    printf("%-16s%s\n", "exchange", esc(&p, k.exchange));
+    printf("%-16s%s (submit before then, to this same enclave)\n", "expires_at",
+           esc(&p, k.expires_at));
+    printf("public key (Ed25519, PEM%s%s):\n%s", out_path ? "; also written to " : "",
+           out_path ? out_path : "", k.public_key_pem);
+    printf("next:\n"
+           "  1. At Binance: API Management > Create API > Self-generated. Paste the public\n"
+           "     key above. Give it \"Enable Reading\" only (no trading, no withdrawals).\n"
+           "  2. Save the API key Binance then shows in a file, e.g. api_key.txt.\n"
+           "  3. perfagg submit --exchange %s --label LABEL --api-key-file api_key.txt \\\n"
+           "       --enclave-key %s%s%s\n"
+           "The private key exists only inside the enclave, sealed to this instance: an enclave\n"
+           "restart loses it (then delete the key at Binance and run keygen again). It serves\n"
+           "one session; revoking that session deletes it.\n",
+           esc(&p, k.exchange), k.key_id, dev_root ? " --dev-root " : "", dev_root ? dev_root : "");
+    esc_free(&p);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 static int cmd_revoke(const cli_args *a, const char *cmd)
 {
     const char *session = a->positional[0];
@@ -983,18 +1064,20 @@ static const command commands[] = {
     {"submit", cmd_submit,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
+         OPT_BIT(O_ENCLAVE_KEY) |
          OPT_BIT(O_SYMBOLS) | OPT_BIT(O_ACCOUNT_TYPE) | OPT_BIT(O_IMAGE_HASH) |
          OPT_BIT(O_DEV_ROOT) | PCR_OPTS | OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_NO_ACCOUNT_SALT) |
          OPT_BIT(O_DISCLOSE_UID) |
          OPT_BIT(O_MAX_AGE),
      0,
      "usage: perfagg submit --exchange binance --label LABEL --api-key-file F\n"
-     "                      --api-secret-file F [OPTIONS]\n"
+     "                      (--api-secret-file F | --enclave-key KEY_ID) [OPTIONS]\n"
      "Attests the enclave, seals the credentials to its key and submits them.\n"
      "Prints the session id alone on stdout; details go to stderr.\n" SUBMIT_OPTS},
     {"seal", cmd_seal,
      OPT_BIT(O_EXCHANGE) | OPT_BIT(O_LABEL) | OPT_BIT(O_TTL) | OPT_BIT(O_NOT_AFTER) |
          OPT_BIT(O_KEY_FILE) | OPT_BIT(O_SECRET_FILE) | OPT_BIT(O_PASS_FILE) |
+         OPT_BIT(O_ENCLAVE_KEY) |
          OPT_BIT(O_SYMBOLS) | OPT_BIT(O_ACCOUNT_TYPE) | OPT_BIT(O_IMAGE_HASH) |
          OPT_BIT(O_DEV_ROOT) | PCR_OPTS | OPT_BIT(O_ACCOUNT_SALT) | OPT_BIT(O_NO_ACCOUNT_SALT) |
          OPT_BIT(O_DISCLOSE_UID) |
@@ -1006,6 +1089,21 @@ static const command commands[] = {
      "  --enclave-pubkey B64     seal to this key without attesting (you vouch for it;\n"
      "                           no --image-hash or --dev-root then)\n"
      SUBMIT_OPTS},
+    {"keygen", cmd_keygen,
+     OPT_BIT(O_EXCHANGE) | OPT_BIT(O_OUT) | OPT_BIT(O_IMAGE_HASH) | OPT_BIT(O_DEV_ROOT) |
+         PCR_OPTS | OPT_BIT(O_MAX_AGE),
+     0,
+     "usage: perfagg keygen [--exchange binance] [--out FILE] [--image-hash HEX]\n"
+     "                      [--pcrN HEX]... [--max-age S] [--dev-root FILE]\n"
+     "Asks the enclave to make an Ed25519 API key pair. Checks the answer's attestation\n"
+     "exactly as attest does, and that its user_data binds the returned public key and\n"
+     "key_id to this enclave's keys; prints the key_id, the public key (PEM) to register\n"
+     "at the exchange, and the next steps. The private key never leaves the enclave.\n"
+     "  --exchange NAME    the exchange the key is for (default binance)\n"
+     "  --out FILE         also write the public key PEM to FILE\n"
+     "  --image-hash HEX   the enclave image you trust (else $PERFAGG_IMAGE_HASH);\n"
+     "                     required unless --dev-root\n"
+     "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"},
     {"aggregates", cmd_aggregates,
      OPT_BIT(O_FROM) | OPT_BIT(O_TO) | OPT_BIT(O_CHALLENGE) | OPT_BIT(O_OUT), 1,
      "usage: perfagg aggregates SESSION [--from T] [--to T] [--challenge S] --out FILE\n"

@@ -46,6 +46,11 @@ typedef struct {
     uint8_t enclave_pubkey[32];
     uint8_t signing_pubkey[32];
     char image_hash[PA_CLIENT_HEX_PCR_LEN];
+    /* set by the caller for an enclave-made key's quote (keygen.c): then
+     * user_data must be the keygen binding of these, not the key binding */
+    int keygen;
+    uint8_t api_pubkey[32];
+    char key_id[PA_UUID_STR_LEN];
 } pa_attestation_fields;
 
 /* Parses {quote, enclave_pubkey, signing_pubkey, image_hash}. On failure *why

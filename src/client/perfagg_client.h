@@ -191,6 +191,39 @@ PA_MUST_USE int pa_client_check_document(const uint8_t *doc, size_t len, X509 *r
  * caller. */
 PA_MUST_USE int pa_client_read_document(const char *path, pa_buf *doc, pa_client_error *err);
 
+/* ---- enclave-made API keys ----------------------------------------------------- */
+
+#define PA_CLIENT_PUBKEY_PEM_MAX 256
+
+typedef struct {
+    char key_id[PA_UUID_STR_LEN];
+    char exchange[4 * 32 + 1];
+    char expires_at[64];
+    char public_key_pem[PA_CLIENT_PUBKEY_PEM_MAX]; /* as served; checked to hold public_key */
+    uint8_t public_key[32];                        /* the raw Ed25519 key the quote binds */
+    pa_client_attestation attestation;             /* its report: every check, by name */
+} pa_client_keygen_result;
+
+/* Checks a POST /enclave/keygen answer (JSON text) for the nonce we sent,
+ * exactly as pa_client_check_quote checks a quote (response_format,
+ * attestation, attestation_nonce, attestation_public_key, image_hash,
+ * expected_image_hash), except that attestation_key_binding requires
+ * user_data = SHA-256("perfagg/v1/keygen" || enclave_pubkey || signing_pubkey
+ * || public_key || key_id); then public_key_pem: the PEM is an Ed25519
+ * SubjectPublicKeyInfo holding exactly public_key. 0 only when every check
+ * passed. */
+PA_MUST_USE int pa_client_check_keygen(const char *json, size_t len, const uint8_t *nonce,
+                                       size_t nonce_len, X509 *root,
+                                       const pa_client_expect *expect,
+                                       pa_client_keygen_result *out);
+
+/* A fresh nonce, POST /enclave/keygen {exchange, nonce}, pa_client_check_keygen.
+ * As pa_client_attest: err filled and an empty report when nothing usable
+ * came back; err->code "attestation_failed" when a check failed. */
+PA_MUST_USE int pa_client_keygen(const char *base_url, const char *exchange, X509 *root,
+                                 const pa_client_expect *expect, pa_client_keygen_result *out,
+                                 pa_client_error *err);
+
 /* ---- credentials ------------------------------------------------------------ */
 
 /* Reads the credentials. Each path names a file, or "-" for standard input:
@@ -209,12 +242,15 @@ typedef struct {
     int64_t ttl;              /* seconds; 0 = server default */
     const char *not_after;    /* RFC 3339, or NULL: now + (ttl or 86400 s) */
     const pa_buf *api_key;    /* required */
-    const pa_buf *api_secret; /* required */
+    const pa_buf *api_secret; /* required, unless enclave_key_id */
     const pa_buf *passphrase; /* NULL or empty: absent */
     const char *symbols;      /* "BTCUSDT,ETHUSDT", or NULL */
     const uint8_t *account_salt; /* PA_CLIENT_ACCOUNT_SALT_LEN bytes, or NULL: no account_id */
     int disclose_uid;            /* the payload carries the account's uid itself */
     const char *account_type; /* "spot" or "usdm", or NULL: absent (spot) */
+    /* an enclave-made key (pa_client_keygen): metadata.enclave_key_id, and
+     * the plaintext carries no apiSecret (api_secret must be NULL) */
+    const char *enclave_key_id;
 } pa_client_submission;
 
 /* accountSalt (docs/PROTOCOL.md, "Whose account"): 32 random bytes. */
@@ -313,6 +349,7 @@ typedef struct {
     char account_uid[64];        /* "" when null or absent */
     char key_rights[192];        /* key_permissions' true flags, comma-separated; "" when absent */
     char symbol_source[16];      /* scope.symbol_source: "all" or "client" ("" when absent) */
+    char key_origin[16];         /* "enclave" or "client" ("" when absent) */
     size_t nsymbols;             /* how many symbols scope.symbols lists */
 } pa_client_summary;
 

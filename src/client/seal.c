@@ -166,6 +166,8 @@ static json_t *build_metadata(const pa_client_submission *in, const char *not_af
              json_object_set_new(m, "not_after", json_string(not_after)) == 0;
     if (ok && in->ttl != 0)
         ok = json_object_set_new(m, "ttl", json_integer(in->ttl)) == 0;
+    if (ok && in->enclave_key_id != NULL)
+        ok = json_object_set_new(m, "enclave_key_id", json_string(in->enclave_key_id)) == 0;
     const char *why = NULL;
     if (!ok) {
         /* json_string refuses invalid UTF-8. */
@@ -194,8 +196,10 @@ static int build_plaintext(const pa_client_submission *in, const json_t *symbols
     PA_ENSURE(ok);
     PA_GUARD(pa_buf_append_str(pt, ",\"apiKey\":"));
     PA_GUARD(append_secret_string(pt, in->api_key));
-    PA_GUARD(pa_buf_append_str(pt, ",\"apiSecret\":"));
-    PA_GUARD(append_secret_string(pt, in->api_secret));
+    if (in->enclave_key_id == NULL) { /* an enclave-made key's secret is the enclave's */
+        PA_GUARD(pa_buf_append_str(pt, ",\"apiSecret\":"));
+        PA_GUARD(append_secret_string(pt, in->api_secret));
+    }
     if (in->passphrase != NULL && in->passphrase->len > 0) {
         PA_GUARD(pa_buf_append_str(pt, ",\"passphrase\":"));
         PA_GUARD(append_secret_string(pt, in->passphrase));
@@ -234,9 +238,11 @@ int pa_client_seal(const uint8_t enclave_pub[32], const pa_client_submission *in
     pa_buf_init(&pt, PA_CIPHERTEXT_MAX);
 
     if (enclave_pub == NULL || in == NULL || body_out == NULL || in->exchange == NULL ||
-        in->label == NULL || in->api_key == NULL || in->api_secret == NULL) {
+        in->label == NULL || in->api_key == NULL ||
+        (in->api_secret == NULL) == (in->enclave_key_id == NULL)) {
         pa_client_set_error(err, 0, "invalid_input",
-                            "exchange, label, API key and API secret are required");
+                            "exchange, label, API key and either an API secret or an "
+                            "enclave-made key are required");
         goto cleanup;
     }
     *body_out = NULL;
@@ -255,7 +261,13 @@ int pa_client_seal(const uint8_t enclave_pub[32], const pa_client_submission *in
     /* Everything pa_credentials_parse would refuse is refused here, with a
      * reason: the enclave can only say decryption_failed. */
     PA_GUARD_GOTO(check_secret(in->api_key, "apiKey", err), cleanup);
-    PA_GUARD_GOTO(check_secret(in->api_secret, "apiSecret", err), cleanup);
+    if (in->enclave_key_id != NULL && !pa_uuid_valid(in->enclave_key_id)) {
+        pa_client_set_error(err, 0, "invalid_input",
+                            "the enclave key id must be the key_id perfagg keygen printed");
+        goto cleanup;
+    }
+    if (in->api_secret != NULL)
+        PA_GUARD_GOTO(check_secret(in->api_secret, "apiSecret", err), cleanup);
     if (in->passphrase != NULL && in->passphrase->len > 0)
         PA_GUARD_GOTO(check_secret(in->passphrase, "passphrase", err), cleanup);
     if (build_plaintext(in, symbols, &pt) != 0) {

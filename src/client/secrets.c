@@ -135,7 +135,9 @@ cleanup:
 int pa_client_read_secrets(const char *key_path, const char *secret_path, const char *pass_path,
                            pa_buf *key, pa_buf *secret, pa_buf *pass, pa_client_error *err)
 {
-    if (key_path == NULL || secret_path == NULL || key == NULL || secret == NULL ||
+    /* No secret_path (and no secret): an enclave-made key, whose secret
+     * never leaves the enclave (perfagg submit --enclave-key). */
+    if (key_path == NULL || key == NULL || (secret_path == NULL) != (secret == NULL) ||
         (pass_path != NULL && pass == NULL)) {
         pa_client_set_error(err, 0, "invalid_input",
                             "the API key and secret files are both required");
@@ -148,6 +150,8 @@ int pa_client_read_secrets(const char *key_path, const char *secret_path, const 
     size_t nfields = pass_path != NULL ? 3 : 2;
 
     for (size_t i = 0; i < nfields; i++) {
+        if (paths[i] == NULL)
+            continue; /* the secret of an enclave-made key */
         if (strcmp(paths[i], "-") == 0) {
             from_stdin[i] = any_stdin = 1;
             continue;
@@ -160,6 +164,7 @@ int pa_client_read_secrets(const char *key_path, const char *secret_path, const 
     return 0;
 fail:
     for (size_t i = 0; i < nfields; i++)
-        pa_buf_free(outs[i]);
+        if (outs[i] != NULL)
+            pa_buf_free(outs[i]);
     return -1;
 }

@@ -16,6 +16,7 @@
 #include "envelope_open.h"
 #include "ipc_contract.h"
 #include "jcs.h"
+#include "keygen.h"
 #include "json_strict.h"
 #include "log.h"
 #include "merkle.h"
@@ -101,7 +102,9 @@ static int open_credentials(pa_enclave *e, const json_t *req, pa_envelope *env,
     int rc = -1;
     PA_GUARD_GOTO(pa_envelope_parse(json_object_get(req, "envelope"), env, &err), cleanup);
     PA_GUARD_GOTO(pa_envelope_open(e->envelope_key, env, pa_now_ms(), &plain), cleanup);
-    PA_GUARD_GOTO(pa_credentials_parse(&plain, pa_json_str(env->metadata, "exchange"), creds),
+    const char *exchange = pa_json_str(env->metadata, "exchange");
+    PA_GUARD_GOTO(pa_keygen_named(env) ? pa_credentials_parse_enclave_key(&plain, exchange, creds)
+                                       : pa_credentials_parse(&plain, exchange, creds),
                   cleanup);
     rc = 0;
 cleanup:
@@ -118,7 +121,12 @@ static char *op_open(pa_enclave *e, const json_t *req)
         pa_envelope_free(&env);
         return pa_ipc_error_answer(PA_IPC_E_DECRYPTION_FAILED, "the envelope could not be opened");
     }
+    char *refused = pa_keygen_attach(e, req, &env, &creds); /* an enclave-made key opens too */
     pa_credentials_free(&creds);
+    if (refused != NULL) {
+        pa_envelope_free(&env);
+        return refused;
+    }
     const json_t *na = json_object_get(env.metadata, "not_after");
     json_t *r = json_pack("{s:s, s:s, s:O, s:s}", "exchange", pa_json_str(env.metadata, "exchange"),
                           "label", pa_json_str(env.metadata, "label"), "not_after",
@@ -405,6 +413,13 @@ static char *sign_payload(pa_enclave *e, agg_run *r)
         json_decref(payload);
         payload = NULL;
     }
+    /* who ever held the API key's secret (docs/PROTOCOL.md) */
+    if (payload != NULL &&
+        json_object_set_new(payload, "key_origin",
+                            json_string(pa_keygen_named(&r->env) ? "enclave" : "client")) != 0) {
+        json_decref(payload);
+        payload = NULL;
+    }
     r->payload_jcs = payload ? pa_jcs_dumps(payload) : NULL;
     json_decref(payload);
     if (r->payload_jcs == NULL ||
@@ -468,6 +483,8 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
         response =
             pa_ipc_error_answer(PA_IPC_E_DECRYPTION_FAILED, "the envelope could not be opened");
     if (response == NULL)
+        response = pa_keygen_attach(e, req, &r.env, &r.creds);
+    if (response == NULL)
         response = pick_connector(&r.creds, &venue);
     if (response == NULL)
         response = fetch_fills(e, venue, &r);
@@ -510,6 +527,9 @@ char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len)
         break;
     case PA_IPC_OP_AGGREGATE:
         r = op_aggregate(e, j);
+        break;
+    case PA_IPC_OP_KEYGEN:
+        r = pa_keygen_op(e, j);
         break;
     case PA_IPC_OP_COUNT:
     default:

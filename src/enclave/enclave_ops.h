@@ -1,4 +1,4 @@
-/* The enclave's request handlers: the four operations of docs/IPC.md and
+/* The enclave's request handlers: the five operations of docs/IPC.md and
  * nothing else. No operation signs or decrypts caller-chosen data. */
 #ifndef PA_ENCLAVE_OPS_H
 #define PA_ENCLAVE_OPS_H

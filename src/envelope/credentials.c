@@ -73,8 +73,8 @@ static int symbols_ok(const json_t *arr)
     return 1;
 }
 
-int pa_credentials_parse(const pa_buf *plaintext, const char *metadata_exchange,
-                         pa_credentials *out)
+static int parse(const pa_buf *plaintext, const char *metadata_exchange, pa_credentials *out,
+                 int enclave_key)
 {
     static const char *const keys[] = {"exchange",    "apiKey",      "apiSecret",
                                        "passphrase",  "accountType", "symbols",
@@ -99,7 +99,10 @@ int pa_credentials_parse(const pa_buf *plaintext, const char *metadata_exchange,
     const json_t *symbols = json_object_get(root, "symbols");
     const json_t *sandbox = json_object_get(root, "sandbox");
 
-    PA_ENSURE_GOTO(secret_ok(exchange) && secret_ok(api_key) && secret_ok(api_secret), cleanup);
+    PA_ENSURE_GOTO(secret_ok(exchange) && secret_ok(api_key), cleanup);
+    /* An enclave-made key's secret never left the enclave: the plaintext
+     * cannot carry it, and any other must. */
+    PA_ENSURE_GOTO(enclave_key ? api_secret == NULL : secret_ok(api_secret), cleanup);
     /* The exchange name is not secret, so an ordinary comparison is fine. It
      * must match the authenticated metadata: the host routes and the trader
      * sees results by metadata.exchange, and keys for one exchange must never
@@ -130,7 +133,8 @@ int pa_credentials_parse(const pa_buf *plaintext, const char *metadata_exchange,
 
     PA_ENSURE_GOTO((out->exchange = dup_secret(exchange)) != NULL, cleanup);
     PA_ENSURE_GOTO((out->api_key = dup_secret(api_key)) != NULL, cleanup);
-    PA_ENSURE_GOTO((out->api_secret = dup_secret(api_secret)) != NULL, cleanup);
+    if (!enclave_key)
+        PA_ENSURE_GOTO((out->api_secret = dup_secret(api_secret)) != NULL, cleanup);
     if (passphrase != NULL)
         PA_ENSURE_GOTO((out->passphrase = dup_secret(passphrase)) != NULL, cleanup);
     PA_ENSURE_GOTO((out->account_type = dup_str(account)) != NULL, cleanup);
@@ -153,6 +157,18 @@ cleanup:
     if (rc != 0)
         pa_credentials_free(out);
     return rc;
+}
+
+int pa_credentials_parse(const pa_buf *plaintext, const char *metadata_exchange,
+                         pa_credentials *out)
+{
+    return parse(plaintext, metadata_exchange, out, 0);
+}
+
+int pa_credentials_parse_enclave_key(const pa_buf *plaintext, const char *metadata_exchange,
+                                     pa_credentials *out)
+{
+    return parse(plaintext, metadata_exchange, out, 1);
 }
 
 void pa_credentials_free(pa_credentials *c)

@@ -35,6 +35,12 @@ typedef struct {
  * or an unknown field is present. */
 PA_MUST_USE int pa_credentials_parse(const pa_buf *plaintext, const char *metadata_exchange,
                                      pa_credentials *out);
+/* The same for an envelope whose metadata names an enclave-made API key
+ * (enclave_key_id): apiSecret must be absent, and out->api_secret stays NULL
+ * until the enclave fills it from the sealed key (src/enclave/keygen.h). */
+PA_MUST_USE int pa_credentials_parse_enclave_key(const pa_buf *plaintext,
+                                                 const char *metadata_exchange,
+                                                 pa_credentials *out);
 void pa_credentials_free(pa_credentials *c);
 
 #endif

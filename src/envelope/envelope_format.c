@@ -10,6 +10,7 @@
 #include "json_strict.h"
 #include "text.h"
 #include "timeutil.h"
+#include "uuid.h"
 
 /* Longest standard-base64 text of PA_CIPHERTEXT_MAX bytes: refusing longer
  * strings before decoding keeps the work bounded by the limit, not the body. */
@@ -27,7 +28,8 @@ static int text_ok(const json_t *v, long max)
 
 int pa_envelope_check_metadata(const json_t *metadata, const char **err)
 {
-    static const char *const keys[] = {"exchange", "label", "ttl", "not_after", NULL};
+    static const char *const keys[] = {"exchange", "label", "ttl", "not_after", "enclave_key_id",
+                                       NULL};
     const char *unused;
     if (err == NULL)
         err = &unused;
@@ -36,7 +38,7 @@ int pa_envelope_check_metadata(const json_t *metadata, const char **err)
         return -1;
     }
     if (!pa_json_only_keys(metadata, keys)) {
-        *err = "metadata: only exchange, label, ttl and not_after are allowed";
+        *err = "metadata: only exchange, label, ttl, not_after and enclave_key_id are allowed";
         return -1;
     }
     if (!text_ok(json_object_get(metadata, "exchange"), PA_EXCHANGE_MAX)) {
@@ -61,6 +63,14 @@ int pa_envelope_check_metadata(const json_t *metadata, const char **err)
             *err = "metadata.not_after: must be an RFC 3339 date-time string";
             return -1;
         }
+    }
+    /* An enclave-made API key (POST /enclave/keygen): the plaintext then
+     * carries no apiSecret, and the enclave signs with the sealed key. */
+    const json_t *key_id = json_object_get(metadata, "enclave_key_id");
+    if (key_id != NULL && !(json_is_string(key_id) && json_string_length(key_id) == 36 &&
+                           pa_uuid_valid(json_string_value(key_id)))) {
+        *err = "metadata.enclave_key_id: must be a key_id from POST /enclave/keygen (a UUID v4)";
+        return -1;
     }
     return 0;
 }

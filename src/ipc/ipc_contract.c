@@ -27,6 +27,7 @@ static const char *const error_names[PA_IPC_E_COUNT + 1] = {
     [PA_IPC_E_EXCHANGE_BANNED] = "exchange_banned",
     [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "exchange_region_blocked",
     [PA_IPC_E_KEY_NOT_READ_ONLY] = "key_not_read_only",
+    [PA_IPC_E_SEALED_KEY_INVALID] = "sealed_key_invalid",
     [PA_IPC_E_INTERNAL_ERROR] = "internal_error",
     [PA_IPC_E_COUNT] = NULL,
 };
@@ -47,6 +48,8 @@ static const char *const error_meanings[PA_IPC_E_COUNT] = {
     [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "the exchange refuses the enclave's region (HTTP 451)",
     [PA_IPC_E_KEY_NOT_READ_ONLY] =
         "the exchange reports the API key can trade, transfer or withdraw (read-only keys only)",
+    [PA_IPC_E_SEALED_KEY_INVALID] =
+        "the sealed enclave-made key does not open, or is not the key the envelope names",
     [PA_IPC_E_INTERNAL_ERROR] = "anything else inside the enclave",
 };
 
@@ -130,7 +133,11 @@ static const pa_ipc_shape attest_request = {"attest request", attest_request_fie
         .name = "envelope", .type = PA_IPC_T_OBJECT, .flags = PA_IPC_REQUIRED, \
         .max = PA_IPC_ENVELOPE_MAX                                             \
     }
-static const pa_ipc_field open_request_fields[] = {ENVELOPE_FIELD};
+/* An enclave-made API key (metadata.enclave_key_id): its sealed private
+ * key, as the keygen answer gave it. */
+#define SEALED_KEY_FIELD \
+    B64("sealed_key", PA_IPC_SEALED_KEY_LEN, PA_IPC_SEALED_KEY_LEN, PA_IPC_NULLABLE)
+static const pa_ipc_field open_request_fields[] = {ENVELOPE_FIELD, SEALED_KEY_FIELD};
 static const pa_ipc_shape open_request = {"open request", open_request_fields,
                                           PA_ARRAY_LEN(open_request_fields)};
 static const pa_ipc_field open_answer_fields[] = {
@@ -161,6 +168,7 @@ static const pa_ipc_field aggregate_request_fields[] = {
      .flags = PA_IPC_NULLABLE,
      .min = 0,
      .max = PA_IPC_CHALLENGE_MAX},
+    SEALED_KEY_FIELD,
 };
 static const pa_ipc_shape aggregate_request = {"aggregate request", aggregate_request_fields,
                                                PA_ARRAY_LEN(aggregate_request_fields)};
@@ -194,6 +202,39 @@ static const pa_ipc_field aggregate_answer_fields[] = {
 static const pa_ipc_shape aggregate_answer = {"aggregate answer", aggregate_answer_fields,
                                               PA_ARRAY_LEN(aggregate_answer_fields)};
 
+/* keygen */
+static const pa_ipc_field keygen_request_fields[] = {
+    {.name = "exchange",
+     .type = PA_IPC_T_TEXT,
+     .flags = PA_IPC_REQUIRED,
+     .min = 1,
+     .max = PA_IPC_EXCHANGE_MAX},
+    B64("nonce", 1, PA_IPC_NONCE_MAX, PA_IPC_NULLABLE),
+};
+static const pa_ipc_shape keygen_request = {"keygen request", keygen_request_fields,
+                                            PA_ARRAY_LEN(keygen_request_fields)};
+static const pa_ipc_field keygen_answer_fields[] = {
+    {.name = "key_id", .type = PA_IPC_T_UUID, .flags = PA_IPC_REQUIRED},
+    {.name = "exchange",
+     .type = PA_IPC_T_TEXT,
+     .flags = PA_IPC_REQUIRED,
+     .min = 1,
+     .max = PA_IPC_EXCHANGE_MAX},
+    KEY("public_key"),
+    {.name = "public_key_pem",
+     .type = PA_IPC_T_STRING,
+     .flags = PA_IPC_REQUIRED,
+     .min = 1,
+     .max = PA_IPC_PUBKEY_PEM_MAX},
+    B64("sealed_key", PA_IPC_SEALED_KEY_LEN, PA_IPC_SEALED_KEY_LEN, PA_IPC_REQUIRED),
+    {.name = "attestation",
+     .type = PA_IPC_T_SHAPE,
+     .flags = PA_IPC_REQUIRED,
+     .shape = &attestation},
+};
+static const pa_ipc_shape keygen_answer = {"keygen answer", keygen_answer_fields,
+                                           PA_ARRAY_LEN(keygen_answer_fields)};
+
 /* a refusal, for every op */
 static const pa_ipc_field error_fields[] = {
     {.name = "error", .type = PA_IPC_T_ENUM, .flags = PA_IPC_REQUIRED, .values = error_names},
@@ -216,6 +257,9 @@ static const pa_ipc_op_desc ops[PA_IPC_OP_COUNT] = {
                         "proves the envelope opens to valid credentials; returns none of them"},
     [PA_IPC_OP_AGGREGATE] = {"aggregate", &aggregate_request, &aggregate_answer,
                              "fetches the history, computes, signs and attests the result"},
+    [PA_IPC_OP_KEYGEN] = {"keygen", &keygen_request, &keygen_answer,
+                          "a fresh Ed25519 API key: public key and quote; the private key only "
+                          "sealed to this instance"},
 };
 
 const pa_ipc_op_desc *pa_ipc_op_desc_get(pa_ipc_op op)

@@ -26,6 +26,7 @@ typedef enum {
     PA_IPC_OP_ATTEST,
     PA_IPC_OP_OPEN,
     PA_IPC_OP_AGGREGATE,
+    PA_IPC_OP_KEYGEN,
     PA_IPC_OP_COUNT
 } pa_ipc_op;
 
@@ -47,6 +48,7 @@ typedef enum {
     PA_IPC_E_EXCHANGE_BANNED,          /* the exchange banned the enclave's address for now */
     PA_IPC_E_EXCHANGE_REGION_BLOCKED,  /* the exchange refuses the enclave's region (451) */
     PA_IPC_E_KEY_NOT_READ_ONLY,        /* the key can trade, transfer or withdraw */
+    PA_IPC_E_SEALED_KEY_INVALID,       /* an enclave-made key's sealed blob does not open */
     PA_IPC_E_INTERNAL_ERROR,           /* anything else inside the enclave */
     PA_IPC_E_COUNT
 } pa_ipc_error;
@@ -76,6 +78,11 @@ PA_MUST_USE int pa_ipc_error_from_name(const char *name, pa_ipc_error *out);
 #define PA_IPC_SIGNATURE_LEN 64                     /* Ed25519 */
 #define PA_IPC_IMAGE_HASH_LEN 48                    /* PCR0, SHA-384 */
 #define PA_IPC_HASH_LEN 32                          /* Merkle root, leaf hashes */
+/* An enclave-made Ed25519 API key sealed to the enclave instance
+ * (src/enclave/key_seal.h): version(1) || sealed_to(32) || nonce(12) ||
+ * AES-256-GCM(seed(32)) || tag(16). */
+#define PA_IPC_SEALED_KEY_LEN 93
+#define PA_IPC_PUBKEY_PEM_MAX 256                   /* an Ed25519 SPKI PEM is 113 bytes */
 
 /* ---- shapes -------------------------------------------------------------------- */
 

@@ -48,7 +48,7 @@ static json_t *copy_of(const json_t *v)
 
 json_t *pa_ipc_request_open(const json_t *envelope)
 {
-    json_t *v[] = {copy_of(envelope)};
+    json_t *v[] = {copy_of(envelope), NULL};
     return pa_ipc_request_build(PA_IPC_OP_OPEN, v, PA_ARRAY_LEN(v));
 }
 
@@ -61,8 +61,32 @@ json_t *pa_ipc_request_aggregate(const json_t *envelope, const char *enclave_pub
         from != NULL ? json_string(from) : NULL,
         to != NULL ? json_string(to) : NULL,
         challenge != NULL ? json_string(challenge) : NULL,
+        NULL, /* sealed_key: pa_ipc_request_set_sealed_key */
     };
     return pa_ipc_request_build(PA_IPC_OP_AGGREGATE, v, PA_ARRAY_LEN(v));
+}
+
+json_t *pa_ipc_request_keygen(const char *exchange, const char *nonce_b64)
+{
+    json_t *v[] = {
+        exchange != NULL ? json_string(exchange) : NULL,
+        nonce_b64 != NULL ? json_string(nonce_b64) : NULL,
+    };
+    return pa_ipc_request_build(PA_IPC_OP_KEYGEN, v, PA_ARRAY_LEN(v));
+}
+
+int pa_ipc_request_set_sealed_key(json_t *req, pa_ipc_op op, const char *sealed_key)
+{
+    const pa_ipc_op_desc *d = pa_ipc_op_desc_get(op);
+    char why[PA_IPC_WHY_MAX] = "out of memory";
+    if (d != NULL && req != NULL && sealed_key != NULL &&
+        json_object_set_new(req, "sealed_key", json_string(sealed_key)) == 0) {
+        if (pa_ipc_shape_check(d->request, req, "op", why) == 0)
+            return 0;
+        json_object_del(req, "sealed_key");
+    }
+    pa_log_error("ipc: sealed_key does not fit the %s request: %s", pa_ipc_op_name(op), why);
+    return -1;
 }
 
 pa_ipc_answer_kind pa_ipc_answer_check(pa_ipc_op op, const json_t *answer, pa_ipc_error *code,

@@ -23,6 +23,13 @@ json_t *pa_ipc_request_open(const json_t *envelope);
 json_t *pa_ipc_request_aggregate(const json_t *envelope, const char *enclave_pubkey,
                                  const char *from, const char *to, const char *challenge);
 
+/* exchange: the venue name; nonce: as for attest, or NULL. */
+json_t *pa_ipc_request_keygen(const char *exchange, const char *nonce_b64);
+/* Adds sealed_key (an enclave-made key, from the keygen answer) to an open
+ * or aggregate request; checks the result against the op's shape. -1 (and
+ * logged) when it does not fit; req is unchanged then. */
+PA_MUST_USE int pa_ipc_request_set_sealed_key(json_t *req, pa_ipc_op op, const char *sealed_key);
+
 typedef enum {
     PA_IPC_ANSWER_OK,        /* {"ok":true} + exactly the op's answer shape */
     PA_IPC_ANSWER_REFUSED,   /* {"ok":false,"error":CODE,"message":S}; *code set */

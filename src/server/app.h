@@ -10,6 +10,7 @@
 #include "quote_cache.h"
 #include "ratelimit.h"
 #include "router.h"
+#include "static_files.h"
 #include "workq.h"
 
 typedef struct {
@@ -20,6 +21,7 @@ typedef struct {
     pa_health *health;           /* cached /health status (may be NULL: all down) */
     pa_quote_cache *quotes;      /* the nonce-less quote, refreshed by the enclave probe */
     unsigned connection_limit;   /* HTTP connections at once (fdlimit.h) */
+    pa_static pages;             /* the browser pages; empty when none were found */
 } pa_app;
 
 #endif

@@ -77,6 +77,8 @@ enum {
     ST_SESSION_TOMBSTONE,
     ST_OPS_LOG,
     ST_CLEANUP,
+    ST_ENCLAVE_KEY_CLAIM,
+    ST_ENCLAVE_KEY_DELETE,
     ST_COUNT
 };
 
@@ -156,6 +158,15 @@ static const struct {
                               " revoked_at = now() WHERE id = $1::uuid"},
     [ST_OPS_LOG] = {"pa_ops_log", "INSERT INTO ops_logs (event, detail) VALUES ($1, $2::jsonb)"},
     [ST_CLEANUP] = {"pa_cleanup", "SELECT cleanup_expired_credentials()"},
+    /* An enclave-made key serves one session: the first submit naming it
+     * claims it (migrations/006_enclave_keys.sql). */
+    [ST_ENCLAVE_KEY_CLAIM] = {"pa_enclave_key_claim",
+                              "UPDATE enclave_keys SET session_id = $2::uuid,"
+                              " expires_at = to_timestamp($3::double precision / 1000)"
+                              " WHERE key_id = $1::uuid AND session_id IS NULL"
+                              " AND expires_at > now() AND exchange = $4"},
+    [ST_ENCLAVE_KEY_DELETE] = {"pa_enclave_key_delete",
+                               "DELETE FROM enclave_keys WHERE session_id = $1::uuid"},
 };
 
 /* ---- pool ---------------------------------------------------------------- */
@@ -604,15 +615,33 @@ static pa_db_status op_session_create(pa_db_call *c, void *arg)
                                   s->tag,         s->metadata_jcs};
     const bool retry = a->tried;
     a->tried = true;
-    if (call_run(c, ST_SESSION_CREATE, 10, params) == 0)
-        return PA_DB_OK;
+    /* An enclave-made key is claimed in the same transaction, so a session
+     * never exists with a key another session holds (the rare path: a
+     * transaction of its own around the statement). */
+    const bool claim_key = s->enclave_key_id != NULL;
+    if (claim_key && call_run(c, ST_BEGIN, 0, NULL) != 0)
+        return PA_DB_UNAVAILABLE;
+    if (call_run(c, ST_SESSION_CREATE, 10, params) == 0) {
+        if (!claim_key)
+            return PA_DB_OK;
+        const char *const claim[] = {s->enclave_key_id, s->session_id, expires, s->exchange};
+        PGresult *res = call_exec(c, ST_ENCLAVE_KEY_CLAIM, 4, claim);
+        if (res == NULL)
+            return PA_DB_UNAVAILABLE;
+        bool claimed = strcmp(PQcmdTuples(res), "1") == 0;
+        PQclear(res);
+        if (!claimed)
+            return PA_DB_KEY_USED; /* pa_db_run rolls back: nothing is stored */
+        return call_commit(c) == 0 ? PA_DB_OK : PA_DB_UNAVAILABLE;
+    }
     if (!call_is_conflict(c))
         return PA_DB_UNAVAILABLE;
-    /* The statement commits by itself, so a connection that broke under it
-     * (pa_db_run retries once) may have stored it after all: the session id
-     * is this submission's own, so finding it means the first attempt
-     * committed, not that the envelope was replayed. */
-    if (retry) {
+    /* Without a transaction around it the statement commits by itself, so a
+     * connection that broke under it (pa_db_run retries once) may have
+     * stored it after all: the session id is this submission's own, so
+     * finding it means the first attempt committed, not that the envelope
+     * was replayed. */
+    if (retry && !claim_key) {
         const char *const id[] = {s->session_id};
         PGresult *res = call_exec(c, ST_SESSION_EXISTS, 1, id);
         if (res == NULL)
@@ -649,7 +678,8 @@ pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s)
      * the API validates all of this before it gets here. */
     if (db == NULL || s == NULL || s->session_id == NULL || !pa_uuid_valid(s->session_id) ||
         s->exchange == NULL || s->ephemeral_pub == NULL || s->nonce == NULL ||
-        s->ciphertext == NULL || s->tag == NULL || s->metadata_jcs == NULL) {
+        s->ciphertext == NULL || s->tag == NULL || s->metadata_jcs == NULL ||
+        (s->enclave_key_id != NULL && !pa_uuid_valid(s->enclave_key_id))) {
         pa_log_error("db: session_create called with missing or malformed fields");
         return PA_DB_UNAVAILABLE;
     }
@@ -933,6 +963,7 @@ static pa_db_status op_session_revoke(pa_db_call *c, void *arg)
     if (st != PA_DB_OK)
         return st;
     if (call_run(c, ST_CREDENTIALS_DELETE, 1, id) != 0 ||
+        call_run(c, ST_ENCLAVE_KEY_DELETE, 1, id) != 0 ||
         call_run(c, ST_MERKLE_DELETE, 1, id) != 0 ||
         call_run(c, ST_AGGREGATES_DELETE, 1, id) != 0 ||
         call_run(c, ST_SESSION_TOMBSTONE, 1, id) != 0 ||

@@ -19,6 +19,7 @@ typedef enum {
     PA_DB_GONE,        /* the session is revoked or expired */
     PA_DB_UNAVAILABLE, /* connection or server failure: nothing was changed */
     PA_DB_LIMIT,       /* the session already holds its maximum of results */
+    PA_DB_KEY_USED,    /* the enclave-made key is claimed, expired or gone */
 } pa_db_status;
 
 /* Time limits (docs/DATABASE.md). A call that finds every connection busy
@@ -57,11 +58,15 @@ typedef struct {
     const char *tag;           /* base64 (24 chars) */
     const char *metadata_jcs;  /* the AAD: JCS text of metadata as sent */
     const char *enclave_pubkey; /* base64 of the enclave key it was sealed to */
+    const char *enclave_key_id; /* metadata.enclave_key_id, or NULL */
 } pa_db_new_session;
 
 /* Inserts the session and its credentials in one transaction, and records the
  * envelope's ephemeral_pub as used forever (survives revoke). PA_DB_CONFLICT
- * when that ephemeral_pub was seen before. */
+ * when that ephemeral_pub was seen before. With enclave_key_id, the same
+ * transaction claims that unclaimed, unexpired key of the same exchange for
+ * the session (its expiry becomes the session's); PA_DB_KEY_USED, and
+ * nothing stored, when it cannot. */
 pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s);
 
 /* PA_DB_CONFLICT when this ephemeral_pub was ever submitted, PA_DB_OK when
@@ -115,8 +120,8 @@ typedef struct {
 pa_db_status pa_db_logs_get(pa_db *db, const char *result_id, pa_db_logs *out);
 void pa_db_logs_free(pa_db_logs *l);
 
-/* In one transaction: deletes the session's credentials, aggregates and
- * merkle logs, turns the session into a tombstone (status revoked, label
+/* In one transaction: deletes the session's credentials, enclave-made key,
+ * aggregates and merkle logs, turns the session into a tombstone (status revoked, label
  * NULL) and writes an ops_logs entry. PA_DB_NOT_FOUND for an unknown id,
  * PA_DB_GONE when already revoked. */
 pa_db_status pa_db_session_revoke(pa_db *db, const char *session_id);

@@ -192,7 +192,8 @@ void pa_enclave_error(pa_ipc_error code, pa_http_error *err)
             {400, "The envelope could not be opened: wrong key, tampered data, expired "
                   "not_after, or plaintext that is not valid credentials."},
         [PA_IPC_E_ENCLAVE_KEY_LOST] =
-            {410, "The enclave that held this session's key has restarted; submit the key again."},
+            {410, "The enclave that held this session's key has restarted; submit the key again "
+                  "(an enclave-made key is lost too: make a new one)."},
         [PA_IPC_E_UNSUPPORTED_ACCOUNT_TYPE] =
             {422, "The credentials ask for an account type the exchange connector does not serve."},
         [PA_IPC_E_EXCHANGE_REJECTED_KEY] = {422, "The exchange rejected the API key."},
@@ -209,6 +210,8 @@ void pa_enclave_error(pa_ipc_error code, pa_http_error *err)
                   "(HTTP 451)."},
         [PA_IPC_E_KEY_NOT_READ_ONLY] =
             {422, "The API key can trade, transfer or withdraw; perfagg only accepts read-only keys."},
+        [PA_IPC_E_SEALED_KEY_INVALID] =
+            {500, "The stored enclave-made key does not open for the key the envelope names."},
         [PA_IPC_E_INTERNAL_ERROR] = {500, "The enclave failed internally."},
     };
     if ((unsigned)code >= PA_IPC_E_COUNT || map[code].status == 0)

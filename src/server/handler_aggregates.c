@@ -136,6 +136,8 @@ void pa_aggregates_run(pa_job *job)
         pa_reply_error(&job->reply, 500, "internal_error", "The stored session is unreadable.");
         goto cleanup;
     }
+    if (pa_keygen_aggregate_attach(job, s.metadata_jcs, req) != 0)
+        goto cleanup;
     answer =
         pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_IPC_OP_AGGREGATE, req, &job->reply);
     req = NULL; /* taken by the call */

@@ -68,8 +68,14 @@ void pa_submit_run(pa_job *job)
     json_t *answer = NULL;
 
     /* the envelope exactly as sent: parse checked it has only the five keys */
-    answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_IPC_OP_OPEN,
-                                   pa_ipc_request_open(job->body), &job->reply);
+    json_t *open_request = pa_ipc_request_open(job->body);
+    /* an enclave-made key: checked and its sealed half sent along */
+    if (open_request != NULL && pa_keygen_submit_attach(job, open_request) != 0) {
+        json_decref(open_request);
+        goto cleanup;
+    }
+    answer = pa_enclave_call_reply(job->app->cfg.enclave_socket, PA_IPC_OP_OPEN, open_request,
+                                   &job->reply);
     if (answer == NULL) {
         refused_or_replayed(job);
         goto cleanup;
@@ -98,6 +104,7 @@ void pa_submit_run(pa_job *job)
         .tag = pa_json_str(job->body, "tag"),
         .metadata_jcs = job->metadata_jcs,
         .enclave_pubkey = opened.enclave_pubkey,
+        .enclave_key_id = pa_json_str(meta, "enclave_key_id"),
     };
     switch (pa_db_session_create(job->app->db, &s)) {
     case PA_DB_OK:
@@ -106,6 +113,11 @@ void pa_submit_run(pa_job *job)
         break;
     case PA_DB_CONFLICT:
         reply_replayed(&job->reply);
+        break;
+    case PA_DB_KEY_USED: /* claimed (or expired) since the check above */
+        pa_reply_error(&job->reply, 409, "enclave_key_used",
+                       "This enclave-made key already serves a session, or has expired; make a "
+                       "new one.");
         break;
     case PA_DB_UNAVAILABLE:
         pa_reply_db_unavailable(&job->reply);

@@ -18,6 +18,8 @@ int pa_handler_prepare(pa_job *job)
         return pa_logs_prepare(job);
     case PA_ROUTE_QUOTE:
         return pa_quote_prepare(job);
+    case PA_ROUTE_KEYGEN:
+        return pa_keygen_prepare(job);
     case PA_ROUTE_ROOT:
     case PA_ROUTE_METRICS:
     case PA_ROUTE_OP_SESSIONS:
@@ -50,6 +52,9 @@ void pa_handler_run(pa_job *job)
         break;
     case PA_ROUTE_ROOT:
         pa_root_run(job);
+        break;
+    case PA_ROUTE_KEYGEN:
+        pa_keygen_run(job);
         break;
     case PA_ROUTE_METRICS:
     case PA_ROUTE_OP_SESSIONS:

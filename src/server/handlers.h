@@ -58,6 +58,14 @@ void pa_logs_run(pa_job *job);
 PA_MUST_USE int pa_quote_prepare(pa_job *job);
 void pa_quote_run(pa_job *job);
 void pa_root_run(pa_job *job);
+/* POST /enclave/keygen (handler_keygen.c), and the enclave-made key's part
+ * in submit (the sealed key joins the open request; -1 with the reply
+ * filled when the key cannot serve) and in request_aggregates. */
+PA_MUST_USE int pa_keygen_prepare(pa_job *job);
+void pa_keygen_run(pa_job *job);
+PA_MUST_USE int pa_keygen_submit_attach(pa_job *job, json_t *open_request);
+PA_MUST_USE int pa_keygen_aggregate_attach(pa_job *job, const char *metadata_jcs,
+                                           json_t *request);
 /* /metrics and /operator/... (handler_operator.c): capture runs on the poll
  * thread (headers, peer, query), run on a worker. */
 void pa_operator_capture(pa_job *job, struct MHD_Connection *conn);

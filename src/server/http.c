@@ -68,6 +68,7 @@ typedef struct {
     int answered;
     int close_after;   /* the stream cannot be trusted past this request */
     int nul_in_target; /* the raw target had %00 (see target_seen) */
+    const pa_static_file *page; /* a browser page's file (static_files.h), or NULL */
 } pa_conn;
 
 /* Returned by target_seen as the request's first *con_cls when the raw
@@ -114,7 +115,11 @@ static enum MHD_Result send_reply(pa_conn *cx)
     if (r->status == 0)
         pa_reply_error(r, 500, "internal_error", "No answer was produced.");
     struct MHD_Response *resp;
-    if (r->body != NULL) {
+    if (cx->page != NULL && r->status == 200) {
+        /* the bundle lives as long as the server: no copy per request */
+        resp = MHD_create_response_from_buffer(cx->page->len, cx->page->data,
+                                               MHD_RESPMEM_PERSISTENT);
+    } else if (r->body != NULL) {
         resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
         if (resp != NULL)
             r->body = NULL; /* MHD frees it */
@@ -133,7 +138,12 @@ static enum MHD_Result send_reply(pa_conn *cx)
         .retry_after_s = r->retry_after_s,
         .content_type = r->content_type,
         .www_authenticate = r->www_authenticate,
+        .csp = cx->page != NULL && r->status < 400 ? cx->page->csp : NULL,
+        .cache_control = cx->page != NULL ? "no-cache" : NULL,
+        .etag = cx->page != NULL && r->status < 400 ? cx->page->etag : NULL,
     };
+    if (cx->page != NULL && r->status < 400)
+        hh.content_type = r->status == 200 ? cx->page->content_type : NULL;
     enum MHD_Result ret = MHD_NO;
     int headers_ok = pa_http_add_headers(resp, &hh) == 0;
     /* While stopping, a keep-alive client is told to go: its next request
@@ -249,6 +259,29 @@ static framing_verdict framing_check(struct MHD_Connection *conn)
     return FRAMING_OK;
 }
 
+/* A browser page's file: GET (and HEAD) only, from memory, not rate limited (it costs
+ * no more than /health). Pages are revalidated on every load (no-cache with
+ * an ETag) so a new bundle is seen at once, while an unchanged one costs a
+ * 304. */
+static int page_reply(pa_conn *cx, const char *method)
+{
+    /* HEAD as GET: libmicrohttpd sends the headers without the body */
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+        const char *inm = MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "If-None-Match");
+        if (pa_static_etag_matches(inm, cx->page->etag))
+            pa_reply_body(&cx->reply, 304, NULL, NULL);
+        else
+            pa_reply_body(&cx->reply, 200, NULL, NULL); /* send_reply serves cx->page */
+    } else if (strcmp(method, "OPTIONS") == 0) {
+        pa_reply_body(&cx->reply, 204, NULL, NULL);
+        cx->reply.allow = "GET, HEAD, OPTIONS";
+    } else {
+        pa_reply_error(&cx->reply, 405, "method_not_allowed", "Only GET (or HEAD) serves a page.");
+        cx->reply.allow = "GET, HEAD, OPTIONS";
+    }
+    return 1;
+}
+
 /* First call: everything decided from the request line and headers. Returns
  * 1 when cx->reply is the answer already, 0 to go on reading the body. */
 static int begin(pa_conn *cx, const char *url, const char *method)
@@ -288,6 +321,11 @@ static int begin(pa_conn *cx, const char *url, const char *method)
         pa_reply_error(&cx->reply, 400, "invalid_target",
                        "The request target must not contain a NUL byte.");
         return 1;
+    }
+    if (cx->match == PA_MATCH_NOT_FOUND &&
+        (cx->page = pa_static_find(&cx->h->app->pages, url)) != NULL) {
+        cx->route_id = PA_ROUTE_PAGE;
+        return page_reply(cx, method);
     }
 
     /* OPTIONS is answered before the rate limiter: it costs nothing, and a

@@ -8,8 +8,6 @@
  * is the TLS terminator's job: this server speaks plain HTTP behind it. */
 static const char *const security_headers[][2] = {
     {"X-Content-Type-Options", "nosniff"},
-    {"Cache-Control", "no-store"},
-    {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
     {"X-Frame-Options", "DENY"},
     {"Referrer-Policy", "no-referrer"},
     {"Cross-Origin-Resource-Policy", "same-origin"},
@@ -21,6 +19,13 @@ int pa_http_add_headers(struct MHD_Response *resp, const pa_http_headers *h)
 {
     for (size_t i = 0; i < PA_ARRAY_LEN(security_headers); i++)
         ADD(security_headers[i][0], security_headers[i][1]);
+    /* A page brings its own policy (it runs script); the API's answers run
+     * nothing and are never cached. */
+    ADD("Cache-Control", h->cache_control != NULL ? h->cache_control : "no-store");
+    ADD("Content-Security-Policy",
+        h->csp != NULL ? h->csp : "default-src 'none'; frame-ancestors 'none'");
+    if (h->etag != NULL)
+        ADD("ETag", h->etag);
     if (h->content_type != NULL)
         ADD("Content-Type", h->content_type);
     if (h->vary_origin)

@@ -18,6 +18,10 @@ typedef struct {
     long retry_after_s;          /* > 0: Retry-After */
     const char *content_type;    /* NULL for an empty body */
     const char *www_authenticate; /* 401 from the operator routes, or NULL */
+    /* the browser pages (static_files.h); NULL: the API's defaults */
+    const char *csp;             /* Content-Security-Policy instead of the API's */
+    const char *cache_control;   /* Cache-Control instead of no-store */
+    const char *etag;            /* ETag, or NULL */
 } pa_http_headers;
 
 PA_MUST_USE int pa_http_add_headers(struct MHD_Response *resp, const pa_http_headers *h);

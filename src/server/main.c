@@ -49,6 +49,44 @@ static const char *env_lookup(const char *name, void *ud)
     return getenv(name);
 }
 
+/* The browser pages (static_files.h): PERFAGG_WEB_DIR when set (then it
+ * must load), else web/ beside this executable (build/web after `make`),
+ * where a missing bundle only means no pages: the API works without them. */
+static int load_pages(pa_static *pages)
+{
+    char err[512];
+    const char *dir = getenv("PERFAGG_WEB_DIR");
+    if (dir != NULL && *dir != '\0') {
+        if (pa_static_load(pages, dir, err, sizeof err) != 0) {
+            pa_log_error("start-up failed: PERFAGG_WEB_DIR: %s", err);
+            return -1;
+        }
+        pa_log_info("serving %zu page file(s) from %s", pages->n, dir);
+        return 0;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 16);
+    char *slash = n > 0 ? memrchr(exe, '/', (size_t)n) : NULL;
+    if (slash == NULL) {
+        pa_log_warn("no browser pages: cannot locate this executable (set PERFAGG_WEB_DIR)");
+        return 0;
+    }
+    memcpy(slash, "/web", sizeof "/web"); /* room: readlink left 16 bytes */
+    char manifest[4200];
+    snprintf(manifest, sizeof manifest, "%s/manifest.json", exe);
+    if (access(manifest, F_OK) != 0) {
+        pa_log_info("no browser pages (%s not found; set PERFAGG_WEB_DIR): serving the API only",
+                    manifest);
+        return 0;
+    }
+    if (pa_static_load(pages, exe, err, sizeof err) != 0) {
+        pa_log_error("start-up failed: the browser pages: %s", err);
+        return -1;
+    }
+    pa_log_info("serving %zu page file(s) from %s", pages->n, exe);
+    return 0;
+}
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -108,10 +146,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (load_pages(&app.pages) != 0) {
+        pa_config_free(&app.cfg);
+        return 1;
+    }
+
     /* PERFAGG_ENCLAVE_EXEC: this server runs the enclave and restarts it. */
     const char *enclave_exec = getenv("PERFAGG_ENCLAVE_EXEC");
     if (enclave_exec != NULL && *enclave_exec != '\0' &&
         (supervisor = pa_supervisor_start(enclave_exec)) == NULL) {
+        pa_static_free(&app.pages);
         pa_config_free(&app.cfg);
         return 1;
     }
@@ -179,6 +223,7 @@ cleanup:;
     pa_ratelimit_free(app.rl);
     if (app.db != NULL)
         pa_db_close(app.db);
+    pa_static_free(&app.pages);
     pa_config_free(&app.cfg);
     if (rc == 0)
         pa_log_info("stopped");

@@ -22,6 +22,8 @@ static const pa_route routes[] = {
     {PA_ROUTE_OP_AGGREGATES, "GET", "/operator/aggregates", "GET, OPTIONS", 0, 1,
      PA_QUEUE_DATABASE},
     {PA_ROUTE_OP_STATS, "GET", "/operator/stats", "GET, OPTIONS", 0, 1, PA_QUEUE_DATABASE},
+    /* rate-limited like submit: each call costs an enclave key and attestation */
+    {PA_ROUTE_KEYGEN, "POST", "/enclave/keygen", "POST, OPTIONS", 1, 1, PA_QUEUE_ENCLAVE},
 };
 
 pa_match pa_router_match(const char *path, const char *method, const pa_route **route,
@@ -60,6 +62,8 @@ pa_match pa_router_match(const char *path, const char *method, const pa_route **
 
 const char *pa_router_template(pa_route_id id)
 {
+    if (id == PA_ROUTE_PAGE)
+        return "/{page}";
     for (size_t i = 0; i < PA_ARRAY_LEN(routes); i++)
         if (routes[i].id == id)
             return routes[i].tmpl;

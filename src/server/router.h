@@ -17,6 +17,8 @@ typedef enum {
     PA_ROUTE_OP_SESSIONS, /* operator routes: bearer token (handler_operator.c) */
     PA_ROUTE_OP_AGGREGATES,
     PA_ROUTE_OP_STATS,
+    PA_ROUTE_KEYGEN,
+    PA_ROUTE_PAGE, /* the browser pages' static files (static_files.h), not in the table */
     PA_ROUTE_COUNT
 } pa_route_id;
 

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "keygen_db.h"
 #include "metrics.h"
 #include "timeutil.h"
 
@@ -32,6 +33,11 @@ static void sweep_once(pa_sweeper *s)
     pa_metrics_sweep(count, 0);
     if (count > 0)
         pa_log_info("sweeper: deleted the credentials of %ld expired session(s)", count);
+    /* enclave-made keys: unclaimed past their hour, or their session's expiry */
+    if (pa_keygen_db_cleanup(s->db, &count) != PA_DB_OK)
+        pa_log_warn("sweeper: cleanup_expired_enclave_keys failed (database unavailable)");
+    else if (count > 0)
+        pa_log_info("sweeper: deleted %ld expired enclave-made key(s)", count);
 }
 
 static void *run(void *p)

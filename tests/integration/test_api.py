@@ -652,7 +652,8 @@ class ApiContractTest(StackTest):
 
     # == error contract =======================================================
     def test_unknown_routes_404(self):
-        for method, path in [("GET", "/"), ("GET", "/nope"), ("GET", "/health/"), ("GET", "/Health"),
+        # "/" is the trader's page when the pages' bundle is built (tests/browser/test_pages.py)
+        for method, path in [("GET", "/nope"), ("GET", "/index.html"), ("GET", "/health/"), ("GET", "/Health"),
                              ("GET", "/HEALTH"), ("POST", "/enclave/submit_key/"),
                              ("POST", "/Enclave/revoke"), ("GET", "/api/logs/"),
                              ("GET", "/api/logs/%s/x" % UNKNOWN_ID), ("GET", "/api/logs"),

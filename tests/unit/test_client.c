@@ -3276,10 +3276,120 @@ static void test_cli_verify_aws_environment(void **state)
     json_decref(bundle);
 }
 
+/* ---- enclave-made keys (perfagg keygen) ------------------------------------------------ */
+
+typedef struct {
+    int attest_binding;      /* the quote binds only the enclave keys, as an attest quote */
+    int other_key_id;        /* the answer names another key_id than the quote binds */
+    int other_pem;           /* the PEM holds another public key */
+    int extra_field;         /* an unknown field (e.g. the sealed key) in the answer */
+} keygen_case;
+
+static char *pub_pem(const uint8_t pub[32])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert_int_equal(PEM_write_bio_PUBKEY(bio, k), 1);
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    char *out = strndup(data, (size_t)n);
+    BIO_free(bio);
+    EVP_PKEY_free(k);
+    return out;
+}
+
+/* A keygen answer as the enclave and server make it, for nonce. */
+static char *make_keygen_answer(const uint8_t *nonce, size_t nonce_len, const keygen_case *c)
+{
+    EVP_PKEY *api = pa_ed25519_generate();
+    uint8_t pub[32], other[32];
+    assert_int_equal(pa_raw_public_key(api, pub), 0);
+    EVP_PKEY_free(api);
+    memcpy(other, pub, 32);
+    other[5] ^= 0x20;
+    char key_id[PA_UUID_STR_LEN], named[PA_UUID_STR_LEN];
+    assert_int_equal(pa_uuid_v4(key_id), 0);
+    assert_int_equal(pa_uuid_v4(named), 0);
+    uint8_t binding[32];
+    if (c->attest_binding)
+        pa_attest_key_binding(fx.enclave_pub, fx.signing_pub, binding);
+    else
+        pa_attest_keygen_binding(fx.enclave_pub, fx.signing_pub, pub, key_id, binding);
+    pa_buf doc;
+    pa_buf_init(&doc, 64 * 1024);
+    assert_int_equal(pa_attest_document(fx.platform, fx.enclave_pub, 32, binding, 32, nonce,
+                                        nonce_len, &doc),
+                     0);
+    char *q = b64(doc.data, doc.len), *e = b64(fx.enclave_pub, 32), *sp = b64(fx.signing_pub, 32);
+    char *pk = b64(pub, 32), *pem = pub_pem(c->other_pem ? other : pub);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s}", "key_id",
+                          c->other_key_id ? named : key_id, "exchange", "binance", "public_key", pk,
+                          "public_key_pem", pem, "attestation", "quote", q, "enclave_pubkey", e,
+                          "signing_pubkey", sp, "image_hash", fx.pcr0_hex, "expires_at",
+                          "2030-01-01T00:00:00.000Z");
+    if (c->extra_field)
+        json_object_set_new(j, "sealed_key", json_string("AAAA"));
+    char *text = json_dumps(j, JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(j);
+    free(q);
+    free(e);
+    free(sp);
+    free(pk);
+    free(pem);
+    pa_buf_free(&doc);
+    return text;
+}
+
+static void test_keygen_answer_checks(void **state)
+{
+    (void)state;
+    static const uint8_t nonce[32] = {1, 2, 3};
+    static pa_client_keygen_result k;
+    static const struct {
+        keygen_case c;
+        const char *failed, *skipped;
+    } cases[] = {
+        {{0}, NULL, NULL},
+        {{.attest_binding = 1}, "attestation_key_binding", NULL},
+        {{.other_key_id = 1}, "attestation_key_binding", NULL},
+        {{.other_pem = 1}, "public_key_pem", NULL},
+    };
+    for (size_t i = 0; i < PA_ARRAY_LEN(cases); i++) {
+        char *a = make_keygen_answer(nonce, sizeof nonce, &cases[i].c);
+        int rc = pa_client_check_keygen(a, strlen(a), nonce, sizeof nonce, fx.root, NULL, &k);
+        assert_int_equal(rc, cases[i].failed == NULL ? 0 : -1);
+        expect_report(&k.attestation.report, cases[i].failed, cases[i].skipped);
+        if (cases[i].failed == NULL) {
+            assert_true(pa_uuid_valid(k.key_id));
+            assert_non_null(strstr(k.public_key_pem, "-----BEGIN PUBLIC KEY-----"));
+            assert_memory_equal(k.attestation.enclave_pubkey, fx.enclave_pub, 32);
+        }
+        /* another nonce: the quote is not fresh for us */
+        uint8_t other_nonce[32] = {9};
+        if (cases[i].failed == NULL) {
+            assert_int_equal(pa_client_check_keygen(a, strlen(a), other_nonce, sizeof other_nonce,
+                                                    fx.root, NULL, &k),
+                             -1);
+            expect_report(&k.attestation.report, "attestation_nonce", NULL);
+        }
+        free(a);
+    }
+    /* an answer with a field more (the sealed key must never reach a client) */
+    keygen_case extra = {.extra_field = 1};
+    char *a = make_keygen_answer(nonce, sizeof nonce, &extra);
+    assert_int_equal(pa_client_check_keygen(a, strlen(a), nonce, sizeof nonce, fx.root, NULL, &k),
+                     -1);
+    assert_int_equal(k.attestation.report.n, 1);
+    expect_report(&k.attestation.report, "response_format", NULL);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_valid_bundle),
+        cmocka_unit_test(test_keygen_answer_checks),
         cmocka_unit_test(test_verify_noncanonical_payload_text),
         cmocka_unit_test(test_verify_many_entries),
         cmocka_unit_test(test_tamper_payload_number),

@@ -30,6 +30,7 @@
 
 #include "codec.h"
 #include "db.h"
+#include "keygen_db.h"
 #include "db_query.h"
 #include "timeutil.h"
 #include "uuid.h"
@@ -1043,6 +1044,86 @@ static void test_query(void **state)
 
 /* ---- roles --------------------------------------------------------------- */
 
+/* Enclave-made keys (migrations/006_enclave_keys.sql, keygen_db.c, and the
+ * claim and delete inside session_create and revoke). */
+static void key_insert(char key_id[PA_UUID_STR_LEN], int64_t expires_at_ms)
+{
+    assert_int_equal(pa_uuid_v4(key_id), 0);
+    char *pub = b64_random(32), *sealed = b64_random(93), *enclave = b64_random(32);
+    pa_keygen_new k = {key_id, "binance", pub, sealed, enclave, expires_at_ms};
+    assert_int_equal(pa_keygen_db_insert(db, &k), PA_DB_OK);
+    free(pub);
+    free(sealed);
+    free(enclave);
+}
+
+static void test_enclave_keys(void **state)
+{
+    (void)state;
+    char key[PA_UUID_STR_LEN], expired[PA_UUID_STR_LEN];
+    key_insert(key, pa_now_ms() + 3600000);
+    key_insert(expired, pa_now_ms() - 1000);
+    pa_keygen_row row;
+    assert_int_equal(pa_keygen_db_get(db, key, &row), PA_DB_OK);
+    assert_string_equal(row.exchange, "binance");
+    assert_string_equal(row.session_id, "");
+    assert_false(row.expired);
+    assert_int_equal(strlen(row.sealed_key), 124);
+    assert_int_equal(pa_keygen_db_get(db, expired, &row), PA_DB_OK);
+    assert_true(row.expired);
+    char unknown[PA_UUID_STR_LEN];
+    assert_int_equal(pa_uuid_v4(unknown), 0);
+    assert_int_equal(pa_keygen_db_get(db, unknown, &row), PA_DB_NOT_FOUND);
+
+    /* the first session claims it, with the session's expiry */
+    fake_session a, b, c;
+    int64_t exp_ms = pa_now_ms() + 7200000;
+    fake_init(&a, "enclave key", exp_ms);
+    a.s.enclave_key_id = key;
+    assert_int_equal(pa_db_session_create(db, &a.s), PA_DB_OK);
+    assert_int_equal(pa_keygen_db_get(db, key, &row), PA_DB_OK);
+    assert_string_equal(row.session_id, a.id);
+    char exp_text[24];
+    snprintf(exp_text, sizeof exp_text, "%lld", (long long)exp_ms);
+    const char *const ke[] = {key, exp_text};
+    assert_int_equal(query_int(admin,
+                               "SELECT count(*) FROM enclave_keys WHERE key_id = $1::uuid AND"
+                               " abs(extract(epoch FROM expires_at) * 1000 -"
+                               " $2::double precision) < 2",
+                               2, ke),
+                     1);
+    /* a second session naming it: refused, and nothing of it stored */
+    fake_init(&b, "reuse", exp_ms);
+    b.s.enclave_key_id = key;
+    assert_int_equal(pa_db_session_create(db, &b.s), PA_DB_KEY_USED);
+    assert_int_equal(count_for("SELECT count(*) FROM sessions WHERE id = $1::uuid", b.id), 0);
+    assert_int_equal(count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1",
+                               b.eph),
+                     0);
+    /* an expired key cannot be claimed either */
+    fake_init(&c, "expired key", exp_ms);
+    c.s.enclave_key_id = expired;
+    assert_int_equal(pa_db_session_create(db, &c.s), PA_DB_KEY_USED);
+
+    /* the sweeper removes the expired key, not the claimed one */
+    long n = 0;
+    assert_int_equal(pa_keygen_db_cleanup(db, &n), PA_DB_OK);
+    assert_true(n >= 1);
+    assert_int_equal(pa_keygen_db_get(db, expired, &row), PA_DB_NOT_FOUND);
+    assert_int_equal(pa_keygen_db_get(db, key, &row), PA_DB_OK);
+
+    /* revoking the session deletes its key */
+    assert_int_equal(pa_db_session_revoke(db, a.id), PA_DB_OK);
+    assert_int_equal(pa_keygen_db_get(db, key, &row), PA_DB_NOT_FOUND);
+
+    /* app_service cannot rewrite a sealed key or a key's owner exchange */
+    expect_error(app, "UPDATE enclave_keys SET sealed_key = sealed_key", 0, NULL, "42501", NULL);
+    expect_error(app, "UPDATE enclave_keys SET exchange = 'x'", 0, NULL, "42501", NULL);
+    fake_free(&a);
+    fake_free(&b);
+    fake_free(&c);
+}
+
 static void test_operator_readonly(void **state)
 {
     (void)state;
@@ -1070,7 +1151,7 @@ static void test_operator_readonly(void **state)
                                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
                                " has_table_privilege('operator_readonly',"
                                " format('%I.%I', schemaname, tablename), 'SELECT')"
-                               " <> (tablename <> 'credentials')",
+                               " <> (tablename NOT IN ('credentials', 'enclave_keys'))",
                                0, NULL),
                      0);
     assert_int_equal(query_int(admin,
@@ -1080,6 +1161,9 @@ static void test_operator_readonly(void **state)
                                " 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')",
                                0, NULL),
                      0);
+    /* enclave-made keys: every column but the sealed private key */
+    assert_true(query_int(op, "SELECT count(key_id) FROM enclave_keys", 0, NULL) >= 0);
+    expect_error(op, "SELECT sealed_key FROM enclave_keys", 0, NULL, "42501", NULL);
     expect_error(op, "DELETE FROM sessions", 0, NULL, "42501", NULL);
     expect_error(op, "SELECT cleanup_expired_credentials()", 0, NULL, "42501", NULL);
     expect_error(op, "CREATE TABLE op_t (i int)", 0, NULL, "42501", NULL);
@@ -1539,6 +1623,7 @@ int main(void)
         cmocka_unit_test(test_cleanup_expired),
         cmocka_unit_test(test_ops_log),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_enclave_keys),
         cmocka_unit_test(test_operator_readonly),
         cmocka_unit_test(test_app_service_limits),
         cmocka_unit_test(test_pool_concurrency),

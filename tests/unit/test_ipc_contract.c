@@ -21,6 +21,10 @@
 #define SIG64 \
     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
 #define UUID "0b6d4c3e-8f2a-4c1b-9d3e-5f6a7b8c9d0e"
+/* 93 zero bytes: an enclave-made key's sealed form has exactly this length */
+#define SEALED93                                                                             \
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define ROOT "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define IMG                                                            \
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" \
@@ -160,6 +164,14 @@ static json_t *v_time_bad(void)
 {
     return json_string("2025-01-01 00:00:00");
 }
+static json_t *v_sealed(void)
+{
+    return json_string(SEALED93);
+}
+static json_t *v_sealed_short(void)
+{
+    return json_string(KEY32); /* 32 bytes, not 93 */
+}
 static json_t *v_with_nul(void)
 {
     return json_stringn("AAAA\0AAAA", 9);
@@ -197,12 +209,15 @@ static const request_case request_cases[] = {
       {"nonce", v_with_nul, "NUL inside"}}},
     {PA_IPC_OP_OPEN,
      "{\"op\":\"open\",\"envelope\":" ENVELOPE "}",
-     {{NULL, NULL, NULL}},
+     {{"sealed_key", v_sealed, "an enclave-made key's sealed key"},
+      {"sealed_key", v_null, "null sealed key"}},
      {{"x", v_int, "unknown field"},
       {"envelope", v_string, "wrong type"},
       {"envelope", v_envelope_over, "over cap"},
       {"envelope", NULL, "missing"},
-      {"envelope", v_null, "null"}}},
+      {"envelope", v_null, "null"},
+      {"sealed_key", v_sealed_short, "sealed key of 32 bytes"},
+      {"sealed_key", v_int, "sealed key of the wrong type"}}},
     {PA_IPC_OP_AGGREGATE,
      "{\"op\":\"aggregate\",\"envelope\":" ENVELOPE ",\"enclave_pubkey\":\"" KEY32
      "\",\"from\":\"2025-01-01T00:00:00Z\",\"to\":\"2025-02-01T00:00:00Z\",\"challenge\":\"c\"}",
@@ -221,7 +236,17 @@ static const request_case request_cases[] = {
       {"from", v_int, "wrong type"},
       {"to", v_time_bad, "not RFC 3339"},
       {"to", NULL, "missing"},
+      {"sealed_key", v_with_nul, "sealed key with a NUL"},
       {"op", v_int, "op of the wrong type"}}},
+    {PA_IPC_OP_KEYGEN,
+     "{\"op\":\"keygen\",\"exchange\":\"binance\",\"nonce\":\"AAECAw==\"}",
+     {{"nonce", NULL, "no nonce"}, {"nonce", v_null, "null nonce"}, {"nonce", v_nonce_max, "cap"}},
+     {{"x", v_int, "unknown field"},
+      {"exchange", NULL, "no exchange"},
+      {"exchange", v_int, "wrong type"},
+      {"exchange", v_zero_width, "zero-width space"},
+      {"nonce", v_nonce_over, "over cap"},
+      {"sealed_key", v_sealed, "another op's field"}}},
 };
 
 static void test_requests(void **state)
@@ -455,6 +480,19 @@ static const answer_case answer_cases[] = {
       {"result_id", v_uuid_bad, "not a UUID v4"},
       {"payload_jcs", v_payload_array, "payload not an object"},
       {"signature", v_key31, "short signature"}}},
+    {PA_IPC_OP_KEYGEN,
+     "{\"ok\":true,\"key_id\":\"" UUID "\",\"exchange\":\"binance\",\"public_key\":\"" KEY32
+     "\",\"public_key_pem\":\"-----BEGIN PUBLIC KEY-----\\n\",\"sealed_key\":\"" SEALED93
+     "\",\"attestation\":" ATTESTATION "}",
+     {{NULL, NULL, NULL}},
+     {{"x", v_int, "unknown field"},
+      {"key_id", v_uuid_bad, "not a UUID v4"},
+      {"public_key", v_key31, "short key"},
+      {"sealed_key", v_sealed_short, "short sealed key"},
+      {"sealed_key", NULL, "missing sealed key"},
+      {"public_key_pem", v_pem_over, "over cap"},
+      {"public_key_pem", v_with_nul, "NUL inside"},
+      {"attestation", v_attestation_extra, "unknown field in the nested attestation"}}},
 };
 
 static pa_ipc_answer_kind host_check(pa_ipc_op op, const json_t *a)
