@@ -9,7 +9,9 @@ at this one listener. tools/README.md documents every route, rule and knob.
 
   spot    GET /api/v3/ping | time | exchangeInfo | klines        (public)
           GET /api/v3/account | myTrades                         (SIGNED)
-  wallet  GET /sapi/v1/account/apiRestrictions                   (SIGNED)
+  wallet  GET /sapi/v1/account/apiRestrictions | accountSnapshot
+              | capital/deposit/hisrec | capital/withdraw/history
+              | asset/transfer                                   (SIGNED)
   futures GET /fapi/v1/ping | time | exchangeInfo | klines        (public)
           GET /fapi/v2/account | /fapi/v3/account | /fapi/v1/userTrades
               | /fapi/v1/income                                  (SIGNED)
