@@ -9,7 +9,9 @@ at this one listener. tools/README.md documents every route, rule and knob.
 
   spot    GET /api/v3/ping | time | exchangeInfo | klines        (public)
           GET /api/v3/account | myTrades                         (SIGNED)
-  wallet  GET /sapi/v1/account/apiRestrictions                   (SIGNED)
+  wallet  GET /sapi/v1/account/apiRestrictions | accountSnapshot
+              | capital/deposit/hisrec | capital/withdraw/history
+              | asset/transfer                                   (SIGNED)
   futures GET /fapi/v1/ping | time | exchangeInfo | klines        (public)
           GET /fapi/v2/account | /fapi/v3/account | /fapi/v1/userTrades
               | /fapi/v1/income                                  (SIGNED)
@@ -478,6 +480,10 @@ class Market:
         for a in doc["accounts"]:  # issue 7: balances over time need every symbol listed
             acct = self.accounts[a["api_key"]]
             acct.history = WalletHistory(a, acct, self)
+            if "balances" not in a:  # then /api/v3/account serves the history's result
+                acct.balances = acct.history.current()
+            if acct.futures is not None and "assets" not in a["futures"]:
+                acct.futures.assets = acct.history.current(futures=True) or acct.futures.assets
         self._trade_price = {}
         for acct in self.accounts.values():
             for s, lst in acct.trades.items():
@@ -537,7 +543,9 @@ class Market:
             t = hour * HOUR_MS
             p = spec[1][0][1]
             for pt, pp in spec[1]:
-                if pt <= t:
+                # a point holds from its instant on; a fill sets the price after it,
+                # so a fill at a kline's open instant is inside that kline only
+                if pt < t or (pt == t and kind == "points"):
                     p = pp
             return p
         base, bp = spec[1], spec[2]
@@ -928,8 +936,6 @@ class WalletHistory:
         self.deposits.sort(key=lambda r: r["time"])
         self.withdrawals.sort(key=lambda r: r["time"])
         self.transfers.sort(key=lambda r: (r["time"], r["tranId"]))
-        self.opening = {k: dec(v, "opening_balances." + k)
-                        for k, v in a.get("opening_balances", {}).items()}
         self.missing = {day_of(s, "snapshot_missing") for s in a.get("snapshot_missing", [])}
         # spot balance changes: (time, asset, delta)
         ev = []
@@ -959,13 +965,16 @@ class WalletHistory:
                 ev.append((t["time"], t["commissionAsset"], -dec(t["commission"], "commission")))
         ev.sort(key=lambda x: x[0])
         self.spot_events = ev
+        self.opening = self._opening(a.get("opening_balances"), a.get("balances"), ev,
+                                     "opening_balances")
         # USD-M wallet changes: every income row (transfers included), and the fills
         self.f_opening, self.f_events, self.f_fills = {}, [], []
         if acct.futures is not None:
-            self.f_opening = {k: dec(v, "futures.opening_assets." + k)
-                              for k, v in (a["futures"].get("opening_assets") or {}).items()}
             self.f_events = sorted((r["time"], r["asset"], dec(r["income"], "income"))
                                    for r in acct.futures.income)
+            self.f_opening = self._opening(a["futures"].get("opening_assets"),
+                                           a["futures"].get("assets"), self.f_events,
+                                           "futures.opening_assets")
             self.f_fills = sorted((t for lst in acct.futures.trades.values() for t in lst),
                                   key=lambda t: (t["time"], t["id"]))
         if "snapshot_from" in a:
@@ -975,6 +984,29 @@ class WalletHistory:
         else:
             times = [x[0] for x in ev] + [x[0] for x in self.f_events]
             self.first_day = min(times) // DAY_MS if times else None
+
+    @staticmethod
+    def _opening(given, current, events, what):
+        """The balances held before the history: as given; else those that make
+        the history end at the account's current balances (so /api/v3/account
+        and the last snapshot agree); else none."""
+        if given is not None:
+            return {k: dec(v, what + "." + k) for k, v in given.items()}
+        if not current:
+            return {}
+        out = {}
+        for k, v in current.items():
+            if isinstance(v, dict):
+                v = dec(v.get("free", "0"), k) + dec(v.get("locked", "0"), k)
+            out[k] = dec(v, k)
+        for _, asset, d in events:
+            out[asset] = out.get(asset, Decimal(0)) - d
+        return {k: v for k, v in out.items() if v != 0}
+
+    def current(self, futures=False):
+        """The balances after the whole history, as decimal strings."""
+        bal = self.futures_state(2 ** 62)[0] if futures else self.spot_balances(2 ** 62)
+        return {k: q8(v) for k, v in sorted(bal.items())}
 
     def spot_balances(self, until):
         """Balances after every event before `until` (ms): {asset: Decimal}."""
