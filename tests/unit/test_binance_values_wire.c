@@ -153,9 +153,9 @@ static void test_snapshot_rules(void **state)
         "{\"code\":200,\"snapshotVos\":["
         "{\"type\":\"spot\",\"updateTime\":1576281599000,\"data\":{\"balances\":[]}},"
         "{\"type\":\"spot\",\"updateTime\":1576281500000,\"data\":{\"balances\":[]}}]}",
-        /* a negative spot balance */
+        /* a balance that is not a decimal string */
         "{\"code\":200,\"snapshotVos\":[{\"type\":\"spot\",\"updateTime\":1576281599000,"
-        "\"data\":{\"balances\":[{\"asset\":\"BTC\",\"free\":\"-1\",\"locked\":\"0\"}]}}]}",
+        "\"data\":{\"balances\":[{\"asset\":\"BTC\",\"free\":\"1e3\",\"locked\":\"0\"}]}}]}",
         /* an unusable asset name */
         "{\"code\":200,\"snapshotVos\":[{\"type\":\"spot\",\"updateTime\":1576281599000,"
         "\"data\":{\"balances\":[{\"asset\":\"btc\",\"free\":\"1\",\"locked\":\"0\"}]}}]}",
@@ -175,6 +175,13 @@ static void test_snapshot_rules(void **state)
         assert_true(why[0] != '\0');
         json_decref(doc);
     }
+    /* a spot balance Binance would never make negative is taken as written */
+    doc = parse("{\"code\":200,\"snapshotVos\":[{\"type\":\"spot\",\"updateTime\":1576281599000,"
+                "\"data\":{\"balances\":[{\"asset\":\"BTC\",\"free\":\"-1\",\"locked\":\"0.25\"}]}}]}");
+    assert_int_equal(pa_bn_decode_snapshots(doc, 0, &s, why, sizeof why), 0);
+    assert_dec(s.v[0].amount, "-0.75");
+    pa_bn_snapshots_free(&s);
+    json_decref(doc);
     /* a futures margin balance may be negative (a losing position) */
     doc = parse("{\"code\":200,\"snapshotVos\":[{\"type\":\"futures\",\"updateTime\":1576281599000,"
                 "\"data\":{\"assets\":[{\"asset\":\"USDT\",\"marginBalance\":\"-3.5\","

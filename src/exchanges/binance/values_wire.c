@@ -92,9 +92,13 @@ static int take_rows(pa_bn_snapshots *s, size_t *cap, int64_t day, const json_t 
              * account is worth; it can be negative. */
             PA_GUARD(amount_of(json_object_get(row, "marginBalance"), PA_DEC_NEG, &h.amount));
         } else {
+            /* Binance's spot balances are never negative; one that is
+             * (the simulator derives them from a history that may sell
+             * more than it bought) is valued as written, not refused:
+             * the day's equity is what the exchange says it was. */
             pa_dec free_, locked;
-            PA_GUARD(amount_of(json_object_get(row, "free"), 0, &free_));
-            PA_GUARD(amount_of(json_object_get(row, "locked"), 0, &locked));
+            PA_GUARD(amount_of(json_object_get(row, "free"), PA_DEC_NEG, &free_));
+            PA_GUARD(amount_of(json_object_get(row, "locked"), PA_DEC_NEG, &locked));
             PA_GUARD(pa_dec_add(free_, locked, &h.amount));
         }
         if (pa_dec_sign(h.amount) != 0)

@@ -34,7 +34,7 @@ PA_MUST_USE int pa_bn_decode_kline(const json_t *row, pa_bn_kline *k);
 typedef struct {
     int64_t day; /* pa_time_day() of updateTime: the snapshot is that day's end */
     char asset[PA_ASSET_MAX];
-    pa_dec amount; /* spot: free + locked; futures: marginBalance (may be < 0) */
+    pa_dec amount; /* spot: free + locked; futures: marginBalance; signed as written */
 } pa_bn_holding;
 
 typedef struct {
