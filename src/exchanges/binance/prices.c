@@ -28,7 +28,7 @@ void pa_bn_prices_free(pa_bn_prices *c)
     if (c == NULL)
         return;
     free(c->v); /* public prices: nothing to wipe */
-    free(c->unlisted);
+    free(c->asked);
     memset(c, 0, sizeof *c);
 }
 
@@ -65,25 +65,33 @@ static const pa_bn_candle *find(const pa_bn_prices *c, const char *symbol, int64
     return NULL;
 }
 
-static int is_unlisted(const pa_bn_prices *c, const char *symbol)
+/* The market's entry, added on first use (NULL: out of memory). */
+static pa_bn_asked *asked(pa_bn_prices *c, const char *symbol)
 {
-    for (size_t i = 0; i < c->nunlisted; i++)
-        if (strcmp(c->unlisted[i], symbol) == 0)
-            return 1;
-    return 0;
+    for (size_t i = 0; i < c->nasked; i++)
+        if (strcmp(c->asked[i].symbol, symbol) == 0)
+            return &c->asked[i];
+    if (c->nasked == c->asked_cap) {
+        size_t ncap = c->asked_cap ? c->asked_cap * 2 : 16;
+        if (ncap > 100000)
+            return NULL;
+        void *nv = realloc(c->asked, ncap * sizeof *c->asked);
+        if (nv == NULL)
+            return NULL;
+        c->asked = nv;
+        c->asked_cap = ncap;
+    }
+    pa_bn_asked *a = &c->asked[c->nasked++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->symbol, sizeof a->symbol, "%s", symbol);
+    return a;
 }
 
-static int add_unlisted(pa_bn_prices *c, const char *symbol)
+static int is_unlisted(const pa_bn_prices *c, const char *symbol)
 {
-    if (c->nunlisted == c->unlisted_cap) {
-        size_t ncap = c->unlisted_cap ? c->unlisted_cap * 2 : 16;
-        PA_ENSURE(ncap <= 100000);
-        void *nv = realloc(c->unlisted, ncap * sizeof *c->unlisted);
-        PA_ENSURE(nv != NULL);
-        c->unlisted = nv;
-        c->unlisted_cap = ncap;
-    }
-    snprintf(c->unlisted[c->nunlisted++], PA_SYMBOL_MAX, "%s", symbol);
+    for (size_t i = 0; i < c->nasked; i++)
+        if (strcmp(c->asked[i].symbol, symbol) == 0)
+            return c->asked[i].unlisted;
     return 0;
 }
 
@@ -128,6 +136,11 @@ static pa_exchange_status fetch_page(pa_bn_prices *c, const char *symbol, int64_
                            PA_BN_MAX_KLINE_PAGES);
         return PA_EXCHANGE_TOO_LARGE;
     }
+    pa_bn_asked *a = asked(c, symbol);
+    if (a == NULL) {
+        pa_exchange_detail(t->out, "binance: too many markets to price");
+        return PA_EXCHANGE_TOO_LARGE;
+    }
     char params[128];
     snprintf(params, sizeof params, "symbol=%s&interval=%s&startTime=%" PRId64 "&limit=%d",
              symbol, step == PA_BN_DAY_MS ? "1d" : "1h", from, PA_BN_KLINES_LIMIT);
@@ -137,15 +150,13 @@ static pa_exchange_status fetch_page(pa_bn_prices *c, const char *symbol, int64_
         /* no such market: a route that does not exist, not a failure */
         t->out->detail[0] = '\0';
         c->pages++;
-        if (add_unlisted(c, symbol) != 0) {
-            pa_exchange_detail(t->out, "binance: out of memory");
-            return PA_EXCHANGE_BAD_RESPONSE;
-        }
-        return pa_bn_audit(t, c->audit, c->path, symbol, c->pages, 0, NULL, NULL);
+        a->unlisted = 1;
+        return pa_bn_audit(t, c->audit, c->path, symbol, ++a->pages, 0, NULL, NULL);
     }
     if (st != PA_EXCHANGE_OK)
         return st;
     c->pages++;
+    unsigned page = ++a->pages;
     size_t n = json_array_size(doc);
     int64_t now = pa_now_ms(), first = 0, last = 0;
     if (!json_is_array(doc) || n > PA_BN_KLINES_LIMIT) {
@@ -188,7 +199,7 @@ static pa_exchange_status fetch_page(pa_bn_prices *c, const char *symbol, int64_
             goto oom;
     }
     settle(c);
-    st = pa_bn_audit(t, c->audit, c->path, symbol, c->pages, n, n ? &first : NULL,
+    st = pa_bn_audit(t, c->audit, c->path, symbol, page, n, n ? &first : NULL,
                      n ? &last : NULL);
 done:
     json_decref(doc);

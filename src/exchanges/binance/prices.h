@@ -31,15 +31,22 @@ typedef struct {
     pa_dec open, close;
 } pa_bn_candle;
 
+/* A market asked for klines: its audit pages, and whether it exists. */
+typedef struct {
+    char symbol[PA_SYMBOL_MAX];
+    unsigned pages;
+    int unlisted; /* the exchange does not know it (-1121) */
+} pa_bn_asked;
+
 typedef struct {
     pa_bn_transport *t; /* where klines are asked (public: unsigned) */
     pa_audit_log *audit;
     const char *path;   /* "/api/v3/klines" or "/fapi/v1/klines" */
     pa_bn_candle *v;    /* sorted by (symbol, step, open) */
     size_t len, cap;
-    char (*unlisted)[PA_SYMBOL_MAX]; /* markets the exchange does not know (-1121) */
-    size_t nunlisted, unlisted_cap;
-    unsigned pages;
+    pa_bn_asked *asked; /* every market asked this run */
+    size_t nasked, asked_cap;
+    unsigned pages;     /* klines calls of the run */
 } pa_bn_prices;
 
 void pa_bn_prices_init(pa_bn_prices *c, pa_bn_transport *t, pa_audit_log *audit,
