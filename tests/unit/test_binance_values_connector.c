@@ -288,6 +288,21 @@ static void test_fees_priced(void **state)
     /* one BNBUSDT hour page serves both BNB fees (the cache); the routes
      * that do not exist are asked once and logged with count 0 */
     assert_int_equal(count_entries(&x, "/api/v3/klines", "BNBUSDT"), 1);
+    /* the page starts at the first fee's hour: its open time is first_id */
+    char want_first[64];
+    snprintf(want_first, sizeof want_first, "\"first_id\":%lld", (long long)g_ta);
+    int seen = 0;
+    for (size_t i = 0; i < x.audit.len; i++) {
+        const char *e = x.audit.entries[i];
+        if (strstr(e, "\"symbol\":\"BNBUSDT\"") != NULL) {
+            assert_non_null(strstr(e, want_first));
+            assert_non_null(strstr(e, "\"page\":1,"));
+            seen = 1;
+        }
+        if (strstr(e, "\"symbol\":\"XYZUSDT\"") != NULL) /* not listed: nothing on it */
+            assert_non_null(strstr(e, "\"count\":0"));
+    }
+    assert_true(seen);
     assert_int_equal(count_entries(&x, "/api/v3/klines", "ETHUSDT"), 1);
     assert_int_equal(count_entries(&x, "/api/v3/klines", "ETHBTC"), 1);
     assert_int_equal(count_entries(&x, "/api/v3/klines", "XYZUSDT"), 1);
