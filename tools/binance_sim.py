@@ -480,9 +480,12 @@ class Market:
         for a in doc["accounts"]:  # issue 7: balances over time need every symbol listed
             acct = self.accounts[a["api_key"]]
             acct.history = WalletHistory(a, acct, self)
-            if "balances" not in a:  # then /api/v3/account serves the history's result
+            flows = any(k in a for k in ("deposits", "withdrawals", "transfers",
+                                         "opening_balances"))
+            if "balances" not in a and flows:  # /api/v3/account: where the history ends
                 acct.balances = acct.history.current()
-            if acct.futures is not None and "assets" not in a["futures"]:
+            if acct.futures is not None and "assets" not in a["futures"] and \
+                    (flows or "opening_assets" in a["futures"]):
                 acct.futures.assets = acct.history.current(futures=True) or acct.futures.assets
         self._trade_price = {}
         for acct in self.accounts.values():
