@@ -5,47 +5,53 @@ never from the enclave's output. Python standard library only; money in
 fractions.Fraction (exact), ratios converted to float only at the end.
 
 What it computes, per UTC day d of the window [from, to) (days day(from) ..
-day(to - 1)):
+day(to - 1)); where the issue text is silent it follows GIPS and empyrical,
+and the choices docs/METRICS.md states:
 
-- equity[d]: the account's value at the close of d in the currency, from the
-  balances the simulator's snapshot of d reports (so None where the simulator
-  has no snapshot: older than its month, before the account's first event, a
-  `snapshot_missing` day, a day not yet closed). Spot: each balance valued at
-  the day's close (`valuation="asset"`: ASSET+currency, else via BTC; or
-  `valuation="btc"`: the snapshot's totalAssetOfBtc, rounded to 8 decimals as
-  served, times BTC+currency). USD-M: the currency's marginBalance (wallet +
-  unrealized PnL of open positions at the futures close).
-- flows: deposits (credited statuses) +, withdrawals (debited statuses)
-  -(amount + transactionFee), transfers into (+) or out of (-) the scanned
-  wallet (MAIN for spot, UMFUTURE for usdm); valued at the price of the hour
-  they happen in (the 1h kline's open).
-- return[d] by Modified Dietz over the period since the previous day with
-  known equity p (normally d - 1; a longer period bridges days without a
-  snapshot): (E_d - E_p - sum F) / (E_p + sum F_i * w_i), w_i = the fraction of
-  the period left after the flow. Undefined (None) when E_d or E_p is unknown
-  or the denominator is not positive.
-- returns_from: the first window day whose return is defined.
+- equity[d]: the account's value at the close of d in the currency (rounded to
+  8 decimals in the series), from the balances the simulator's snapshot of d
+  reports — None where the simulator has no snapshot (older than its month,
+  before the account's first event, a `snapshot_missing` day, not yet
+  closed). Spot: each balance valued at the day's close (`valuation="asset"`:
+  ASSET+currency, else ASSETBTC x BTC+currency; or `valuation="btc"`: the
+  snapshot's totalAssetOfBtc, rounded to 8 decimals as served, times
+  BTC+currency). USD-M: the currency's marginBalance (wallet + unrealized PnL
+  of the open positions at the futures close, as the snapshot reports it).
+- flows: deposits (credited statuses) +amount, withdrawals (debited
+  statuses) -(amount + transactionFee), transfers into (+) or out of (-) the
+  scanned wallet (MAIN for spot, UMFUTURE for usdm); valued at the price of the
+  hour they happen in (the 1h kline's open).
+- returns: valuations from the close of the day before the window on; between
+  two consecutive valuations (a gap of days without a snapshot makes the
+  period longer) one Modified Dietz return (E1 - E0 - sum F) / (E0 + sum w F),
+  w = the share of the period after the flow, on the day that ends the period.
+  No capital and no gain: 0; a gain on no capital: undefined (no return that
+  day). returns_from = the day after the first valuation, when there are two.
 - pnl[d] = realized[d] + (U_d - U_{d-1}) - fees[d] + funding[d], rounded to 8
-  decimals per day; U_d = the open inventory marked to d's close (spot: the
-  FIFO lots of fills quoted in the currency; usdm: positions at average entry).
-  realized/fees as in docs/METRICS.md (spot FIFO; usdm income rows).
-  unrealized_pnl = U at the window's last close - U at the close before it, so
-  pnl = realized + unrealized - fees + funding = sum of the daily pnl.
-- return = prod(1 + r) - 1 over the defined days; sharpe = mean / stdev
-  (ddof 1) x sqrt(annualisation) of the defined daily returns (basis
-  "returns", needs >= 2 of them), else of the daily pnl (basis "pnl");
-  sortino = mean / sqrt(mean(min(r, 0)^2)) x sqrt(ann) (empyrical, over all
-  return days); volatility = stdev x sqrt(ann); max_drawdown = max over days of
-  (peak - I) / peak of the index I = prod(1 + r) (peak starting at 1 on the day
-  before returns_from), with the dates of that peak and trough and
-  max_drawdown_amount = -(sum of daily pnl after the peak day up to the trough
-  day); calmar = annual return ((1 + return)^(ann / n) - 1) / max_drawdown.
-- round trips: a symbol's position from flat to flat (spot: FIFO inventory;
-  usdm: net position, a flip ends one), counted when it ends in the window;
-  its pnl = its realized PnL - its fees (all its fills); win_rate = wins /
-  round_trips; profit_factor = sum of winning / |sum of losing| pnl.
-- best_day / worst_day {date, pnl} (the first on ties), active_days = days
-  with a fill in the window.
+  decimals per day; U = the open FIFO lots of the fills quoted in the currency
+  (spot long-only; usdm long or short) marked at the day's close, U_{day0-1} the
+  book at `from` marked at the close of the day before. Spot realized and fees
+  as docs/METRICS.md (FIFO, fees of window fills); usdm realized, fees and
+  funding from the income rows. unrealized_pnl = U at the last boundary - U
+  before the window, so pnl = realized + unrealized - fees + funding = the sum
+  of the daily pnl.
+- with returns: return = prod(1 + r) - 1; sharpe (basis "returns") = mean /
+  stdev (ddof 1) x sqrt(ann); sortino = mean x ann / (sqrt(mean(min(r, 0)^2)) x
+  sqrt(ann)) over all return days (empyrical); volatility = stdev x sqrt(ann);
+  max_drawdown = the largest (peak - I) / peak of I = prod(1 + r) (the peak
+  starting at 1 on the day before returns_from; the earliest trough on ties),
+  its peak and trough dates, max_drawdown_amount = -(the Modified Dietz gains
+  after the peak up to the trough); calmar = ((1 + return)^(ann / days) - 1) /
+  max_drawdown, days = returns_from .. the last window day. Without returns:
+  sharpe and sortino on the daily pnl (basis "pnl"), the rest None.
+- round trips: a symbol's position from flat through flat (usdm: the net
+  position, a flip closes one and opens the next; spot: the base the fills
+  left in the account, a fee paid in the base not held, floored at 0), counted
+  when the fill that ends it is in the window; its pnl = its fills' FIFO
+  realized PnL - their fees in the currency; win_rate = wins / round_trips;
+  profit_factor = sum of winning / |sum of the others|.
+- best_day / worst_day {date, pnl} (the earliest on ties; None when every day
+  is 0), active_days = days with a counted fill in the window.
 """
 import calendar
 import math
@@ -340,63 +346,96 @@ def flows(acct, prices, scope, currency):
     return sorted(out)
 
 
-def _spot_book(acct, prices, from_ms, to_ms, currency, days):
-    """Realized and fees per day, U at each day close, round trips, active days
-    (spot: FIFO lots of the fills quoted in the currency, docs/METRICS.md)."""
-    fills = [t for t in sorted(acct.a.get("trades", []), key=lambda t: (t["time"], t["id"]))
-             if t["time"] < to_ms and acct.sym(t["symbol"])[1] == currency]
-    lots, trip = {}, {}
-    realized, fees, marks = {}, {}, {}
-    trips, active = [], set()
-    # (instant, day): U of the day before the window is the book at `from`
-    # marked at that day's close; each window day's, the book at its close
-    checkpoints = [(from_ms, days[0] - 1)] + [(min((d + 1) * DAY_MS, to_ms), d) for d in days]
-    i = 0
-    for until, mark_day in checkpoints:
-        while i < len(fills) and fills[i]["time"] < until:
-            t = fills[i]
-            i += 1
-            base, quote = acct.sym(t["symbol"])
-            in_win = from_ms <= t["time"]
-            day = t["time"] // DAY_MS
-            p, q = F(t["price"]), F(t["qty"])
-            fee_amt, fa = F(t["commission"]), t["commissionAsset"]
-            fee = fee_amt if fa == quote else fee_amt * p if fa == base else Fraction(0)
-            book = lots.setdefault(t["symbol"], [])
-            r = Fraction(0)
-            if t["isBuyer"]:
-                if q > 0:
-                    if not book:
-                        trip[t["symbol"]] = Fraction(0)  # flat -> open: a round trip starts
-                    book.append([p, q])
-            else:
-                left = q
-                while left > 0 and book:
-                    m = min(left, book[0][1])
-                    r += (p - book[0][0]) * m
-                    book[0][1] -= m
-                    left -= m
-                    if book[0][1] == 0:
-                        book.pop(0)
-            if trip.get(t["symbol"]) is not None:
-                trip[t["symbol"]] += r - fee
-                if not book:  # back to flat: the round trip ends
-                    if in_win:
-                        trips.append(trip[t["symbol"]])
-                    trip[t["symbol"]] = None
-            if in_win:
-                active.add(day)
-                realized[day] = realized.get(day, Fraction(0)) + r
-                fees[day] = fees.get(day, Fraction(0)) + fee
-        u = Fraction(0)
-        for s, book in lots.items():
-            for p, q in book:
-                u += (prices.close(s, mark_day) - p) * q
-        marks[mark_day] = u
-    return realized, fees, {}, marks, trips, active
+class _Book:
+    """One symbol's FIFO lots, long (qty > 0) or short (< 0)."""
+
+    def __init__(self):
+        self.lots = []  # [price, signed qty], all of one sign
+
+    def fill(self, price, sq, allow_short):
+        """Closes opposite lots oldest first; returns the realized PnL."""
+        realized = Fraction(0)
+        left = sq
+        while left != 0 and self.lots and (self.lots[0][1] > 0) != (left > 0):
+            lot = self.lots[0]
+            take = -left if abs(left) < abs(lot[1]) else lot[1]   # the lot's signed part closed
+            realized += (price - lot[0]) * take
+            lot[1] -= take
+            left += take
+            if lot[1] == 0:
+                self.lots.pop(0)
+        if left != 0 and (allow_short or left > 0):
+            self.lots.append([price, left])
+        return realized
+
+    def mark(self, close):
+        return sum(((close - p) * q for p, q in self.lots), Fraction(0))
 
 
-def _futures_book(acct, prices, from_ms, to_ms, currency, days):
+def _books(acct, prices, from_ms, to_ms, currency, days, scope):
+    """Per day: realized and fees booked (spot) and the counted fills; the
+    inventory's mark at every boundary (the day before the window: the book
+    at `from` at that day's close; each window day: the book at its end, or
+    at `to`); round trips closed in the window."""
+    if scope == "spot":
+        fills = [dict(t, _sq=F(t["qty"]) * (1 if t["isBuyer"] else -1))
+                 for t in acct.a.get("trades", [])]
+    else:
+        fills = [dict(t, _sq=F(t["qty"]) * (1 if t["side"] == "BUY" else -1))
+                 for t in (acct.a.get("futures") or {}).get("trades", [])]
+    fills = [t for t in fills if t["time"] < to_ms and acct.sym(t["symbol"])[1] == currency]
+    fills.sort(key=lambda t: (t["symbol"], t["time"], t["id"]))
+    realized, fees, nfills, marks = {}, {}, {}, {}
+    trips = []
+    bounds = [(from_ms, days[0] - 1)] + [(min((d + 1) * DAY_MS, to_ms), d) for d in days]
+    for symbol in sorted({t["symbol"] for t in fills}):
+        base, quote = acct.sym(symbol)
+        book, held, trip = _Book(), Fraction(0), None
+        mine = [t for t in fills if t["symbol"] == symbol]
+        i = 0
+        for until, mark_day in bounds:
+            while i < len(mine) and mine[i]["time"] < until:
+                t = mine[i]
+                i += 1
+                p = F(t["price"])
+                c, ca = F(t.get("commission", "0")), t.get("commissionAsset", "USDT")
+                if scope == "spot":
+                    fee = c if ca == quote else c * p if ca == base else Fraction(0)
+                else:
+                    fee = c if ca == quote else Fraction(0)
+                r = book.fill(p, t["_sq"], scope != "spot")
+                # the position a round trip follows: usdm the net quantity;
+                # spot the base the fills left in the account (a fee in the
+                # base is not held), never below 0
+                delta = t["_sq"] - (c if scope == "spot" and ca == base else 0)
+                after = held + delta
+                if scope == "spot" and after < 0:
+                    after = Fraction(0)
+                if trip is not None:
+                    trip += r - fee
+                elif after != 0:
+                    trip = r - fee
+                if trip is not None and held != 0 and (after > 0) - (after < 0) != \
+                        (held > 0) - (held < 0):
+                    if t["time"] >= from_ms:
+                        trips.append(trip)
+                    trip = Fraction(0) if after != 0 else None
+                held = after
+                if t["time"] >= from_ms:
+                    day = t["time"] // DAY_MS
+                    nfills[day] = nfills.get(day, 0) + 1
+                    if scope == "spot":
+                        realized[day] = realized.get(day, Fraction(0)) + r
+                        fees[day] = fees.get(day, Fraction(0)) + fee
+            marks[mark_day] = marks.get(mark_day, Fraction(0)) + (
+                book.mark(prices.close(symbol, mark_day)) if book.lots else 0)
+    for _, d in bounds:
+        marks.setdefault(d, Fraction(0))
+    return realized, fees, nfills, marks, trips
+
+
+def _income_days(acct, from_ms, to_ms, currency):
+    """USD-M: the income rows in the window, in the currency, per day."""
     realized, fees, funding = {}, {}, {}
     for r in acct.income:
         if not from_ms <= r["time"] < to_ms or r.get("asset", "USDT") != currency:
@@ -409,37 +448,19 @@ def _futures_book(acct, prices, from_ms, to_ms, currency, days):
             fees[d] = fees.get(d, Fraction(0)) - v
         elif r["incomeType"] == "FUNDING_FEE":
             funding[d] = funding.get(d, Fraction(0)) + v
-    marks = {}
-    for d in [days[0] - 1] + days:
-        u = Fraction(0)
-        for s, (amt, entry) in acct.futures_positions((d + 1) * DAY_MS
-                                                      if d >= days[0] else from_ms).items():
-            if acct.sym(s)[1] == currency:
-                u += (prices.close(s, d) - entry) * amt
-        marks[d] = u
-    fills = sorted((acct.a.get("futures") or {}).get("trades", []),
-                   key=lambda t: (t["time"], t["id"]))
-    pos, trip, trips, active = {}, {}, [], set()
-    for t in fills:
-        if t["time"] >= to_ms or acct.sym(t["symbol"])[1] != currency:
-            continue
-        q = F(t["qty"]) * (1 if t["side"] == "BUY" else -1)
-        amt = pos.get(t["symbol"], Fraction(0))
-        v = F(t.get("realizedPnl", "0")) - (F(t.get("commission", "0"))
-                                             if t.get("commissionAsset", "USDT") == currency else 0)
-        if amt == 0:
-            trip[t["symbol"]] = Fraction(0)
-        trip[t["symbol"]] = trip.get(t["symbol"], Fraction(0)) + v
-        new = amt + q
-        pos[t["symbol"]] = new
-        in_win = from_ms <= t["time"] < to_ms
-        if in_win:
-            active.add(t["time"] // DAY_MS)
-        if new == 0 or (new > 0) != (amt > 0) and amt != 0:
-            if in_win:
-                trips.append(trip[t["symbol"]])
-            trip[t["symbol"]] = Fraction(0)
-    return realized, fees, funding, marks, trips, active
+    return realized, fees, funding
+
+
+def modified_dietz(v0, v1, flows, start, end):
+    """(return or None, gain): (v1 - v0 - sum F) / (v0 + sum w F), w = the share
+    of [start, end) after the flow. No capital and no gain: 0; a gain or loss
+    on no capital: undefined."""
+    inside = [(t, v) for t, v in flows if start <= t < end]
+    gain = v1 - v0 - sum((v for _, v in inside), Fraction(0))
+    den = v0 + sum((v * Fraction(end - t, end - start) for t, v in inside), Fraction(0))
+    if den > 0:
+        return gain / den, gain
+    return (Fraction(0) if gain == 0 else None), gain
 
 
 def metrics(doc, api_key, from_ms, to_ms, now_ms, scope="spot", currency="USDT",
@@ -448,88 +469,82 @@ def metrics(doc, api_key, from_ms, to_ms, now_ms, scope="spot", currency="USDT",
     acct = Account(doc, api_key)
     prices = Prices(doc)
     days = list(range(from_ms // DAY_MS, (to_ms - 1) // DAY_MS + 1))
-    book = _spot_book if scope == "spot" else _futures_book
-    realized, fees, funding, marks, trips, active = book(acct, prices, from_ms, to_ms,
-                                                         currency, days)
-    # equity at every day close from before the window (a base for its first day)
-    known = {}
-    lookback = days[0] - 40
-    for d in range(lookback, days[-1] + 1):
-        if acct.has_snapshot(d, now_ms):
-            known[d] = equity(acct, prices, d, scope, currency, valuation)
+    realized, fees, nfills, marks, trips = _books(acct, prices, from_ms, to_ms, currency,
+                                                  days, scope)
+    funding = {}
+    if scope != "spot":
+        realized, fees, funding = _income_days(acct, from_ms, to_ms, currency)
+    # valuations: the close of the day before the window, then each window day
+    vals = [(d, equity(acct, prices, d, scope, currency, valuation))
+            for d in [days[0] - 1] + days if acct.has_snapshot(d, now_ms)]
     fl = flows(acct, prices, scope, currency)
-    daily = []
-    returns = {}
-    for d in days:
-        u_prev = marks.get(d - 1, Fraction(0))
-        pnl = round8(realized.get(d, 0) + (marks.get(d, Fraction(0)) - u_prev)
-                     - fees.get(d, 0) + funding.get(d, 0))
-        r = None
-        if d in known:
-            prev = max((p for p in known if p < d), default=None)
-            if prev is not None:
-                p0, p1 = (prev + 1) * DAY_MS, (d + 1) * DAY_MS
-                inside = [(t, v) for t, v in fl if p0 <= t < p1]
-                net = sum((v for _, v in inside), Fraction(0))
-                den = known[prev] + sum((v * Fraction(p1 - t, p1 - p0) for t, v in inside),
-                                        Fraction(0))
-                if den > 0:
-                    r = (known[d] - known[prev] - net) / den
+    returns, gains = {}, {}
+    returns_from = None
+    for (d0, e0), (d1, e1) in zip(vals, vals[1:]):
+        if returns_from is None:
+            returns_from = d0 + 1
+        r, g = modified_dietz(e0, e1, fl, (d0 + 1) * DAY_MS, (d1 + 1) * DAY_MS)
         if r is not None:
-            returns[d] = r
-        daily.append({"date": date_of(d), "pnl": pnl, "return": r,
-                      "equity": known.get(d)})
-    rdays = sorted(returns)
-    rs = [returns[d] for d in rdays]
-    out = {"daily": daily, "returns_from": date_of(rdays[0]) if rdays else None}
+            returns[d1], gains[d1] = r, g
+    known = dict(vals)
+    daily = []
+    for d in days:
+        pnl = round8(realized.get(d, 0) + (marks[d] - marks[d - 1])
+                     - fees.get(d, 0) + funding.get(d, 0))
+        daily.append({"date": date_of(d), "pnl": pnl, "return": returns.get(d),
+                      "equity": round8(known[d]) if d in known else None})
+    out = {"daily": daily, "returns_from": date_of(returns_from) if returns_from else None}
     pnl_days = [e["pnl"] for e in daily]
     out["realized_pnl"] = round8(sum(realized.values(), Fraction(0)))
     out["fees"] = round8(sum(fees.values(), Fraction(0)))
     out["funding"] = round8(sum(funding.values(), Fraction(0)))
-    out["unrealized_pnl"] = round8(marks.get(days[-1], Fraction(0))
-                                   - marks.get(days[0] - 1, Fraction(0)))
+    out["unrealized_pnl"] = round8(marks[days[-1]] - marks[days[0] - 1])
     out["pnl"] = sum(pnl_days, Fraction(0))
-    # time-weighted return and the ratios
-    idx = Fraction(1)
-    for r in rs:
-        idx *= 1 + r
-    out["return"] = idx - 1 if rs else None
+    rdays = sorted(returns)
+    rs = [returns[d] for d in rdays]
     fr = [float(r) for r in rs]
-    if len(fr) >= 2:
+    for k in ("return", "volatility", "max_drawdown", "max_drawdown_peak",
+              "max_drawdown_trough", "calmar", "sortino"):
+        out[k] = None
+    out["max_drawdown_amount"] = Fraction(0)
+    if returns_from is not None:
+        idx = Fraction(1)
+        for r in rs:
+            idx *= 1 + r
+        out["return"] = idx - 1
         out["sharpe"], out["sharpe_basis"] = sharpe(fr, annualization), "returns"
+        out["sortino"] = sortino(fr, annualization) if fr else None
+        out["volatility"] = volatility(fr, annualization) if len(fr) >= 2 else None
+        if rs:
+            dd, peak, trough = max_drawdown_of(rs)
+            out["max_drawdown"] = float(dd)
+            if dd > 0:
+                out["max_drawdown_peak"] = date_of(rdays[peak] if peak >= 0 else returns_from - 1)
+                out["max_drawdown_trough"] = date_of(rdays[trough])
+                out["max_drawdown_amount"] = round8(-sum((gains[d] for d in rdays[peak + 1:trough + 1]),
+                                                         Fraction(0)))
+                base = 1 + float(out["return"])
+                if base > 0:
+                    annual = base ** (annualization / (days[-1] - returns_from + 1)) - 1
+                    out["calmar"] = annual / float(dd)
     else:
-        out["sharpe"], out["sharpe_basis"] = sharpe([float(p) for p in pnl_days],
-                                                     annualization), "pnl"
-    out["sortino"] = sortino(fr, annualization) if fr else None
-    out["volatility"] = volatility(fr, annualization) if len(fr) >= 2 else None
-    dd = max_drawdown_of(rs)
-    out["max_drawdown"] = float(dd[0]) if rs else None
-    if rs and dd[0] > 0:
-        peak_day = rdays[dd[1]] if dd[1] >= 0 else rdays[0] - 1
-        trough_day = rdays[dd[2]]
-        out["max_drawdown_peak"], out["max_drawdown_trough"] = date_of(peak_day), date_of(trough_day)
-        out["max_drawdown_amount"] = -sum((e["pnl"] for e, d in zip(daily, days)
-                                           if peak_day < d <= trough_day), Fraction(0))
-    else:
-        out["max_drawdown_peak"] = out["max_drawdown_trough"] = None
-        out["max_drawdown_amount"] = Fraction(0)
-    if rs and dd[0] > 0:
-        annual = (1 + float(out["return"])) ** (annualization / len(rs)) - 1
-        out["calmar"] = annual / float(dd[0])
-    else:
-        out["calmar"] = None
+        pf = [float(p) for p in pnl_days]
+        out["sharpe"] = sharpe(pf, annualization) if len(set(pnl_days)) > 1 else None
+        out["sharpe_basis"] = "pnl"
+        out["sortino"] = sortino(pf, annualization) if pf else None
     wins = [p for p in trips if p > 0]
-    losses = [p for p in trips if p < 0]
+    losses = [p for p in trips if p <= 0]
     out["round_trips"] = len(trips)
     out["win_rate"] = len(wins) / len(trips) if trips else None
-    out["profit_factor"] = (float(sum(wins, Fraction(0)) / -sum(losses, Fraction(0)))
-                            if losses else None)
-    if daily:
-        best = max(daily, key=lambda e: e["pnl"])
+    lost = -sum(losses, Fraction(0))
+    out["profit_factor"] = float(sum(wins, Fraction(0)) / lost) if lost > 0 else None
+    out["best_day"] = out["worst_day"] = None
+    if any(p != 0 for p in pnl_days):
+        best = max(daily, key=lambda e: e["pnl"])    # max/min keep the earliest on ties
         worst = min(daily, key=lambda e: e["pnl"])
         out["best_day"] = {"date": best["date"], "pnl": best["pnl"]}
         out["worst_day"] = {"date": worst["date"], "pnl": worst["pnl"]}
-    out["active_days"] = len(active)
+    out["active_days"] = sum(1 for d in days if nfills.get(d))
     return out
 
 
@@ -596,15 +611,17 @@ def volatility(returns, annualization=365):
 
 
 def max_drawdown_of(returns):
-    """(fraction, peak index, trough index) of the cumulative index prod(1 + r)
-    against its running peak, which starts at 1 (index -1: before the first day)."""
-    idx, peak, peak_i = Fraction(1), Fraction(1), -1
+    """(fraction, peak, trough) of the cumulative index prod(1 + r) against its
+    running peak, which starts at 1 (peak -1: before the first return); the
+    earliest trough wins a tie. Indices are positions in `returns`."""
+    idx, top, top_at = Fraction(1), Fraction(1), -1
     best = (Fraction(0), -1, -1)
     for i, r in enumerate(returns):
         idx *= 1 + (r if isinstance(r, Fraction) else Fraction(r))
-        if idx > peak:
-            peak, peak_i = idx, i
-        dd = (peak - idx) / peak
+        if idx > top:
+            top, top_at = idx, i
+            continue
+        dd = (top - idx) / top
         if dd > best[0]:
-            best = (dd, peak_i, i)
+            best = (dd, top_at, i)
     return best

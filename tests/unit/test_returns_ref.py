@@ -110,7 +110,8 @@ class HandComputedAccount(unittest.TestCase):
         self.assertEqual((m["max_drawdown_peak"], m["max_drawdown_trough"]),
                          (rr.date_of(B + 2), rr.date_of(B + 3)))
         self.assertEqual(m["max_drawdown_amount"], Fr("22.198"))
-        annual = (1 + float(m["return"])) ** (365 / 4) - 1
+        # annualised over the 5 days the returns cover (B+1 .. B+5), not the 4 returns
+        annual = (1 + float(m["return"])) ** (365 / 5) - 1
         self.assertAlmostEqual(m["calmar"] / (annual / m["max_drawdown"]), 1, places=12)
 
     def test_pnl_parts(self):
@@ -151,6 +152,55 @@ class HandComputedAccount(unittest.TestCase):
         pnl = [-0.2, 20.0, -22.198, 0.0, 0.0]
         self.assertAlmostEqual(m["sharpe"] / (statistics.mean(pnl) / statistics.stdev(pnl)
                                               * math.sqrt(365)), 1, places=12)
+        down = math.sqrt(sum(min(x, 0) ** 2 for x in pnl) / 5)
+        self.assertAlmostEqual(m["sortino"] / (statistics.mean(pnl) / down * math.sqrt(365)), 1,
+                               places=12)
+        self.assertIsNone(m["max_drawdown"])
+        self.assertIsNone(m["volatility"])
+
+    def test_no_capital_no_gain(self):
+        # a valuation of 0 and nothing happening: a return of 0, not undefined
+        self.assertEqual(rr.modified_dietz(Fr(0), Fr(0), [], 0, DAY), (0, 0))
+        # a gain on no capital: undefined
+        self.assertEqual(rr.modified_dietz(Fr(0), Fr(5), [], 0, DAY), (None, 5))
+        # a deposit at the start counts fully, at the end not at all
+        self.assertEqual(rr.modified_dietz(Fr(100), Fr(210), [(0, Fr(100))], 0, DAY),
+                         (Fr(10, 200), 10))
+        self.assertEqual(rr.modified_dietz(Fr(100), Fr(210), [(DAY - 1, Fr(100))], 0, DAY),
+                         (Fr(10) / (100 + Fr(100, DAY)), 10))
+
+    def test_futures_fifo_marks_and_trips(self):
+        t = lambda day, h: (B + day) * DAY + h * HOUR  # noqa: E731
+        doc = {"accounts": [{"api_key": "f", "api_secret": "s",
+                             "futures": {"opening_assets": {"USDT": "1000"}, "trades": [
+                                 {"symbol": "ETHUSDT", "id": 1, "side": "SELL", "price": "100",
+                                  "qty": "1", "commission": "0.1", "time": t(1, 1)},
+                                 {"symbol": "ETHUSDT", "id": 2, "side": "SELL", "price": "120",
+                                  "qty": "1", "commission": "0.1", "time": t(1, 2)},
+                                 {"symbol": "ETHUSDT", "id": 3, "side": "BUY", "price": "110",
+                                  "qty": "1", "realizedPnl": "-10", "commission": "0.1",
+                                  "time": t(2, 1)},
+                                 {"symbol": "ETHUSDT", "id": 4, "side": "BUY", "price": "90",
+                                  "qty": "3", "realizedPnl": "25", "commission": "0.3",
+                                  "time": t(3, 1)}],
+                                        "funding": [{"symbol": "ETHUSDT", "income": "0.5",
+                                                     "time": t(2, 8)}]}}],
+               "prices": {"ETHUSDT": {"points": [[t(-9, 0), "100"], [t(1, 12), "105"],
+                                                 [t(2, 12), "95"]]}}}
+        m = rr.metrics(doc, "f", (B + 1) * DAY, (B + 4) * DAY, now_ms=(B + 5) * DAY,
+                       scope="usdm")
+        # B+1: short 1 @100 and 1 @120, marked at 105: (105-100)(-1) + (105-120)(-1) = 10,
+        # fees 0.2 -> 9.8. B+2: the buy closes the @100 lot (FIFO), the exchange books -10
+        # realized; the @120 lot marked at 95: 25; fee 0.1, funding 0.5 -> -10 + 15 - 0.1
+        # + 0.5 = 5.4. B+3: closes @120 (booked +25), flips long 2 @90 marked at 95: +10;
+        # the mark before was 25 -> 25 + (10 - 25) - 0.3 = 9.7
+        self.assertEqual([e["pnl"] for e in m["daily"]], [Fr("9.8"), Fr("5.4"), Fr("9.7")])
+        self.assertEqual((m["realized_pnl"], m["unrealized_pnl"], m["fees"], m["funding"]),
+                         (Fr(15), Fr(10), Fr("0.6"), Fr("0.5")))
+        # one trip, flat -> short -> through flat on B+3 (FIFO: -10 + 30 - 0.1 x 3 - 0.3
+        # = 19.4, a win); the long it flips into is still open
+        self.assertEqual((m["round_trips"], m["win_rate"]), (1, 1.0))
+        self.assertIsNone(m["profit_factor"])
 
 
 if __name__ == "__main__":
