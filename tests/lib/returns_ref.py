@@ -464,8 +464,10 @@ def modified_dietz(v0, v1, flows, start, end):
 
 
 def metrics(doc, api_key, from_ms, to_ms, now_ms, scope="spot", currency="USDT",
-            annualization=365, valuation="asset"):
-    """The issue-7 metrics of one simulator account (see the module text)."""
+            annualization=365, valuation="asset", base_day=True):
+    """The issue-7 metrics of one simulator account (see the module text).
+    base_day False: no valuation of the day before the window (the returns
+    then start the day after the window's first valuation)."""
     acct = Account(doc, api_key)
     prices = Prices(doc)
     days = list(range(from_ms // DAY_MS, (to_ms - 1) // DAY_MS + 1))
@@ -476,7 +478,8 @@ def metrics(doc, api_key, from_ms, to_ms, now_ms, scope="spot", currency="USDT",
         realized, fees, funding = _income_days(acct, from_ms, to_ms, currency)
     # valuations: the close of the day before the window, then each window day
     vals = [(d, equity(acct, prices, d, scope, currency, valuation))
-            for d in [days[0] - 1] + days if acct.has_snapshot(d, now_ms)]
+            for d in ([days[0] - 1] if base_day else []) + days
+            if acct.has_snapshot(d, now_ms)]
     fl = flows(acct, prices, scope, currency)
     returns, gains = {}, {}
     returns_from = None
@@ -506,7 +509,7 @@ def metrics(doc, api_key, from_ms, to_ms, now_ms, scope="spot", currency="USDT",
     for k in ("return", "volatility", "max_drawdown", "max_drawdown_peak",
               "max_drawdown_trough", "calmar", "sortino"):
         out[k] = None
-    out["max_drawdown_amount"] = Fraction(0)
+    out["max_drawdown_amount"] = None
     if returns_from is not None:
         idx = Fraction(1)
         for r in rs:
@@ -518,6 +521,7 @@ def metrics(doc, api_key, from_ms, to_ms, now_ms, scope="spot", currency="USDT",
         if rs:
             dd, peak, trough = max_drawdown_of(rs)
             out["max_drawdown"] = float(dd)
+            out["max_drawdown_amount"] = Fraction(0)
             if dd > 0:
                 out["max_drawdown_peak"] = date_of(rdays[peak] if peak >= 0 else returns_from - 1)
                 out["max_drawdown_trough"] = date_of(rdays[trough])
