@@ -1926,9 +1926,16 @@ def make_demo(out_dir):
     api_key = "".join(secrets.choice(alphabet) for _ in range(64))
     api_secret = "".join(secrets.choice(alphabet) for _ in range(64))
     balances, trades = demo_account(now_ms())
+    now = now_ms() // HOUR_MS * HOUR_MS
     doc = {"accounts": [{"api_key": api_key, "api_secret": api_secret,
                          "balances": balances, "trades": trades,
-                         "futures": demo_futures(now_ms())}]}
+                         "futures": demo_futures(now_ms()),
+                         # cash flows for the returns (the opening balances are inferred)
+                         "deposits": [{"coin": "USDT", "amount": "5000", "time": now - 20 * DAY_MS}],
+                         "withdrawals": [{"coin": "USDT", "amount": "1000", "transactionFee": "1",
+                                          "time": now - 8 * DAY_MS + 5 * HOUR_MS}],
+                         "transfers": [{"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "2000",
+                                        "time": now - 25 * DAY_MS + 2 * HOUR_MS}]}]}
     write_private(os.path.join(out_dir, "api_key"), api_key + "\n")
     write_private(os.path.join(out_dir, "api_secret"), api_secret + "\n")
     accounts_path = os.path.join(out_dir, "accounts.json")
