@@ -185,7 +185,7 @@ class ReturnsTest(unittest.TestCase):
         ref = returns_ref.metrics(self.doc, self.acct["api_key"], FROM, T0, NOW, scope="usdm",
                                   base_day=BASE_DAY)
         self.assertNotEqual(ref["funding"], 0)
-        self.assertEqual(ref["round_trips"], 1)
+        self.assertEqual(ref["round_trips"], 2)  # long, flipped short, then flat
         self.compare(payload, ref)
 
 
