@@ -40,7 +40,6 @@ status.
 import argparse
 import base64
 import binascii
-import calendar
 import hashlib
 import hmac
 import json
@@ -859,6 +858,7 @@ def ymd_hms(ms):
 
 
 def day_of(text, what):
+    import calendar  # here, not at the top: the imports block is a merge hot spot
     try:
         return calendar.timegm(time.strptime(text, "%Y-%m-%d")) // 86400
     except (ValueError, OverflowError, TypeError):
