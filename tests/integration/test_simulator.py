@@ -17,9 +17,11 @@ import time
 import unittest
 import urllib.error
 from decimal import Decimal
+from fractions import Fraction
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import simctl  # noqa: E402
+import returns_ref  # noqa: E402
 
 NOW = int(time.time() * 1000)
 DAY = 86_400_000
@@ -778,6 +780,29 @@ class WalletHistoryTest(unittest.TestCase):
                                                               "size": 101}), 400, -1130)
         self.assertError(self.get("/sapi/v1/asset/transfer", {"type": "ISOLATEDMARGIN_MARGIN"}),
                          400, -1102)
+
+    def test_reference_reads_the_same_account(self):
+        # tests/lib/returns_ref.py derives balances on its own: both must agree
+        # with what the simulator serves, day by day (spot and USD-M)
+        T = T0
+        ref = returns_ref.Account(self.doc, "histkey")
+        prices = returns_ref.Prices(self.doc)
+        snaps = self.snapshots("SPOT", T - 25 * DAY, T - DAY)
+        self.assertGreater(len(snaps), 15)
+        for s in snaps:
+            day = s["updateTime"] // DAY
+            bal = ref._balances(ref.opening, ref.spot_ev, (day + 1) * DAY)
+            self.assertEqual({b["asset"]: Decimal(b["free"]) for b in s["data"]["balances"]},
+                             {k: Decimal(v.numerator) / v.denominator
+                              for k, v in bal.items() if v != 0})
+            self.assertEqual(returns_ref.equity(ref, prices, day, "spot", "USDT", "btc"),
+                             Fraction(s["data"]["totalAssetOfBtc"])
+                             * prices.close("BTCUSDT", day))
+        for s in self.snapshots("FUTURES", T - 25 * DAY, T - DAY):
+            day = s["updateTime"] // DAY
+            usdt = [a for a in s["data"]["assets"] if a["asset"] == "USDT"]
+            self.assertEqual(returns_ref.equity(ref, prices, day, "usdm", "USDT", "asset"),
+                             Fraction(usdt[0]["marginBalance"]) if usdt else 0)
 
     def test_klines_consistent_with_trades(self):
         T = T0
