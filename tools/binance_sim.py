@@ -9,7 +9,9 @@ at this one listener. tools/README.md documents every route, rule and knob.
 
   spot    GET /api/v3/ping | time | exchangeInfo | klines        (public)
           GET /api/v3/account | myTrades                         (SIGNED)
-  wallet  GET /sapi/v1/account/apiRestrictions                   (SIGNED)
+  wallet  GET /sapi/v1/account/apiRestrictions | accountSnapshot
+              | capital/deposit/hisrec | capital/withdraw/history
+              | asset/transfer                                   (SIGNED)
   futures GET /fapi/v1/ping | time | exchangeInfo | klines        (public)
           GET /fapi/v2/account | /fapi/v3/account | /fapi/v1/userTrades
               | /fapi/v1/income                                  (SIGNED)
@@ -348,7 +350,7 @@ class Account:
                         list(self.ip_allow))
         self.futures = None
         if a.get("futures") is not None:
-            self.futures = Futures(a["futures"], key)
+            self.futures = Futures(a["futures"], key, a.get("transfers", []))
 
     def patch_restrictions(self, patch):
         if not isinstance(patch, dict):
@@ -373,7 +375,7 @@ class Account:
 class Futures:
     """A USD-M futures account: fills, income and balances."""
 
-    def __init__(self, f, key):
+    def __init__(self, f, key, transfers=()):
         if not isinstance(f, dict):
             raise ValueError("account %s: futures must be an object" % key[:6])
         self.assets = f.get("assets", {"USDT": "0"})
@@ -410,6 +412,7 @@ class Futures:
                 rows.append({"symbol": fu["symbol"], "incomeType": "FUNDING_FEE",
                              "income": fu["income"], "asset": fu.get("asset", "USDT"),
                              "info": "FUNDING_FEE", "time": fu["time"], "tradeId": ""})
+            rows += transfer_income_rows(transfers)  # issue 7: wallet history
         for n, r in enumerate(rows):
             for name in ("incomeType", "income", "time"):
                 if name not in r:
@@ -474,6 +477,16 @@ class Market:
         self.history_days.update(doc.get("history_days", {}))
         self.control_token = doc.get("control_token")
         self.initial_config = doc.get("config", {})
+        for a in doc["accounts"]:  # issue 7: balances over time need every symbol listed
+            acct = self.accounts[a["api_key"]]
+            acct.history = WalletHistory(a, acct, self)
+            flows = any(k in a for k in ("deposits", "withdrawals", "transfers",
+                                         "opening_balances"))
+            if "balances" not in a and flows:  # /api/v3/account: where the history ends
+                acct.balances = acct.history.current()
+            if acct.futures is not None and "assets" not in a["futures"] and \
+                    (flows or "opening_assets" in a["futures"]):
+                acct.futures.assets = acct.history.current(futures=True) or acct.futures.assets
         self._trade_price = {}
         for acct in self.accounts.values():
             for s, lst in acct.trades.items():
@@ -498,10 +511,20 @@ class Market:
             if not pts:
                 raise ValueError("prices.%s: points is empty" % symbol)
             return ("points", pts)
+        if isinstance(spec, dict) and spec.get("from_trades") is True:
+            # the trades' own prices (issue 7): the last fill at or before each hour
+            pts = sorted((t["time"], dec(t["price"], "price"))
+                         for acct in self.accounts.values()
+                         for lst in (acct.trades.get(symbol, []),
+                                     acct.futures.trades.get(symbol, []) if acct.futures else [])
+                         for t in lst)
+            if not pts:
+                raise ValueError("prices.%s: from_trades, but nothing traded it" % symbol)
+            return ("trades", pts)
         if isinstance(spec, dict) and "base" in spec:
             return ("walk", dec(spec["base"], "prices." + symbol), int(spec.get("wobble_bp", 100)))
         raise ValueError("prices.%s: a decimal string, {\"points\": [[t, p]...]} or "
-                         "{\"base\": p, \"wobble_bp\": n}" % symbol)
+                         "{\"base\": p, \"wobble_bp\": n} or {\"from_trades\": true}" % symbol)
 
     def price_spec(self, symbol, futures=False):
         spec = self.prices.get(symbol)
@@ -519,11 +542,13 @@ class Market:
         kind = spec[0]
         if kind == "const":
             return spec[1]
-        if kind == "points":
+        if kind in ("points", "trades"):
             t = hour * HOUR_MS
             p = spec[1][0][1]
             for pt, pp in spec[1]:
-                if pt <= t:
+                # a point holds from its instant on; a fill sets the price after it,
+                # so a fill at a kline's open instant is inside that kline only
+                if pt < t or (pt == t and kind == "points"):
                     p = pp
             return p
         base, bp = spec[1], spec[2]
@@ -779,7 +804,459 @@ ROUTES = {
 }
 
 
-class Handler(BaseHTTPRequestHandler):
+# --- wallet history: snapshots, deposits, withdrawals, transfers (issue 7) ----------
+#
+# An account's balances over time are derived, never stored: its
+# `opening_balances` (held before the simulated history; not a flow), plus its
+# deposits, minus its withdrawals (amount + transactionFee), plus or minus its
+# transfers, plus every spot fill (a buy adds qty of the base and takes
+# quoteQty of the quote, a sell the reverse; the commission is taken in its
+# asset). The USD-M wallet likewise: `futures.opening_assets` plus every
+# income row (realized PnL, commissions, funding and the TRANSFER rows of the
+# transfers). The daily snapshots serve those balances at each UTC day's
+# close, valued with the same prices the klines serve, so a client that reads
+# fills, flows, snapshots and klines sees one consistent account.
+
+# Binance keeps the snapshots for about a month ("last month only") and the
+# transfer history for six months; overridable in the file's `history_days`.
+DEFAULT_HISTORY_DAYS.update({"accountSnapshot": 30, "transfer": 180})
+# Per-UID weight: withdraw history costs 18000 of the account's 180000/minute.
+DEFAULT_LIMITS["sapi_uid"] = 180000
+LIMITER_HEADERS["sapi_uid"] = "X-SAPI-USED-UID-WEIGHT-1M"
+
+DEPOSIT_CREDITED = {1, 6}         # 1 success, 6 credited but cannot withdraw
+WITHDRAW_DEBITED = {0, 2, 4, 6}   # email sent, awaiting approval, processing, completed
+TRANSFER_STATUSES = {"CONFIRMED", "FAILED", "PENDING"}
+# Binance's universal-transfer types. Only the MAIN (spot) and UMFUTURE
+# (USD-M) ends move simulated balances; the other wallets are not modelled.
+TRANSFER_TYPES = {
+    "MAIN_UMFUTURE", "MAIN_CMFUTURE", "MAIN_MARGIN", "UMFUTURE_MAIN", "UMFUTURE_MARGIN",
+    "CMFUTURE_MAIN", "CMFUTURE_MARGIN", "MARGIN_MAIN", "MARGIN_UMFUTURE", "MARGIN_CMFUTURE",
+    "ISOLATEDMARGIN_MARGIN", "MARGIN_ISOLATEDMARGIN", "ISOLATEDMARGIN_ISOLATEDMARGIN",
+    "MAIN_FUNDING", "FUNDING_MAIN", "FUNDING_UMFUTURE", "UMFUTURE_FUNDING", "MARGIN_FUNDING",
+    "FUNDING_MARGIN", "FUNDING_CMFUTURE", "CMFUTURE_FUNDING", "MAIN_OPTION", "OPTION_MAIN",
+    "UMFUTURE_OPTION", "OPTION_UMFUTURE", "MARGIN_OPTION", "OPTION_MARGIN", "FUNDING_OPTION",
+    "OPTION_FUNDING", "MAIN_PORTFOLIO_MARGIN", "PORTFOLIO_MARGIN_MAIN"}
+ERR_RANGE_30D = (400, -1127, "More than 30 days between startTime and endTime.")
+ERR_RANGE_90D = (400, -1127, "More than 90 days between startTime and endTime.")
+
+
+def transfer_wallets(ttype):
+    """(from, to) wallet names of a transfer type: "MAIN_UMFUTURE" -> ("MAIN", "UMFUTURE")."""
+    for w in ("ISOLATEDMARGIN", "PORTFOLIO_MARGIN", "MAIN", "UMFUTURE", "CMFUTURE", "MARGIN",
+              "FUNDING", "OPTION"):
+        if ttype.startswith(w + "_"):
+            return w, ttype[len(w) + 1:]
+    raise ValueError("transfer type %s" % ttype)
+
+
+def ymd(ms):
+    return time.strftime("%Y-%m-%d", time.gmtime(ms // 1000))
+
+
+def ymd_hms(ms):
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000))
+
+
+def day_of(text, what):
+    import calendar  # here, not at the top: the imports block is a merge hot spot
+    try:
+        return calendar.timegm(time.strptime(text, "%Y-%m-%d")) // 86400
+    except (ValueError, OverflowError, TypeError):
+        raise ValueError("%s: a date YYYY-MM-DD: %r" % (what, text))
+
+
+def transfer_income_rows(transfers):
+    """The USD-M income rows Binance books for transfers into and out of the
+    USD-M wallet (incomeType TRANSFER, positive in, negative out)."""
+    rows = []
+    for n, t in enumerate(transfers):
+        if t.get("status", "CONFIRMED") != "CONFIRMED":
+            continue
+        src, dst = transfer_wallets(t["type"])
+        amt = dec(t["amount"], "transfer amount")
+        if "UMFUTURE" not in (src, dst) or src == dst:
+            continue
+        rows.append({"symbol": "", "incomeType": "TRANSFER",
+                     "income": q8(amt if dst == "UMFUTURE" else -amt), "asset": t["asset"],
+                     "info": "TRANSFER", "time": t["time"], "tradeId": "",
+                     "tranId": t.get("tranId", 11415955596 + n)})  # the transfer's own id
+    return rows
+
+
+class WalletHistory:
+    """An account's deposits, withdrawals and transfers, and the spot and USD-M
+    balances they imply day by day (see the section comment)."""
+
+    def __init__(self, a, acct, market):
+        key = acct.key[:6]
+        self.deposits, self.withdrawals, self.transfers = [], [], []
+        for n, d in enumerate(a.get("deposits", [])):
+            for name in ("coin", "amount", "time"):
+                if name not in d:
+                    raise ValueError("account %s: deposit without %s" % (key, name))
+            dec(d["amount"], "deposit amount")
+            row = dict(d)
+            row.setdefault("status", 1)
+            row.setdefault("id", str(769800519366885376 + n))
+            row.setdefault("network", d["coin"])
+            row.setdefault("address", "sim-deposit-address")
+            row.setdefault("addressTag", "")
+            row.setdefault("txId", hashlib.sha256(("dep:%s:%d" % (acct.key, n)).encode())
+                           .hexdigest())
+            row.setdefault("completeTime", d["time"])
+            self.deposits.append(row)
+        for n, w in enumerate(a.get("withdrawals", [])):
+            for name in ("coin", "amount", "time"):
+                if name not in w:
+                    raise ValueError("account %s: withdrawal without %s" % (key, name))
+            dec(w["amount"], "withdrawal amount")
+            row = dict(w)
+            row.setdefault("transactionFee", "0")
+            dec(row["transactionFee"], "withdrawal transactionFee")
+            row.setdefault("status", 6)
+            row.setdefault("id", hashlib.sha256(("wd:%s:%d" % (acct.key, n)).encode())
+                           .hexdigest()[:32])
+            row.setdefault("network", w["coin"])
+            row.setdefault("address", "sim-withdraw-address")
+            row.setdefault("txId", "0x" + hashlib.sha256(("wtx:%s:%d" % (acct.key, n)).encode())
+                           .hexdigest())
+            if row["status"] == 6:
+                row.setdefault("completeTime", w["time"] + 10 * 60 * 1000)
+            self.withdrawals.append(row)
+        for n, t in enumerate(a.get("transfers", [])):
+            for name in ("type", "asset", "amount", "time"):
+                if name not in t:
+                    raise ValueError("account %s: transfer without %s" % (key, name))
+            if t["type"] not in TRANSFER_TYPES:
+                raise ValueError("account %s: unknown transfer type %s" % (key, t["type"]))
+            dec(t["amount"], "transfer amount")
+            row = dict(t)
+            row.setdefault("status", "CONFIRMED")
+            if row["status"] not in TRANSFER_STATUSES:
+                raise ValueError("account %s: transfer status %s" % (key, row["status"]))
+            row.setdefault("tranId", 11415955596 + n)
+            self.transfers.append(row)
+        self.deposits.sort(key=lambda r: r["time"])
+        self.withdrawals.sort(key=lambda r: r["time"])
+        self.transfers.sort(key=lambda r: (r["time"], r["tranId"]))
+        self.missing = {day_of(s, "snapshot_missing") for s in a.get("snapshot_missing", [])}
+        # spot balance changes: (time, asset, delta)
+        ev = []
+        for d in self.deposits:
+            if d["status"] in DEPOSIT_CREDITED:
+                ev.append((d["time"], d["coin"], dec(d["amount"], "amount")))
+        for w in self.withdrawals:
+            if w["status"] in WITHDRAW_DEBITED:
+                ev.append((w["time"], w["coin"],
+                           -(dec(w["amount"], "amount") + dec(w["transactionFee"], "fee"))))
+        for t in self.transfers:
+            if t["status"] != "CONFIRMED":
+                continue
+            src, dst = transfer_wallets(t["type"])
+            amt = dec(t["amount"], "amount")
+            if src == "MAIN":
+                ev.append((t["time"], t["asset"], -amt))
+            if dst == "MAIN":
+                ev.append((t["time"], t["asset"], amt))
+        for symbol, lst in acct.trades.items():
+            e = market.by_symbol[symbol]
+            for t in lst:
+                try:
+                    qty, quote = dec(t["qty"], "qty"), dec(t["quoteQty"], "quoteQty")
+                    fee = dec(t["commission"], "commission")
+                    tm = int(t["time"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a deliberately malformed trade (fault tests) moves no balance
+                sign = 1 if t["isBuyer"] is True else -1
+                ev.append((tm, e["baseAsset"], sign * qty))
+                ev.append((tm, e["quoteAsset"], -sign * quote))
+                ev.append((tm, t["commissionAsset"], -fee))
+        ev.sort(key=lambda x: x[0])
+        self.spot_events = ev
+        self.opening = self._opening(a.get("opening_balances"), a.get("balances"), ev,
+                                     "opening_balances")
+        # USD-M wallet changes: every income row (transfers included), and the fills
+        self.f_opening, self.f_events, self.f_fills = {}, [], []
+        if acct.futures is not None:
+            self.f_events = []
+            for r in acct.futures.income:
+                try:
+                    self.f_events.append((int(r["time"]), r["asset"], dec(r["income"], "income")))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a deliberately malformed row (fault tests) moves no balance
+            self.f_events.sort(key=lambda x: x[0])
+            self.f_opening = self._opening(a["futures"].get("opening_assets"),
+                                           a["futures"].get("assets"), self.f_events,
+                                           "futures.opening_assets")
+            self.f_fills = sorted((t for lst in acct.futures.trades.values() for t in lst),
+                                  key=lambda t: (t["time"], t["id"]))
+        if "snapshot_from" in a:
+            self.first_day = int(a["snapshot_from"]) // DAY_MS
+        elif self.opening or self.f_opening:
+            self.first_day = None  # the account existed before its history
+        else:
+            times = [x[0] for x in ev] + [x[0] for x in self.f_events]
+            self.first_day = min(times) // DAY_MS if times else None
+
+    @staticmethod
+    def _opening(given, current, events, what):
+        """The balances held before the history: as given; else those that make
+        the history end at the account's current balances (so /api/v3/account
+        and the last snapshot agree); else none."""
+        if given is not None:
+            return {k: dec(v, what + "." + k) for k, v in given.items()}
+        if not current:
+            return {}
+        out = {}
+        for k, v in current.items():
+            if isinstance(v, dict):
+                v = dec(v.get("free", "0"), k) + dec(v.get("locked", "0"), k)
+            out[k] = dec(v, k)
+        for _, asset, d in events:
+            out[asset] = out.get(asset, Decimal(0)) - d
+        return {k: v for k, v in out.items() if v != 0}
+
+    def current(self, futures=False):
+        """The balances after the whole history, as decimal strings."""
+        bal = self.futures_state(2 ** 62)[0] if futures else self.spot_balances(2 ** 62)
+        return {k: q8(v) for k, v in sorted(bal.items())}
+
+    def spot_balances(self, until):
+        """Balances after every event before `until` (ms): {asset: Decimal}."""
+        bal = dict(self.opening)
+        for t, asset, d in self.spot_events:
+            if t >= until:
+                break
+            bal[asset] = bal.get(asset, Decimal(0)) + d
+        return bal
+
+    def futures_state(self, until):
+        """Wallet balances and open positions {symbol: (amt, entry)} before `until`."""
+        bal = dict(self.f_opening)
+        for t, asset, d in self.f_events:
+            if t >= until:
+                break
+            bal[asset] = bal.get(asset, Decimal(0)) + d
+        pos = {}
+        for t in self.f_fills:
+            if t["time"] >= until:
+                break
+            qty = dec(t["qty"], "qty") * (1 if t["side"] == "BUY" else -1)
+            price = dec(t["price"], "price")
+            amt, entry = pos.get(t["symbol"], (Decimal(0), Decimal(0)))
+            new = amt + qty
+            if amt == 0 or (amt > 0) == (qty > 0):      # opens or adds: average entry
+                entry = (entry * abs(amt) + price * abs(qty)) / abs(new)
+            elif new != 0 and (new > 0) != (amt > 0):   # flips: the rest opens at this price
+                entry = price
+            if new == 0:
+                entry = Decimal(0)
+            pos[t["symbol"]] = (new, entry)
+        return bal, {s: v for s, v in pos.items() if v[0] != 0}
+
+
+def day_close(market, symbol, day, futures=False):
+    """The close of the 1d kline of UTC day `day`: the price at the hour the day ends."""
+    spec = market.price_spec(symbol, futures)
+    return market.price_at_hour(symbol, spec, (day + 1) * 24)
+
+
+def btc_value(market, asset, day):
+    """One unit of `asset` in BTC at the day's close, from the daily klines:
+    ASSETBTC, else BTCASSET inverted, else ASSETUSDT / BTCUSDT; None: no price."""
+    if asset == "BTC":
+        return Decimal(1)
+    if asset + "BTC" in market.by_symbol:
+        return day_close(market, asset + "BTC", day)
+    if "BTC" + asset in market.by_symbol:
+        p = day_close(market, "BTC" + asset, day)
+        return Decimal(1) / p if p else None
+    if asset + "USDT" in market.by_symbol and "BTCUSDT" in market.by_symbol:
+        b = day_close(market, "BTCUSDT", day)
+        return day_close(market, asset + "USDT", day) / b if b else None
+    return None
+
+
+class WalletHistoryRoutes:
+    """The Handler's wallet-history routes (mixed into Handler)."""
+
+    def _window(self, params, default_ms, max_ms, err):
+        """startTime/endTime with Binance's defaults: neither -> the last
+        default_ms; only startTime -> to now; only endTime -> default_ms before
+        it. A span over max_ms -> err."""
+        start, end = int_param(params, "startTime"), int_param(params, "endTime")
+        now = self.state.server_ms(self.header_account())
+        hi = end if end is not None else now
+        lo = start if start is not None else hi - default_ms
+        if hi < lo:
+            raise ApiError(err_invalid("endTime"))
+        if max_ms is not None and hi - lo > max_ms:
+            raise ApiError(err)
+        return lo, hi, now
+
+    def account_snapshot(self, params, payload, signature):
+        acct = self.authenticate(params, payload, signature)
+        kind = params.get("type")
+        if not kind:
+            raise ApiError(err_mandatory("type"))
+        if kind not in ("SPOT", "MARGIN", "FUTURES"):
+            raise ApiError(err_invalid("type"))
+        limit = int_param(params, "limit")
+        limit = 7 if limit is None else limit
+        if limit < 7 or limit > 30:
+            raise ApiError(err_invalid("limit"))
+        start, end = int_param(params, "startTime"), int_param(params, "endTime")
+        # "The query time period must be less than 30 days"
+        if start is not None and end is not None and end - start >= 30 * DAY_MS:
+            raise ApiError(ERR_RANGE_30D)
+        lo, hi, now = self._window(params, 7 * DAY_MS, None, None)
+        # "Support query within the last one month only"
+        lo = max(lo, now - self.market.history_days["accountSnapshot"] * DAY_MS)
+        out = []
+        h = acct.history
+        if kind == "MARGIN" or (kind == "FUTURES" and acct.futures is None):
+            return 200, {"code": 200, "msg": "", "snapshotVos": out}
+        day = lo // DAY_MS
+        while len(out) < limit:
+            update = (day + 1) * DAY_MS - 1000  # 23:59:59.000 UTC, as Binance stamps it
+            if update > hi or update >= now:
+                break
+            if update >= lo and day not in h.missing and (h.first_day is None
+                                                          or day >= h.first_day):
+                out.append(self._snapshot(acct, kind, day, update))
+            day += 1
+        return 200, {"code": 200, "msg": "", "snapshotVos": out}
+
+    def _snapshot(self, acct, kind, day, update):
+        m, h = self.market, acct.history
+        end = (day + 1) * DAY_MS
+        if kind == "SPOT":
+            bal = h.spot_balances(end)
+            total = Decimal(0)
+            rows = []
+            for asset in sorted(bal):
+                if bal[asset] == 0:
+                    continue
+                rows.append({"asset": asset, "free": q8(bal[asset]), "locked": q8(Decimal(0))})
+                px = btc_value(m, asset, day)
+                if px is not None:
+                    total += bal[asset] * px
+            return {"data": {"balances": rows, "totalAssetOfBtc": q8(total)},
+                    "type": "spot", "updateTime": update}
+        bal, pos = h.futures_state(end)
+        upnl = {}
+        prows = []
+        for symbol in sorted(pos):
+            amt, entry = pos[symbol]
+            mark = day_close(m, symbol, day, futures=True)
+            u = (mark - entry) * amt
+            margin = m.by_fsymbol[symbol]["quoteAsset"]
+            upnl[margin] = upnl.get(margin, Decimal(0)) + u
+            prows.append({"entryPrice": q8(entry), "markPrice": q8(mark),
+                          "positionAmt": q8(amt), "symbol": symbol,
+                          "unRealizedProfit": q8(u)})
+        arows = [{"asset": a, "marginBalance": q8(bal.get(a, Decimal(0)) + upnl.get(a, Decimal(0))),
+                  "walletBalance": q8(bal.get(a, Decimal(0)))}
+                 for a in sorted(set(bal) | set(upnl))]
+        return {"data": {"assets": arows, "position": prows}, "type": "futures",
+                "updateTime": update}
+
+    def deposit_history(self, params, payload, signature):
+        acct = self.authenticate(params, payload, signature)
+        lo, hi, _ = self._window(params, 90 * DAY_MS, 90 * DAY_MS, ERR_RANGE_90D)
+        coin, status, tx = params.get("coin"), int_param(params, "status"), params.get("txId")
+        offset = int_param(params, "offset") or 0
+        limit = limit_param(params, 1000, 1000)
+        rows = [d for d in acct.history.deposits if lo <= d["time"] <= hi
+                and (not coin or d["coin"] == coin)
+                and (status is None or d["status"] == status) and (not tx or d["txId"] == tx)]
+        rows.sort(key=lambda d: d["time"], reverse=True)  # newest first
+        source = params.get("includeSource") == "true"
+        out = []
+        for d in rows[offset:offset + limit]:
+            r = {"id": d["id"], "amount": d["amount"], "coin": d["coin"], "network": d["network"],
+                 "status": d["status"], "address": d["address"], "addressTag": d["addressTag"],
+                 "txId": d["txId"], "insertTime": d["time"], "completeTime": d["completeTime"],
+                 "transferType": 0, "confirmTimes": "1/1", "unlockConfirm": 0, "walletType": 0}
+            if source:
+                r["sourceAddress"] = d.get("sourceAddress", "sim-source-address")
+            out.append(r)
+        return 200, out
+
+    def withdraw_history(self, params, payload, signature):
+        acct = self.authenticate(params, payload, signature)
+        order_id = params.get("withdrawOrderId")
+        if order_id:  # with withdrawOrderId: 7 days at most, the last 7 by default
+            lo, hi, _ = self._window(params, 7 * DAY_MS, 7 * DAY_MS, ERR_RANGE_7D)
+        else:
+            lo, hi, _ = self._window(params, 90 * DAY_MS, 90 * DAY_MS, ERR_RANGE_90D)
+        coin, status = params.get("coin"), int_param(params, "status")
+        ids = set(params["idList"].split(",")) if params.get("idList") else None
+        offset = int_param(params, "offset") or 0
+        limit = limit_param(params, 1000, 1000)
+        rows = [w for w in acct.history.withdrawals if lo <= w["time"] <= hi
+                and (not coin or w["coin"] == coin)
+                and (status is None or w["status"] == status)
+                and (not order_id or w.get("withdrawOrderId") == order_id)
+                and (ids is None or w["id"] in ids)]
+        rows.sort(key=lambda w: w["time"], reverse=True)  # newest first
+        out = []
+        for w in rows[offset:offset + limit]:
+            r = {"id": w["id"], "amount": w["amount"], "transactionFee": w["transactionFee"],
+                 "coin": w["coin"], "status": w["status"], "address": w["address"],
+                 "txId": w["txId"], "applyTime": ymd_hms(w["time"]), "network": w["network"],
+                 "transferType": 0, "info": "", "confirmNo": 3, "walletType": 0, "txKey": ""}
+            if w.get("withdrawOrderId"):
+                r["withdrawOrderId"] = w["withdrawOrderId"]
+            if w.get("completeTime") is not None:
+                r["completeTime"] = ymd_hms(w["completeTime"])
+            out.append(r)
+        return 200, out
+
+    def asset_transfer(self, params, payload, signature):
+        acct = self.authenticate(params, payload, signature)
+        ttype = params.get("type")
+        if not ttype:
+            raise ApiError(err_mandatory("type"))
+        if ttype not in TRANSFER_TYPES:
+            raise ApiError(err_invalid("type"))
+        if ttype in ("ISOLATEDMARGIN_MARGIN", "ISOLATEDMARGIN_ISOLATEDMARGIN") \
+                and not params.get("fromSymbol"):
+            raise ApiError(err_mandatory("fromSymbol"))
+        if ttype in ("MARGIN_ISOLATEDMARGIN", "ISOLATEDMARGIN_ISOLATEDMARGIN") \
+                and not params.get("toSymbol"):
+            raise ApiError(err_mandatory("toSymbol"))
+        current = int_param(params, "current") or 1
+        size = int_param(params, "size")
+        size = 10 if size is None else size
+        if size < 1 or size > 100:
+            raise ApiError(err_invalid("size"))
+        lo, hi, now = self._window(params, 7 * DAY_MS, None, None)
+        if int_param(params, "startTime") is None and int_param(params, "endTime") is not None:
+            lo = 0  # only endTime: everything kept up to it
+        lo = max(lo, now - self.market.history_days["transfer"] * DAY_MS)  # 6 months only
+        rows = [t for t in acct.history.transfers
+                if t["type"] == ttype and lo <= t["time"] <= hi]
+        rows.sort(key=lambda t: (t["time"], t["tranId"]), reverse=True)  # newest first
+        page = rows[(current - 1) * size:(current - 1) * size + size]
+        doc = {"total": len(rows)}
+        if page:  # Binance leaves `rows` out of an empty answer
+            doc["rows"] = [{"asset": t["asset"], "amount": t["amount"], "type": t["type"],
+                            "status": t["status"], "tranId": t["tranId"],
+                            "timestamp": t["time"]} for t in page]
+        return 200, doc
+
+
+ROUTES.update({
+    "/sapi/v1/accountSnapshot": ("sapi", w_const(2400), "account_snapshot"),
+    "/sapi/v1/capital/deposit/hisrec": ("sapi", w_const(1), "deposit_history"),
+    "/sapi/v1/capital/withdraw/history": ("sapi_uid", w_const(18000), "withdraw_history"),
+    "/sapi/v1/asset/transfer": ("sapi", w_const(1), "asset_transfer"),
+})
+
+
+class Handler(WalletHistoryRoutes, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients can reuse connections
     server_version = "binance-sim/2"
     market = None  # set in main()
@@ -917,12 +1394,16 @@ class Handler(BaseHTTPRequestHandler):
             params, payload, signature, parse_err = {}, "", None, e
         else:
             parse_err = None
-        used, limit_err = st.charge(limiter, self.client_address[0], weight_fn(params))
+        who = self.client_address[0]
+        if limiter == "sapi_uid":  # counted per account (UID), not per IP
+            a = self.market.accounts.get(self.headers.get("X-MBX-APIKEY") or "")
+            who = "uid:%d" % a.uid if a is not None else who
+        used, limit_err = st.charge(limiter, who, weight_fn(params))
         forced = self.market.accounts.get(self.headers.get("X-MBX-APIKEY") or "")
         if forced is not None and forced.used_weight is not None:
             used = int(forced.used_weight)  # a test's knob: what the exchange claims
         weight_hdr = [(LIMITER_HEADERS[limiter], str(used))]
-        if limiter != "sapi":
+        if limiter in ("api", "fapi"):
             weight_hdr.append(("X-MBX-USED-WEIGHT", str(used)))
         try:
             if limit_err is not None:
@@ -1080,6 +1561,8 @@ class Handler(BaseHTTPRequestHandler):
             h1 = max(h0, (o + step) // HOUR_MS) if o + step <= now else max(h0, now // HOUR_MS)
             pts = [m.price_at_hour(symbol, spec, h) for h in range(h0, h1 + 1)]
             op, cl = pts[0], pts[-1]
+            if spec[0] == "trades":  # every fill inside the kline lies within its high/low
+                pts += [p for t, p in spec[1] if o <= t < min(o + step, now)]
             vol = Decimal("100")
             out.append([o, q8(op), q8(max(pts)), q8(min(pts)), q8(cl), q8(vol), o + step - 1,
                         q8(vol * cl), 100, q8(vol / 2), q8(vol / 2 * cl), "0"])
@@ -1469,9 +1952,16 @@ def make_demo(out_dir):
     api_key = "".join(secrets.choice(alphabet) for _ in range(64))
     api_secret = "".join(secrets.choice(alphabet) for _ in range(64))
     balances, trades = demo_account(now_ms())
+    now = now_ms() // HOUR_MS * HOUR_MS
     doc = {"accounts": [{"api_key": api_key, "api_secret": api_secret,
                          "balances": balances, "trades": trades,
-                         "futures": demo_futures(now_ms())}]}
+                         "futures": demo_futures(now_ms()),
+                         # cash flows for the returns (the opening balances are inferred)
+                         "deposits": [{"coin": "USDT", "amount": "5000", "time": now - 20 * DAY_MS}],
+                         "withdrawals": [{"coin": "USDT", "amount": "1000", "transactionFee": "1",
+                                          "time": now - 8 * DAY_MS + 5 * HOUR_MS}],
+                         "transfers": [{"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "2000",
+                                        "time": now - 25 * DAY_MS + 2 * HOUR_MS}]}]}
     write_private(os.path.join(out_dir, "api_key"), api_key + "\n")
     write_private(os.path.join(out_dir, "api_secret"), api_secret + "\n")
     accounts_path = os.path.join(out_dir, "accounts.json")

@@ -178,7 +178,8 @@ static int lots_close(agg_lots *l, pa_dec price, pa_dec qty, pa_dec *realized, p
 }
 
 /* The fee of a counted fill in the quote asset; *unpriced set when it was
- * paid in a third asset (e.g. BNB) that the fills give no price for. */
+ * paid in a third asset (e.g. BNB) that the connector could not price
+ * (pa_fill.fee_priced, from the exchange's public prices). */
 static int fill_fee(const pa_fill *f, pa_dec *fee, int *unpriced)
 {
     *unpriced = 0;
@@ -191,6 +192,11 @@ static int fill_fee(const pa_fill *f, pa_dec *fee, int *unpriced)
     }
     if (strcmp(f->commission_asset, f->base) == 0)
         return pa_dec_mul(f->commission, f->price, fee);
+    if (f->fee_priced) {
+        PA_ENSURE(amount_ok(f->fee_quote));
+        *fee = f->fee_quote;
+        return 0;
+    }
     *unpriced = 1;
     return 0;
 }

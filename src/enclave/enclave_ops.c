@@ -343,6 +343,7 @@ static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
         .egress = e->egress,
         .require_read_only = e->require_read_only_keys,
         .want_account_uid = r->creds.has_account_salt || r->creds.disclose_uid,
+        .want_values = 1,
     };
     pa_exchange_status st = c->fetch(&p, &r->audit, &r->fetched);
     r->disclose_uid = r->creds.disclose_uid;

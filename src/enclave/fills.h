@@ -27,6 +27,12 @@ typedef struct {
     pa_dec quote_qty; /* price * qty as reported by the exchange */
     pa_dec commission;
     char commission_asset[PA_ASSET_MAX];
+    /* A commission paid in a third asset (neither base nor quote, e.g. BNB)
+     * priced in the quote asset by the connector from the exchange's public
+     * prices at the fill's time (docs/BINANCE.md, "Fees in a third asset");
+     * fee_priced 0: not priced (the aggregate counts it as unpriced). */
+    int fee_priced;
+    pa_dec fee_quote; /* >= 0, at most 8 decimals */
 } pa_fill;
 
 typedef struct {

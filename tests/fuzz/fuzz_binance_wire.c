@@ -15,7 +15,13 @@
  *  - USD-M futures (futures_wire.c), each element of an array: an accepted
  *    userTrades row as a spot trade above; an accepted income row has a
  *    known type, an empty or valid symbol, a valid asset, time and tranId
- *    in [0, 2^53] and an exact amount. */
+ *    in [0, 2^53] and an exact amount;
+ *  - prices and account values (values_wire.c): an accepted kline has its
+ *    open time in [0, 2^53] and exact non-negative prices; an accepted
+ *    snapshot answer has unique ascending days and non-zero exact holdings
+ *    of valid assets on those days, a refused one leaves nothing allocated;
+ *    an accepted deposit, withdrawal or transfer row has a valid asset, a
+ *    time in [0, 2^53], an exact amount of the right sign and counts 0/1. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +31,7 @@
 #include "account.h"
 #include "json_strict.h"
 #include "futures_wire.h"
+#include "values_wire.h"
 #include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -123,6 +130,64 @@ static void check_futures(const json_t *doc)
     }
 }
 
+static void check_snapshots(const json_t *doc, int futures)
+{
+    pa_bn_snapshots s;
+    char why[128];
+    if (pa_bn_decode_snapshots(doc, futures, &s, why, sizeof why) != 0) {
+        if (s.v != NULL || s.days != NULL || s.len != 0 || s.ndays != 0 || why[0] == '\0')
+            abort();
+        return;
+    }
+    for (size_t i = 1; i < s.ndays; i++)
+        if (s.days[i - 1] >= s.days[i])
+            abort();
+    for (size_t i = 0; i < s.len; i++) {
+        const pa_bn_holding *h = &s.v[i];
+        int known = 0;
+        for (size_t k = 0; k < s.ndays; k++)
+            known |= s.days[k] == h->day;
+        if (!known || !pa_bn_asset_ok(h->asset) || !pa_dec_valid(h->amount) ||
+            pa_dec_sign(h->amount) == 0)
+            abort();
+    }
+    pa_bn_snapshots_free(&s);
+}
+
+static void check_flow(const pa_bn_flow_row *r, int sign)
+{
+    if (!pa_bn_asset_ok(r->asset) || r->time_ms < 0 || r->time_ms > MAX_SAFE ||
+        !pa_dec_valid(r->amount) || (sign != 0 && pa_dec_sign(r->amount) * sign < 0) ||
+        (r->counts != 0 && r->counts != 1))
+        abort();
+}
+
+static void check_values(const json_t *doc)
+{
+    check_snapshots(doc, 0);
+    check_snapshots(doc, 1);
+    const json_t *rows = json_is_array(doc) ? doc : json_object_get(doc, "rows");
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        pa_bn_kline k;
+        if (pa_bn_decode_kline(row, &k) == 0 &&
+            (k.open_ms < 0 || k.open_ms > MAX_SAFE || !pa_dec_valid(k.open) ||
+             pa_dec_sign(k.open) < 0 || !pa_dec_valid(k.close) || pa_dec_sign(k.close) < 0))
+            abort();
+        pa_bn_flow_row r;
+        if (pa_bn_decode_deposit(row, &r) == 0)
+            check_flow(&r, 1);
+        if (pa_bn_decode_withdrawal(row, &r) == 0)
+            check_flow(&r, -1);
+        if (pa_bn_decode_transfer(row, "MAIN_UMFUTURE", "MAIN", &r) == 0)
+            check_flow(&r, -1);
+        if (pa_bn_decode_transfer(row, "UMFUTURE_MAIN", "MAIN", &r) == 0)
+            check_flow(&r, 1);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *doc = pa_json_parse((const char *)data, size, (size_t)1 << 20);
@@ -132,6 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_account(doc);
     check_trades(doc);
     check_futures(doc);
+    check_values(doc);
     int64_t ms = 0;
     if (pa_bn_decode_server_time(doc, &ms) == 0 && (ms <= 0 || ms > MAX_SAFE))
         abort();

@@ -16,9 +16,12 @@ import tempfile
 import time
 import unittest
 import urllib.error
+from decimal import Decimal
+from fractions import Fraction
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import simctl  # noqa: E402
+import returns_ref  # noqa: E402
 
 NOW = int(time.time() * 1000)
 DAY = 86_400_000
@@ -452,6 +455,383 @@ class SimulatorTest(unittest.TestCase):
         self.assertNotIn("SOL", [b["asset"] for b in acct["balances"]])
         st, _, rows = self.hmac_get("/api/v3/myTrades", {"symbol": "SOLUSDT"})
         self.assertEqual(len(rows), 3)
+
+
+T0 = NOW // DAY * DAY  # today's UTC midnight
+
+
+def d(x):
+    return Decimal(str(x))
+
+
+def q8s(x):
+    return format(d(x).quantize(Decimal("0.00000001")), "f")
+
+
+class WalletHistoryTest(unittest.TestCase):
+    """Account snapshots, deposits, withdrawals and transfers (issue 7): the
+    balances the snapshots report must be those implied by the account's
+    opening balances, flows and fills, valued with the klines' daily closes."""
+
+    @classmethod
+    def setUpClass(cls):
+        T = T0
+        cls.doc = {
+            "accounts": [{
+                "api_key": "histkey", "api_secret": "histsecret",
+                "opening_balances": {"USDT": "1000"},
+                "snapshot_missing": [time.strftime("%Y-%m-%d", time.gmtime((T - 7 * DAY) // 1000))],
+                "deposits": [
+                    {"coin": "USDT", "amount": "10000", "time": T - 20 * DAY + HOUR},
+                    {"coin": "BTC", "amount": "0.05", "time": T - 12 * DAY},
+                    {"coin": "USDT", "amount": "777", "time": T - 11 * DAY, "status": 0},
+                    {"coin": "USDT", "amount": "5", "time": T - 100 * DAY}],
+                "withdrawals": [
+                    {"coin": "USDT", "amount": "500", "transactionFee": "1",
+                     "time": T - 5 * DAY + 2 * HOUR, "withdrawOrderId": "W1"},
+                    {"coin": "USDT", "amount": "300", "transactionFee": "1",
+                     "time": T - 4 * DAY, "status": 3}],
+                "transfers": [{"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "2000",
+                               "time": T - 15 * DAY},
+                              {"type": "UMFUTURE_MAIN", "asset": "USDT", "amount": "100",
+                               "time": T - 3 * DAY}]
+                + [{"type": "MAIN_UMFUTURE", "asset": "USDT", "amount": "1",
+                    "time": T - 14 * DAY + i * HOUR} for i in range(12)],
+                "trades": [
+                    {"symbol": "BTCUSDT", "id": 1, "orderId": 1, "price": "60000", "qty": "0.1",
+                     "quoteQty": "6000", "commission": "0.0001", "commissionAsset": "BTC",
+                     "time": T - 10 * DAY + 5000, "isBuyer": True},
+                    {"symbol": "BTCUSDT", "id": 2, "orderId": 2, "price": "66000", "qty": "0.05",
+                     "quoteQty": "3300", "commission": "3.3", "commissionAsset": "USDT",
+                     "time": T - 4 * DAY, "isBuyer": False},
+                    {"symbol": "ETHBTC", "id": 3, "orderId": 3, "price": "0.05", "qty": "1",
+                     "quoteQty": "0.05", "commission": "0.001", "commissionAsset": "ETH",
+                     "time": T - 9 * DAY, "isBuyer": True}],
+                "futures": {
+                    "trades": [
+                        {"symbol": "ETHUSDT", "id": 7, "side": "BUY", "price": "3000", "qty": "1",
+                         "commission": "1.2", "time": T - 8 * DAY},
+                        {"symbol": "ETHUSDT", "id": 8, "side": "SELL", "price": "3200",
+                         "qty": "0.4", "realizedPnl": "80", "commission": "0.512",
+                         "time": T - 6 * DAY}],
+                    "funding": [{"symbol": "ETHUSDT", "income": "-0.5", "time": T - 7 * DAY}]}},
+                {"api_key": "nohist", "api_secret": "s", "balances": {"USDT": "500"}}],
+            "prices": {"BTCUSDT": {"points": [[T - 40 * DAY, "60000"],
+                                              [T - 5 * DAY + 12 * HOUR, "66000"]]},
+                       "ETHUSDT": {"points": [[T - 40 * DAY, "3000"],
+                                              [T - 7 * DAY + 6 * HOUR, "3200"]]},
+                       "ETHBTC": "0.05",
+                       "SOLUSDT": {"from_trades": True}},
+        }
+        # a symbol priced by its own fills
+        cls.doc["accounts"][1]["trades"] = [
+            {"symbol": "SOLUSDT", "id": 10 + i, "orderId": 10 + i, "price": p, "qty": "1",
+             "quoteQty": p, "commission": "0", "commissionAsset": "USDT",
+             "time": T - 2 * DAY + i * 20 * 60 * 1000, "isBuyer": i % 2 == 0}
+            for i, p in enumerate(["150", "151.5", "149", "155", "152", "150.25"])]
+        cls.sim = simctl.Sim(cls.doc)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def setUp(self):
+        self.sim.reset()
+
+    def get(self, path, params=None, key="histkey", secret="histsecret"):
+        return self.sim.signed(path, key, params, secret=secret)
+
+    def assertError(self, res, status, code):
+        st, _, body = res
+        self.assertEqual((st, body.get("code") if isinstance(body, dict) else body),
+                         (status, code), body)
+
+    def snapshots(self, kind, start, end, limit=30):
+        st, _, body = self.get("/sapi/v1/accountSnapshot", {"type": kind, "startTime": start,
+                                                            "endTime": end, "limit": limit})
+        self.assertEqual((st, body["code"], body["msg"]), (200, 200, ""), body)
+        return body["snapshotVos"]
+
+    def daily_close(self, symbol, day_start):
+        st, _, k = self.sim.get("/api/v3/klines", {"symbol": symbol, "interval": "1d",
+                                                   "startTime": day_start, "limit": 1})
+        self.assertEqual(st, 200, k)
+        self.assertEqual(k[0][0], day_start)
+        return d(k[0][4])
+
+    def test_spot_snapshot_follows_flows_and_fills(self):
+        T = T0
+        snaps = self.snapshots("SPOT", T - 25 * DAY, T - DAY)
+        days = [s["updateTime"] for s in snaps]
+        # one per UTC day at 23:59:59.000, ascending; none for the missing day
+        self.assertIn(T - 2 * DAY - 1000, days)
+        self.assertNotIn(T - 6 * DAY - 1000, days)  # the day T-7d ends at T-6d
+        self.assertEqual(days, sorted(days))
+        for t in days:
+            self.assertEqual(t % DAY, DAY - 1000)
+        by_day = {s["updateTime"]: s for s in snaps}
+        for s in snaps:
+            self.assertEqual(s["type"], "spot")
+            self.assertEqual(set(s["data"]), {"balances", "totalAssetOfBtc"})
+
+        def bal(t):
+            return {b["asset"]: (b["free"], b["locked"]) for b in by_day[t]["data"]["balances"]}
+        # day T-13d: opening 1000 + deposits 10000 and 5 - transfer 2000 - 12 x 1; the BTC
+        # deposit at exactly T-12d belongs to the next day; no pending deposit
+        self.assertEqual(bal(T - 12 * DAY - 1000), {"USDT": ("8993.00000000", "0.00000000")})
+        # day T-2d: everything. USDT 8993 - 6000 (buy) - 501 (withdrawal + fee; the
+        # rejected one not) + 3300 - 3.3 (sell) + 100 (back from futures)
+        self.assertEqual(bal(T - DAY - 1000),
+                         {"USDT": ("5888.70000000", "0.00000000"),
+                          "BTC": ("0.04990000", "0.00000000"),     # .05 + .1 - .0001 - .05 - .05
+                          "ETH": ("0.99900000", "0.00000000")})
+        # valued at the day's close with the klines' prices
+        day = T - 2 * DAY
+        want = (d("5888.7") / self.daily_close("BTCUSDT", day) + d("0.0499")
+                + d("0.999") * self.daily_close("ETHBTC", day))
+        self.assertEqual(by_day[T - DAY - 1000]["data"]["totalAssetOfBtc"], q8s(want))
+        # the account existed from its first event on (opening balances: always)
+        self.assertEqual(days[0], T - 25 * DAY + DAY - 1000)
+
+    def test_futures_snapshot(self):
+        T = T0
+        snaps = self.snapshots("FUTURES", T - 10 * DAY, T - DAY)
+        last = snaps[-1]
+        self.assertEqual((last["type"], last["updateTime"]), ("futures", T - DAY - 1000))
+        # 2000 + 12 - 100 transferred, -1.2 - 0.512 fees, +80 realized, -0.5 funding
+        self.assertEqual(last["data"]["assets"],
+                         [{"asset": "USDT", "marginBalance": "2109.78800000",
+                           "walletBalance": "1989.78800000"}])
+        self.assertEqual(last["data"]["position"],
+                         [{"entryPrice": "3000.00000000", "markPrice": "3200.00000000",
+                           "positionAmt": "0.60000000", "symbol": "ETHUSDT",
+                           "unRealizedProfit": "120.00000000"}])
+        first = [s for s in snaps if s["updateTime"] == T - 9 * DAY - 1000][0]
+        self.assertEqual(first["data"]["position"], [])
+        # the transfers are TRANSFER rows of the futures income
+        st, _, inc = self.get("/fapi/v1/income", {"incomeType": "TRANSFER",
+                                                  "startTime": T - 20 * DAY, "limit": 1000})
+        self.assertEqual(st, 200, inc)
+        self.assertEqual(sorted(d(r["income"]) for r in inc), [d(-100)] + [d(1)] * 12 + [d(2000)])
+        # the current wallet (fapi account) is where the history ends
+        st, _, fa = self.get("/fapi/v2/account")
+        self.assertEqual(fa["totalWalletBalance"], "1989.78800000")
+        # spot account balances likewise (no `balances` given)
+        st, _, sa = self.get("/api/v3/account", {"omitZeroBalances": "true"})
+        self.assertIn({"asset": "USDT", "free": "5888.70000000", "locked": "0.00000000"},
+                      sa["balances"])
+
+    def test_snapshot_rules(self):
+        T = T0
+        self.sim.faults({"limits": {"sapi": 10 ** 6}})  # many 2400-weight calls below
+        # no times: the last 7 days; limit 7 by default
+        st, h, body = self.get("/sapi/v1/accountSnapshot", {"type": "SPOT"})
+        self.assertEqual(st, 200, body)
+        vos = body["snapshotVos"]
+        self.assertLessEqual(len(vos), 7)
+        self.assertEqual(vos[-1]["updateTime"], T - 1000)  # yesterday's
+        self.assertGreaterEqual(vos[0]["updateTime"], NOW - 7 * DAY)
+        # "last month only": a start 60 days back gets the last 30 days
+        vos = self.snapshots("SPOT", T - 60 * DAY, T - 31 * DAY, 30)
+        self.assertEqual(vos, [])
+        st, _, body = self.get("/sapi/v1/accountSnapshot", {"type": "SPOT", "limit": 30,
+                                                            "startTime": T - 60 * DAY})
+        self.assertTrue(body["snapshotVos"])
+        self.assertGreaterEqual(body["snapshotVos"][0]["updateTime"], NOW - 30 * DAY - 1000)
+        # limit caps the count, ascending from the start
+        vos = self.snapshots("SPOT", T - 20 * DAY, T - DAY, 7)
+        self.assertEqual([v["updateTime"] for v in vos],
+                         [T - 20 * DAY + i * DAY + DAY - 1000 for i in range(7)])
+        # margin is not modelled: no snapshots; an account without futures: none
+        self.assertEqual(self.snapshots("MARGIN", T - 5 * DAY, T), [])
+        st, _, body = self.get("/sapi/v1/accountSnapshot", {"type": "FUTURES"},
+                               key="nohist", secret="s")
+        self.assertEqual((st, body.get("snapshotVos")), (200, []), body)
+        # errors
+        self.assertError(self.get("/sapi/v1/accountSnapshot"), 400, -1102)
+        self.assertError(self.get("/sapi/v1/accountSnapshot", {"type": "OPTIONS"}), 400, -1130)
+        for bad in (6, 31):
+            self.assertError(self.get("/sapi/v1/accountSnapshot", {"type": "SPOT", "limit": bad}),
+                             400, -1130)
+        self.assertError(self.get("/sapi/v1/accountSnapshot",
+                                  {"type": "SPOT", "startTime": T - 30 * DAY, "endTime": T}),
+                         400, -1127)
+        self.assertError(self.sim.signed("/sapi/v1/accountSnapshot", "histkey", {"type": "SPOT"},
+                                         secret="wrong"), 400, -1022)
+        # an account with current balances, fills and no flows: the history ends at
+        # those balances (the SOL round trips earned 5.75 USDT)
+        st, _, body = self.get("/sapi/v1/accountSnapshot", {"type": "SPOT", "limit": 30,
+                                                            "startTime": T - 10 * DAY},
+                               key="nohist", secret="s")
+        self.assertEqual(body["snapshotVos"][0]["data"]["balances"],
+                         [{"asset": "USDT", "free": "494.25000000", "locked": "0.00000000"}])
+        self.assertEqual(body["snapshotVos"][-1]["data"]["balances"],
+                         [{"asset": "USDT", "free": "500.00000000", "locked": "0.00000000"}])
+
+    def test_snapshot_weight(self):
+        win = 600_000
+        self.sim.faults({"limits": {"window_ms": win}})
+        self.wait_clear_of_window_end(win)
+        used = []
+        for _ in range(5):
+            st, h, _ = self.get("/sapi/v1/accountSnapshot", {"type": "SPOT"})
+            self.assertEqual(st, 200)
+            used.append(int(h["X-SAPI-USED-IP-WEIGHT-1M"]))
+        self.assertEqual(used, [2400, 4800, 7200, 9600, 12000])
+        st, h, body = self.get("/sapi/v1/accountSnapshot", {"type": "SPOT"})
+        self.assertEqual((st, body["code"]), (429, -1003), body)
+
+    def wait_clear_of_window_end(self, window_ms):
+        left = window_ms - int(time.time() * 1000) % window_ms
+        if left < 5000:
+            time.sleep(left / 1000 + 0.1)
+
+    def test_deposit_history(self):
+        T = T0
+        st, h, rows = self.get("/sapi/v1/capital/deposit/hisrec")
+        self.assertEqual(st, 200, rows)
+        self.assertEqual(h["X-SAPI-USED-IP-WEIGHT-1M"], "1")
+        # the last 90 days by default, newest first; the 100-day-old one is left out
+        self.assertEqual([(r["coin"], r["amount"], r["status"], r["insertTime"]) for r in rows],
+                         [("USDT", "777", 0, T - 11 * DAY), ("BTC", "0.05", 1, T - 12 * DAY),
+                          ("USDT", "10000", 1, T - 20 * DAY + HOUR)])
+        for r in rows:
+            for k in ("id", "network", "address", "addressTag", "txId", "completeTime",
+                      "transferType", "confirmTimes", "unlockConfirm", "walletType"):
+                self.assertIn(k, r)
+        st, _, rows = self.get("/sapi/v1/capital/deposit/hisrec",
+                               {"startTime": T - 110 * DAY, "endTime": T - 30 * DAY})
+        self.assertEqual([r["amount"] for r in rows], ["5"])
+        st, _, rows = self.get("/sapi/v1/capital/deposit/hisrec", {"status": 1, "coin": "USDT"})
+        self.assertEqual([r["amount"] for r in rows], ["10000"])
+        st, _, rows = self.get("/sapi/v1/capital/deposit/hisrec", {"offset": 1, "limit": 1})
+        self.assertEqual([r["amount"] for r in rows], ["0.05"])
+        # a window over 90 days, explicit or by default from an old startTime
+        self.assertError(self.get("/sapi/v1/capital/deposit/hisrec",
+                                  {"startTime": T - 120 * DAY, "endTime": T - 29 * DAY}),
+                         400, -1127)
+        self.assertError(self.get("/sapi/v1/capital/deposit/hisrec",
+                                  {"startTime": T - 100 * DAY}), 400, -1127)
+        self.assertError(self.get("/sapi/v1/capital/deposit/hisrec", {"limit": 1001}),
+                         400, -1130)
+        self.assertError(self.sim.signed("/sapi/v1/capital/deposit/hisrec", "histkey",
+                                         secret="x"), 400, -1022)
+
+    def test_withdraw_history(self):
+        T = T0
+        st, h, rows = self.get("/sapi/v1/capital/withdraw/history")
+        self.assertEqual(st, 200, rows)
+        self.assertEqual(h["X-SAPI-USED-UID-WEIGHT-1M"], "18000")
+        self.assertEqual([(r["amount"], r["transactionFee"], r["status"]) for r in rows],
+                         [("300", "1", 3), ("500", "1", 6)])
+        ok = rows[1]
+        self.assertEqual(ok["applyTime"], time.strftime(
+            "%Y-%m-%d %H:%M:%S", time.gmtime((T - 5 * DAY + 2 * HOUR) // 1000)))
+        self.assertEqual(ok["withdrawOrderId"], "W1")
+        self.assertIn("completeTime", ok)
+        self.assertNotIn("withdrawOrderId", rows[0])
+        st, _, rows = self.get("/sapi/v1/capital/withdraw/history",
+                               {"withdrawOrderId": "W1"})
+        self.assertEqual([r["amount"] for r in rows], ["500"])
+        self.assertError(self.get("/sapi/v1/capital/withdraw/history",
+                                  {"withdrawOrderId": "W1", "startTime": T - 9 * DAY,
+                                   "endTime": T}), 400, -1127)
+        self.assertError(self.get("/sapi/v1/capital/withdraw/history",
+                                  {"startTime": T - 91 * DAY, "endTime": T}), 400, -1127)
+        # UID weight 18000 of 180000 a minute: the 11th call in a window is refused
+        win = 600_000
+        self.sim.faults({"limits": {"window_ms": win}})
+        self.wait_clear_of_window_end(win)
+        codes = [self.get("/sapi/v1/capital/withdraw/history")[0] for _ in range(11)]
+        self.assertEqual(codes, [200] * 10 + [429])
+        # the per-UID budget is not the IP one
+        self.assertEqual(self.get("/sapi/v1/capital/deposit/hisrec")[0], 200)
+
+    def test_transfer_history(self):
+        T = T0
+        st, h, doc = self.get("/sapi/v1/asset/transfer", {"type": "MAIN_UMFUTURE",
+                                                          "startTime": T - 30 * DAY})
+        self.assertEqual(st, 200, doc)
+        self.assertEqual(h["X-SAPI-USED-IP-WEIGHT-1M"], "1")
+        self.assertEqual(doc["total"], 13)
+        self.assertEqual(len(doc["rows"]), 10)  # size 10 by default
+        self.assertEqual(set(doc["rows"][0]), {"asset", "amount", "type", "status", "tranId",
+                                               "timestamp"})
+        times = [r["timestamp"] for r in doc["rows"]]
+        self.assertEqual(times, sorted(times, reverse=True))  # newest first
+        pages = []
+        for cur in (1, 2, 3, 4):
+            st, _, p = self.get("/sapi/v1/asset/transfer", {"type": "MAIN_UMFUTURE",
+                                                            "startTime": T - 30 * DAY,
+                                                            "current": cur, "size": 5})
+            self.assertEqual(p["total"], 13)
+            pages.append(p.get("rows", []))
+        self.assertEqual([len(p) for p in pages], [5, 5, 3, 0])
+        self.assertNotIn("rows", p)  # an empty page has no rows at all
+        self.assertEqual(len({r["tranId"] for pg in pages for r in pg}), 13)
+        # no times: the last 7 days
+        st, _, p = self.get("/sapi/v1/asset/transfer", {"type": "UMFUTURE_MAIN"})
+        self.assertEqual((p["total"], p["rows"][0]["amount"]), (1, "100"))
+        st, _, p = self.get("/sapi/v1/asset/transfer", {"type": "MAIN_UMFUTURE"})
+        self.assertEqual(p, {"total": 0})
+        self.assertError(self.get("/sapi/v1/asset/transfer"), 400, -1102)
+        self.assertError(self.get("/sapi/v1/asset/transfer", {"type": "MAIN_MOON"}), 400, -1130)
+        self.assertError(self.get("/sapi/v1/asset/transfer", {"type": "MAIN_UMFUTURE",
+                                                              "size": 101}), 400, -1130)
+        self.assertError(self.get("/sapi/v1/asset/transfer", {"type": "ISOLATEDMARGIN_MARGIN"}),
+                         400, -1102)
+
+    def test_reference_reads_the_same_account(self):
+        # tests/lib/returns_ref.py derives balances on its own: both must agree
+        # with what the simulator serves, day by day (spot and USD-M)
+        T = T0
+        ref = returns_ref.Account(self.doc, "histkey")
+        prices = returns_ref.Prices(self.doc)
+        snaps = self.snapshots("SPOT", T - 25 * DAY, T - DAY)
+        self.assertGreater(len(snaps), 15)
+        for s in snaps:
+            day = s["updateTime"] // DAY
+            bal = ref._balances(ref.opening, ref.spot_ev, (day + 1) * DAY)
+            self.assertEqual({b["asset"]: Decimal(b["free"]) for b in s["data"]["balances"]},
+                             {k: Decimal(v.numerator) / v.denominator
+                              for k, v in bal.items() if v != 0})
+            self.assertEqual(returns_ref.equity(ref, prices, day, "spot", "USDT", "btc"),
+                             Fraction(s["data"]["totalAssetOfBtc"])
+                             * prices.close("BTCUSDT", day))
+        for s in self.snapshots("FUTURES", T - 25 * DAY, T - DAY):
+            day = s["updateTime"] // DAY
+            usdt = [a for a in s["data"]["assets"] if a["asset"] == "USDT"]
+            self.assertEqual(returns_ref.equity(ref, prices, day, "usdm", "USDT", "asset"),
+                             Fraction(usdt[0]["marginBalance"]) if usdt else 0)
+
+    def test_klines_consistent_with_trades(self):
+        T = T0
+        # step prices: each fill lies within its kline's low..high (1h and 1d)
+        acct = self.doc["accounts"][0]
+        for t in acct["trades"]:
+            for interval, step in (("1h", HOUR), ("1d", DAY)):
+                o = t["time"] // step * step
+                st, _, k = self.sim.get("/api/v3/klines", {"symbol": t["symbol"],
+                                                           "interval": interval,
+                                                           "startTime": o, "limit": 1})
+                self.assertEqual(k[0][0], o)
+                self.assertTrue(d(k[0][3]) <= d(t["price"]) <= d(k[0][2]), (t, k))
+        # from_trades: the hourly price is the last fill's, high/low cover every fill
+        sol = self.doc["accounts"][1]["trades"]
+        st, _, k = self.sim.get("/api/v3/klines", {"symbol": "SOLUSDT", "interval": "1d",
+                                                   "startTime": T - 2 * DAY, "limit": 1})
+        self.assertEqual(k[0][1:5], ["150.00000000", "155.00000000", "149.00000000",
+                                     "150.25000000"])
+        st, _, k = self.sim.get("/api/v3/klines", {"symbol": "SOLUSDT", "interval": "1h",
+                                                   "startTime": T - 2 * DAY, "limit": 3})
+        # hour 0 holds the fills at :00, :20, :40 (150, 151.5, 149); hour 1 the next
+        # three (155, 152, 150.25); a kline closes at its last fill, the next opens there
+        self.assertEqual(k[0][1:5], ["150.00000000", "151.50000000", "149.00000000",
+                                     "149.00000000"])
+        self.assertEqual(k[1][1:5], ["149.00000000", "155.00000000", "149.00000000",
+                                     "150.25000000"])
+        self.assertEqual(k[2][1:5], ["150.25000000"] * 4)
+        self.assertEqual(len(sol), 6)
 
 
 class BadConfigTest(unittest.TestCase):

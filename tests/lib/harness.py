@@ -125,7 +125,11 @@ class Stack:
         if not production_weight and start_sim:
             accounts = dict(accounts)
             config = dict(accounts.get("config", {}))
-            config["limits"] = {"api": TEST_WEIGHT_LIMIT, **config.get("limits", {})}
+            # the wallet endpoints too: sapi (an account snapshot weighs 2400 of
+            # 12000) and the per-account UID limiter (withdraw history 18000 of
+            # 180000), a hundredfold as well
+            config["limits"] = {"api": TEST_WEIGHT_LIMIT, "sapi": 100 * 12000,
+                                "sapi_uid": 100 * 180000, **config.get("limits", {})}
             accounts["config"] = config
         self.supervised = supervised
         self.enclave = None

@@ -58,7 +58,14 @@ static int pa_test_sim_start(const char *dir, const char *accounts_path, const c
         int status;
         if (waitpid(*pid, &status, WNOHANG) == *pid) {
             *pid = -1;
-            fprintf(stderr, "binance_sim.py exited early; see %s\n", log_file);
+            fprintf(stderr, "binance_sim.py exited early; its log %s:\n", log_file);
+            FILE *lf = fopen(log_file, "r"); /* the directory is removed with the fixture */
+            if (lf != NULL) {
+                char line[512];
+                while (fgets(line, sizeof line, lf) != NULL)
+                    fputs(line, stderr);
+                fclose(lf);
+            }
             return -1;
         }
         struct timespec ts = {0, 50 * 1000 * 1000};

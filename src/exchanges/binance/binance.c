@@ -10,8 +10,10 @@
 
 #include "futures.h"
 #include "paging.h"
+#include "prices.h"
 #include "symbols.h"
 #include "transport.h"
+#include "values.h"
 #include "wire.h"
 
 /* Everything that can be refused before a byte is sent. */
@@ -68,6 +70,8 @@ static pa_exchange_status bn_fetch(const pa_exchange_params *p, pa_audit_log *au
     memset(&t, 0, sizeof t);
     pa_bn_markets markets = {0};
     pa_bn_assets assets = {0};
+    pa_bn_prices px;
+    pa_bn_prices_init(&px, NULL, audit, NULL);
     pa_exchange_status st = PA_EXCHANGE_BAD_RESPONSE;
 
     st = bn_check_params(p, audit, out);
@@ -103,10 +107,18 @@ static pa_exchange_status bn_fetch(const pa_exchange_params *p, pa_audit_log *au
     if (st != PA_EXCHANGE_OK)
         goto cleanup;
     st = pa_bn_fetch_trades(&t, audit, &markets);
+    /* Prices from the public klines (one cache for the run): fees paid in
+     * a third asset, then (when asked) equity, flows and daily closes. */
+    pa_bn_prices_init(&px, &t, audit, "/api/v3/klines");
+    if (st == PA_EXCHANGE_OK)
+        st = pa_bn_price_fees(&px, out, p->currency, p->from_ms, p->to_ms);
+    if (st == PA_EXCHANGE_OK && p->want_values)
+        st = pa_bn_fetch_values(&t, audit, &px, &px, p, PA_BN_WALLET_SPOT);
     if (st == PA_EXCHANGE_OK)
         out->detail[0] = '\0';
 
 cleanup:
+    pa_bn_prices_free(&px);
     pa_bn_transport_close(&t);
     pa_bn_markets_free(&markets);
     pa_bn_assets_free(&assets);
@@ -194,6 +206,30 @@ cleanup:
     return st;
 }
 
+/* Equity (snapshot FUTURES), the transfers into and out of the USD-M
+ * wallet, and the contracts' daily closes. The /sapi/ calls and the spot
+ * klines that value balances and flows are on the spot host (a transport
+ * of its own, as for the key check); the contracts' closes come from
+ * /fapi/v1/klines on t. */
+static pa_exchange_status bn_usdm_values(const pa_exchange_params *p, pa_audit_log *audit,
+                                         pa_bn_transport *t)
+{
+    pa_exchange_params q = *p;
+    if (p->account_base_url != NULL)
+        q.base_url = p->account_base_url;
+    pa_bn_transport ts;
+    pa_bn_prices spot_px, fut_px;
+    pa_exchange_status st = PA_EXCHANGE_UNAVAILABLE;
+    pa_bn_prices_init(&spot_px, &ts, audit, "/api/v3/klines");
+    pa_bn_prices_init(&fut_px, t, audit, "/fapi/v1/klines");
+    if (pa_bn_transport_open(&ts, &q, t->out) == 0)
+        st = pa_bn_fetch_values(&ts, audit, &spot_px, &fut_px, &q, PA_BN_WALLET_USDM);
+    pa_bn_prices_free(&spot_px);
+    pa_bn_prices_free(&fut_px);
+    pa_bn_transport_close(&ts);
+    return st;
+}
+
 static pa_exchange_status bn_fetch_usdm(const pa_exchange_params *p, pa_audit_log *audit,
                                         pa_exchange_result *out)
 {
@@ -237,6 +273,8 @@ static pa_exchange_status bn_fetch_usdm(const pa_exchange_params *p, pa_audit_lo
         st = pa_bn_fetch_futures_markets(&t, audit, &markets);
     if (st == PA_EXCHANGE_OK)
         st = bn_usdm_trades(&t, audit, &markets, lo, hi, &pages);
+    if (st == PA_EXCHANGE_OK && p->want_values)
+        st = bn_usdm_values(p, audit, &t);
     if (st == PA_EXCHANGE_OK) {
         out->history_from_ms = lo;
         out->detail[0] = '\0';

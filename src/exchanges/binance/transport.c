@@ -172,6 +172,9 @@ static size_t bn_header(char *line, size_t size, size_t nitems, void *userdata)
     long v = header_number(line, n, "X-MBX-USED-WEIGHT-1M");
     if (v >= 0)
         t->used_weight = v;
+    v = header_number(line, n, "X-SAPI-USED-IP-WEIGHT-1M");
+    if (v >= 0)
+        t->used_sapi_weight = v;
     v = header_number(line, n, "Retry-After");
     if (v >= 0)
         t->retry_after_s = v;
@@ -183,6 +186,8 @@ int pa_bn_transport_open(pa_bn_transport *t, const pa_exchange_params *p, pa_exc
     memset(t, 0, sizeof *t);
     t->p = p;
     t->out = out;
+    /* /sapi/ weight counts on a limiter of its own: its own pacing key */
+    snprintf(t->sapi_host, sizeof t->sapi_host, "%.512s /sapi", p->base_url);
     pa_buf_init(&t->body, PA_BN_EXCHANGE_INFO_CAP);
     pa_buf_init(&t->hdr, BN_KEY_MAX + 64);
     long timeout = p->timeout_ms > 0 ? p->timeout_ms : PA_BN_DEFAULT_TIMEOUT_MS;
@@ -263,6 +268,7 @@ static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const
     *http_out = 0;
     *transient = 0;
     t->used_weight = -1;
+    t->used_sapi_weight = -1;
     t->retry_after_s = -1;
     pa_buf_reset(&t->body);
     t->body_limit = limit;
@@ -292,6 +298,8 @@ static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const
     *http_out = http;
     if (t->used_weight >= 0)
         pa_pace_report_used(t->p->base_url, t->used_weight);
+    if (t->used_sapi_weight >= 0)
+        pa_pace_report_used(t->sapi_host, t->used_sapi_weight);
     json_t *doc = pa_json_parse((const char *)t->body.data, t->body.len, limit);
     if (http == 200) {
         if (doc == NULL) {
@@ -314,29 +322,40 @@ static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const
     return pa_bn_error_status(http, *code);
 }
 
-/* Request weights as rest-api.md documents them (exchangeInfo without a
- * symbol filter: 20; account: 20; myTrades without orderId: 20; time: 1).
- * apiRestrictions (weight 1) counts on Binance's separate sapi limiter
- * (12000 per minute), not on REQUEST_WEIGHT: it takes nothing from this
- * budget, but still waits out a ban or a hold on the host. */
+static int bn_is_sapi(const char *path)
+{
+    return strncmp(path, "/sapi/", 6) == 0;
+}
+
+/* Request weights as Binance documents them (docs/BINANCE.md has the table).
+ * Spot (rest-api.md): exchangeInfo without a symbol filter, account and
+ * myTrades without orderId 20; klines 2; time 1. The /sapi/ endpoints count
+ * on their own IP limiter (12000 a minute): accountSnapshot 2400,
+ * apiRestrictions, deposit history and transfer history 1; the withdrawal
+ * history weighs 18000 on the per-account UID limiter (180000 a minute),
+ * nothing on the IP one. */
 static unsigned bn_weight(const char *path)
 {
-    if (strncmp(path, "/sapi/", 6) == 0)
-        return 0;
-    /* USD-M futures (derivatives docs): income 30, userTrades 5, time and
-     * exchangeInfo 1. */
+    if (bn_is_sapi(path))
+        return strcmp(path, "/sapi/v1/accountSnapshot") == 0            ? 2400
+               : strcmp(path, "/sapi/v1/capital/withdraw/history") == 0 ? 0
+                                                                        : 1;
+    /* USD-M futures (derivatives docs): income 30, userTrades 5, klines 5
+     * (limit 500..1000, the connector's 1000), time and exchangeInfo 1. */
     if (strncmp(path, "/fapi/", 6) == 0)
-        return strcmp(path, "/fapi/v1/income") == 0       ? 30
-               : strcmp(path, "/fapi/v1/userTrades") == 0 ? 5
-                                                          : 1;
-    return strcmp(path, "/api/v3/time") == 0 ? 1 : 20;
+        return strcmp(path, "/fapi/v1/income") == 0                                           ? 30
+               : strcmp(path, "/fapi/v1/userTrades") == 0 || strcmp(path, "/fapi/v1/klines") == 0 ? 5
+                                                                                               : 1;
+    return strcmp(path, "/api/v3/time") == 0 ? 1 : strcmp(path, "/api/v3/klines") == 0 ? 2 : 20;
 }
 
 /* The futures host has its own, smaller limit (2400 a minute), a fifth kept
- * free as for spot. */
+ * free as for spot; so has /sapi/ (12000). */
 static unsigned bn_budget(const char *path)
 {
-    return strncmp(path, "/fapi/", 6) == 0 ? PA_BN_FAPI_WEIGHT_BUDGET : PA_BN_WEIGHT_BUDGET;
+    return strncmp(path, "/fapi/", 6) == 0 ? PA_BN_FAPI_WEIGHT_BUDGET
+           : bn_is_sapi(path)              ? PA_BN_SAPI_WEIGHT_BUDGET
+                                           : PA_BN_WEIGHT_BUDGET;
 }
 
 /* The server clock of the host that refused a timestamp. */
@@ -351,8 +370,18 @@ static pa_exchange_status bn_pace(pa_bn_transport *t, const char *path)
     int64_t wait = 0, t0 = pa_now_ms();
     /* the development override (PERFAGG_EXCHANGE_WEIGHT_BUDGET) or the host's own budget */
     unsigned budget = t->p->weight_budget > 0 ? t->p->weight_budget : bn_budget(path);
-    pa_pace_verdict v =
-        pa_pace_acquire(t->p->base_url, bn_weight(path), budget, t0 + t->wait_left_ms, &wait);
+    pa_pace_verdict v;
+    if (bn_is_sapi(path)) {
+        /* a ban or a 429 hold on the host holds for /sapi/ too; the weight
+         * is the sapi limiter's */
+        v = pa_pace_acquire(t->p->base_url, 0, budget, t0 + t->wait_left_ms, &wait);
+        if (v == PA_PACE_GO)
+            v = pa_pace_acquire(t->sapi_host, bn_weight(path), budget, t0 + t->wait_left_ms,
+                                &wait);
+    } else {
+        v = pa_pace_acquire(t->p->base_url, bn_weight(path), budget, t0 + t->wait_left_ms,
+                            &wait);
+    }
     /* time spent waiting for the next window comes out of the allowance */
     int64_t waited = pa_now_ms() - t0;
     t->wait_left_ms = waited < t->wait_left_ms ? t->wait_left_ms - waited : 0;
@@ -474,6 +503,7 @@ pa_exchange_status pa_bn_get(pa_bn_transport *t, const char *path, const char *p
         long code = 0, http = 0;
         int transient = 0;
         st = bn_perform(t, path, &url, limit, out, &code, &http, &transient);
+        t->last_code = code;
         if (st == PA_EXCHANGE_OK)
             goto cleanup;
         if (is_signed && code == -1021) {

@@ -37,6 +37,9 @@ typedef struct {
     int64_t clock_offset_ms; /* server time - local time, after a -1021 */
     int64_t wait_left_ms;    /* what is left of the run's waiting allowance (max_wait_ms) */
     long used_weight;        /* X-MBX-USED-WEIGHT-1M of the last answer, -1 when absent */
+    long used_sapi_weight;   /* X-SAPI-USED-IP-WEIGHT-1M of the last answer, -1 when absent */
+    long last_code;          /* Binance's error code of the last failed call (0: none) */
+    char sapi_host[600];     /* the pacing key of the host's /sapi/ limiter */
     long retry_after_s;      /* Retry-After of the last answer, -1 when absent */
     EVP_PKEY *ed25519;       /* an Ed25519 API key's private key (secure heap), else NULL */
     int bad_key;             /* open failed on the secret itself, not on the HTTP client */
@@ -48,6 +51,9 @@ typedef struct {
 #define PA_BN_WEIGHT_BUDGET 4800
 /* The same fifth kept free of USD-M futures' 2400. */
 #define PA_BN_FAPI_WEIGHT_BUDGET 1920
+/* And of the /sapi/ endpoints' own IP limit, 12000 a minute (an account
+ * snapshot alone weighs 2400). */
+#define PA_BN_SAPI_WEIGHT_BUDGET 9600
 /* Retries of one call after HTTP 5xx, 429 or a network failure. */
 #define PA_BN_MAX_RETRIES 3
 #define PA_BN_BACKOFF_BASE_MS 250
