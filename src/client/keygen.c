@@ -1,6 +1,6 @@
 /* perfagg keygen: ask the enclave for an Ed25519 API key and check, before
  * the trader registers its public key anywhere, that an attested enclave
- * made it and holds its private key (docs/CLIENT.md, "Enclave-made keys"). */
+ * made it and holds its private key (docs/CLIENT.md, `perfagg keygen`). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

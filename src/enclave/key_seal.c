@@ -19,7 +19,8 @@
 #define OFF_CT (OFF_NONCE + PA_NONCE_LEN)
 #define OFF_TAG (OFF_CT + PA_ED25519_SEED_LEN)
 _Static_assert(OFF_TAG + PA_TAG_LEN == PA_SEALED_KEY_LEN, "sealed key layout");
-#define AAD_MAX (sizeof AAD_LABEL - 1 + 1 + PA_X25519_LEN + PA_ATTEST_KEY_ID_LEN + PA_EXCHANGE_MAX * 4)
+#define EXCHANGE_BYTES_MAX ((size_t)PA_EXCHANGE_MAX * 4) /* 32 code points of UTF-8 */
+#define AAD_MAX (sizeof AAD_LABEL - 1 + 1 + PA_X25519_LEN + PA_ATTEST_KEY_ID_LEN + EXCHANGE_BYTES_MAX)
 
 /* The instance's seal key: derived from its X25519 private key, so it lives
  * and dies with that key and needs no state of its own. */
@@ -62,8 +63,8 @@ cleanup:
 static size_t make_aad(const uint8_t *sealed, const char *key_id, const char *exchange,
                        uint8_t aad[AAD_MAX])
 {
-    size_t ex = strlen(exchange), n = 0;
-    if (ex == 0 || ex > PA_EXCHANGE_MAX * 4 || strlen(key_id) != PA_ATTEST_KEY_ID_LEN)
+    size_t ex = strnlen(exchange, EXCHANGE_BYTES_MAX + 1), n = 0;
+    if (ex == 0 || ex > EXCHANGE_BYTES_MAX || strnlen(key_id, PA_ATTEST_KEY_ID_LEN + 1) != PA_ATTEST_KEY_ID_LEN)
         return 0;
     memcpy(aad, AAD_LABEL, sizeof AAD_LABEL - 1);
     n += sizeof AAD_LABEL - 1;

@@ -129,10 +129,10 @@ static char *private_pem(const uint8_t seed[PA_ED25519_SEED_LEN])
     int n = EVP_EncodeBlock(b64, der, (int)sizeof der);
     size_t len = strlen(PEM_HEAD) + (size_t)(n > 0 ? n : 0) + strlen(PEM_TAIL);
     char *pem = n > 0 ? OPENSSL_secure_malloc(len + 1) : NULL;
-    if (pem != NULL) {
-        memcpy(pem, PEM_HEAD, strlen(PEM_HEAD));
-        memcpy(pem + strlen(PEM_HEAD), b64, (size_t)n);
-        memcpy(pem + strlen(PEM_HEAD) + (size_t)n, PEM_TAIL, strlen(PEM_TAIL) + 1);
+    if (pem != NULL && snprintf(pem, len + 1, "%s%.*s%s", PEM_HEAD, n, (const char *)b64,
+                                PEM_TAIL) != (int)len) {
+        OPENSSL_secure_clear_free(pem, len + 1);
+        pem = NULL;
     }
     OPENSSL_cleanse(der, sizeof der);
     OPENSSL_cleanse(b64, sizeof b64);

@@ -151,12 +151,10 @@ int pa_keygen_aggregate_attach(pa_job *job, const char *metadata_jcs, json_t *re
 {
     json_t *metadata = pa_json_parse(metadata_jcs, strlen(metadata_jcs), PA_BODY_MAX);
     const char *key_id = pa_json_str(metadata, "enclave_key_id");
-    int rc = -1;
+    int rc = key_id == NULL ? 0 : -1;
     pa_keygen_row row;
-    if (key_id == NULL) {
-        rc = 0;
-    } else if (key_row(job, key_id, &row) != 0) {
-        rc = -1;
+    if (key_id == NULL || key_row(job, key_id, &row) != 0) {
+        /* no enclave-made key (rc 0), or the reply says why it cannot serve */
     } else if (strcmp(row.session_id, job->agg.session_id) != 0) {
         /* the key is claimed at submit in the session's own transaction */
         pa_log_error("request_aggregates: the session's enclave-made key is not bound to it");
