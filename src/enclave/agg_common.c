@@ -284,12 +284,6 @@ void pa_agg_result_free(pa_agg_result *r)
     r->ndaily = 0;
 }
 
-static pa_agg_num num(int known, double v)
-{
-    pa_agg_num n = {.known = known != 0, .v = known ? v : 0};
-    return n;
-}
-
 /* The equity-based figures (docs/METRICS.md, "Returns and risk"): one
  * Modified Dietz return per period between two valuations, each on the day
  * that ends it; then the chain and the statistics of those returns. */
@@ -338,7 +332,8 @@ static int returns_and_risk(const agg_run *run, pa_agg_result *r)
                 r->returns_from_day = prev_day + 1;
             }
             if (k == 1) {
-                r->daily[pt->day - run->day0].ret = num(1, ret);
+                r->daily[pt->day - run->day0].ret.known = 1;
+                r->daily[pt->day - run->day0].ret.v = ret;
                 rets[n] = ret;
                 gains[n] = gain;
                 at[n] = (size_t)(pt->day - run->day0);
@@ -355,9 +350,11 @@ static int returns_and_risk(const agg_run *run, pa_agg_result *r)
     }
     double x, dd;
     size_t peak, trough;
-    r->ret = num(pa_ret_cumulative(rets, n, &x), x);
+    r->ret.known = pa_ret_cumulative(rets, n, &x);
+    r->ret.v = r->ret.known ? x : 0;
     if (pa_ret_max_drawdown(rets, n, &dd, &peak, &trough)) {
-        r->max_drawdown = num(1, dd);
+        r->max_drawdown.known = 1;
+        r->max_drawdown.v = dd;
         pa_dec lost = pa_dec_from_int(0);
         for (size_t i = peak; i < trough; i++) /* the returns after the peak, to the trough */
             PA_GUARD_GOTO(pa_dec_sub(lost, gains[i], &lost), cleanup);
@@ -372,15 +369,19 @@ static int returns_and_risk(const agg_run *run, pa_agg_result *r)
         }
     }
     r->max_drawdown_amount = pa_dec_to_double(r->max_drawdown_amount_exact);
-    r->volatility = num(pa_ret_volatility(rets, n, PA_RET_DAYS_PER_YEAR, &x), x);
+    r->volatility.known = pa_ret_volatility(rets, n, PA_RET_DAYS_PER_YEAR, &x);
+    r->volatility.v = r->volatility.known ? x : 0;
     r->sharpe_on_returns = 1;
     r->sharpe_defined = pa_ret_sharpe(rets, n, PA_RET_DAYS_PER_YEAR, &r->sharpe);
-    r->sortino = num(pa_ret_sortino(rets, n, PA_RET_DAYS_PER_YEAR, &x), x);
+    r->sortino.known = pa_ret_sortino(rets, n, PA_RET_DAYS_PER_YEAR, &x);
+    r->sortino.v = r->sortino.known ? x : 0;
     double annual;
     if (r->ret.known && r->max_drawdown.known &&
         pa_ret_annual_return(r->ret.v, (double)(last - r->returns_from_day + 1),
-                             PA_RET_DAYS_PER_YEAR, &annual))
-        r->calmar = num(pa_ret_calmar(annual, r->max_drawdown.v, &x), x);
+                             PA_RET_DAYS_PER_YEAR, &annual)) {
+        r->calmar.known = pa_ret_calmar(annual, r->max_drawdown.v, &x);
+        r->calmar.v = r->calmar.known ? x : 0;
+    }
     rc = 0;
 
 cleanup:
@@ -442,11 +443,14 @@ int agg_finish(agg_run *run, pa_agg_result *r)
     r->funding = pa_dec_to_double(r->funding_exact);
 
     r->round_trips = run->trips;
-    if (run->trips > 0)
-        r->win_rate = num(1, (double)run->wins / (double)run->trips);
+    if (run->trips > 0) {
+        r->win_rate.known = 1;
+        r->win_rate.v = (double)run->wins / (double)run->trips;
+    }
     if (pa_dec_sign(run->lost) < 0) { /* gross profit / gross loss */
         long double won = (long double)run->won.v, lost = -(long double)run->lost.v;
-        r->profit_factor = num(1, (double)(won / lost));
+        r->profit_factor.known = 1;
+        r->profit_factor.v = (double)(won / lost);
     }
 
     r->max_drawdown_amount_exact = zero;
@@ -454,7 +458,8 @@ int agg_finish(agg_run *run, pa_agg_result *r)
     if (!r->returns_known) { /* as before equity was known: on daily PnL */
         double x;
         r->sharpe_defined = pa_agg_daily_sharpe(pnl_x, pnl_d, days, &r->sharpe);
-        r->sortino = num(pa_ret_sortino(pnl_d, days, PA_RET_DAYS_PER_YEAR, &x), x);
+        r->sortino.known = pa_ret_sortino(pnl_d, days, PA_RET_DAYS_PER_YEAR, &x);
+        r->sortino.v = r->sortino.known ? x : 0;
     }
     rc = 0;
 
