@@ -95,6 +95,153 @@ void agg_book_free(agg_book *b)
     memset(b, 0, sizeof *b);
 }
 
+/* ---- ordering ----------------------------------------------------------- */
+
+static int cmp_i64(int64_t a, int64_t b)
+{
+    return (a > b) - (a < b);
+}
+
+static int cmp_sym_id(const void *a, const void *b)
+{
+    const agg_key *x = a, *y = b;
+    return x->sym != y->sym ? (x->sym > y->sym ? 1 : -1) : cmp_i64(x->id, y->id);
+}
+
+/* With (symbol, id) unique this is a total order: the result never
+ * depends on the input order, not even in the last bit of a ratio. */
+static int cmp_sym_time_id(const void *a, const void *b)
+{
+    const agg_key *x = a, *y = b;
+    if (x->sym != y->sym)
+        return x->sym > y->sym ? 1 : -1;
+    int c = cmp_i64(x->time_ms, y->time_ms);
+    return c != 0 ? c : cmp_i64(x->id, y->id);
+}
+
+static int cmp_fill_symbol(const void *a, const void *b)
+{
+    return strcmp((*(const pa_fill *const *)a)->symbol, (*(const pa_fill *const *)b)->symbol);
+}
+
+/* FNV-1a: a symbol is a short NUL-terminated name. */
+static uint32_t symbol_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s != '\0'; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/* The distinct symbols, by open addressing on their names: slot[] holds
+ * 1 + the index of the symbol's first fill in first[], 0 when free. */
+typedef struct {
+    uint32_t *slot;
+    size_t cap; /* a power of two, kept at least twice the count */
+    const pa_fill **first;
+    size_t count;
+} symbol_set;
+
+static int symbol_set_grow(symbol_set *t)
+{
+    size_t ncap = t->cap ? t->cap * 2 : 1024;
+    uint32_t *ns = calloc(ncap, sizeof *ns);
+    PA_ENSURE(ns != NULL);
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->slot[i] == 0)
+            continue;
+        size_t j = symbol_hash(t->first[t->slot[i] - 1]->symbol) & (ncap - 1);
+        while (ns[j] != 0)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = t->slot[i];
+    }
+    free(t->slot);
+    t->slot = ns;
+    t->cap = ncap;
+    return 0;
+}
+
+/* The slot holding f's symbol, or the free slot where it belongs. */
+static size_t symbol_set_slot(const symbol_set *t, const char *symbol)
+{
+    size_t j = symbol_hash(symbol) & (t->cap - 1);
+    while (t->slot[j] != 0 && strcmp(t->first[t->slot[j] - 1]->symbol, symbol) != 0)
+        j = (j + 1) & (t->cap - 1);
+    return j;
+}
+
+/* *index: the symbol's index in first[]; -1 on memory, or (check) on a
+ * symbol seen before with another base/quote pair. */
+static int symbol_set_add(symbol_set *t, const pa_fill *f, int check, uint32_t *index)
+{
+    if (2 * (t->count + 1) > t->cap)
+        PA_GUARD(symbol_set_grow(t));
+    size_t j = symbol_set_slot(t, f->symbol);
+    if (t->slot[j] != 0) {
+        const pa_fill *g = t->first[t->slot[j] - 1];
+        PA_ENSURE(!check || (strcmp(g->base, f->base) == 0 && strcmp(g->quote, f->quote) == 0));
+        *index = t->slot[j] - 1;
+        return 0;
+    }
+    t->first[t->count] = f;
+    t->slot[j] = (uint32_t)++t->count;
+    *index = (uint32_t)(t->count - 1);
+    return 0;
+}
+
+int agg_keys(const pa_fill *fills, size_t n, int check, const char *currency, agg_key **keys)
+{
+    int rc = -1;
+    symbol_set t = {0};
+    uint32_t *rank = NULL;
+    const pa_fill **byname = NULL;
+    const size_t alloc = n > 0 ? n : 1; /* never NULL for qsort */
+    agg_key *k = malloc(alloc * sizeof *k);
+    t.first = malloc(alloc * sizeof *t.first);
+    PA_ENSURE_GOTO(k != NULL && t.first != NULL && n <= UINT32_MAX, cleanup);
+    for (size_t i = 0; i < n; i++) {
+        PA_GUARD_GOTO(symbol_set_add(&t, &fills[i], check, &k[i].sym), cleanup);
+        k[i].time_ms = fills[i].time_ms;
+        k[i].id = fills[i].id;
+        k[i].f = &fills[i];
+    }
+    /* Ranks by name: the walk visits symbols in name order, as it always
+     * has (and as the closes list is sorted). */
+    rank = malloc((t.count > 0 ? t.count : 1) * sizeof *rank);
+    byname = malloc((t.count > 0 ? t.count : 1) * sizeof *byname);
+    PA_ENSURE_GOTO(rank != NULL && byname != NULL, cleanup);
+    if (t.count > 0)
+        memcpy(byname, t.first, t.count * sizeof *byname);
+    qsort(byname, t.count, sizeof *byname, cmp_fill_symbol);
+    for (size_t r = 0; r < t.count; r++)
+        rank[t.slot[symbol_set_slot(&t, byname[r]->symbol)] - 1] = (uint32_t)r;
+    for (size_t i = 0; i < n; i++)
+        k[i].in_quote = strcmp(t.first[k[i].sym]->quote, currency) == 0;
+    for (size_t i = 0; i < n; i++)
+        k[i].sym = rank[k[i].sym];
+    if (check) { /* (symbol, id) unique: the connector de-duplicates by id */
+        qsort(k, n, sizeof *k, cmp_sym_id);
+        for (size_t i = 1; i < n; i++)
+            PA_ENSURE_GOTO(k[i].sym != k[i - 1].sym || k[i].id != k[i - 1].id, cleanup);
+    }
+    *keys = k;
+    k = NULL;
+    rc = 0;
+
+cleanup:
+    pa_free_secret(k, alloc * sizeof *k);
+    free(t.slot);
+    free(t.first);
+    free(rank);
+    free(byname);
+    return rc;
+}
+
+void agg_keys_sort(agg_key *keys, size_t m)
+{
+    qsort(keys, m, sizeof *keys, cmp_sym_time_id);
+}
+
 /* ---- the run ------------------------------------------------------------ */
 
 int agg_run_init(agg_run *r, const pa_agg_params *p)

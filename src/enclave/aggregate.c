@@ -58,55 +58,6 @@ static int params_ok(const pa_agg_params *p)
     return pa_time_day(p->to_ms - 1) - pa_time_day(p->from_ms) + 1 <= AGG_DAYS_MAX;
 }
 
-/* ---- ordering ----------------------------------------------------------- */
-
-/* The fills are sorted through an array of pointers: a copy of 1e6 fills would
- * be ~180 MB, their pointers 8 MB. */
-typedef const pa_fill *fill_ref;
-
-static int cmp_i64(int64_t a, int64_t b)
-{
-    return (a > b) - (a < b);
-}
-
-static int cmp_symbol_id(const void *a, const void *b)
-{
-    const pa_fill *x = *(const fill_ref *)a;
-    const pa_fill *y = *(const fill_ref *)b;
-    int c = strcmp(x->symbol, y->symbol);
-    return c != 0 ? c : cmp_i64(x->id, y->id);
-}
-
-/* FIFO runs per symbol, so fills are grouped by symbol and, within one, put
- * in time order with the exchange id breaking ties. With (symbol, id) unique
- * this is a total order: the result never depends on the input order, not
- * even in the last bit of a floating-point sum. */
-static int cmp_symbol_time_id(const void *a, const void *b)
-{
-    const pa_fill *x = *(const fill_ref *)a;
-    const pa_fill *y = *(const fill_ref *)b;
-    int c = strcmp(x->symbol, y->symbol);
-    if (c != 0)
-        return c;
-    c = cmp_i64(x->time_ms, y->time_ms);
-    return c != 0 ? c : cmp_i64(x->id, y->id);
-}
-
-/* Ids unique per symbol, and one symbol always the same pair: otherwise
- * lots of different assets would be matched against each other. */
-static int check_symbols(fill_ref *order, size_t n)
-{
-    qsort(order, n, sizeof(fill_ref), cmp_symbol_id);
-    for (size_t i = 1; i < n; i++) {
-        const pa_fill *a = order[i - 1], *b = order[i];
-        if (strcmp(a->symbol, b->symbol) != 0)
-            continue;
-        if (a->id == b->id || strcmp(a->base, b->base) != 0 || strcmp(a->quote, b->quote) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* ---- fees --------------------------------------------------------------- */
 
 /* The fee of a counted fill in the quote asset; *unpriced set when it was
@@ -188,7 +139,7 @@ static int spot_fill(agg_symbol *s, const pa_fill *f, pa_agg_result *r, pa_dec *
 int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p, pa_agg_result *out)
 {
     int rc = -1, run_ok = 0;
-    fill_ref *order = NULL;
+    agg_key *order = NULL;
     agg_run run;
     agg_symbol sym;
     pa_agg_result r;
@@ -205,33 +156,35 @@ int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p, pa_agg_
 
     PA_GUARD(agg_run_init(&run, p));
     run_ok = 1;
-    order = malloc((n > 0 ? n : 1) * sizeof(fill_ref)); /* never NULL for qsort */
-    PA_ENSURE_GOTO(order != NULL, cleanup);
-    for (size_t i = 0; i < n; i++)
-        order[i] = &fills[i];
-    PA_GUARD_GOTO(check_symbols(order, n), cleanup);
+    /* Ids unique per symbol, and one symbol always the same pair:
+     * otherwise lots of different assets would be matched against each
+     * other. */
+    PA_GUARD_GOTO(agg_keys(fills, n, 1, p->currency, &order), cleanup);
 
     /* Keep the fills that can matter to the currency's numbers; fills at or
-     * after `to` cannot close anything inside the window. */
+     * after `to` cannot close anything inside the window. FIFO runs per
+     * symbol in (time, id) order. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        const pa_fill *f = order[i];
-        if (f->time_ms >= p->to_ms)
+        const agg_key k = order[i];
+        if (k.time_ms >= p->to_ms)
             continue;
-        if (strcmp(f->quote, p->currency) == 0)
-            order[m++] = f;
-        else if (f->time_ms >= p->from_ms)
+        if (k.in_quote)
+            order[m++] = k;
+        else if (k.time_ms >= p->from_ms)
             r.excluded_trades++;
     }
-    qsort(order, m, sizeof(fill_ref), cmp_symbol_time_id);
+    agg_keys_sort(order, m);
 
     for (size_t i = 0; i < m; i++) {
-        if (i == 0 || strcmp(order[i - 1]->symbol, order[i]->symbol) != 0) {
+        if (i + AGG_PREFETCH_AHEAD < m)
+            __builtin_prefetch(order[i + AGG_PREFETCH_AHEAD].f);
+        if (i == 0 || order[i - 1].sym != order[i].sym) {
             if (i > 0) /* a new symbol: its own inventory */
                 PA_GUARD_GOTO(agg_symbol_end(&sym), cleanup);
-            PA_GUARD_GOTO(agg_symbol_begin(&sym, &run, order[i]->symbol), cleanup);
+            PA_GUARD_GOTO(agg_symbol_begin(&sym, &run, order[i].f->symbol), cleanup);
         }
-        PA_GUARD_GOTO(spot_fill(&sym, order[i], &r, &volume, &unmatched), cleanup);
+        PA_GUARD_GOTO(spot_fill(&sym, order[i].f, &r, &volume, &unmatched), cleanup);
     }
     if (m > 0)
         PA_GUARD_GOTO(agg_symbol_end(&sym), cleanup);
@@ -247,7 +200,7 @@ int pa_aggregate(const pa_fill *fills, size_t n, const pa_agg_params *p, pa_agg_
 
 cleanup:
     /* The order and the open lots describe the trader's book: wiped. */
-    pa_free_secret(order, (n > 0 ? n : 1) * sizeof(fill_ref));
+    pa_free_secret(order, (n > 0 ? n : 1) * sizeof *order);
     agg_book_free(&sym.book);
     if (run_ok)
         agg_run_free(&run);

@@ -56,38 +56,20 @@ static int in_window(int64_t t, const pa_agg_params *p)
     return t >= p->from_ms && t < p->to_ms;
 }
 
-typedef const pa_fill *fill_ref;
-
-static int cmp_i64(int64_t a, int64_t b)
-{
-    return (a > b) - (a < b);
-}
-
-/* Per symbol in time order, the exchange id breaking ties: the position's
- * path (and so the marks and round trips) never depends on the input order. */
-static int cmp_symbol_time_id(const void *a, const void *b)
-{
-    const pa_fill *x = *(const fill_ref *)a;
-    const pa_fill *y = *(const fill_ref *)b;
-    int c = strcmp(x->symbol, y->symbol);
-    if (c != 0)
-        return c;
-    c = cmp_i64(x->time_ms, y->time_ms);
-    return c != 0 ? c : cmp_i64(x->id, y->id);
-}
-
 /* The open position of one contract's fills, long or short, and its trips.
  * The fee of a trip is the fills' commission in the currency (a rebate
  * negative); the realized PnL is FIFO's, which over a whole trip (flat to
  * flat) equals any other cost method's, the exchange's average cost too. */
-static int position_fills(agg_run *run, fill_ref *order, size_t m)
+static int position_fills(agg_run *run, const agg_key *order, size_t m)
 {
     int rc = -1;
     agg_symbol s;
     memset(&s, 0, sizeof s);
     for (size_t i = 0; i < m; i++) {
-        const pa_fill *f = order[i];
-        if (i == 0 || strcmp(order[i - 1]->symbol, f->symbol) != 0) {
+        const pa_fill *f = order[i].f;
+        if (i + AGG_PREFETCH_AHEAD < m)
+            __builtin_prefetch(order[i + AGG_PREFETCH_AHEAD].f);
+        if (i == 0 || order[i - 1].sym != order[i].sym) {
             if (i > 0)
                 PA_GUARD_GOTO(agg_symbol_end(&s), cleanup);
             PA_GUARD_GOTO(agg_symbol_begin(&s, run, f->symbol), cleanup);
@@ -113,7 +95,7 @@ int pa_aggregate_futures(const pa_fill *fills, size_t n, const pa_income *income
                          const pa_agg_params *p, pa_agg_result *out)
 {
     int rc = -1, run_ok = 0;
-    fill_ref *order = NULL;
+    agg_key *order = NULL;
     agg_run run;
     pa_agg_result r;
     const pa_dec zero = pa_dec_from_int(0);
@@ -132,26 +114,26 @@ int pa_aggregate_futures(const pa_fill *fills, size_t n, const pa_income *income
 
     PA_GUARD(agg_run_init(&run, p));
     run_ok = 1;
-    order = malloc((n > 0 ? n : 1) * sizeof(fill_ref));
-    PA_ENSURE_GOTO(order != NULL, cleanup);
+    PA_GUARD_GOTO(agg_keys(fills, n, 0, p->currency, &order), cleanup);
 
     size_t m = 0; /* the currency's fills before `to`: the position */
     for (size_t i = 0; i < n; i++) {
         const pa_fill *f = &fills[i];
         if (f->time_ms >= p->to_ms)
             continue;
+        const agg_key key = order[i]; /* keys[i] is fills[i]'s: m <= i */
         if (strcmp(f->quote, p->currency) != 0) {
             r.excluded_trades += f->time_ms >= p->from_ms;
             continue;
         }
-        order[m++] = f;
+        order[m++] = key;
         if (f->time_ms < p->from_ms)
             continue;
         r.trades++;
         run.fills[pa_time_day(f->time_ms) - run.day0]++;
         PA_GUARD_GOTO(pa_dec_add(volume, f->quote_qty, &volume), cleanup);
     }
-    qsort(order, m, sizeof(fill_ref), cmp_symbol_time_id);
+    agg_keys_sort(order, m);
     PA_GUARD_GOTO(position_fills(&run, order, m), cleanup);
 
     for (size_t i = 0; i < nincome; i++) {
@@ -185,7 +167,7 @@ int pa_aggregate_futures(const pa_fill *fills, size_t n, const pa_income *income
     rc = 0;
 
 cleanup:
-    pa_free_secret(order, (n > 0 ? n : 1) * sizeof(fill_ref));
+    pa_free_secret(order, (n > 0 ? n : 1) * sizeof *order);
     if (run_ok)
         agg_run_free(&run);
     return rc;
