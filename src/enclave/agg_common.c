@@ -138,7 +138,7 @@ static uint32_t symbol_hash(const char *s)
 typedef struct {
     uint32_t *slot;
     size_t cap; /* a power of two, kept at least twice the count */
-    const pa_fill **first;
+    const pa_fill **first; /* cap / 2 entries */
     size_t count;
 } symbol_set;
 
@@ -146,7 +146,16 @@ static int symbol_set_grow(symbol_set *t)
 {
     size_t ncap = t->cap ? t->cap * 2 : 1024;
     uint32_t *ns = calloc(ncap, sizeof *ns);
-    PA_ENSURE(ns != NULL);
+    const pa_fill **nf = malloc(ncap / 2 * sizeof *nf); /* count <= cap / 2 */
+    if (ns == NULL || nf == NULL) {
+        free(ns);
+        free(nf);
+        return -1;
+    }
+    if (t->count > 0)
+        memcpy(nf, t->first, t->count * sizeof *nf);
+    free(t->first);
+    t->first = nf;
     for (size_t i = 0; i < t->cap; i++) {
         if (t->slot[i] == 0)
             continue;
@@ -197,8 +206,7 @@ int agg_keys(const pa_fill *fills, size_t n, int check, const char *currency, ag
     const pa_fill **byname = NULL;
     const size_t alloc = n > 0 ? n : 1; /* never NULL for qsort */
     agg_key *k = malloc(alloc * sizeof *k);
-    t.first = malloc(alloc * sizeof *t.first);
-    PA_ENSURE_GOTO(k != NULL && t.first != NULL && n <= UINT32_MAX, cleanup);
+    PA_ENSURE_GOTO(k != NULL && n <= UINT32_MAX, cleanup);
     for (size_t i = 0; i < n; i++) {
         PA_GUARD_GOTO(symbol_set_add(&t, &fills[i], check, &k[i].sym), cleanup);
         k[i].time_ms = fills[i].time_ms;
