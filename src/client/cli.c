@@ -200,7 +200,7 @@ static const char general_usage[] =
 
 /* Escaped copies of foreign strings, freed together once printed. */
 typedef struct {
-    char *s[24];
+    char *s[64]; /* print_summary escapes about 45 */
     size_t n;
 } esc_pool;
 

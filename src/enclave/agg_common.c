@@ -124,6 +124,8 @@ static int cmp_fill_symbol(const void *a, const void *b)
     return strcmp((*(const pa_fill *const *)a)->symbol, (*(const pa_fill *const *)b)->symbol);
 }
 
+typedef const pa_fill *fill_ptr;
+
 /* FNV-1a: a symbol is a short NUL-terminated name. */
 static uint32_t symbol_hash(const char *s)
 {
@@ -146,14 +148,14 @@ static int symbol_set_grow(symbol_set *t)
 {
     size_t ncap = t->cap ? t->cap * 2 : 1024;
     uint32_t *ns = calloc(ncap, sizeof *ns);
-    const pa_fill **nf = malloc(ncap / 2 * sizeof *nf); /* count <= cap / 2 */
+    const pa_fill **nf = malloc(ncap / 2 * sizeof(fill_ptr)); /* count <= cap / 2 */
     if (ns == NULL || nf == NULL) {
         free(ns);
         free(nf);
         return -1;
     }
     if (t->count > 0)
-        memcpy(nf, t->first, t->count * sizeof *nf);
+        memcpy(nf, t->first, t->count * sizeof(fill_ptr));
     free(t->first);
     t->first = nf;
     for (size_t i = 0; i < t->cap; i++) {
@@ -215,12 +217,12 @@ int agg_keys(const pa_fill *fills, size_t n, int check, const char *currency, ag
     }
     /* Ranks by name: the walk visits symbols in name order, as it always
      * has (and as the closes list is sorted). */
-    rank = malloc((t.count > 0 ? t.count : 1) * sizeof *rank);
-    byname = malloc((t.count > 0 ? t.count : 1) * sizeof *byname);
+    rank = calloc(t.count > 0 ? t.count : 1, sizeof *rank);
+    byname = malloc((t.count > 0 ? t.count : 1) * sizeof(fill_ptr));
     PA_ENSURE_GOTO(rank != NULL && byname != NULL, cleanup);
     if (t.count > 0)
-        memcpy(byname, t.first, t.count * sizeof *byname);
-    qsort(byname, t.count, sizeof *byname, cmp_fill_symbol);
+        memcpy(byname, t.first, t.count * sizeof(fill_ptr));
+    qsort(byname, t.count, sizeof(fill_ptr), cmp_fill_symbol);
     for (size_t r = 0; r < t.count; r++)
         rank[t.slot[symbol_set_slot(&t, byname[r]->symbol)] - 1] = (uint32_t)r;
     for (size_t i = 0; i < n; i++)
@@ -459,8 +461,8 @@ static int returns_and_risk(const agg_run *run, pa_agg_result *r)
     if (v == NULL || v->unvalued_flows > 0 || v->equity.len == 0)
         return 0; /* nothing is guessed */
     rets = malloc(days * sizeof *rets);
-    gains = malloc(days * sizeof *gains);
-    at = malloc(days * sizeof *at);
+    gains = calloc(days, sizeof *gains); /* zero: the analyzer cannot see i < n */
+    at = calloc(days, sizeof *at);
     PA_ENSURE_GOTO(rets != NULL && gains != NULL && at != NULL, cleanup);
 
     /* Valuations from the close of the day before the window on. */
@@ -546,9 +548,10 @@ static int returns_and_risk(const agg_run *run, pa_agg_result *r)
     rc = 0;
 
 cleanup:
-    free(rets);
+    /* The account's returns and gains are as private as its fills. */
+    pa_free_secret(rets, days * sizeof *rets);
     pa_free_secret(gains, days * sizeof *gains);
-    free(at);
+    pa_free_secret(at, days * sizeof *at);
     return rc;
 }
 
@@ -561,7 +564,7 @@ int agg_finish(agg_run *run, pa_agg_result *r)
     const size_t days = run->days;
     r->daily = calloc(days, sizeof *r->daily);
     pnl_d = malloc(days * sizeof *pnl_d);
-    pnl_x = malloc(days * sizeof *pnl_x);
+    pnl_x = calloc(days, sizeof *pnl_x);
     PA_ENSURE_GOTO(r->daily != NULL && pnl_d != NULL && pnl_x != NULL, cleanup);
     r->ndaily = days;
 

@@ -122,6 +122,6 @@ PA_MUST_USE int agg_symbol_end(agg_symbol *s);
 
 /* The days into the result: rounding, pnl and its parts, the series, the
  * equity-based returns and risk, best and worst day. */
-PA_MUST_USE int agg_finish(agg_run *r, pa_agg_result *out);
+PA_MUST_USE int agg_finish(agg_run *run, pa_agg_result *r);
 
 #endif

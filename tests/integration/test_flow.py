@@ -202,6 +202,12 @@ class FlowTest(unittest.TestCase):
         r = s.cli("verify", out, "--dev-root", s.dev_root)
         self.assertIn("symbols         2 (client: chosen by the trader, not a full scan)", r.stdout)
         self.assertIn("warning: scope.symbol_source is not \"all\"", r.stdout)
+        # The headline returns and risk lines (no equity from this simulator
+        # account: sharpe on daily pnl), and no line cut short.
+        self.assertIn("return          null (no equity history)", r.stdout)
+        self.assertRegex(r.stdout, r"sharpe +[-0-9.e]+ \(on daily pnl\)")
+        self.assertRegex(r.stdout, r"round_trips +\d+ \(win rate ")
+        self.assertNotIn("(?)", r.stdout)
         self.assertIn("VERIFIED", r.stdout)
 
     def test_partial_history_is_never_signed(self):
