@@ -142,11 +142,15 @@ int main(int argc, char **argv)
          * funding payment every other fill. */
         pa_income *x = &income[i];
         if (i % 2 == 0)
-            *x = (pa_income){.type = PA_INCOME_COMMISSION, .time_ms = f->time_ms,
-                             .amount = {.v = -f->commission.v}, .tran_id = i};
+            *x = (pa_income){.type = PA_INCOME_COMMISSION,
+                             .time_ms = f->time_ms,
+                             .amount = {.v = -f->commission.v},
+                             .tran_id = i};
         else
-            *x = (pa_income){.type = PA_INCOME_FUNDING_FEE, .time_ms = f->time_ms,
-                             .amount = amt((int64_t)(rnd() % 2001) - 1000), .tran_id = i};
+            *x = (pa_income){.type = PA_INCOME_FUNDING_FEE,
+                             .time_ms = f->time_ms,
+                             .amount = amt((int64_t)(rnd() % 2001) - 1000),
+                             .tran_id = i};
         snprintf(x->symbol, sizeof x->symbol, "%s", f->symbol);
         snprintf(x->asset, sizeof x->asset, "USDT");
     }
@@ -178,8 +182,8 @@ int main(int argc, char **argv)
             die("flows");
     }
 
-    const pa_agg_params p = {.from_ms = T0, .to_ms = T0 + DAYS * DAY_MS, .currency = "USDT",
-                             .values = &v};
+    const pa_agg_params p = {
+        .from_ms = T0, .to_ms = T0 + DAYS * DAY_MS, .currency = "USDT", .values = &v};
     const long rss_input = peak_rss_kb();
     double spot[50], usdm[50], spot_cpu[50], usdm_cpu[50];
     pa_agg_result r;
@@ -211,7 +215,8 @@ int main(int argc, char **argv)
            "\"usdm_cpu_s\": %.4f, \"rss_input_kb\": %ld, "
            "\"rss_peak_kb\": %ld, \"aggregate_kb\": %ld}\n",
            n, DAYS, SYMBOLS, repeats, (long long)trades, (long long)trips, spot[repeats / 2],
-           usdm[repeats / 2], spot_cpu[repeats / 2], usdm_cpu[repeats / 2], rss_input, rss_peak, rss_peak - rss_input);
+           usdm[repeats / 2], spot_cpu[repeats / 2], usdm_cpu[repeats / 2], rss_input, rss_peak,
+           rss_peak - rss_input);
     pa_account_values_free(&v);
     free(fills);
     free(income);

@@ -139,7 +139,7 @@ static uint32_t symbol_hash(const char *s)
  * 1 + the index of the symbol's first fill in first[], 0 when free. */
 typedef struct {
     uint32_t *slot;
-    size_t cap; /* a power of two, kept at least twice the count */
+    size_t cap;            /* a power of two, kept at least twice the count */
     const pa_fill **first; /* cap / 2 entries */
     size_t count;
 } symbol_set;
@@ -391,8 +391,8 @@ int agg_symbol_mark_until(agg_symbol *s, int64_t t)
     return 0;
 }
 
-int agg_symbol_trip(agg_symbol *s, const pa_fill *f, pa_dec realized, pa_dec fee,
-                    pa_dec held_delta, int allow_short)
+int agg_symbol_trip(agg_symbol *s, const pa_fill *f, pa_dec realized, pa_dec fee, pa_dec held_delta,
+                    int allow_short)
 {
     const pa_dec zero = pa_dec_from_int(0);
     pa_dec after, part;
@@ -526,8 +526,8 @@ static int returns_and_risk(const agg_run *run, pa_agg_result *r)
             r->drawdown_dates_known = 1;
             /* Position 0 is the first valuation (the day before
              * returns_from); position i + 1 is the day of return i. */
-            r->drawdown_peak_day = peak == 0 ? r->returns_from_day - 1
-                                             : run->day0 + (int64_t)at[peak - 1];
+            r->drawdown_peak_day =
+                peak == 0 ? r->returns_from_day - 1 : run->day0 + (int64_t)at[peak - 1];
             r->drawdown_trough_day = run->day0 + (int64_t)at[trough - 1];
         }
     }

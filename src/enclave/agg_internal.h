@@ -79,9 +79,9 @@ typedef struct {
     const pa_agg_params *p;
     int64_t day0;
     size_t days;
-    pa_dec *raw;      /* realized - fees + funding booked on each day, exact */
-    pa_dec *mark;     /* days + 1 marks, summed over symbols */
-    int64_t *fills;   /* counted fills in the window, per day */
+    pa_dec *raw;                    /* realized - fees + funding booked on each day, exact */
+    pa_dec *mark;                   /* days + 1 marks, summed over symbols */
+    int64_t *fills;                 /* counted fills in the window, per day */
     pa_dec realized, fees, funding; /* window totals, exact */
     /* Round trips closed in the window. */
     int64_t trips, wins;

@@ -27,11 +27,10 @@ static int fill_ok(const pa_fill *f)
 {
     return name_ok(f->symbol, sizeof f->symbol, 0) && name_ok(f->base, sizeof f->base, 0) &&
            name_ok(f->quote, sizeof f->quote, 0) && pa_dec_valid(f->quote_qty) &&
-           pa_dec_sign(f->quote_qty) >= 0 && pa_dec_valid(f->price) &&
-           pa_dec_sign(f->price) >= 0 && pa_dec_valid(f->qty) && pa_dec_sign(f->qty) >= 0 &&
-           pa_dec_valid(f->commission) &&
-           memchr(f->commission_asset, '\0', sizeof f->commission_asset) != NULL && f->time_ms >= FUT_TIME_MIN &&
-           f->time_ms < FUT_TIME_MAX;
+           pa_dec_sign(f->quote_qty) >= 0 && pa_dec_valid(f->price) && pa_dec_sign(f->price) >= 0 &&
+           pa_dec_valid(f->qty) && pa_dec_sign(f->qty) >= 0 && pa_dec_valid(f->commission) &&
+           memchr(f->commission_asset, '\0', sizeof f->commission_asset) != NULL &&
+           f->time_ms >= FUT_TIME_MIN && f->time_ms < FUT_TIME_MAX;
 }
 
 static int income_ok(const pa_income *r)
@@ -76,8 +75,8 @@ static int position_fills(agg_run *run, const agg_key *order, size_t m)
         }
         PA_GUARD_GOTO(agg_symbol_mark_until(&s, f->time_ms), cleanup);
         pa_dec sq = f->qty, realized, excess;
-        const pa_dec fee = strcmp(f->commission_asset, f->quote) == 0 ? f->commission
-                                                                      : pa_dec_from_int(0);
+        const pa_dec fee =
+            strcmp(f->commission_asset, f->quote) == 0 ? f->commission : pa_dec_from_int(0);
         if (!f->is_buyer)
             PA_GUARD_GOTO(pa_dec_sub(pa_dec_from_int(0), f->qty, &sq), cleanup);
         PA_GUARD_GOTO(agg_book_fill(&s.book, f->price, sq, 1, &realized, &excess), cleanup);

@@ -126,31 +126,27 @@ static void test_modified_dietz(void **state)
     double r;
     pa_dec gain;
     /* No flow: (1010 - 1000) / 1000. */
-    assert_int_equal(pa_ret_modified_dietz(dec("1000"), dec("1010"), NULL, 0, T0, T0 + DAY, &r,
-                                           &gain),
-                     1);
+    assert_int_equal(
+        pa_ret_modified_dietz(dec("1000"), dec("1010"), NULL, 0, T0, T0 + DAY, &r, &gain), 1);
     assert_rel(r, 0.01, 1e-15);
     assert_dec(gain, "10");
     /* A deposit of 1000 at noon is invested half the day:
      * gain = 2030 - 1010 - 1000 = 20; base = 1010 + 0.5 * 1000 = 1510. */
     pa_flow f[] = {flow(T0 - 1, "777"), flow(T0 + DAY / 2, "1000"), flow(T0 + DAY, "555")};
-    assert_int_equal(pa_ret_modified_dietz(dec("1010"), dec("2030"), f, 3, T0, T0 + DAY, &r,
-                                           &gain),
+    assert_int_equal(pa_ret_modified_dietz(dec("1010"), dec("2030"), f, 3, T0, T0 + DAY, &r, &gain),
                      1);
     assert_rel(r, 20.0 / 1510.0, 1e-15);
     assert_dec(gain, "20");
     /* A withdrawal of 500 at 06:00 (weight 18/24): gain = 1530 - 2000 + 500
      * = 30; base = 2000 - 0.75 * 500 = 1625. */
     pa_flow w[] = {flow(T0 + DAY / 4, "-500")};
-    assert_int_equal(pa_ret_modified_dietz(dec("2000"), dec("1530"), w, 1, T0, T0 + DAY, &r,
-                                           &gain),
+    assert_int_equal(pa_ret_modified_dietz(dec("2000"), dec("1530"), w, 1, T0, T0 + DAY, &r, &gain),
                      1);
     assert_rel(r, 30.0 / 1625.0, 1e-15);
     /* A flow at the start counts in full, one at the end is the next
      * period's. */
     pa_flow e[] = {flow(T0, "100"), flow(T0 + DAY, "100")};
-    assert_int_equal(pa_ret_modified_dietz(dec("0"), dec("110"), e, 2, T0, T0 + DAY, &r, &gain),
-                     1);
+    assert_int_equal(pa_ret_modified_dietz(dec("0"), dec("110"), e, 2, T0, T0 + DAY, &r, &gain), 1);
     assert_rel(r, 0.1, 1e-15);
     /* Nothing invested, nothing gained: 0. A gain on no capital: undefined. */
     assert_int_equal(pa_ret_modified_dietz(dec("0"), dec("0"), NULL, 0, T0, T0 + DAY, &r, &gain),
