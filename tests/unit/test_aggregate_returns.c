@@ -408,6 +408,81 @@ static void test_unsorted_values_refused(void **state)
     pa_account_values_free(&v);
 }
 
+static void test_any_order_same_series(void **state)
+{
+    (void)state;
+    /* Two symbols with open inventory over three days, closes, equity and a
+     * flow: every order of the fills gives the same series, bit for bit. */
+    pa_account_values v;
+    pa_account_values_init(&v);
+    close_at(&v, "BTCUSDT", D0 - 1, "99.5");
+    close_at(&v, "BTCUSDT", D0 + 1, "104.25");
+    close_at(&v, "ETHUSDT", D0, "10.5");
+    close_at(&v, "ETHUSDT", D0 + 2, "9.75");
+    equity(&v, D0 - 1, "500");
+    equity(&v, D0, "507.5");
+    equity(&v, D0 + 2, "540");
+    flow(&v, T0 + DAY + HOUR, "20");
+    pa_fill f[] = {
+        mk("BTCUSDT", 1, T0 - DAY, 1, "98", "1", "0.098", "USDT"),
+        mk("ETHUSDT", 7, T0 + HOUR, 1, "10", "3", "0.003", "ETH"),
+        mk("BTCUSDT", 2, T0 + 2 * HOUR, 1, "101", "0.5", "0", ""),
+        mk("ETHUSDT", 8, T0 + DAY, 0, "10.25", "1", "0.01", "USDT"),
+        mk("BTCUSDT", 3, T0 + DAY, 0, "103", "1.2", "0", ""),
+        mk("ETHUSDT", 9, T0 + 2 * DAY + HOUR, 0, "9.5", "1.997", "0", ""),
+        mk("BTCUSDT", 4, T0 + 2 * DAY + 2 * HOUR, 1, "102", "2", "0.1", "BNB"),
+    };
+    /* BTC: lot 1 @ 98 from before; mark at from (close 99.5): 1.5.
+     *   day 0 buy 0.5 @ 101: Q 1.5, C 148.5; no close on day 0, 99.5 carries:
+     *     149.25 - 148.5 = 0.75
+     *   day 1 sell 1.2 @ 103: 5 + 0.4 = 5.4 realized; Q 0.3, C 30.3; close
+     *     104.25: 31.275 - 30.3 = 0.975
+     *   day 2 buy 2 @ 102 (fee in BNB: unpriced): Q 2.3, C 234.3; 104.25
+     *     carries: 239.775 - 234.3 = 5.475
+     * ETH: day 0 buy 3 @ 10, fee 0.003 ETH = 0.03; close 10.5: 1.5
+     *   day 1 sell 1 @ 10.25, fee 0.01: 0.25 realized; 10.5 carries: 1.0
+     *   day 2 sell 1.997 @ 9.5: -0.9985; the fee's 0.003 lot at close 9.75:
+     *     -0.00075. The account held 2.997: flat, a trip of
+     *     -0.03 + 0.25 - 0.01 - 0.9985 = -0.7885.
+     * marks 1.5, 2.25, 1.975, 5.47425
+     * daily: -0.03 + 0.75 = 0.72; 5.64 - 0.275 = 5.365;
+     *        -0.9985 + 3.49925 = 2.50075; pnl 8.58575
+     * realized 4.6515, unrealized 3.97425, fees 0.04.
+     * Returns: day 0 7.5 / 500; day 1 no snapshot; day 2 the two-day
+     * period with the flow of 20 invested 47 of 48 hours:
+     *   (540 - 507.5 - 20) / (507.5 + 20 * 47/48). */
+    const size_t n = PA_ARRAY_LEN(f);
+    pa_agg_result want = run(f, n, &v, 3);
+    assert_dec(want.daily[0].pnl_exact, "0.72");
+    assert_dec(want.daily[1].pnl_exact, "5.365");
+    assert_dec(want.daily[2].pnl_exact, "2.50075");
+    assert_dec(want.pnl_exact, "8.58575");
+    assert_dec(want.realized_pnl_exact, "4.6515");
+    assert_dec(want.unrealized_pnl_exact, "3.97425");
+    assert_dec(want.fees_exact, "0.04");
+    assert_int_equal(want.round_trips, 1);
+    assert_true(want.win_rate.known && want.win_rate.v == 0.0);
+    assert_int_equal(want.unpriced_fees, 1);
+    assert_rel(want.daily[0].ret.v, 0.015, 1e-15);
+    assert_false(want.daily[1].ret.known || want.daily[1].equity_known);
+    assert_rel(want.daily[2].ret.v, 12.5 / (507.5 + 20.0 * 47.0 / 48.0), 1e-15);
+    assert_rel(want.ret.v, 1.015 * (1 + 12.5 / (507.5 + 20.0 * 47.0 / 48.0)) - 1, 1e-14);
+    pa_fill u[PA_ARRAY_LEN(f)];
+    for (size_t k = 1; k < n; k++) { /* n = 7 is prime: i -> (i * k + k) mod n permutes */
+        for (size_t i = 0; i < n; i++)
+            u[i] = f[(i * k + k) % n];
+        pa_agg_result got = run(u, n, &v, 3);
+        assert_memory_equal(got.daily, want.daily, 3 * sizeof *got.daily);
+        assert_dec(got.pnl_exact, "8.58575");
+        assert_dec(got.unrealized_pnl_exact, "3.97425");
+        assert_int_equal(got.round_trips, 1);
+        assert_true(got.ret.v == want.ret.v && got.sharpe == want.sharpe);
+        pa_agg_result_free(&got);
+    }
+    pa_agg_result_free(&want);
+    pa_account_values_free(&v);
+}
+
 /* ---- USD-M -------------------------------------------------------------- */
 
 static pa_income inc(pa_income_type type, const char *amount, int64_t t)
@@ -500,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_flat_book),
         cmocka_unit_test(test_day_without_snapshot),
         cmocka_unit_test(test_unsorted_values_refused),
+        cmocka_unit_test(test_any_order_same_series),
         cmocka_unit_test(test_futures_short_marked_and_trip),
         cmocka_unit_test(test_futures_flip_closes_a_trip),
     };
