@@ -102,10 +102,13 @@ class FlowTest(unittest.TestCase):
         self.assertEqual(payload["label"], "main")
         self.assertEqual(payload["scope"]["symbol_source"], "all")
         self.assertEqual(payload["scope"]["symbols"], ALL_USDT)
-        expect = reference.metrics(scanned(self.trades, ALL_USDT), SYMBOLS, frm, to)
+        trades = scanned(self.trades, ALL_USDT)
+        # open inventory is marked to the exchange's daily closes
+        closes = s.daily_closes([k for k, v in trades.items() if v], frm, to)
+        expect = reference.metrics(trades, SYMBOLS, frm, to, closes=closes)
         # The pair sold to zero is in the numbers: without it they differ.
         without_sol = reference.metrics(scanned(self.trades, set(ALL_USDT) - {"SOLUSDT"}),
-                                        SYMBOLS, frm, to)
+                                        SYMBOLS, frm, to, closes=closes)
         self.assertEqual(expect["trades"], without_sol["trades"] + 2)
         self.assertNotEqual(payload["pnl"], without_sol["pnl"])
         for k in ("trades", "excluded_trades", "unpriced_fees"):
@@ -114,8 +117,7 @@ class FlowTest(unittest.TestCase):
         # to 8 decimals and read as the nearest double, is the signed number,
         # bit for bit, so its JCS text is the same too.
         # pnl = realized_pnl + unrealized_pnl - fees + funding (per-day
-        # rounding aside); the simulator serves no daily klines to this
-        # account, so open inventory is carried at cost (unrealized 0).
+        # rounding aside), open inventory marked to the simulator's closes.
         for k in ("pnl", "volume", "unmatched_qty", "realized_pnl", "unrealized_pnl", "fees",
                   "funding"):
             self.assertEqual(payload[k], expect[k], k)
@@ -123,8 +125,12 @@ class FlowTest(unittest.TestCase):
             self.assertEqual(repr(float(payload[k])), repr(float(expect["exact"][k])), k)
         self.assertEqual([d["pnl"] for d in payload["daily"]],
                          [float(d) for d in expect["exact"]["daily"]])
-        self.assertAlmostEqual(payload["sharpe"], expect["sharpe"], places=9)
-        self.assertEqual(payload["sharpe_basis"], "pnl")
+        # The simulator serves this account's daily snapshots, so the ratios
+        # are on daily returns (their values are pinned against an
+        # independent computation in test_returns.py); the pnl-based sharpe
+        # the reference computes applies only without equity.
+        self.assertEqual(payload["sharpe_basis"], "returns")
+        self.assertIsNotNone(payload["return"])
         self.assertGreater(payload["trades"], 1000)
 
         # The log recomputes to the root, independently of the C code.
@@ -195,17 +201,19 @@ class FlowTest(unittest.TestCase):
         self.assertEqual((payload["scope"]["symbols"], payload["scope"]["symbol_source"]),
                          (want, source))
         self.assertEqual(want, ["BTCUSDT", "ETHBTC"])
-        expect = reference.metrics(scanned(self.trades, {"BTCUSDT", "ETHBTC"}), SYMBOLS, frm, to)
+        trades = scanned(self.trades, {"BTCUSDT", "ETHBTC"})
+        closes = self.stack.daily_closes([k for k, v in trades.items() if v], frm, to)
+        expect = reference.metrics(trades, SYMBOLS, frm, to, closes=closes)
         for k in ("trades", "excluded_trades", "unpriced_fees", "pnl", "volume"):
             self.assertEqual(payload[k], expect[k], k)
         self.assertEqual(payload["excluded_trades"], 10)  # ETHBTC is not quoted in USDT
         r = s.cli("verify", out, "--dev-root", s.dev_root)
         self.assertIn("symbols         2 (client: chosen by the trader, not a full scan)", r.stdout)
         self.assertIn("warning: scope.symbol_source is not \"all\"", r.stdout)
-        # The headline returns and risk lines (no equity from this simulator
-        # account: sharpe on daily pnl), and no line cut short.
-        self.assertIn("return          null (no equity history)", r.stdout)
-        self.assertRegex(r.stdout, r"sharpe +[-0-9.e]+ \(on daily pnl\)")
+        # The headline returns and risk lines (the simulator serves this
+        # account's snapshots: sharpe on daily returns), and no line cut short.
+        self.assertRegex(r.stdout, r"return +[-0-9.e]+ \(time-weighted, from ")
+        self.assertRegex(r.stdout, r"sharpe +[-0-9.e]+ \(on daily returns\)")
         self.assertRegex(r.stdout, r"round_trips +\d+ \(win rate ")
         self.assertNotIn("(?)", r.stdout)
         self.assertIn("VERIFIED", r.stdout)

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 SOURCE = os.environ.get("PA_SOURCE_DIR") or os.path.abspath(
@@ -234,6 +235,35 @@ class Stack:
                                      headers={"X-Sim-Control": token})
         with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
             return json.loads(r.read())
+
+    def daily_closes(self, symbols, from_ms, to_ms, futures=False):
+        """The simulator's daily klines' closes, from its public API as any
+        client sees them: {symbol: {day: close string}} for every completed
+        UTC day of [from, to) (what the enclave marks open inventory to,
+        docs/METRICS.md "Unrealized PnL"); futures: USD-M's klines."""
+        ctx = None
+        if self.tls:
+            import ssl
+            ctx = ssl.create_default_context(cafile=os.path.join(self.ca_dir, "ca.pem"))
+        day_ms = 86_400_000
+        now = int(time.time() * 1000)
+        out = {}
+        for sym in sorted(symbols):
+            q = urllib.parse.urlencode({"symbol": sym, "interval": "1d", "limit": 1000,
+                                        "startTime": from_ms // day_ms * day_ms,
+                                        "endTime": to_ms - 1})
+            path = "/fapi/v1/klines?" if futures else "/api/v3/klines?"
+            with urllib.request.urlopen(self.sim_url + path + q, timeout=10,
+                                        context=ctx) as r:
+                rows = json.loads(r.read())
+            days = {}
+            for row in rows:
+                day = row[0] // day_ms
+                if from_ms // day_ms <= day and day * day_ms < to_ms and (day + 1) * day_ms <= now:
+                    days[day] = row[4]
+            if days:
+                out[sym] = days
+        return out
 
     def start_relay(self):
         """perfagg-relay on a Unix socket, allowing only the simulator."""

@@ -17,6 +17,10 @@ DAY_MS = 86_400_000
 # round anywhere but in round8.
 EXACT = decimal.Context(prec=100, rounding=ROUND_HALF_UP,
                         traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
+# Rounding to 8 decimals discards digits on purpose: Inexact is not a fault
+# there (it is everywhere else, under EXACT).
+ROUND = decimal.Context(prec=100, rounding=ROUND_HALF_UP,
+                        traps=[decimal.InvalidOperation, decimal.Overflow])
 STEP8 = Decimal("1e-8")
 
 
@@ -29,7 +33,7 @@ def amount(s):
 def round8(d):
     """docs/METRICS.md: to 8 decimals, half away from zero (Python's
     ROUND_HALF_UP); the result as a Decimal, never -0."""
-    r = d.quantize(STEP8, rounding=ROUND_HALF_UP, context=EXACT)
+    r = d.quantize(STEP8, rounding=ROUND_HALF_UP, context=ROUND)
     return r if r != 0 else Decimal(0)
 
 
