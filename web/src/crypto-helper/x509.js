@@ -18,7 +18,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { b64decode, equal, hex } from './bytes.js';
+import { b64decode, concat, equal, hex, utf8 } from './bytes.js';
 
 const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
@@ -125,11 +125,35 @@ export function ecdsaVerify(cert, hash, msg, signature, format) {
   }
 }
 
+// Certificate signatures already verified, keyed by SHA-256 over exactly the
+// inputs of the check (issuer key, algorithm, TBS digest, signature): a
+// verifier that checks many documents from one chain (a page that re-attests,
+// the tests' one-bit sweeps) verifies each certificate once. Only successes
+// are kept, at most CACHE_MAX of them.
+const verified = new Set();
+const CACHE_MAX = 256;
+
 function signedBy(child, issuer) {
   const alg = SIG_ALGS[child.sigAlg];
   if (!alg) return false;
-  return ecdsaVerify(issuer, alg.hash, child.tbs, child.signature, 'der');
+  const digest = alg.hash(child.tbs);
+  const key = hex(sha256(concat(utf8(`${child.sigAlg}|${issuer.keyParams}|`), u32(issuer.publicKey.length),
+    issuer.publicKey, digest, u32(child.signature.length), child.signature)));
+  if (verified.has(key)) return true;
+  const c = curveOf(issuer);
+  let ok = false;
+  try {
+    ok = !!c && c.curve.verify(child.signature, digest, issuer.publicKey, { prehash: false, lowS: false, format: 'der' });
+  } catch {
+    ok = false;
+  }
+  if (ok) {
+    if (verified.size >= CACHE_MAX) verified.clear();
+    verified.add(key);
+  }
+  return ok;
 }
+const u32 = (n) => new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
 
 const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const when = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
