@@ -142,11 +142,19 @@ class JsHelperTest(unittest.TestCase):
             "result id": edit(lambda b: b["logs"].update(result_id="00000000-0000-4000-8000-000000000000")),
             "version": edit(lambda b: b.update(version=2)),
         }
+        with open(bundle_path) as f:
+            text = f.read()
+        # a second pnl in the signed payload: which one counts? Both refuse.
+        self.assertEqual(text.count('"payload":{'), 1)
+        cases["duplicate key"] = text.replace('"payload":{', '"payload":{"pnl":0,')
         for name, b in cases.items():
             with self.subTest(name):
                 path = os.path.join(s.tmp, "tampered.json")
                 with open(path, "w") as f:
-                    json.dump(b, f)
+                    if isinstance(b, str):
+                        f.write(b)
+                    else:
+                        json.dump(b, f)
                 rc, c_failed = self.c_verify(path)
                 js = self.driver(mode="verify", bundle=path, dev_root=s.dev_root)
                 self.assertNotEqual(rc, 0)

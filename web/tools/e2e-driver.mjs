@@ -61,7 +61,7 @@ if (input.mode === 'attest') {
   if (logs.status !== 200) throw new Error(`logs: ${logs.status} ${logs.text}`);
   // the bundle `perfagg aggregates --out` writes: the answers spliced as received
   writeFileSync(input.bundle_out, `{"version":1,"response":${agg.text},"logs":${logs.text}}`);
-  const verified = CryptoHelper.verifyAggregates(agg.json, logs.json, { root, challenge });
+  const verified = CryptoHelper.verifyAggregates(agg.text, logs.text, { root, challenge });
   const fromFile = CryptoHelper.verifyAggregates(readFileSync(input.bundle_out, 'utf8'), undefined, { root, challenge });
   const wrongChallenge = CryptoHelper.verifyAggregates(agg.json, logs.json, { root, challenge: 'not-it' });
   const awsRoot = CryptoHelper.verifyAggregates(agg.json, logs.json, {});

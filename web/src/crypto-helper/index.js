@@ -8,6 +8,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { b64decode, hex, toBytes, unhex, utf8 } from './bytes.js';
 import { canonicalize } from './jcs.js';
+import { parseStrict } from './json.js';
 import { seal } from './envelope.js';
 import { merkleRoot, leafHash } from './merkle.js';
 import { parseTime, timeOption, formatTime } from './time.js';
@@ -147,7 +148,8 @@ function checkEnvironment(payload, aws, r) {
 
 /**
  * Verifies a signed result: response = the POST /enclave/request_aggregates
- * answer, logs = GET logs_url; or response = a result bundle
+ * answer, logs = GET logs_url (each an object, or better its JSON text, read
+ * strictly); or response = a result bundle
  * {version: 1, response, logs} (the file `perfagg verify` reads), as an
  * object or its JSON text, with logs omitted.
  * options = {root (PEM of a development root), expectedImageHash (required
@@ -159,8 +161,13 @@ export function verifyAggregates(response, logs, options = {}) {
   const root = rootOrFail(options, report);
   if (!root) return finish(report, { payload: null, claims: null, development: null });
   const fail = (why) => { report.add('bundle_format', 'failed', why); return finish(report, { payload: null, claims: null, development: !root.aws }); };
-  if (typeof response === 'string') {
-    try { response = JSON.parse(response); } catch { return fail('not one JSON object'); }
+  // JSON text is read strictly (a duplicate member name is refused, as by the
+  // C client); objects already parsed by the caller are taken as they are
+  try {
+    if (typeof response === 'string') response = parseStrict(response);
+    if (typeof logs === 'string') logs = parseStrict(logs);
+  } catch {
+    return fail('not one JSON object (or a duplicate key)');
   }
   if (isObj(response) && 'version' in response && (logs === undefined || logs === null)) {
     if (!onlyKeys(response, ['version', 'response', 'logs'])) return fail('a bundle is {version, response, logs}');
@@ -225,6 +232,7 @@ export const CryptoHelper = Object.freeze({
   verifyDocument,
   keyBinding,
   canonicalize,
+  parseJson: parseStrict,
   merkleRoot: (entries) => hex(merkleRoot(entries.map((e) => utf8(canonicalize(e))))),
   awsRoot: Object.freeze({ pem: AWS_NITRO_ROOT_PEM, sha256: AWS_NITRO_ROOT_SHA256 }),
   documentChecks: CHECKS,
