@@ -38,7 +38,8 @@ function rootOrFail(options, report) {
  * A live check of the enclave's attestation (GET /attestation/quote):
  * attestation = {quote, enclave_pubkey, signing_pubkey, image_hash};
  * expectedImageHash = the PCR0 (96 hex) you trust, required under the AWS root;
- * options = {nonce (the one sent, bytes or base64), at (default now),
+ * options = {nonce (the one sent with the request, bytes or base64: required,
+ * else attestation_nonce fails), at (default now),
  * maxAgeSeconds (default 300), root (PEM of a development root), pcrs
  * ({1: hex, ...}), allowDebug (auditors only)}.
  * Returns {ok, reasons, checks, claims, development}.
