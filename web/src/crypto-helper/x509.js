@@ -47,9 +47,24 @@ export const CERT_MAX = 1024; // bytes of one DER certificate (PA_ATTEST_CERT_MA
 
 const u8 = (buf) => new Uint8Array(buf instanceof ArrayBuffer ? buf : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 
+// Parsed certificates by their bytes (a document carries the same chain each
+// time, and the ASN.1 decoder is the slowest step of a verification); frozen,
+// so no caller can change what another one gets.
+const parsed = new Map();
+const PARSED_MAX = 64;
+
 // A parsed certificate, or null when der is not exactly one DER certificate.
 export function parseCertificate(der) {
   if (!(der instanceof Uint8Array) || der.length === 0) return null;
+  const key = hex(der);
+  if (parsed.has(key)) return parsed.get(key);
+  const cert = parseUncached(der);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(key, cert);
+  return cert;
+}
+
+function parseUncached(der) {
   try {
     const outer = fromBER(der);
     // exactly one item covering all the bytes: a certificate followed by
@@ -70,7 +85,7 @@ export function parseCertificate(der) {
     const skid = get(OID.subjectKeyIdentifier, SubjectKeyIdentifier);
     const akid = get(OID.authorityKeyIdentifier, AuthorityKeyIdentifier);
     const spki = tbs.subjectPublicKeyInfo;
-    return {
+    return deepFreeze({
       der: Uint8Array.from(der),
       tbs: Uint8Array.from(tbsRaw),
       version: tbs.version, // 2 = v3
@@ -97,10 +112,16 @@ export function parseCertificate(der) {
       hasAuthorityKeyId: !!akid,
       akidCritical: ext.get(OID.authorityKeyIdentifier)?.critical ?? false,
       skidCritical: ext.get(OID.subjectKeyIdentifier)?.critical ?? false,
-    };
+    });
   } catch {
     return null;
   }
+}
+
+// Typed arrays cannot be frozen: they are copies owned by the record, which is.
+function deepFreeze(o) {
+  for (const v of Object.values(o)) if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) deepFreeze(v);
+  return Object.freeze(o);
 }
 
 // The DER of the first CERTIFICATE block of a PEM text, or null.
@@ -183,10 +204,10 @@ function profileProblems(cert, depth, isCA, caBelow) {
   } else if (cert.basicConstraints?.pathLen !== undefined && cert.basicConstraints?.pathLen !== null) {
     p.push('pathLenConstraint on a non-CA certificate');
   }
-  if (depth > 0 || cert.hasAuthorityKeyId) {
-    // AWS's Nitro leaves have no AKID: tolerated on the leaf only
-    if (!cert.hasAuthorityKeyId && !sameBytes(cert.issuer, cert.subject)) p.push('missing authority key identifier');
-  }
+  // AWS's Nitro leaves have no AKID: tolerated on the leaf only; a
+  // self-issued root needs none
+  if (depth > 0 && !cert.hasAuthorityKeyId && !sameBytes(cert.issuer, cert.subject))
+    p.push('missing authority key identifier');
   return p;
 }
 
