@@ -53,10 +53,13 @@ key('inter');
 cert('inter', 'inter', 'test intermediate', CA, ['root', 'root']);
 key('leaf');
 
-function document(leafCert, leafKey, bundle, timestamp = at) {
+// edit(map) may change the payload map before it is encoded; raw(bytes) the encoding
+function document(leafCert, leafKey, bundle, { edit = () => {}, raw = (b) => b } = {}) {
   const pcrs = new Map([[0, new Uint8Array(48).fill(0x11)], [1, new Uint8Array(48).fill(0x22)], [2, new Uint8Array(48).fill(0x33)]]);
-  const payload = encode(new Map([['module_id', 'perfagg-test'], ['digest', 'SHA384'], ['timestamp', timestamp], ['pcrs', pcrs],
-    ['certificate', der(leafCert)], ['cabundle', bundle.map(der)], ['public_key', null], ['user_data', null], ['nonce', null]]));
+  const map = new Map([['module_id', 'perfagg-test'], ['digest', 'SHA384'], ['timestamp', at], ['pcrs', pcrs],
+    ['certificate', der(leafCert)], ['cabundle', bundle.map(der)], ['public_key', null], ['user_data', null], ['nonce', null]]);
+  edit(map);
+  const payload = raw(encode(map));
   const protectedHdr = new Uint8Array([0xa1, 0x01, 0x38, 0x22]);
   const tbs = encode(['Signature1', protectedHdr, new Uint8Array(0), payload]);
   let sig = sign('sha384', tbs, { key: createPrivateKey(readFileSync(f(`${leafKey}.key`))), dsaEncoding: 'ieee-p1363' });
@@ -123,9 +126,33 @@ key('other');
 cert('other', 'other', 'test intermediate', CA, ['root', 'root']);
 add('an intermediate of the same name with another key', LEAF, { bundle: ['root', 'other'], reason: 'certificate chain' });
 
+// validly signed payloads that break the payload rules
+cert('leafp', 'leaf', 'test leaf payload', LEAF, ['inter', 'inter']);
+function badPayload(name, reason, opts) {
+  cases.push({ name, doc: document('leafp', 'leaf', ['root', 'inter'], opts), at: new Date(at).toISOString(),
+    expect: 'reject', check: 'format', reason });
+}
+badPayload('payload: the timestamp as a float', 'payload', { edit: (m) => m.set('timestamp', at + 0.5) });
+badPayload('payload: a 32-byte PCR1', 'payload: pcrs must map', { edit: (m) => m.get('pcrs').set(1, new Uint8Array(32)) });
+badPayload('payload: PCR2 missing', 'payload: PCR0, PCR1 and PCR2 are required', { edit: (m) => m.get('pcrs').delete(2) });
+badPayload('payload: PCR32', 'payload: pcrs must map', { edit: (m) => m.get('pcrs').set(32, new Uint8Array(48)) });
+badPayload('payload: an unknown key', 'payload: unknown key', { edit: (m) => m.set('extra', 1) });
+badPayload('payload: digest SHA256', 'payload: digest must be', { edit: (m) => m.set('digest', 'SHA256') });
+badPayload('payload: module_id with a line break', 'payload: module_id', { edit: (m) => m.set('module_id', 'a\nb') });
+badPayload('payload: module_id of 128 bytes', 'payload: module_id', { edit: (m) => m.set('module_id', 'm'.repeat(128)) });
+badPayload('payload: public_key of 1025 bytes', 'payload: public_key must be null', { edit: (m) => m.set('public_key', new Uint8Array(1025)) });
+badPayload('payload: an empty cabundle', 'payload: cabundle must hold', { edit: (m) => m.set('cabundle', []) });
+badPayload('payload: timestamp zero', 'payload: timestamp must be', { edit: (m) => m.set('timestamp', 0) });
+badPayload('payload: timestamp missing', 'payload: a required key is missing', { edit: (m) => m.delete('timestamp') });
+badPayload('payload: a byte after the map', 'payload: malformed CBOR', { raw: (b) => new Uint8Array([...b, 0]) });
+badPayload('payload: the certificate followed by a byte', 'certificate is not a DER certificate',
+  { edit: (m) => m.set('certificate', new Uint8Array([...m.get('certificate'), 0])) });
+cases.push({ name: 'payload: public_key, user_data and nonce absent (as null)', doc: document('leafp', 'leaf', ['root', 'inter'],
+  { edit: (m) => ['public_key', 'user_data', 'nonce'].forEach((k) => m.delete(k)) }), at: new Date(at).toISOString(), expect: 'accept' });
+
 const roots = { root: readFileSync(f('root.pem'), 'utf8'), root0: readFileSync(f('root0.pem'), 'utf8') };
 const out = {
-  about: 'Attestation documents signed by chains made by make_chain_cases.mjs (openssl CLI; keys discarded), each breaking one X.509 rule. Verify `doc` (base64) against roots[`root` or "root"] at `at`, no age limit, no expectations: `accept`, or `reject` with `reason` among the reasons of `check`. Read by tests/unit/test_attest.c (test_shared_chain_cases) and web/test/attest.test.mjs.',
+  about: 'Attestation documents signed by chains made by make_chain_cases.mjs (openssl CLI; keys discarded), each breaking one X.509 rule or one payload rule (validly signed). Verify `doc` (base64) against roots[`root` or "root"] at `at`, no age limit, no expectations: `accept`, or `reject` with `reason` among the reasons of `check`. Read by tests/unit/test_attest.c (test_shared_chain_cases) and web/test/attest.test.mjs.',
   roots,
   cases: cases.map((c) => ({ root: 'root', ...c })),
 };
