@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Writes chain_cases.json: attestation documents in the Nitro format signed
 // by certificate chains of this script's own making (openssl CLI), each
-// breaking one X.509 rule of the verifier, for the C verifier
+// breaking one X.509 rule, or signing a payload that breaks one payload
+// rule, for the C verifier
 // (tests/unit/test_attest.c, test_shared_chain_cases) and the JavaScript one
 // (web/test/attest.test.mjs) alike. Run once, output committed (the keys are
 // thrown away):  node tests/data/nitro/make_chain_cases.mjs

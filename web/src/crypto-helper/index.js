@@ -6,7 +6,7 @@
 // docs/CLIENT.md ("The JavaScript helper").
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { b64decode, hex, toBytes, unhex, utf8 } from './bytes.js';
+import { b64decode, hex, toBytes, utf8 } from './bytes.js';
 import { canonicalize } from './jcs.js';
 import { parseStrict } from './json.js';
 import { seal } from './envelope.js';
@@ -241,4 +241,4 @@ export const CryptoHelper = Object.freeze({
 });
 
 export default CryptoHelper;
-export { seal as _sealWith, unhex as _unhex };
+export { seal as _sealWith };
