@@ -16,11 +16,12 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 # One npm ci at a time, whichever build directory asks (make, make sanitize).
 exec 9>web/.npm.lock
 flock 9
-if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+stamp=web/node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ web/package-lock.json -nt "$stamp" ] || [ web/package.json -nt "$stamp" ]; then
   echo "perfagg: installing the pinned npm packages (web/package-lock.json)" >&2
   # browsers come from Debian (chromium), never from a download
-  (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-  touch web/node_modules/.package-lock.json
+  (cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+  touch "$stamp"
 fi
 node web/build.mjs --outdir "$out/client" >/dev/null
 node web/build-pages.mjs --outdir "$out" >/dev/null

@@ -1,69 +1,55 @@
 #!/usr/bin/env node
-// An independent check of a perfagg result bundle with Node's built-in crypto
-// only: the Ed25519 signature over RFC 8785 JCS(payload) and the RFC 6962
-// Merkle root over the audit log. The attestation (COSE, CBOR, X.509 chain) is
-// left to `perfagg verify`; this script prints the payload hash the
-// attestation's nonce must equal.
+// Verifies a perfagg result bundle (the file `perfagg aggregates --out` writes)
+// with the JavaScript CryptoHelper, the module the pages use
+// (web/src/crypto-helper, built to build/web/client/crypto-helper.js by
+// `make build` or scripts/web.sh): every check `perfagg verify` makes —
+// the attestation against the root as of payload.issued_at, its nonce and key
+// binding, the Ed25519 signature over JCS(payload), the Merkle root
+// recomputed from the logs, the environment rule under the AWS root.
 //
-//   node tools/verify-bundle.mjs result.json
+//   node tools/verify-bundle.mjs BUNDLE.json [--dev-root FILE] [--image-hash HEX]
+//                                [--pcrN HEX]... [--challenge S] [--not-before T] [--not-after T]
 //
-// JCS here is the RFC's own recipe for ECMAScript: JSON.stringify already
-// formats numbers and escapes strings as RFC 8785 requires, and sorting keys
-// with the default sort compares UTF-16 code units, as RFC 8785 requires.
-import { createHash, createPublicKey, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// Exit 0 when every check passed, 1 when one did not, 2 on a usage error.
+// The module is found at $PA_CRYPTO_HELPER, else $PA_BUILD_DIR/web/client/,
+// else build/web/client/ of this repository.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-function jcs(v) {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(jcs).join(',')}]`;
-  return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${jcs(v[k])}`).join(',')}}`;
-}
-
-const sha256 = (...parts) => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
-
-function merkleRoot(leaves) {
-  if (leaves.length === 0) return sha256(Buffer.alloc(0));
-  if (leaves.length === 1) return sha256(Buffer.from([0]), leaves[0]);
-  let k = 1;
-  while (k * 2 < leaves.length) k *= 2;
-  return sha256(Buffer.from([1]), merkleRoot(leaves.slice(0, k)), merkleRoot(leaves.slice(k)));
-}
-
-const file = process.argv[2];
-if (!file) {
-  console.error('usage: node tools/verify-bundle.mjs BUNDLE.json');
+const usage = (msg) => {
+  console.error(`verify-bundle: ${msg}\nusage: node tools/verify-bundle.mjs BUNDLE.json [--dev-root FILE] ` +
+    '[--image-hash HEX] [--pcrN HEX]... [--challenge S] [--not-before T] [--not-after T]');
   process.exit(2);
-}
-const bundle = JSON.parse(readFileSync(file, 'utf8'));
-const { response, logs } = bundle;
-const { payload, signature } = response.aggregates_signed;
-let ok = true;
-const check = (cond, what) => {
-  console.log(`${cond ? 'ok    ' : 'FAILED'}  ${what}`);
-  ok &&= cond;
 };
+const here = dirname(fileURLToPath(import.meta.url));
+const module = process.env.PA_CRYPTO_HELPER ??
+  join(process.env.PA_BUILD_DIR ?? join(here, '..', 'build'), 'web', 'client', 'crypto-helper.js');
+if (!existsSync(module)) usage(`${module} is missing: run make build (or scripts/web.sh)`);
+const { CryptoHelper } = await import(pathToFileURL(module).href);
 
-// Ed25519 public key from its raw 32 bytes: wrap it in the fixed SPKI prefix.
-const raw = Buffer.from(response.attestation.signing_pubkey, 'base64');
-const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), raw]);
-const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-const message = Buffer.from(jcs(payload), 'utf8');
-check(raw.length === 32 && verify(null, message, key, Buffer.from(signature, 'base64')),
-  'Ed25519 signature over JCS(payload)');
-check(payload.type === 'perfagg/v1/aggregates', 'payload type');
+const args = process.argv.slice(2);
+let file = null;
+const options = { pcrs: {} };
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  const value = () => (i + 1 < args.length ? args[++i] : usage(`${a} needs a value`));
+  if (a === '--dev-root') options.root = readFileSync(value(), 'utf8');
+  else if (a === '--image-hash') options.expectedImageHash = value();
+  else if (a === '--challenge') options.challenge = value();
+  else if (a === '--not-before') options.notBefore = value();
+  else if (a === '--not-after') options.notAfter = value();
+  else if (/^--pcr([1-9]|[12][0-9]|3[01])$/.test(a)) options.pcrs[a.slice(5)] = value();
+  else if (a.startsWith('-') || file !== null) usage(`unexpected argument ${a}`);
+  else file = a;
+}
+if (file === null) usage('no bundle given');
+if (options.root === undefined && options.expectedImageHash === undefined && process.env.PERFAGG_IMAGE_HASH)
+  options.expectedImageHash = process.env.PERFAGG_IMAGE_HASH;
 
-const leaves = logs.entries.map((e) => Buffer.from(jcs(e.entry), 'utf8'));
-logs.entries.forEach((e, i) => {
-  if (e.index !== i || sha256(Buffer.from([0]), leaves[i]).toString('hex') !== e.leaf_hash) {
-    check(false, `leaf ${i}`);
-  }
-});
-const root = merkleRoot(leaves).toString('hex');
-check(root === payload.merkle_root && root === response.merkle_root && root === logs.merkle_root,
-  `merkle root ${root} recomputed from ${leaves.length} entries`);
-console.log(`payload sha256 (the attestation nonce): ${sha256(message).toString('hex')}`);
-process.exit(ok ? 0 : 1);
+const r = CryptoHelper.verifyAggregates(readFileSync(file, 'utf8'), undefined, options);
+console.log(`bundle ${file}`);
+for (const c of r.checks) console.log(`  ${c.status === 'failed' ? 'FAILED' : c.status.padEnd(6)}  ${c.name.padEnd(24)} ${c.detail}`);
+if (r.ok) console.log(r.development ? 'VERIFIED against a DEVELOPMENT root' : 'VERIFIED against the AWS Nitro root');
+else console.log(`NOT VERIFIED: ${r.reasons.length} check(s) did not pass`);
+process.exit(r.ok ? 0 : 1);

@@ -160,11 +160,12 @@ class FlowTest(unittest.TestCase):
         self.assertIn("DEVELOPMENT", r.stdout)
         self.assertIn("symbols         4 (all: every market quoted in USDT)", r.stdout)
         self.assertNotIn("warning:", r.stdout)
-        # a second, independent verifier (Node's crypto, when Node is installed)
+        # the JavaScript CryptoHelper the pages use (tools/verify-bundle.mjs)
         node = shutil.which("node")
         if node:
             tool = os.path.join(harness.SOURCE, "tools", "verify-bundle.mjs")
-            r = subprocess.run([node, tool, out], capture_output=True, text=True)
+            r = subprocess.run([node, tool, out, "--dev-root", s.dev_root], capture_output=True,
+                               text=True)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         # any change to the signed numbers is caught offline
         payload["pnl"] = payload["pnl"] + 1
@@ -173,7 +174,8 @@ class FlowTest(unittest.TestCase):
         self.assertNotEqual(s.cli("verify", out + ".bad", "--dev-root", s.dev_root,
                                   check=False).returncode, 0)
         if node:
-            r = subprocess.run([node, tool, out + ".bad"], capture_output=True, text=True)
+            r = subprocess.run([node, tool, out + ".bad", "--dev-root", s.dev_root],
+                               capture_output=True, text=True)
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
 
         st, _, again = s.request("POST", "/enclave/request_aggregates", {"session_id": sid})

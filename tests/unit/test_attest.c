@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "attest_internal.h"
@@ -1993,6 +1994,68 @@ static void test_shared_tamper_cases(void **state)
     json_decref(file);
 }
 
+/* tests/data/nitro/chain_cases.json: documents signed by chains made with the
+ * openssl CLI (make_chain_cases.mjs), each breaking one X.509 rule; the
+ * JavaScript verifier runs them too (web/test/attest.test.mjs). */
+#define CHAIN_CASES NITRO_DIR "/chain_cases.json"
+
+static void test_shared_chain_cases(void **state)
+{
+    (void)state;
+    json_error_t jerr;
+    json_t *file = json_load_file(CHAIN_CASES, 0, &jerr);
+    if (file == NULL)
+        fail_msg("%s: %s", CHAIN_CASES, jerr.text);
+    const json_t *roots = json_object_get(file, "roots");
+    const json_t *cases = json_object_get(file, "cases");
+    assert_true(json_array_size(cases) > 20);
+    size_t i;
+    const json_t *c;
+    json_array_foreach(cases, i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        const char *pem = json_string_value(
+            json_object_get(roots, json_string_value(json_object_get(c, "root"))));
+        const char *doc_b64 = json_string_value(json_object_get(c, "doc"));
+        assert_non_null(name);
+        assert_non_null(pem);
+        assert_non_null(doc_b64);
+        BIO *bio = BIO_new_mem_buf(pem, -1);
+        assert_non_null(bio);
+        X509 *root = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        assert_non_null(root);
+        uint8_t *doc = NULL;
+        size_t len = 0;
+        assert_int_equal(pa_b64_decode(doc_b64, strlen(doc_b64), &doc, &len), 0);
+
+        pa_attest_policy policy;
+        pa_attest_policy_init(&policy, ms_at(json_string_value(json_object_get(c, "at"))));
+        static pa_attest_claims claims;
+        static pa_attest_result res;
+        int rc = pa_attest_verify(doc, len, root, &policy, &claims, &res);
+        char err[2048];
+        pa_attest_result_failures(&res, ~0u, err, sizeof err);
+        if (strcmp(json_string_value(json_object_get(c, "expect")), "accept") == 0) {
+            if (rc != 0)
+                fail_msg("case \"%s\": refused: %s", name, err);
+        } else {
+            const char *check = json_string_value(json_object_get(c, "check"));
+            const char *reason = json_string_value(json_object_get(c, "reason"));
+            int id = -1;
+            for (int k = 0; k < PA_ATTEST_CHECK_COUNT; k++)
+                if (strcmp(pa_attest_check_name((pa_attest_check_id)k), check) == 0)
+                    id = k;
+            if (rc == 0 || id < 0 || res.status[id] != PA_ATTEST_FAIL ||
+                strstr(res.detail[id], reason) == NULL)
+                fail_msg("case \"%s\": expected \"%s\" under %s, got \"%s\"", name, reason, check,
+                         rc == 0 ? "accepted" : err);
+        }
+        free(doc);
+        X509_free(root);
+    }
+    json_decref(file);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2018,6 +2081,7 @@ int main(void)
         cmocka_unit_test(test_leaf_renewal_policy),
         cmocka_unit_test(test_key_binding_vector),
         cmocka_unit_test(test_shared_tamper_cases),
+        cmocka_unit_test(test_shared_chain_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,3 +138,20 @@ test('key binding: the C side\'s vector', () => {
   assert.notEqual(Buffer.from(CryptoHelper.keyBinding(b, a)).toString('hex'),
     '43ee8fe15970c7e5398c0ea48486298754fb11921a6c420c00b673f0874e5be4');
 });
+
+// Chains of our own making (tests/data/nitro/make_chain_cases.mjs), each
+// breaking one X.509 rule; test_attest runs them through OpenSSL too.
+const CHAINS = JSON.parse(readText('tests', 'data', 'nitro', 'chain_cases.json'));
+for (const c of CHAINS.cases) {
+  test(`shared chain case: ${c.name}`, () => {
+    const doc = new Uint8Array(Buffer.from(c.doc, 'base64'));
+    const { result } = CryptoHelper.verifyDocument(doc, pemDer(CHAINS.roots[c.root]), { atMs: ms(c.at) });
+    if (c.expect === 'accept') {
+      assert.deepEqual(result.failures(), []);
+      return;
+    }
+    assert.equal(result.status[c.check], 'fail', `expected ${c.check} to fail; got ${result.failures().join('; ')}`);
+    assert.ok(result.detail[c.check].some((d) => d.includes(c.reason)),
+      `expected "${c.reason}" under ${c.check}; got ${result.failures().join('; ')}`);
+  });
+}

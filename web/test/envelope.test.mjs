@@ -105,12 +105,26 @@ test('refusals: bad keys, low-order points, metadata the server would refuse', a
     [creds, pub, { ...meta, label: 'a\u0007b' }, /control or format/],
     [creds, pub, { ...meta, ttl: 1.5 }, /ttl/],
     [creds, pub, { ...meta, extra: 1 }, /unknown member/],
-    [{ ...creds, apiSecret: 'x'.repeat(9000) }, pub, meta, /8192/],
+    [{ ...creds, apiSecret: 'x'.repeat(513) }, pub, meta, /1..512 bytes/],
+    [{ ...creds, apiKey: 'é'.repeat(257) }, pub, meta, /1..512 bytes/],
+    [{ ...creds, extra: 1 }, pub, meta, /unknown member/],
+    [{ ...creds, accountType: 'margin' }, pub, meta, /accountType/],
+    [{ ...creds, symbols: [] }, pub, meta, /symbols/],
+    [{ ...creds, symbols: ['BTCUSDT', 'BTCUSDT'] }, pub, meta, /symbols/],
+    [{ ...creds, symbols: ['btcusdt'] }, pub, meta, /symbols/],
+    [{ ...creds, symbols: Array.from({ length: 101 }, (_, i) => `S${i}X`) }, pub, meta, /symbols/],
+    [{ ...creds, sandbox: 'yes' }, pub, meta, /sandbox/],
+    [{ ...creds, accountSalt: 'AAAA' }, pub, meta, /accountSalt/],
+    [creds, pub, { ...meta, not_after: 'tomorrow' }, /not_after/],
   ];
   for (const [c, k, m, re] of bad) {
     for (const impl of ['webcrypto', 'noble'])
       await assert.rejects(_sealWith(c, k, m, undefined, impl), re);
   }
+  // every optional member at its limits is fine
+  await CryptoHelper.encryptCredentials({ ...creds, apiSecret: 'x'.repeat(512), passphrase: 'p', accountType: 'usdm',
+    symbols: Array.from({ length: 100 }, (_, i) => `S${i}X`), sandbox: true, discloseUid: false,
+    accountSalt: Buffer.alloc(32, 9).toString('base64') }, pub, { ...meta, not_after: '2030-01-01T00:00:00Z' });
   // 64 code points, one of them outside the BMP, is fine
   await CryptoHelper.encryptCredentials(creds, pub, { ...meta, label: '😀'.repeat(64) });
   await assert.rejects(CryptoHelper.encryptCredentials(creds, pub, meta, { ephemeralPrivateKey: new Uint8Array(31), nonce: new Uint8Array(12) }), /32 bytes/);

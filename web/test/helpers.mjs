@@ -10,7 +10,7 @@ export const BUILT = process.env.PA_CRYPTO_HELPER ?? join(SOURCE, 'build', 'web'
 export const NITRO = join(SOURCE, 'tests', 'data', 'nitro');
 
 // The bundle, not the sources: the tests check the file the browser gets.
-export const { CryptoHelper, _sealWith, _unhex } = await import(BUILT);
+export const { CryptoHelper, _sealWith } = await import(BUILT);
 
 export const readText = (...p) => readFileSync(join(SOURCE, ...p), 'utf8');
 export const nitroDoc = (name) => new Uint8Array(Buffer.from(readFileSync(join(NITRO, name), 'utf8').trim(), 'base64'));

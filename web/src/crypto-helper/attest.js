@@ -4,7 +4,7 @@
 // debug, pcrs, nonce, public_key, user_data) and, where the C text is not an
 // OpenSSL message, the same reasons. Every check that can be evaluated is;
 // each failure is recorded under its check.
-import { decode, encode } from 'cborg';
+import { decode, encode, Tokenizer, Type } from 'cborg';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { concat, equal, utf8 } from './bytes.js';
 import { CERT_MAX, ecdsaVerify, isP384, leafProblems, parseCertificate, verifyChain } from './x509.js';
@@ -38,9 +38,20 @@ class Result {
 }
 export const AUTHENTICITY = ['format', 'signature', 'chain', 'timestamp'];
 
+// Floats are refused outright: no field of a document is one, and JS numbers
+// would otherwise let 1.0 pass where the C parser (libcbor) insists on an
+// unsigned integer.
+class NoFloatTokenizer extends Tokenizer {
+  next() {
+    const t = super.next();
+    if (t.type === Type.float) throw new Error('CBOR float');
+    return t;
+  }
+}
+
 function decodeStrict(bytes) {
   try {
-    return { value: decode(bytes, CBOR_OPTS) };
+    return { value: decode(bytes, { ...CBOR_OPTS, tokenizer: new NoFloatTokenizer(bytes, CBOR_OPTS) }) };
   } catch {
     return null;
   }

@@ -65,7 +65,7 @@ export function attestationCheck(f, nonce, nonceWhat, root, expect, when, payloa
   if (!res.ok(authentic)) {
     r.add('attestation', 'failed', `document not valid under ${root.name} as of ${at} (${when.what}): ${res.failures(authentic).join('; ') || 'verification failed'}`);
     for (const n of ['attestation_nonce', 'attestation_public_key', 'attestation_key_binding', 'image_hash'])
-      if (n !== 'attestation_nonce' || nonce) r.add(n, 'skipped', 'the document is not authentic');
+      r.add(n, 'skipped', 'the document is not authentic');
     if (unpinned) r.add('expected_image_hash', 'failed', IMAGE_HASH_REQUIRED);
     else if (pinnedAny) r.add('expected_image_hash', 'skipped', 'the document is not authentic');
     return out;
@@ -79,10 +79,9 @@ export function attestationCheck(f, nonce, nonceWhat, root, expect, when, payloa
   };
   r.add('attestation', 'ok', `COSE ES384 signature, certificate chain to ${root.name} as of ${at} (${when.what}); ` +
     `document of ${formatTime(claims.timestampMs)}, within ${Math.trunc(when.maxSkewMs / 1000)} s (${claims.moduleId})`);
-  if (nonce) {
-    if (res.status.nonce === 'pass') r.add('attestation_nonce', 'ok', `document nonce = ${nonceWhat}`);
-    else r.add('attestation_nonce', 'failed', `document nonce is not ${nonceWhat}`);
-  }
+  if (!nonce) r.add('attestation_nonce', 'failed', `no nonce given (${nonceWhat}): the document's freshness is not established`);
+  else if (res.status.nonce === 'pass') r.add('attestation_nonce', 'ok', `document nonce = ${nonceWhat}`);
+  else r.add('attestation_nonce', 'failed', `document nonce is not ${nonceWhat}`);
   if (res.status.public_key === 'pass') r.add('attestation_public_key', 'ok', 'document public_key = enclave_pubkey');
   else r.add('attestation_public_key', 'failed', 'document public_key is not enclave_pubkey');
   if (res.status.user_data === 'pass')

@@ -10,6 +10,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { b64encode, concat, toBytes, utf8, wipe } from './bytes.js';
 import { canonicalize } from './jcs.js';
+import { parseTime } from './time.js';
 
 const INFO = utf8('perfagg/v1/credentials');
 const PKCS8_X25519_PREFIX = new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
@@ -34,21 +35,41 @@ function checkMetadata(m) {
   if (BAD_LABEL_CHAR.test(m.label) || LONE_SURROGATE.test(m.label))
     fail('metadata.label must not contain control or format characters');
   if (m.ttl !== undefined && !Number.isSafeInteger(m.ttl)) fail('metadata.ttl must be an integer');
-  if (m.not_after !== undefined && typeof m.not_after !== 'string') fail('metadata.not_after must be an RFC 3339 string');
+  if (m.not_after !== undefined && parseTime(m.not_after) === null) fail('metadata.not_after must be an RFC 3339 date-time');
   // an enclave-made API key (POST /enclave/keygen, docs/PROTOCOL.md): its key_id
   if (m.enclave_key_id !== undefined && (typeof m.enclave_key_id !== 'string' ||
       !/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(m.enclave_key_id)))
     fail('metadata.enclave_key_id must be the key_id of an enclave-made key (a lowercase UUID v4)');
 }
 
+// What the enclave's pa_credentials_parse accepts (docs/PROTOCOL.md, "The
+// plaintext"): refused here with the reason, since the enclave can only say
+// decryption_failed.
+const SYMBOL = /^[A-Z0-9]{2,20}$/;
 function checkCredentials(c, m) {
   if (c === null || typeof c !== 'object' || Array.isArray(c)) fail('credentials must be an object');
+  const known = ['exchange', 'apiKey', 'apiSecret', 'passphrase', 'accountType', 'symbols', 'sandbox', 'accountSalt', 'discloseUid'];
+  for (const k of Object.keys(c)) if (!known.includes(k)) fail(`credentials has an unknown member "${k}"`);
   // an enclave-made key's secret never leaves the enclave: the plaintext must not carry one
   const enclaveKey = m !== null && typeof m === 'object' && m.enclave_key_id !== undefined;
-  for (const k of enclaveKey ? ['exchange', 'apiKey'] : ['exchange', 'apiKey', 'apiSecret'])
-    if (typeof c[k] !== 'string' || c[k].length === 0) fail(`credentials.${k} must be a non-empty string`);
   if (enclaveKey && c.apiSecret !== undefined) fail('credentials.apiSecret must be absent with an enclave-made key');
+  const bytes = (s) => utf8(s).length;
+  for (const k of ['exchange', 'apiKey', 'apiSecret', 'passphrase']) {
+    if ((k === 'passphrase' || (k === 'apiSecret' && enclaveKey)) && c[k] === undefined) continue;
+    if (typeof c[k] !== 'string' || bytes(c[k]) < 1 || bytes(c[k]) > 512) fail(`credentials.${k} must be a string of 1..512 bytes`);
+    if (LONE_SURROGATE.test(c[k])) fail(`credentials.${k} is not valid Unicode`);
+  }
   if (c.exchange !== m.exchange) fail('credentials.exchange must equal metadata.exchange');
+  if (c.accountType !== undefined && c.accountType !== 'spot' && c.accountType !== 'usdm') fail('credentials.accountType must be "spot" or "usdm"');
+  if (c.symbols !== undefined && (!Array.isArray(c.symbols) || c.symbols.length < 1 || c.symbols.length > 100 ||
+      !c.symbols.every((x) => typeof x === 'string' && SYMBOL.test(x)) || new Set(c.symbols).size !== c.symbols.length))
+    fail('credentials.symbols must be 1..100 distinct symbols of 2..20 characters A-Z, 0-9');
+  for (const k of ['sandbox', 'discloseUid'])
+    if (c[k] !== undefined && typeof c[k] !== 'boolean') fail(`credentials.${k} must be true or false`);
+  if (c.accountSalt !== undefined) {
+    const salt = typeof c.accountSalt === 'string' ? toBytes(c.accountSalt) : null;
+    if (!salt || salt.length !== 32) fail('credentials.accountSalt must be 32 bytes of standard base64');
+  }
 }
 
 function subtle() {

@@ -6,8 +6,9 @@
 // docs/CLIENT.md ("The JavaScript helper").
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { b64decode, hex, toBytes, unhex, utf8 } from './bytes.js';
+import { b64decode, hex, toBytes, utf8 } from './bytes.js';
 import { canonicalize } from './jcs.js';
+import { parseStrict } from './json.js';
 import { seal } from './envelope.js';
 import { merkleRoot, leafHash } from './merkle.js';
 import { parseTime, timeOption, formatTime } from './time.js';
@@ -37,7 +38,8 @@ function rootOrFail(options, report) {
  * A live check of the enclave's attestation (GET /attestation/quote):
  * attestation = {quote, enclave_pubkey, signing_pubkey, image_hash};
  * expectedImageHash = the PCR0 (96 hex) you trust, required under the AWS root;
- * options = {nonce (the one sent, bytes or base64), at (default now),
+ * options = {nonce (the one sent with the request, bytes or base64: required,
+ * else attestation_nonce fails), at (default now),
  * maxAgeSeconds (default 300), root (PEM of a development root), pcrs
  * ({1: hex, ...}), allowDebug (auditors only)}.
  * Returns {ok, reasons, checks, claims, development}.
@@ -147,7 +149,8 @@ function checkEnvironment(payload, aws, r) {
 
 /**
  * Verifies a signed result: response = the POST /enclave/request_aggregates
- * answer, logs = GET logs_url; or response = a result bundle
+ * answer, logs = GET logs_url (each an object, or better its JSON text, read
+ * strictly); or response = a result bundle
  * {version: 1, response, logs} (the file `perfagg verify` reads), as an
  * object or its JSON text, with logs omitted.
  * options = {root (PEM of a development root), expectedImageHash (required
@@ -159,8 +162,13 @@ export function verifyAggregates(response, logs, options = {}) {
   const root = rootOrFail(options, report);
   if (!root) return finish(report, { payload: null, claims: null, development: null });
   const fail = (why) => { report.add('bundle_format', 'failed', why); return finish(report, { payload: null, claims: null, development: !root.aws }); };
-  if (typeof response === 'string') {
-    try { response = JSON.parse(response); } catch { return fail('not one JSON object'); }
+  // JSON text is read strictly (a duplicate member name is refused, as by the
+  // C client); objects already parsed by the caller are taken as they are
+  try {
+    if (typeof response === 'string') response = parseStrict(response);
+    if (typeof logs === 'string') logs = parseStrict(logs);
+  } catch {
+    return fail('not one JSON object (or a duplicate key)');
   }
   if (isObj(response) && 'version' in response && (logs === undefined || logs === null)) {
     if (!onlyKeys(response, ['version', 'response', 'logs'])) return fail('a bundle is {version, response, logs}');
@@ -225,6 +233,7 @@ export const CryptoHelper = Object.freeze({
   verifyDocument,
   keyBinding,
   canonicalize,
+  parseJson: parseStrict,
   merkleRoot: (entries) => hex(merkleRoot(entries.map((e) => utf8(canonicalize(e))))),
   awsRoot: Object.freeze({ pem: AWS_NITRO_ROOT_PEM, sha256: AWS_NITRO_ROOT_SHA256 }),
   documentChecks: CHECKS,
@@ -232,4 +241,4 @@ export const CryptoHelper = Object.freeze({
 });
 
 export default CryptoHelper;
-export { seal as _sealWith, unhex as _unhex };
+export { seal as _sealWith };

@@ -18,7 +18,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { b64decode, equal, hex } from './bytes.js';
+import { b64decode, concat, equal, hex, utf8 } from './bytes.js';
 
 const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
@@ -47,9 +47,24 @@ export const CERT_MAX = 1024; // bytes of one DER certificate (PA_ATTEST_CERT_MA
 
 const u8 = (buf) => new Uint8Array(buf instanceof ArrayBuffer ? buf : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 
+// Parsed certificates by their bytes (a document carries the same chain each
+// time, and the ASN.1 decoder is the slowest step of a verification); frozen,
+// so no caller can change what another one gets.
+const parsed = new Map();
+const PARSED_MAX = 64;
+
 // A parsed certificate, or null when der is not exactly one DER certificate.
 export function parseCertificate(der) {
   if (!(der instanceof Uint8Array) || der.length === 0) return null;
+  const key = hex(der);
+  if (parsed.has(key)) return parsed.get(key);
+  const cert = parseUncached(der);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(key, cert);
+  return cert;
+}
+
+function parseUncached(der) {
   try {
     const outer = fromBER(der);
     // exactly one item covering all the bytes: a certificate followed by
@@ -70,7 +85,7 @@ export function parseCertificate(der) {
     const skid = get(OID.subjectKeyIdentifier, SubjectKeyIdentifier);
     const akid = get(OID.authorityKeyIdentifier, AuthorityKeyIdentifier);
     const spki = tbs.subjectPublicKeyInfo;
-    return {
+    return deepFreeze({
       der: Uint8Array.from(der),
       tbs: Uint8Array.from(tbsRaw),
       version: tbs.version, // 2 = v3
@@ -97,10 +112,16 @@ export function parseCertificate(der) {
       hasAuthorityKeyId: !!akid,
       akidCritical: ext.get(OID.authorityKeyIdentifier)?.critical ?? false,
       skidCritical: ext.get(OID.subjectKeyIdentifier)?.critical ?? false,
-    };
+    });
   } catch {
     return null;
   }
+}
+
+// Typed arrays cannot be frozen: they are copies owned by the record, which is.
+function deepFreeze(o) {
+  for (const v of Object.values(o)) if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) deepFreeze(v);
+  return Object.freeze(o);
 }
 
 // The DER of the first CERTIFICATE block of a PEM text, or null.
@@ -125,11 +146,35 @@ export function ecdsaVerify(cert, hash, msg, signature, format) {
   }
 }
 
+// Certificate signatures already verified, keyed by SHA-256 over exactly the
+// inputs of the check (issuer key, algorithm, TBS digest, signature): a
+// verifier that checks many documents from one chain (a page that re-attests,
+// the tests' one-bit sweeps) verifies each certificate once. Only successes
+// are kept, at most CACHE_MAX of them.
+const verified = new Set();
+const CACHE_MAX = 256;
+
 function signedBy(child, issuer) {
   const alg = SIG_ALGS[child.sigAlg];
   if (!alg) return false;
-  return ecdsaVerify(issuer, alg.hash, child.tbs, child.signature, 'der');
+  const digest = alg.hash(child.tbs);
+  const key = hex(sha256(concat(utf8(`${child.sigAlg}|${issuer.keyParams}|`), u32(issuer.publicKey.length),
+    issuer.publicKey, digest, u32(child.signature.length), child.signature)));
+  if (verified.has(key)) return true;
+  const c = curveOf(issuer);
+  let ok = false;
+  try {
+    ok = !!c && c.curve.verify(child.signature, digest, issuer.publicKey, { prehash: false, lowS: false, format: 'der' });
+  } catch {
+    ok = false;
+  }
+  if (ok) {
+    if (verified.size >= CACHE_MAX) verified.clear();
+    verified.add(key);
+  }
+  return ok;
 }
+const u32 = (n) => new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
 
 const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const when = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -159,10 +204,10 @@ function profileProblems(cert, depth, isCA, caBelow) {
   } else if (cert.basicConstraints?.pathLen !== undefined && cert.basicConstraints?.pathLen !== null) {
     p.push('pathLenConstraint on a non-CA certificate');
   }
-  if (depth > 0 || cert.hasAuthorityKeyId) {
-    // AWS's Nitro leaves have no AKID: tolerated on the leaf only
-    if (!cert.hasAuthorityKeyId && !sameBytes(cert.issuer, cert.subject)) p.push('missing authority key identifier');
-  }
+  // AWS's Nitro leaves have no AKID: tolerated on the leaf only; a
+  // self-issued root needs none
+  if (depth > 0 && !cert.hasAuthorityKeyId && !sameBytes(cert.issuer, cert.subject))
+    p.push('missing authority key identifier');
   return p;
 }
 
