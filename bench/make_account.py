@@ -54,7 +54,11 @@ def main():
     doc = {"accounts": [{"api_key": key, "api_secret": secret,
                          "balances": {"BTC": "1.5", "ETH": "20", "USDT": "10000"},
                          "trades": trades, "api_restrictions": {"enableReading": True}}],
-           "config": {"limits": {"api": 1_000_000_000}}}
+           # Binance's weight limits are not what this measures: every limiter
+           # of the simulator (spot, /sapi/, per account) is raised, as the
+           # enclave's own budget is (scripts/bench.sh)
+           "config": {"limits": {"api": 1_000_000_000, "sapi": 1_000_000_000,
+                                 "sapi_uid": 1_000_000_000}}}
     os.makedirs(out_dir, exist_ok=True)
     write_private(os.path.join(out_dir, "accounts.json"), json.dumps(doc))
     write_private(os.path.join(out_dir, "api_key"), key)
