@@ -31,6 +31,7 @@
 #include "envelope_keys.h"
 #include "ipc.h"
 #include "ipc_addr.h"
+#include "ipc_contract.h"
 #include "log.h"
 #include "harden.h"
 #include "sandbox.h"
@@ -97,7 +98,8 @@ int main(void)
         return 1;
     }
     long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
-    if (pa_harden_process(pa_harden_secure_heap_size(threads)) != 0)
+    /* aggregate jobs run on threads of their own (jobs.c) */
+    if (pa_harden_process(pa_harden_secure_heap_size(threads + PA_IPC_JOBS_MAX)) != 0)
         return 1;
 
     const char *var_dir = env_or("PERFAGG_VAR_DIR", "var");

@@ -26,6 +26,9 @@ typedef enum {
     PA_IPC_OP_ATTEST,
     PA_IPC_OP_OPEN,
     PA_IPC_OP_AGGREGATE,
+    PA_IPC_OP_AGGREGATE_START,  /* the aggregate run as a job (docs/IPC.md, "Jobs") */
+    PA_IPC_OP_AGGREGATE_JOB,    /* a job's progress, then its outcome (once) */
+    PA_IPC_OP_AGGREGATE_CANCEL, /* stops a job and forgets it */
     PA_IPC_OP_COUNT
 } pa_ipc_op;
 
@@ -47,6 +50,8 @@ typedef enum {
     PA_IPC_E_EXCHANGE_BANNED,          /* the exchange banned the enclave's address for now */
     PA_IPC_E_EXCHANGE_REGION_BLOCKED,  /* the exchange refuses the enclave's region (451) */
     PA_IPC_E_KEY_NOT_READ_ONLY,        /* the key can trade, transfer or withdraw */
+    PA_IPC_E_JOB_NOT_FOUND,            /* no such job (handed over, expired, or a restart) */
+    PA_IPC_E_TOO_MANY_JOBS,            /* the enclave holds PA_IPC_JOBS_MAX jobs already */
     PA_IPC_E_INTERNAL_ERROR,           /* anything else inside the enclave */
     PA_IPC_E_COUNT
 } pa_ipc_error;
@@ -76,6 +81,14 @@ PA_MUST_USE int pa_ipc_error_from_name(const char *name, pa_ipc_error *out);
 #define PA_IPC_SIGNATURE_LEN 64                     /* Ed25519 */
 #define PA_IPC_IMAGE_HASH_LEN 48                    /* PCR0, SHA-384 */
 #define PA_IPC_HASH_LEN 32                          /* Merkle root, leaf hashes */
+/* Jobs (aggregate_start / aggregate_job / aggregate_cancel): */
+#define PA_IPC_JOBS_MAX 8                           /* jobs an enclave holds, running or unread */
+#define PA_IPC_JOB_MAX_WAIT_MS (15LL * 60 * 1000)   /* a job's waiting allowance (pacing,
+                                                       Retry-After, backoff); a synchronous
+                                                       aggregate has 20 s */
+#define PA_IPC_JOB_KEEP_MS (10LL * 60 * 1000)       /* a finished job no one asked for is dropped */
+#define PA_IPC_JOB_POLL_MAX_MS 10000                /* aggregate_job's wait_ms cap */
+#define PA_IPC_PROGRESS_MAX 1000000                 /* symbols and pages counters */
 
 /* ---- shapes -------------------------------------------------------------------- */
 
