@@ -7,6 +7,7 @@
 #include "config.h"
 #include "db.h"
 #include "health.h"
+#include "jobs.h"
 #include "ratelimit.h"
 #include "workq.h"
 
@@ -15,6 +16,7 @@ typedef struct {
     pa_db *db;
     pa_ratelimit *rl;
     pa_workq *wq;
+    pa_jobs *jobs;               /* aggregate jobs: a pool of their own (jobs.h) */
     pa_health *health;           /* cached /health status (may be NULL: all down) */
     unsigned connection_limit;   /* HTTP connections at once (fdlimit.h) */
 } pa_app;

@@ -112,7 +112,9 @@ int main(int argc, char **argv)
     app.rl = pa_ratelimit_new(app.cfg.rate_limit_max, app.cfg.rate_limit_window_ms,
                               RATELIMIT_MAX_KEYS);
     app.wq = pa_workq_new(WORKERS, QUEUE_CAPACITY);
-    if (app.db == NULL || app.rl == NULL || app.wq == NULL) {
+    pa_jobs_config jc = {app.cfg.enclave_socket, app.db, app.cfg.max_results};
+    app.jobs = app.db != NULL ? pa_jobs_new(&jc) : NULL;
+    if (app.db == NULL || app.rl == NULL || app.wq == NULL || app.jobs == NULL) {
         pa_log_error("start-up failed: cannot create the database pool, rate limiter or workers");
         goto cleanup;
     }
@@ -153,7 +155,9 @@ cleanup:;
      * is abandoned by exiting: waiting on it could take minutes, and freeing
      * what it still uses is not an option. */
     int64_t end = mono_ms() + STOP_GRACE_MS;
-    if (pa_http_stop(http, STOP_GRACE_MS) != 0 || pa_health_stop(app.health, time_left(end)) != 0 ||
+    /* jobs first: a request waiting on one (request_aggregates) gets its end */
+    if (pa_jobs_stop(app.jobs, STOP_GRACE_MS / 2) != 0 || pa_http_stop(http, time_left(end)) != 0 ||
+        pa_health_stop(app.health, time_left(end)) != 0 ||
         pa_sweeper_stop(sweeper, time_left(end)) != 0) {
         pa_supervisor_stop(supervisor, STOP_THREAD_MIN_MS);
         pa_log_error("stopped without waiting for the work still in progress (status 1)");
@@ -161,6 +165,7 @@ cleanup:;
     }
     pa_supervisor_stop(supervisor, time_left(end));
     pa_workq_free(app.wq);
+    pa_jobs_free(app.jobs);
     pa_ratelimit_free(app.rl);
     if (app.db != NULL)
         pa_db_close(app.db);
