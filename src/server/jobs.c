@@ -381,24 +381,32 @@ static char *status_body(const ajob *a)
                           "symbols_done", a->symbols_done, "symbols_total", a->symbols_total,
                           "pages", a->pages, "created_at", created, "finished_at",
                           done ? json_string(finished) : json_null());
-    if (o != NULL && done && a->outcome.body != NULL) {
-        json_t *body = pa_json_parse(a->outcome.body, a->outcome.len, a->outcome.len + 1);
-        if (body != NULL && a->state == J_FAILED) {
-            /* the error request_aggregates would have answered, with its status */
-            json_object_set_new(body, "status", json_integer(a->outcome.status));
+    if (o != NULL && a->state == J_FAILED && a->outcome.body != NULL) {
+        /* the error request_aggregates would have answered, with its status */
+        json_t *e = pa_json_parse(a->outcome.body, a->outcome.len, a->outcome.len + 1);
+        if (e != NULL) {
+            json_object_set_new(e, "status", json_integer(a->outcome.status));
             if (a->outcome.retry_after_s > 0)
-                json_object_set_new(body, "retry_after", json_integer(a->outcome.retry_after_s));
+                json_object_set_new(e, "retry_after", json_integer(a->outcome.retry_after_s));
         }
-        if (body == NULL || json_object_set_new(o, done && a->state == J_SUCCEEDED ? "result"
-                                                                                   : "error",
-                                                body) != 0) {
+        if (e == NULL || json_object_set_new(o, "error", e) != 0) {
             json_decref(o);
             o = NULL;
         }
     }
     char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    return s;
+    if (s == NULL || a->state != J_SUCCEEDED || a->outcome.body == NULL)
+        return s;
+    /* The result goes last, as the exact bytes request_aggregates answers
+     * (the signed payload is never re-serialised: responses.h). */
+    size_t n = strlen(s), len = n - 1 + strlen(",\"result\":") + a->outcome.len + 2;
+    char *out = malloc(len);
+    if (out != NULL)
+        snprintf(out, len, "%.*s,\"result\":%.*s}", (int)(n - 1), s, (int)a->outcome.len,
+                 a->outcome.body);
+    free(s);
+    return out;
 }
 
 int pa_jobs_wait(pa_jobs *j, const char *job_id, int64_t timeout_ms, pa_reply *reply)
