@@ -811,7 +811,7 @@ static int cmd_seal(const cli_args *a, const char *cmd)
 typedef struct {
     int tty;
     int drawn; /* a bar is on the line */
-    char last[128];
+    char last[160];
 } progress_view;
 
 static void show_progress(void *ud, const pa_client_job_progress *p)
