@@ -121,6 +121,7 @@ static int follow_job(const char *base_url, const char *session_id, pa_buf *job_
     for (;;) {
         pa_client_job_progress p;
         progress_of(st, &p);
+        p.status_url = path;
         if (progress != NULL && p.status != NULL)
             progress(ud, &p);
         if (p.status != NULL && strcmp(p.status, "succeeded") == 0) {

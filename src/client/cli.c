@@ -811,6 +811,7 @@ static int cmd_seal(const cli_args *a, const char *cmd)
 typedef struct {
     int tty;
     int drawn; /* a bar is on the line */
+    int named; /* the job's URL was shown */
     char last[160];
 } progress_view;
 
@@ -821,6 +822,11 @@ static void show_progress(void *ud, const pa_client_job_progress *p)
     snprintf(line, sizeof line, "%lld/%lld symbols, %lld pages", p->symbols_done,
              p->symbols_total, p->pages);
     int end = strcmp(p->status, "succeeded") == 0 || strcmp(p->status, "failed") == 0;
+    if (!v->named) {
+        /* so the job can still be polled should this client stop */
+        fprintf(stderr, "the run continues as a job: %s\n", p->status_url);
+        v->named = 1;
+    }
     if (v->tty) {
         enum { WIDTH = 30 };
         int fill = p->symbols_total > 0 ? (int)(WIDTH * p->symbols_done / p->symbols_total) : 0;

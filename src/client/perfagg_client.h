@@ -269,7 +269,8 @@ PA_MUST_USE int pa_client_fetch_bundle(const char *base_url, const char *session
 
 /* A job's state as GET /enclave/aggregate_jobs/{job_id} reports it. */
 typedef struct {
-    const char *status; /* queued, running, succeeded or failed */
+    const char *status;     /* queued, running, succeeded or failed */
+    const char *status_url; /* /enclave/aggregate_jobs/<job id> (the id is a capability) */
     long long symbols_done, symbols_total, pages;
 } pa_client_job_progress;
 typedef void (*pa_client_progress_fn)(void *ud, const pa_client_job_progress *p);
