@@ -16,7 +16,7 @@
 #include "envelope_open.h"
 #include "ipc_contract.h"
 #include "jcs.h"
-#include "jobs.h"
+#include "enclave_jobs.h"
 #include "json_strict.h"
 #include "log.h"
 #include "merkle.h"

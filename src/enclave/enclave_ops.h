@@ -38,7 +38,7 @@ typedef struct {
  * never NULL unless out of memory). */
 char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len);
 
-/* What an aggregate job adds to a run (jobs.c): minutes of waiting instead
+/* What an aggregate job adds to a run (enclave_jobs.c): minutes of waiting instead
  * of PA_EXCHANGE_MAX_WAIT_MS, and progress reports. */
 typedef struct {
     long max_wait_ms;

@@ -98,7 +98,7 @@ int main(void)
         return 1;
     }
     long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
-    /* aggregate jobs run on threads of their own (jobs.c) */
+    /* aggregate jobs run on threads of their own (enclave_jobs.c) */
     if (pa_harden_process(pa_harden_secure_heap_size(threads + PA_IPC_JOBS_MAX)) != 0)
         return 1;
 

@@ -82,7 +82,7 @@ PA_MUST_USE int pa_ipc_error_from_name(const char *name, pa_ipc_error *out);
 #define PA_IPC_IMAGE_HASH_LEN 48                    /* PCR0, SHA-384 */
 #define PA_IPC_HASH_LEN 32                          /* Merkle root, leaf hashes */
 /* Jobs (aggregate_start / aggregate_job / aggregate_cancel): */
-#define PA_IPC_JOBS_MAX 8                           /* jobs an enclave holds, running or unread */
+#define PA_IPC_JOBS_MAX 16                          /* jobs an enclave holds, running or unread */
 #define PA_IPC_JOB_MAX_WAIT_MS (15LL * 60 * 1000)   /* a job's waiting allowance (pacing,
                                                        Retry-After, backoff); a synchronous
                                                        aggregate has 20 s */

@@ -37,7 +37,9 @@ static pa_enclave_status enclave_call(const char *socket_path, pa_ipc_op op,
 
     text = json_dumps(request, JSON_COMPACT);
     PA_ENSURE_GOTO(text != NULL, cleanup);
-    int timeout = op == PA_IPC_OP_AGGREGATE       ? PA_ENCLAVE_AGGREGATE_TIMEOUT_MS
+    /* aggregate_start: the queue in front of a busy enclave's workers, as for aggregate */
+    int timeout = op == PA_IPC_OP_AGGREGATE || op == PA_IPC_OP_AGGREGATE_START
+                      ? PA_ENCLAVE_AGGREGATE_TIMEOUT_MS
                   : op == PA_IPC_OP_AGGREGATE_JOB ? PA_ENCLAVE_TIMEOUT_MS + PA_IPC_JOB_POLL_MAX_MS
                                                   : PA_ENCLAVE_TIMEOUT_MS;
     errno = 0;

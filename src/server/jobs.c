@@ -19,10 +19,6 @@
 #include "uuid.h"
 #include "workq.h"
 
-/* How long a runner keeps asking an enclave that does not answer (the
- * supervisor restarts a dead one within seconds; a new one answers
- * job_not_found). */
-#define UNREACHABLE_MAX_MS 30000
 /* A job the enclave has not ended by then is cancelled: the enclave's own
  * allowance (PA_IPC_JOB_MAX_WAIT_MS) plus its calls' timeouts ends it first. */
 #define JOB_DEADLINE_MS (2 * PA_IPC_JOB_MAX_WAIT_MS)
@@ -169,30 +165,28 @@ static int is_code(const pa_reply *r, const char *code)
     return r->error_code != NULL && strcmp(r->error_code, code) == 0;
 }
 
-/* Polls the enclave's job until it ends; the job's outcome either way. */
+/* Polls the enclave's job until it ends; the job's outcome either way.
+ * Short polls (wait_ms 0) PA_JOBS_POLL_MS apart: a long poll would hold one
+ * of the enclave's serving workers per running job. */
 static void follow(ajob *a, const char *enclave_job)
 {
     pa_jobs *j = a->owner;
-    int64_t start = pa_now_ms(), unreachable_since = 0;
+    int64_t start = pa_now_ms();
     for (;;) {
         pa_reply r;
         memset(&r, 0, sizeof r);
-        json_t *ans = pa_enclave_call_reply(
-            j->cfg.enclave_socket, PA_IPC_OP_AGGREGATE_JOB,
-            pa_ipc_request_aggregate_job(enclave_job, PA_JOBS_POLL_MS), &r);
+        json_t *ans = pa_enclave_call_reply(j->cfg.enclave_socket, PA_IPC_OP_AGGREGATE_JOB,
+                                            pa_ipc_request_aggregate_job(enclave_job, 0), &r);
         if (ans == NULL) {
-            int64_t now = pa_now_ms();
             if (is_code(&r, "enclave_unavailable")) {
-                if (unreachable_since == 0)
-                    unreachable_since = now;
-                if (now - unreachable_since < UNREACHABLE_MAX_MS && !note_progress(a, NULL)) {
-                    pa_reply_free(&r);
-                    struct timespec ts = {0, 250 * 1000000L};
-                    nanosleep(&ts, NULL);
-                    continue;
-                }
-            }
-            if (is_code(&r, "job_not_found")) {
+                /* refused or closed: the enclave process is gone, and its
+                 * jobs (in its memory) with it */
+                pa_reply_free(&r);
+                pa_reply_error(&r, 503, "enclave_unavailable",
+                               "The enclave stopped or could not be reached during the job; "
+                               "nothing was signed or stored. Try again later (submit the "
+                               "credentials again if the enclave restarted).");
+            } else if (is_code(&r, "job_not_found")) {
                 pa_reply_free(&r);
                 pa_reply_error(&r, 503, "enclave_restarted",
                                "The enclave restarted during the job; nothing was signed or "
@@ -202,7 +196,6 @@ static void follow(ajob *a, const char *enclave_job)
             finish(a, &r);
             return;
         }
-        unreachable_since = 0;
         const char *status = json_string_value(json_object_get(ans, "status"));
         int stop = note_progress(a, json_object_get(ans, "progress"));
         if (status != NULL && strcmp(status, "succeeded") == 0) {
@@ -237,6 +230,8 @@ static void follow(ajob *a, const char *enclave_job)
                 fail(a, 504, "job_timeout", "The job did not finish in time; nothing was stored.");
             return;
         }
+        struct timespec ts = {0, PA_JOBS_POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
     }
 }
 
@@ -297,13 +292,20 @@ pa_jobs *pa_jobs_new(const pa_jobs_config *cfg)
     return j;
 }
 
+void pa_jobs_stopping(pa_jobs *j)
+{
+    if (j == NULL)
+        return;
+    pthread_mutex_lock(&j->lock);
+    j->stopping = 1;
+    pthread_mutex_unlock(&j->lock);
+}
+
 int pa_jobs_stop(pa_jobs *j, int64_t timeout_ms)
 {
     if (j == NULL)
         return 0;
-    pthread_mutex_lock(&j->lock);
-    j->stopping = 1;
-    pthread_mutex_unlock(&j->lock);
+    pa_jobs_stopping(j);
     /* runners notice at their next poll (PA_JOBS_POLL_MS) */
     return pa_workq_shutdown(j->q, not_run, timeout_ms);
 }
@@ -340,7 +342,13 @@ int pa_jobs_submit(pa_jobs *j, const char *session_id, json_t *enclave_req, char
     a->created_ms = pa_now_ms();
     pthread_mutex_lock(&j->lock);
     sweep(j, a->created_ms);
-    if (j->n >= PA_JOBS_MAX || j->stopping) {
+    if (j->stopping) {
+        pthread_mutex_unlock(&j->lock);
+        job_free(a);
+        pa_reply_error(reply, 503, "server_busy", "The server is shutting down; try again shortly.");
+        return -1;
+    }
+    if (j->n >= PA_JOBS_MAX) {
         pthread_mutex_unlock(&j->lock);
         job_free(a);
         pa_reply_error(reply, 503, "too_many_jobs",

@@ -21,10 +21,10 @@
 #include "reply.h"
 #include "result.h"
 
-#define PA_JOBS_THREADS 8          /* jobs running at once (the enclave holds at most 8) */
+#define PA_JOBS_THREADS 16 /* jobs running at once (PA_IPC_JOBS_MAX: as many as the enclave holds) */
 #define PA_JOBS_MAX 256            /* jobs held: queued, running or finished */
 #define PA_JOBS_KEEP_MS (60LL * 60 * 1000) /* a finished job answers this long */
-#define PA_JOBS_POLL_MS 1000       /* the enclave is asked for progress this often */
+#define PA_JOBS_POLL_MS 250        /* the enclave is asked for progress this often */
 #define PA_JOBS_RETRY_AFTER_S 2    /* Retry-After of a 202: when to poll again */
 
 typedef struct pa_jobs pa_jobs;
@@ -36,8 +36,13 @@ typedef struct {
 } pa_jobs_config;
 
 pa_jobs *pa_jobs_new(const pa_jobs_config *cfg);
-/* Queued jobs fail (server_stopping); running ones are cancelled in the
- * enclave and fail the same way. 0 when every runner ended by timeout_ms. */
+/* The first step of a stop, without waiting: no new job, and every job
+ * fails with server_stopping as soon as its runner looks (a queued one when
+ * a runner takes it, a running one at its next poll, cancelled in the
+ * enclave), so requests waiting on jobs get their answers. */
+void pa_jobs_stopping(pa_jobs *j);
+/* pa_jobs_stopping, then waits for the runners: 0 when every one ended by
+ * timeout_ms. */
 PA_MUST_USE int pa_jobs_stop(pa_jobs *j, int64_t timeout_ms);
 void pa_jobs_free(pa_jobs *j);
 

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     pa_supervisor *supervisor = NULL;
 
     long nofile = pa_fdlimit_raise();
-    unsigned reserve = WORKERS + (unsigned)app.cfg.db_pool + FD_MARGIN;
+    unsigned reserve = WORKERS + PA_JOBS_THREADS + (unsigned)app.cfg.db_pool + FD_MARGIN;
     app.connection_limit = pa_fdlimit_connections(nofile, reserve, CONNECTION_CAP);
     if (app.connection_limit < CONNECTION_MIN) {
         pa_log_error("start-up failed: the open-files limit (%ld) leaves room for %u connections; "
@@ -155,8 +155,10 @@ cleanup:;
      * is abandoned by exiting: waiting on it could take minutes, and freeing
      * what it still uses is not an option. */
     int64_t end = mono_ms() + STOP_GRACE_MS;
-    /* jobs first: a request waiting on one (request_aggregates) gets its end */
-    if (pa_jobs_stop(app.jobs, STOP_GRACE_MS / 2) != 0 || pa_http_stop(http, time_left(end)) != 0 ||
+    /* jobs end first (without waiting), so a request waiting on one
+     * (request_aggregates) gets its answer within the HTTP layer's grace */
+    pa_jobs_stopping(app.jobs);
+    if (pa_http_stop(http, STOP_GRACE_MS) != 0 || pa_jobs_stop(app.jobs, time_left(end)) != 0 ||
         pa_health_stop(app.health, time_left(end)) != 0 ||
         pa_sweeper_stop(sweeper, time_left(end)) != 0) {
         pa_supervisor_stop(supervisor, STOP_THREAD_MIN_MS);

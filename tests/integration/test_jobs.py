@@ -251,7 +251,7 @@ class JobsTest(unittest.TestCase):
                                        {"session_id": str(uuid.uuid4())})
         self.assertEqual((st, body["error"]), (404, "session_not_found"))
 
-    def test_z_enclave_restart_fails_the_job(self):
+    def test_z_enclave_stop_fails_the_job(self):
         # last (names run in order): the restart loses every session's key
         r, acct = self.ref, self.others[2]
         r.sim_control("POST", "/__sim/faults", {"rules": [
@@ -264,10 +264,15 @@ class JobsTest(unittest.TestCase):
             final = self.poll(r, url, timeout=45)[-1]
         finally:
             r.sim_control("POST", "/__sim/faults", {"rules": []})
+        # the job died with the enclave (its jobs live in its memory): failed at once
         self.assertEqual(final["status"], "failed", final)
-        self.assertEqual(final["error"]["error"], "enclave_restarted")
+        self.assertEqual(final["error"]["error"], "enclave_unavailable")
         self.assertEqual(final["error"]["status"], 503)
+        self.assertIn("nothing was signed or stored", final["error"]["message"])
         self.assertEqual(self.stored(r, sid), 0)
+        # a new job of that session: the new enclave has a new key
+        st, _, body = r.request("POST", "/enclave/request_aggregates", {"session_id": sid})
+        self.assertEqual((st, body["error"]), (410, "enclave_key_lost"))
 
 
 if __name__ == "__main__":

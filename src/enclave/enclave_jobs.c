@@ -1,6 +1,6 @@
-/* Aggregate jobs (jobs.h). One fixed table under one lock; the run itself is
+/* Aggregate jobs (enclave_jobs.h). One fixed table under one lock; the run itself is
  * pa_enclave_aggregate, the same code as the synchronous op. */
-#include "jobs.h"
+#include "enclave_jobs.h"
 
 #include <errno.h>
 #include <pthread.h>
