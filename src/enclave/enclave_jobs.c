@@ -111,7 +111,7 @@ static void *job_main(void *arg)
     return NULL;
 }
 
-char *pa_jobs_start(pa_enclave *e, const json_t *req)
+char *pa_enclave_job_start(pa_enclave *e, const json_t *req)
 {
     pthread_once(&jobs_once, jobs_init);
     json_t *copy = json_deep_copy(req);
@@ -171,7 +171,7 @@ static json_t *outcome(const char *frame, int *ok)
     return a;
 }
 
-char *pa_jobs_status(const json_t *req)
+char *pa_enclave_job_status(const json_t *req)
 {
     pthread_once(&jobs_once, jobs_init);
     const char *id = pa_json_str(req, "job_id");
@@ -210,7 +210,7 @@ char *pa_jobs_status(const json_t *req)
     return pa_ipc_ok_answer(r);
 }
 
-char *pa_jobs_cancel(const json_t *req)
+char *pa_enclave_job_cancel(const json_t *req)
 {
     pthread_once(&jobs_once, jobs_init);
     pthread_mutex_lock(&jobs_lock);

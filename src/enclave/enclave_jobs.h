@@ -17,8 +17,8 @@
 
 /* Each takes a request that passed the op's contract shape and returns the
  * answer frame (malloc'd; NULL only when out of memory). */
-char *pa_jobs_start(pa_enclave *e, const json_t *req);  /* aggregate_start */
-char *pa_jobs_status(const json_t *req);                /* aggregate_job */
-char *pa_jobs_cancel(const json_t *req);                /* aggregate_cancel */
+char *pa_enclave_job_start(pa_enclave *e, const json_t *req);  /* aggregate_start */
+char *pa_enclave_job_status(const json_t *req);                /* aggregate_job */
+char *pa_enclave_job_cancel(const json_t *req);                /* aggregate_cancel */
 
 #endif

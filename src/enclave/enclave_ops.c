@@ -520,13 +520,13 @@ char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len)
         r = pa_enclave_aggregate(e, j, NULL);
         break;
     case PA_IPC_OP_AGGREGATE_START:
-        r = pa_jobs_start(e, j);
+        r = pa_enclave_job_start(e, j);
         break;
     case PA_IPC_OP_AGGREGATE_JOB:
-        r = pa_jobs_status(j);
+        r = pa_enclave_job_status(j);
         break;
     case PA_IPC_OP_AGGREGATE_CANCEL:
-        r = pa_jobs_cancel(j);
+        r = pa_enclave_job_cancel(j);
         break;
     case PA_IPC_OP_COUNT:
     default:
