@@ -191,6 +191,11 @@ class JobsTest(unittest.TestCase):
         self.assertEqual(len(payload["scope"]["symbols"]), USDT_MARKETS)
         self.assertEqual(self.stored(s, sid), 1)
         self.assertNotIn(sid, json.dumps(final))
+        # the job id is a capability like the session id: in no process's log
+        logs = s.logs().decode(errors="replace")
+        self.assertNotIn(final["job_id"], logs)
+        self.assertNotIn(sid, logs)
+        self.assertIn("GET /enclave/aggregate_jobs/{job_id} 200", logs)
 
         # A synchronous run over the same window (no pacing needed) signs the same numbers.
         r = self.ref
