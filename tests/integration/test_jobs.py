@@ -206,6 +206,45 @@ class JobsTest(unittest.TestCase):
         self.maxDiff = None
         self.assertEqual(strip(body["aggregates_signed"]["payload"]), strip(payload))
 
+    def test_cli_async_on_a_terminal(self):
+        # --async: a job at once; stderr a terminal: one bar redrawn in place
+        import pty
+        r, acct = self.ref, self.others[0]
+        sid = r.submit(acct["api_key"], acct["api_secret"])
+        out = os.path.join(r.tmp, "async.json")
+        r.sim_control("POST", "/__sim/faults", {"rules": [
+            {"path": "/api/v3/myTrades", "api_key": acct["api_key"], "delay_ms": 10}]})
+        master, slave = pty.openpty()
+        try:
+            cli = subprocess.Popen([os.path.join(harness.BUILD, "perfagg"), "--url", r.url,
+                                    "aggregates", sid, "--async", "--from", FROM, "--to", TO,
+                                    "--out", out], stdout=subprocess.PIPE, stderr=slave,
+                                   preexec_fn=harness.die_with_parent)
+            os.close(slave)
+            tty = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # the terminal closed with the process
+                    break
+                if not chunk:
+                    break
+                tty += chunk
+            stdout = cli.stdout.read().decode()
+            cli.stdout.close()
+            self.assertEqual(cli.wait(30), 0, tty)
+        finally:
+            os.close(master)
+            r.sim_control("POST", "/__sim/faults", {"rules": []})
+        text = tty.decode(errors="replace")
+        self.assertIn("the run continues as a job: /enclave/aggregate_jobs/", text)
+        self.assertIn("\r\x1b[K[", text)  # redrawn in place, not a line per update
+        self.assertIn("] %d/%d symbols, %d pages (succeeded)" % (
+            USDT_MARKETS, USDT_MARKETS, USDT_MARKETS + 2), text)
+        self.assertGreaterEqual(text.count("\r\x1b[K["), 2, text)
+        self.assertIn("saved to", stdout)
+        r.cli("verify", out, "--dev-root", r.dev_root)
+
     def test_exchange_failure_mid_job(self):
         r, acct = self.ref, self.others[0]
         r.sim_control("POST", "/__sim/faults", {"rules": [
