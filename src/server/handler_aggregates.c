@@ -1,5 +1,6 @@
-/* POST /enclave/request_aggregates: session checks, the enclave's signed
- * aggregation over the stored envelope, and storage of the result. */
+/* POST /enclave/request_aggregates and POST /enclave/aggregate_jobs:
+ * session checks, the enclave's signed aggregation over the stored envelope
+ * as a job (jobs.h), and storage of the result. */
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -23,12 +24,12 @@ int pa_aggregates_prepare(pa_job *job)
     return 0;
 }
 
-static void result_limit_reply(pa_job *job)
+static void result_limit_reply(pa_reply *reply, long max_results)
 {
-    pa_reply_error(&job->reply, 429, "result_limit_reached",
+    pa_reply_error(reply, 429, "result_limit_reached",
                    "This session holds the most results allowed (%ld); revoke it and submit "
                    "the credentials again for more.",
-                   job->app->cfg.max_results);
+                   max_results);
 }
 
 /* The session must be active, unexpired at this moment, and still hold its
@@ -66,7 +67,7 @@ static int check_session(pa_job *job, pa_db_session *s)
     /* Checked here so a full session costs no enclave or exchange call;
      * result_store checks again, exactly, under the session's lock. */
     if (s->results >= job->app->cfg.max_results) {
-        result_limit_reply(job);
+        result_limit_reply(&job->reply, job->app->cfg.max_results);
         return -1;
     }
     return 0;
@@ -153,10 +154,7 @@ void pa_aggregates_store(pa_db *db, long max_results, const char *session_id,
         gone_reply(db, session_id, reply);
         break;
     case PA_DB_LIMIT:
-        pa_reply_error(reply, 429, "result_limit_reached",
-                       "This session holds the most results allowed (%ld); revoke it and submit "
-                       "the credentials again for more.",
-                       max_results);
+        result_limit_reply(reply, max_results);
         break;
     case PA_DB_NOT_FOUND:
         pa_reply_error(reply, 404, "session_not_found", "No such session.");

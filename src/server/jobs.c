@@ -53,6 +53,7 @@ static void job_free(ajob *a)
 {
     json_decref(a->req);
     pa_reply_free(&a->outcome);
+    OPENSSL_cleanse(a, sizeof *a); /* two capabilities: the job id and the session id */
     free(a);
 }
 
