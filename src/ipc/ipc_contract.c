@@ -49,8 +49,7 @@ static const char *const error_meanings[PA_IPC_E_COUNT] = {
     [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "the exchange refuses the enclave's region (HTTP 451)",
     [PA_IPC_E_KEY_NOT_READ_ONLY] =
         "the exchange reports the API key can trade, transfer or withdraw (read-only keys only)",
-    [PA_IPC_E_JOB_NOT_FOUND] = "no such job: never started, already handed over, dropped after "
-                               "PA_IPC_JOB_KEEP_MS, cancelled, or the enclave restarted",
+    [PA_IPC_E_JOB_NOT_FOUND] = "no such job (handed over, dropped, cancelled, or a restart)",
     [PA_IPC_E_TOO_MANY_JOBS] = "the enclave already holds PA_IPC_JOBS_MAX jobs",
     [PA_IPC_E_INTERNAL_ERROR] = "anything else inside the enclave",
 };
