@@ -230,3 +230,29 @@ char *pa_enclave_job_cancel(const json_t *req)
     pa_log_info("jobs: an aggregate job was cancelled");
     return pa_ipc_ok_answer(json_object());
 }
+
+int pa_enclave_jobs_stop(int64_t grace_ms)
+{
+    pthread_once(&jobs_once, jobs_init);
+    struct timespec until = pa_deadline_after_ms(grace_ms);
+    pthread_mutex_lock(&jobs_lock);
+    for (size_t i = 0; i < PA_IPC_JOBS_MAX; i++) {
+        if (jobs[i].used && !jobs[i].done) {
+            jobs[i].cancelled = 1;
+            jobs[i].findable = 0;
+        }
+    }
+    size_t running;
+    for (;;) {
+        running = 0;
+        for (size_t i = 0; i < PA_IPC_JOBS_MAX; i++)
+            running += jobs[i].used && !jobs[i].done;
+        if (running == 0 || pthread_cond_timedwait(&jobs_changed, &jobs_lock, &until) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&jobs_lock);
+    if (running > 0)
+        pa_log_warn("jobs: %zu still running after %lld ms: abandoned", running,
+                    (long long)grace_ms);
+    return running > 0 ? -1 : 0;
+}

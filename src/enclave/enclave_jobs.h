@@ -12,13 +12,20 @@
 #include "enclave_only.h"
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "enclave_ops.h"
+#include "result.h"
 
 /* Each takes a request that passed the op's contract shape and returns the
  * answer frame (malloc'd; NULL only when out of memory). */
 char *pa_enclave_job_start(pa_enclave *e, const json_t *req);  /* aggregate_start */
 char *pa_enclave_job_status(const json_t *req);                /* aggregate_job */
 char *pa_enclave_job_cancel(const json_t *req);                /* aggregate_cancel */
+
+/* At stop: cancels every running job (each stops at its next page) and
+ * waits up to grace_ms for their threads to end. -1 when some still run:
+ * the caller must then exit without tearing down what they use. */
+PA_MUST_USE int pa_enclave_jobs_stop(int64_t grace_ms);
 
 #endif

@@ -27,6 +27,7 @@
 #include "attest_produce.h"
 #include "codec.h"
 #include "enclave_config.h"
+#include "enclave_jobs.h"
 #include "enclave_ops.h"
 #include "envelope_keys.h"
 #include "ipc.h"
@@ -186,7 +187,8 @@ int main(void)
     int served = pa_serve_run(&serve, &stopping, 10000);
     if (served < 0)
         return 1;
-    if (served > 0)
+    /* aggregate jobs run on detached threads: they end before the teardown */
+    if (served > 0 || pa_enclave_jobs_stop(5000) != 0)
         _exit(0); /* requests still running: exit without tearing down what they use */
     pa_log_info("stopping");
     close(lfd);
