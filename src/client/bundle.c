@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client_internal.h"
 #include "jcs.h"
@@ -26,11 +27,9 @@ static int logs_path_ok(const char *u)
 
 /* GETs or POSTs and checks the answer is one JSON object free of the session
  * id. *parsed receives it (new reference). */
-static int fetch_object(const char *base_url, const char *path, const char *body, long timeout,
-                        const char *session_id, pa_buf *raw, json_t **parsed,
-                        pa_client_error *err)
+static int check_object(const pa_buf *raw, const char *path, const char *session_id,
+                        json_t **parsed, pa_client_error *err)
 {
-    PA_GUARD(pa_client_http(base_url, path, body, timeout, raw, err));
     *parsed = pa_json_parse((const char *)raw->data, raw->len, PA_CLIENT_RESPONSE_MAX);
     if (!json_is_object(*parsed)) {
         pa_client_set_error(err, 200, "bad_response", "%s: the answer is not a JSON object",
@@ -47,9 +46,128 @@ static int fetch_object(const char *base_url, const char *path, const char *body
     return 0;
 }
 
+static int fetch_object(const char *base_url, const char *path, const char *body, long timeout,
+                        const char *session_id, pa_buf *raw, json_t **parsed,
+                        pa_client_error *err)
+{
+    PA_GUARD(pa_client_http(base_url, path, body, timeout, raw, err));
+    return check_object(raw, path, session_id, parsed, err);
+}
+
+#define PA_JOBS_PREFIX "/enclave/aggregate_jobs/"
+#define PA_RESULT_KEY ",\"result\":"
+
+/* status_url must be exactly /enclave/aggregate_jobs/<uuid>. */
+static int job_path_ok(const char *u)
+{
+    size_t n = strlen(PA_JOBS_PREFIX);
+    return u != NULL && strncmp(u, PA_JOBS_PREFIX, n) == 0 && pa_uuid_valid(u + n);
+}
+
+static void progress_of(const json_t *st, pa_client_job_progress *p)
+{
+    const json_t *pr = json_object_get(st, "progress");
+    p->status = pa_json_str(st, "status");
+    p->symbols_done = (long long)json_integer_value(json_object_get(pr, "symbols_done"));
+    p->symbols_total = (long long)json_integer_value(json_object_get(pr, "symbols_total"));
+    p->pages = (long long)json_integer_value(json_object_get(pr, "pages"));
+}
+
+/* The succeeded job's "result" as the bytes the server sent: the status
+ * body ends with ,"result":<the request_aggregates answer>} (no key before
+ * it holds text a trader chose), checked against the parsed value. */
+static int raw_result(const pa_buf *raw, const json_t *status, pa_buf *out, pa_client_error *err)
+{
+    const char *text = (const char *)raw->data;
+    const char *k = strstr(text, PA_RESULT_KEY);
+    const char *end = text + raw->len;
+    while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    int ok = k != NULL && end > k && end[-1] == '}';
+    const char *v = ok ? k + strlen(PA_RESULT_KEY) : NULL;
+    json_t *again = ok ? pa_json_parse(v, (size_t)(end - 1 - v), PA_CLIENT_RESPONSE_MAX) : NULL;
+    ok = again != NULL && json_equal(again, json_object_get(status, "result"));
+    json_decref(again);
+    pa_buf_reset(out);
+    if (!ok || pa_buf_append(out, v, (size_t)(end - 1 - v)) != 0) {
+        pa_client_set_error(err, 200, "bad_response", "the job's result is not where it belongs");
+        return -1;
+    }
+    return 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* Polls the job of a 202 answer (in job_raw) until it ends; on success
+ * resp_raw/resp hold its result as request_aggregates would have answered. */
+static int follow_job(const char *base_url, const char *session_id, pa_buf *job_raw,
+                      json_t *job, pa_client_progress_fn progress, void *ud, pa_buf *resp_raw,
+                      json_t **resp, pa_client_error *err)
+{
+    char path[96];
+    const char *url = pa_json_str(job, "status_url");
+    if (!job_path_ok(url)) {
+        pa_client_set_error(err, 202, "bad_response",
+                            "status_url is not /enclave/aggregate_jobs/<job id>");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s", url);
+    json_t *st = json_incref(job);
+    int rc = -1;
+    for (;;) {
+        pa_client_job_progress p;
+        progress_of(st, &p);
+        p.status_url = path;
+        if (progress != NULL && p.status != NULL)
+            progress(ud, &p);
+        if (p.status != NULL && strcmp(p.status, "succeeded") == 0) {
+            PA_GUARD_GOTO(raw_result(job_raw, st, resp_raw, err), done);
+            *resp = json_incref(json_object_get(st, "result"));
+            rc = 0;
+            goto done;
+        }
+        if (p.status != NULL && strcmp(p.status, "failed") == 0) {
+            const json_t *e = json_object_get(st, "error");
+            const char *code = pa_json_str(e, "error"), *msg = pa_json_str(e, "message");
+            pa_client_set_error(err, (long)json_integer_value(json_object_get(e, "status")),
+                                code != NULL ? code : "job_failed", "%s",
+                                msg != NULL ? msg : "the job failed");
+            goto done;
+        }
+        if (p.status == NULL || (strcmp(p.status, "queued") != 0 && strcmp(p.status, "running") != 0)) {
+            pa_client_set_error(err, 200, "bad_response", "the job's status is unknown");
+            goto done;
+        }
+        sleep_ms(PA_CLIENT_JOB_POLL_MS);
+        json_decref(st);
+        st = NULL;
+        pa_buf_reset(job_raw);
+        PA_GUARD_GOTO(fetch_object(base_url, path, NULL, PA_CLIENT_TIMEOUT_SHORT, session_id,
+                                   job_raw, &st, err),
+                      done);
+    }
+done:
+    json_decref(st);
+    return rc;
+}
+
 int pa_client_fetch_bundle(const char *base_url, const char *session_id, const char *from,
                            const char *to, const char *challenge, pa_buf *bundle,
                            pa_client_error *err)
+{
+    return pa_client_fetch_bundle_job(base_url, session_id, from, to, challenge, 0, NULL, NULL,
+                                      bundle, err);
+}
+
+int pa_client_fetch_bundle_job(const char *base_url, const char *session_id, const char *from,
+                               const char *to, const char *challenge, int as_job,
+                               pa_client_progress_fn progress, void *progress_ud,
+                               pa_buf *bundle, pa_client_error *err)
 {
     int rc = -1;
     json_t *req = NULL, *resp = NULL, *logs = NULL, *check = NULL;
@@ -75,9 +193,25 @@ int pa_client_fetch_bundle(const char *base_url, const char *session_id, const c
         pa_client_set_error(err, 0, "invalid_input", "from, to and challenge must be UTF-8 text");
         goto cleanup;
     }
-    PA_GUARD_GOTO(fetch_object(base_url, "/enclave/request_aggregates", body,
-                               PA_CLIENT_TIMEOUT_LONG, session_id, &resp_raw, &resp, err),
+    long status = 0;
+    PA_GUARD_GOTO(pa_client_http_status(base_url,
+                                        as_job ? "/enclave/aggregate_jobs"
+                                               : "/enclave/request_aggregates",
+                                        body, PA_CLIENT_TIMEOUT_LONG, &resp_raw, &status, err),
                   cleanup);
+    PA_GUARD_GOTO(check_object(&resp_raw, "the aggregates request", session_id, &resp, err),
+                  cleanup);
+    if (status == 202) {
+        json_t *job = resp;
+        resp = NULL;
+        pa_buf job_raw = resp_raw;
+        pa_buf_init(&resp_raw, PA_CLIENT_RESPONSE_MAX);
+        int r = follow_job(base_url, session_id, &job_raw, job, progress, progress_ud, &resp_raw,
+                           &resp, err);
+        json_decref(job);
+        pa_buf_free(&job_raw);
+        PA_GUARD_GOTO(r, cleanup);
+    }
     const char *logs_url = pa_json_str(resp, "logs_url");
     if (!logs_path_ok(logs_url)) {
         pa_client_set_error(err, 200, "bad_response", "logs_url is not /api/logs/<result id>");

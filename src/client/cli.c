@@ -68,6 +68,7 @@ enum {
     O_DISCLOSE_UID,
     O_UID,
     O_ENCLAVE_KEY,
+    O_ASYNC,
     O_END
 };
 #define NOPTS (O_END - O_URL)
@@ -123,6 +124,7 @@ static const struct option all_options[NOPTS] = {
     {"disclose-uid", no_argument, NULL, O_DISCLOSE_UID},
     {"uid", required_argument, NULL, O_UID},
     {"enclave-key", required_argument, NULL, O_ENCLAVE_KEY},
+    {"async", no_argument, NULL, O_ASYNC},
 };
 
 typedef struct {
@@ -851,6 +853,49 @@ static int cmd_seal(const cli_args *a, const char *cmd)
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+/* A job's progress on stderr: a bar redrawn in place on a terminal, else
+ * one plain line per change (logs, CI). */
+typedef struct {
+    int tty;
+    int drawn; /* a bar is on the line */
+    int named; /* the job's URL was shown */
+    char last[160];
+} progress_view;
+
+static void show_progress(void *ud, const pa_client_job_progress *p)
+{
+    progress_view *v = ud;
+    char line[128];
+    snprintf(line, sizeof line, "%lld/%lld symbols, %lld pages", p->symbols_done,
+             p->symbols_total, p->pages);
+    int end = strcmp(p->status, "succeeded") == 0 || strcmp(p->status, "failed") == 0;
+    if (!v->named) {
+        /* so the job can still be polled should this client stop */
+        fprintf(stderr, "the run continues as a job: %s\n", p->status_url);
+        v->named = 1;
+    }
+    if (v->tty) {
+        enum { WIDTH = 30 };
+        int fill = p->symbols_total > 0 ? (int)(WIDTH * p->symbols_done / p->symbols_total) : 0;
+        if (fill > WIDTH)
+            fill = WIDTH;
+        fprintf(stderr, "\r\033[K[%.*s%*s] %s (%s)", fill, "##############################",
+                WIDTH - fill, "", line, p->status);
+        v->drawn = 1;
+        if (end) {
+            fputc('\n', stderr);
+            v->drawn = 0;
+        }
+    } else {
+        char now[160];
+        snprintf(now, sizeof now, "job %s: %s", p->status, line);
+        if (strcmp(now, v->last) != 0)
+            fprintf(stderr, "%s\n", now);
+        snprintf(v->last, sizeof v->last, "%s", now);
+    }
+    fflush(stderr);
+}
+
 static int cmd_aggregates(const cli_args *a, const char *cmd)
 {
     const char *session = a->positional[0], *out_path = ARG(a, O_OUT);
@@ -871,8 +916,13 @@ static int cmd_aggregates(const cli_args *a, const char *cmd)
     pa_buf_init(&bundle, PA_CLIENT_BUNDLE_MAX);
     pa_client_summary s;
     int rc = EXIT_FAIL;
-    if (pa_client_fetch_bundle(a->url, session, from, to, challenge, &bundle, &err) != 0 ||
-        pa_client_write_file_atomic(out_path, bundle.data, bundle.len, &err) != 0) {
+    progress_view view = {.tty = isatty(STDERR_FILENO)};
+    int fetched = pa_client_fetch_bundle_job(a->url, session, from, to, challenge,
+                                             ARG(a, O_ASYNC) != NULL, show_progress, &view,
+                                             &bundle, &err);
+    if (view.drawn)
+        fputc('\n', stderr);
+    if (fetched != 0 || pa_client_write_file_atomic(out_path, bundle.data, bundle.len, &err) != 0) {
         print_error(&err);
         goto cleanup;
     }
@@ -1129,12 +1179,14 @@ static const command commands[] = {
      "                     required unless --dev-root\n"
      "  --dev-root FILE    trust this DEVELOPMENT root (PEM) instead of AWS's\n"},
     {"aggregates", cmd_aggregates,
-     OPT_BIT(O_FROM) | OPT_BIT(O_TO) | OPT_BIT(O_CHALLENGE) | OPT_BIT(O_OUT), 1,
-     "usage: perfagg aggregates SESSION [--from T] [--to T] [--challenge S] --out FILE\n"
+     OPT_BIT(O_FROM) | OPT_BIT(O_TO) | OPT_BIT(O_CHALLENGE) | OPT_BIT(O_OUT) | OPT_BIT(O_ASYNC), 1,
+     "usage: perfagg aggregates SESSION [--from T] [--to T] [--challenge S] [--async] --out FILE\n"
      "Asks the enclave for signed aggregates over [from, to) (default: the last 30 days)\n"
-     "and saves the result bundle {version, response, logs} to FILE.\n"
+     "and saves the result bundle {version, response, logs} to FILE. A run that outlasts\n"
+     "the server's wait becomes a job: it is polled with its progress on stderr.\n"
      "  --from T, --to T   RFC 3339 times\n"
      "  --challenge S      a verifier's string (<= 128 characters) copied into the payload\n"
+     "  --async            start a job at once (POST /enclave/aggregate_jobs) and poll it\n"
      "  --out FILE         where to write the bundle (required)\n"},
     {"verify", cmd_verify,
      OPT_BIT(O_DEV_ROOT) | OPT_BIT(O_IMAGE_HASH) | PCR_OPTS | OPT_BIT(O_CHALLENGE) |

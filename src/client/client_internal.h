@@ -25,6 +25,11 @@ void pa_client_set_error(pa_client_error *err, long http_status, const char *cod
  * or a client-side code. */
 PA_MUST_USE int pa_client_http(const char *base_url, const char *path, const char *json_body,
                                long timeout_s, pa_buf *reply, pa_client_error *err);
+/* The same, also taking HTTP 202 (an aggregate job: docs/API.md) when
+ * status_out is not NULL; *status_out is 200 or 202. */
+PA_MUST_USE int pa_client_http_status(const char *base_url, const char *path,
+                                      const char *json_body, long timeout_s, pa_buf *reply,
+                                      long *status_out, pa_client_error *err);
 
 /* ---- text.c ---- */
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes) with its

@@ -57,6 +57,12 @@ static void error_from_reply(long status, const pa_buf *reply, pa_client_error *
 int pa_client_http(const char *base_url, const char *path, const char *json_body,
                    long timeout_s, pa_buf *reply, pa_client_error *err)
 {
+    return pa_client_http_status(base_url, path, json_body, timeout_s, reply, NULL, err);
+}
+
+int pa_client_http_status(const char *base_url, const char *path, const char *json_body,
+                          long timeout_s, pa_buf *reply, long *status_out, pa_client_error *err)
+{
     if (pa_client_check_base_url(base_url) != 0 || path == NULL || path[0] != '/') {
         pa_client_set_error(err, 0, "invalid_url", "the server URL must be http(s)://host[:port]");
         return -1;
@@ -133,10 +139,12 @@ int pa_client_http(const char *base_url, const char *path, const char *json_body
         pa_client_set_error(err, 0, "network", "no HTTP status");
         goto cleanup;
     }
-    if (status != 200) {
+    if (status != 200 && !(status == 202 && status_out != NULL)) {
         error_from_reply(status, reply, err);
         goto cleanup;
     }
+    if (status_out != NULL)
+        *status_out = status;
     rc = 0;
 
 cleanup:

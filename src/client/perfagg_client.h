@@ -303,6 +303,25 @@ PA_MUST_USE int pa_client_fetch_bundle(const char *base_url, const char *session
                                        const char *from, const char *to, const char *challenge,
                                        pa_buf *bundle, pa_client_error *err);
 
+/* A job's state as GET /enclave/aggregate_jobs/{job_id} reports it. */
+typedef struct {
+    const char *status;     /* queued, running, succeeded or failed */
+    const char *status_url; /* /enclave/aggregate_jobs/<job id> (the id is a capability) */
+    long long symbols_done, symbols_total, pages;
+} pa_client_job_progress;
+typedef void (*pa_client_progress_fn)(void *ud, const pa_client_job_progress *p);
+
+/* pa_client_fetch_bundle, with job mode: as_job starts the run with POST
+ * /enclave/aggregate_jobs; either way an answer 202 (a job) is polled every
+ * PA_CLIENT_JOB_POLL_MS at its status_url, progress (may be NULL) is told
+ * each state, and the job's result (spliced as received) makes the bundle. */
+#define PA_CLIENT_JOB_POLL_MS 1000
+PA_MUST_USE int pa_client_fetch_bundle_job(const char *base_url, const char *session_id,
+                                           const char *from, const char *to,
+                                           const char *challenge, int as_job,
+                                           pa_client_progress_fn progress, void *progress_ud,
+                                           pa_buf *bundle, pa_client_error *err);
+
 /* Writes data to path with mode 0644 through a temporary file in the same
  * directory, fsync and rename, so path is either the old file or the whole
  * new one. */

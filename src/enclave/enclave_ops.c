@@ -17,6 +17,7 @@
 #include "ipc_contract.h"
 #include "jcs.h"
 #include "keygen.h"
+#include "enclave_jobs.h"
 #include "json_strict.h"
 #include "log.h"
 #include "merkle.h"
@@ -155,6 +156,8 @@ static char *exchange_error(pa_exchange_status st, const char *detail, int64_t r
         return pa_ipc_error_answer(PA_IPC_E_KEY_NOT_READ_ONLY, detail);
     case PA_EXCHANGE_BAD_WINDOW: /* the request's, not the exchange's fault */
         return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, detail);
+    case PA_EXCHANGE_CANCELLED: /* a cancelled job: nobody reads this */
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, detail);
     case PA_EXCHANGE_OK:
     default:
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "unexpected exchange status");
@@ -358,6 +361,7 @@ typedef struct {
     uint8_t sig[PA_SIGNATURE_LEN];
     char account_id[PA_ACCOUNT_ID_HEX_LEN + 1]; /* "" without accountSalt */
     int disclose_uid;
+    const pa_aggregate_hooks *hooks; /* a job's waiting allowance and progress; NULL: none */
 } agg_run;
 
 /* Sealed to a key this instance does not hold: say so before trying. */
@@ -414,6 +418,9 @@ static char *fetch_fills(pa_enclave *e, const pa_connector *c, agg_run *r)
         .require_read_only = e->require_read_only_keys,
         .want_account_uid = r->creds.has_account_salt || r->creds.disclose_uid,
         .want_values = 1,
+        .max_wait_ms = r->hooks != NULL ? r->hooks->max_wait_ms : 0,
+        .progress = r->hooks != NULL ? r->hooks->progress : NULL,
+        .progress_ud = r->hooks != NULL ? r->hooks->progress_ud : NULL,
     };
     pa_exchange_status st = c->fetch(&p, &r->audit, &r->fetched);
     r->disclose_uid = r->creds.disclose_uid;
@@ -536,13 +543,14 @@ static char *answer(pa_enclave *e, const agg_run *r)
 /* req has passed the contract's aggregate request shape (src/ipc): the
  * types and caps are checked; what depends on this enclave and the clock is
  * checked here. Each step answers NULL to go on, or the error answer. */
-static char *op_aggregate(pa_enclave *e, const json_t *req)
+char *pa_enclave_aggregate(pa_enclave *e, const json_t *req, const pa_aggregate_hooks *hooks)
 {
     char *response = check_sealed_to(e, req);
     if (response != NULL)
         return response;
     agg_run r;
     memset(&r, 0, sizeof r);
+    r.hooks = hooks;
     const char *bad = check_window(req, &r.from_ms, &r.to_ms, &r.challenge);
     if (bad != NULL)
         return pa_ipc_error_answer(PA_IPC_E_INVALID_REQUEST, bad);
@@ -598,7 +606,16 @@ char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len)
         r = op_open(e, j);
         break;
     case PA_IPC_OP_AGGREGATE:
-        r = op_aggregate(e, j);
+        r = pa_enclave_aggregate(e, j, NULL);
+        break;
+    case PA_IPC_OP_AGGREGATE_START:
+        r = pa_enclave_job_start(e, j);
+        break;
+    case PA_IPC_OP_AGGREGATE_JOB:
+        r = pa_enclave_job_status(j);
+        break;
+    case PA_IPC_OP_AGGREGATE_CANCEL:
+        r = pa_enclave_job_cancel(j);
         break;
     case PA_IPC_OP_KEYGEN:
         r = pa_keygen_op(e, j);

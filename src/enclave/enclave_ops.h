@@ -8,9 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "attest_produce.h"
+#include "connector.h"
 #include "egress.h"
 
 typedef struct {
@@ -35,5 +37,18 @@ typedef struct {
 /* Handles one request frame; returns the response frame (malloc'd JSON text,
  * never NULL unless out of memory). */
 char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len);
+
+/* What an aggregate job adds to a run (enclave_jobs.c): minutes of waiting instead
+ * of PA_EXCHANGE_MAX_WAIT_MS, and progress reports. */
+typedef struct {
+    long max_wait_ms;
+    pa_exchange_progress_fn progress;
+    void *progress_ud;
+} pa_aggregate_hooks;
+
+/* The aggregate operation on a request that passed the contract's
+ * aggregate shape: the answer frame (signed result or refusal). hooks may
+ * be NULL (the synchronous op). */
+char *pa_enclave_aggregate(pa_enclave *e, const json_t *req, const pa_aggregate_hooks *hooks);
 
 #endif

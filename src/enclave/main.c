@@ -27,10 +27,12 @@
 #include "attest_produce.h"
 #include "codec.h"
 #include "enclave_config.h"
+#include "enclave_jobs.h"
 #include "enclave_ops.h"
 #include "envelope_keys.h"
 #include "ipc.h"
 #include "ipc_addr.h"
+#include "ipc_contract.h"
 #include "log.h"
 #include "harden.h"
 #include "sandbox.h"
@@ -97,7 +99,8 @@ int main(void)
         return 1;
     }
     long threads = env_long("PERFAGG_ENCLAVE_THREADS", 16, 1, 1024);
-    if (pa_harden_process(pa_harden_secure_heap_size(threads)) != 0)
+    /* aggregate jobs run on threads of their own (enclave_jobs.c) */
+    if (pa_harden_process(pa_harden_secure_heap_size(threads + PA_IPC_JOBS_MAX)) != 0)
         return 1;
 
     const char *var_dir = env_or("PERFAGG_VAR_DIR", "var");
@@ -184,7 +187,8 @@ int main(void)
     int served = pa_serve_run(&serve, &stopping, 10000);
     if (served < 0)
         return 1;
-    if (served > 0)
+    /* aggregate jobs run on detached threads: they end before the teardown */
+    if (served > 0 || pa_enclave_jobs_stop(5000) != 0)
         _exit(0); /* requests still running: exit without tearing down what they use */
     pa_log_info("stopping");
     close(lfd);

@@ -133,3 +133,15 @@ void pa_exchange_dedup_fills(pa_fill_list *l)
     }
     l->len = w;
 }
+
+pa_exchange_status pa_exchange_report(const pa_exchange_params *p, pa_exchange_result *out,
+                                      size_t symbols_done, unsigned pages)
+{
+    if (p == NULL || p->progress == NULL)
+        return PA_EXCHANGE_OK;
+    pa_exchange_progress pr = {symbols_done, out->nsymbols, pages};
+    if (p->progress(p->progress_ud, &pr) == 0)
+        return PA_EXCHANGE_OK;
+    pa_exchange_detail(out, "the run was cancelled");
+    return PA_EXCHANGE_CANCELLED;
+}

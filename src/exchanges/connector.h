@@ -29,7 +29,18 @@ typedef enum {
     PA_EXCHANGE_KEY_NOT_READ_ONLY, /* require_read_only, and the key can trade, transfer or
                                       withdraw: nothing else was fetched */
     PA_EXCHANGE_BAD_WINDOW,     /* the window lies wholly before the history the exchange keeps */
+    PA_EXCHANGE_CANCELLED,      /* the progress hook asked the run to stop */
 } pa_exchange_status;
+
+/* How far a run is (aggregate jobs report it: docs/IPC.md, "Jobs"). */
+typedef struct {
+    size_t symbols_done;  /* symbols whose whole history is fetched */
+    size_t symbols_total; /* symbols the run fetches; 0 until they are known */
+    unsigned pages;       /* trade-history pages fetched so far */
+} pa_exchange_progress;
+
+/* Called between pages; nonzero stops the run there (PA_EXCHANGE_CANCELLED). */
+typedef int (*pa_exchange_progress_fn)(void *ud, const pa_exchange_progress *pr);
 
 #define PA_EXCHANGE_DETAIL_MAX 160
 /* An account's id at the venue, as a decimal or opaque string (Binance: the
@@ -73,6 +84,8 @@ typedef struct {
                                 (docs/METRICS.md, "Equity and flows") */
     int64_t from_ms, to_ms;  /* the result's window: a connector whose history is
                                 fetched by time (usdm) fetches just that */
+    pa_exchange_progress_fn progress; /* NULL: no reports */
+    void *progress_ud;
 } pa_exchange_params;
 
 /* Well inside the host's 60 s wait for an aggregate answer. */
@@ -118,6 +131,11 @@ void pa_exchange_detail(pa_exchange_result *r, const char *fmt, ...)
 PA_MUST_USE int pa_exchange_audit_fetch(pa_audit_log *audit, const char *endpoint,
                                         const char *symbol, unsigned page, size_t count,
                                         const int64_t *first_id, const int64_t *last_id);
+
+/* Reports progress through p->progress (when set): PA_EXCHANGE_CANCELLED,
+ * with out->detail set, when the hook asks the run to stop. */
+pa_exchange_status pa_exchange_report(const pa_exchange_params *p, pa_exchange_result *out,
+                                      size_t symbols_done, unsigned pages);
 
 /* Appends a copy of s to r->symbols (-1: out of memory). */
 PA_MUST_USE int pa_exchange_add_symbol(pa_exchange_result *r, const char *s);

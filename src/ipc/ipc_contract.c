@@ -28,6 +28,8 @@ static const char *const error_names[PA_IPC_E_COUNT + 1] = {
     [PA_IPC_E_EXCHANGE_REGION_BLOCKED] = "exchange_region_blocked",
     [PA_IPC_E_KEY_NOT_READ_ONLY] = "key_not_read_only",
     [PA_IPC_E_SEALED_KEY_INVALID] = "sealed_key_invalid",
+    [PA_IPC_E_JOB_NOT_FOUND] = "job_not_found",
+    [PA_IPC_E_TOO_MANY_JOBS] = "too_many_jobs",
     [PA_IPC_E_INTERNAL_ERROR] = "internal_error",
     [PA_IPC_E_COUNT] = NULL,
 };
@@ -50,6 +52,8 @@ static const char *const error_meanings[PA_IPC_E_COUNT] = {
         "the exchange reports the API key can trade, transfer or withdraw (read-only keys only)",
     [PA_IPC_E_SEALED_KEY_INVALID] =
         "the sealed enclave-made key does not open, or is not the key the envelope names",
+    [PA_IPC_E_JOB_NOT_FOUND] = "no such job (handed over, dropped, cancelled, or a restart)",
+    [PA_IPC_E_TOO_MANY_JOBS] = "the enclave already holds PA_IPC_JOBS_MAX jobs",
     [PA_IPC_E_INTERNAL_ERROR] = "anything else inside the enclave",
 };
 
@@ -248,6 +252,45 @@ static const pa_ipc_field error_fields[] = {
 };
 static const pa_ipc_shape error_shape = {"refusal", error_fields, PA_ARRAY_LEN(error_fields)};
 
+/* jobs: aggregate_start takes the aggregate request */
+#define JOB_ID_FIELD                                                                 \
+    {                                                                                \
+        .name = "job_id", .type = PA_IPC_T_UUID, .flags = PA_IPC_REQUIRED            \
+    }
+static const pa_ipc_field job_id_fields[] = {JOB_ID_FIELD};
+static const pa_ipc_shape job_start_answer = {"aggregate_start answer", job_id_fields,
+                                              PA_ARRAY_LEN(job_id_fields)};
+static const pa_ipc_shape job_cancel_request = {"aggregate_cancel request", job_id_fields,
+                                                PA_ARRAY_LEN(job_id_fields)};
+static const pa_ipc_field job_request_fields[] = {
+    JOB_ID_FIELD,
+    /* how long to wait for the job to end before answering "running" */
+    {.name = "wait_ms", .type = PA_IPC_T_INT, .max = PA_IPC_JOB_POLL_MAX_MS},
+};
+static const pa_ipc_shape job_request = {"aggregate_job request", job_request_fields,
+                                         PA_ARRAY_LEN(job_request_fields)};
+#define COUNTER(n)                                                                          \
+    {                                                                                       \
+        .name = (n), .type = PA_IPC_T_INT, .flags = PA_IPC_REQUIRED, .max = PA_IPC_PROGRESS_MAX \
+    }
+static const pa_ipc_field progress_fields[] = {
+    COUNTER("symbols_done"),  /* symbols whose whole history is fetched */
+    COUNTER("symbols_total"), /* symbols the run fetches (0 until they are known) */
+    COUNTER("pages"),         /* trade-history pages fetched */
+};
+static const pa_ipc_shape progress = {"PROGRESS", progress_fields, PA_ARRAY_LEN(progress_fields)};
+static const char *const job_states[] = {"running", "succeeded", "failed", NULL};
+static const pa_ipc_field job_answer_fields[] = {
+    {.name = "status", .type = PA_IPC_T_ENUM, .flags = PA_IPC_REQUIRED, .values = job_states},
+    {.name = "progress", .type = PA_IPC_T_SHAPE, .flags = PA_IPC_REQUIRED, .shape = &progress},
+    /* succeeded: exactly the aggregate answer (without "ok") */
+    {.name = "result", .type = PA_IPC_T_SHAPE, .shape = &aggregate_answer},
+    /* failed: exactly the refusal the aggregate op would have answered */
+    {.name = "error", .type = PA_IPC_T_SHAPE, .shape = &error_shape},
+};
+static const pa_ipc_shape job_answer = {"aggregate_job answer", job_answer_fields,
+                                        PA_ARRAY_LEN(job_answer_fields)};
+
 static const pa_ipc_op_desc ops[PA_IPC_OP_COUNT] = {
     [PA_IPC_OP_INFO] = {"info", &empty, &info_answer,
                         "the enclave's public keys, image and environment (health, root)"},
@@ -260,6 +303,13 @@ static const pa_ipc_op_desc ops[PA_IPC_OP_COUNT] = {
     [PA_IPC_OP_KEYGEN] = {"keygen", &keygen_request, &keygen_answer,
                           "a fresh Ed25519 API key: public key and quote; the private key only "
                           "sealed to this instance"},
+    [PA_IPC_OP_AGGREGATE_START] = {"aggregate_start", &aggregate_request, &job_start_answer,
+                                   "starts the aggregate run as a job (minutes of waiting "
+                                   "allowed) and answers its id at once"},
+    [PA_IPC_OP_AGGREGATE_JOB] = {"aggregate_job", &job_request, &job_answer,
+                                 "a job's progress; its outcome once, after which it is forgotten"},
+    [PA_IPC_OP_AGGREGATE_CANCEL] = {"aggregate_cancel", &job_cancel_request, &empty,
+                                    "stops a job at its next page and forgets it"},
 };
 
 const pa_ipc_op_desc *pa_ipc_op_desc_get(pa_ipc_op op)

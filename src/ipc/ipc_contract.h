@@ -27,6 +27,9 @@ typedef enum {
     PA_IPC_OP_OPEN,
     PA_IPC_OP_AGGREGATE,
     PA_IPC_OP_KEYGEN,
+    PA_IPC_OP_AGGREGATE_START,  /* the aggregate run as a job (docs/IPC.md, "Jobs") */
+    PA_IPC_OP_AGGREGATE_JOB,    /* a job's progress, then its outcome (once) */
+    PA_IPC_OP_AGGREGATE_CANCEL, /* stops a job and forgets it */
     PA_IPC_OP_COUNT
 } pa_ipc_op;
 
@@ -49,6 +52,8 @@ typedef enum {
     PA_IPC_E_EXCHANGE_REGION_BLOCKED,  /* the exchange refuses the enclave's region (451) */
     PA_IPC_E_KEY_NOT_READ_ONLY,        /* the key can trade, transfer or withdraw */
     PA_IPC_E_SEALED_KEY_INVALID,       /* an enclave-made key's sealed blob does not open */
+    PA_IPC_E_JOB_NOT_FOUND,            /* no such job (handed over, expired, or a restart) */
+    PA_IPC_E_TOO_MANY_JOBS,            /* the enclave holds PA_IPC_JOBS_MAX jobs already */
     PA_IPC_E_INTERNAL_ERROR,           /* anything else inside the enclave */
     PA_IPC_E_COUNT
 } pa_ipc_error;
@@ -83,6 +88,14 @@ PA_MUST_USE int pa_ipc_error_from_name(const char *name, pa_ipc_error *out);
  * AES-256-GCM(seed(32)) || tag(16). */
 #define PA_IPC_SEALED_KEY_LEN 93
 #define PA_IPC_PUBKEY_PEM_MAX 256                   /* an Ed25519 SPKI PEM is 113 bytes */
+/* Jobs (aggregate_start / aggregate_job / aggregate_cancel): */
+#define PA_IPC_JOBS_MAX 16                          /* jobs an enclave holds, running or unread */
+#define PA_IPC_JOB_MAX_WAIT_MS (15LL * 60 * 1000)   /* a job's waiting allowance (pacing,
+                                                       Retry-After, backoff); a synchronous
+                                                       aggregate has 20 s */
+#define PA_IPC_JOB_KEEP_MS (10LL * 60 * 1000)       /* a finished job no one asked for is dropped */
+#define PA_IPC_JOB_POLL_MAX_MS 10000                /* aggregate_job's wait_ms cap */
+#define PA_IPC_PROGRESS_MAX 1000000                 /* symbols and pages counters */
 
 /* ---- shapes -------------------------------------------------------------------- */
 

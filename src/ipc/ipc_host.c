@@ -52,8 +52,8 @@ json_t *pa_ipc_request_open(const json_t *envelope)
     return pa_ipc_request_build(PA_IPC_OP_OPEN, v, PA_ARRAY_LEN(v));
 }
 
-json_t *pa_ipc_request_aggregate(const json_t *envelope, const char *enclave_pubkey,
-                                 const char *from, const char *to, const char *challenge)
+static json_t *aggregate_like(pa_ipc_op op, const json_t *envelope, const char *enclave_pubkey,
+                              const char *from, const char *to, const char *challenge)
 {
     json_t *v[] = {
         copy_of(envelope),
@@ -63,7 +63,33 @@ json_t *pa_ipc_request_aggregate(const json_t *envelope, const char *enclave_pub
         challenge != NULL ? json_string(challenge) : NULL,
         NULL, /* sealed_key: pa_ipc_request_set_sealed_key */
     };
-    return pa_ipc_request_build(PA_IPC_OP_AGGREGATE, v, PA_ARRAY_LEN(v));
+    return pa_ipc_request_build(op, v, PA_ARRAY_LEN(v));
+}
+
+json_t *pa_ipc_request_aggregate(const json_t *envelope, const char *enclave_pubkey,
+                                 const char *from, const char *to, const char *challenge)
+{
+    return aggregate_like(PA_IPC_OP_AGGREGATE, envelope, enclave_pubkey, from, to, challenge);
+}
+
+json_t *pa_ipc_request_aggregate_start(const json_t *envelope, const char *enclave_pubkey,
+                                       const char *from, const char *to, const char *challenge)
+{
+    return aggregate_like(PA_IPC_OP_AGGREGATE_START, envelope, enclave_pubkey, from, to,
+                          challenge);
+}
+
+json_t *pa_ipc_request_aggregate_job(const char *job_id, long wait_ms)
+{
+    json_t *v[] = {job_id != NULL ? json_string(job_id) : NULL,
+                   wait_ms > 0 ? json_integer(wait_ms) : NULL};
+    return pa_ipc_request_build(PA_IPC_OP_AGGREGATE_JOB, v, PA_ARRAY_LEN(v));
+}
+
+json_t *pa_ipc_request_aggregate_cancel(const char *job_id)
+{
+    json_t *v[] = {job_id != NULL ? json_string(job_id) : NULL};
+    return pa_ipc_request_build(PA_IPC_OP_AGGREGATE_CANCEL, v, PA_ARRAY_LEN(v));
 }
 
 json_t *pa_ipc_request_keygen(const char *exchange, const char *nonce_b64)

@@ -22,6 +22,12 @@ json_t *pa_ipc_request_open(const json_t *envelope);
 /* challenge may be NULL. */
 json_t *pa_ipc_request_aggregate(const json_t *envelope, const char *enclave_pubkey,
                                  const char *from, const char *to, const char *challenge);
+/* The same run as a job (docs/IPC.md, "Jobs"). */
+json_t *pa_ipc_request_aggregate_start(const json_t *envelope, const char *enclave_pubkey,
+                                       const char *from, const char *to, const char *challenge);
+/* wait_ms: 0..PA_IPC_JOB_POLL_MAX_MS (0: answer at once). */
+json_t *pa_ipc_request_aggregate_job(const char *job_id, long wait_ms);
+json_t *pa_ipc_request_aggregate_cancel(const char *job_id);
 
 /* exchange: the venue name; nonce: as for attest, or NULL. */
 json_t *pa_ipc_request_keygen(const char *exchange, const char *nonce_b64);

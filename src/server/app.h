@@ -8,6 +8,7 @@
 #include "db.h"
 #include "health.h"
 #include "quote_cache.h"
+#include "jobs.h"
 #include "ratelimit.h"
 #include "router.h"
 #include "static_files.h"
@@ -18,6 +19,7 @@ typedef struct {
     pa_db *db;
     pa_ratelimit *rl;
     pa_workq *queues[PA_QUEUE_COUNT]; /* the workers of each pa_queue (router.h); INLINE: NULL */
+    pa_jobs *jobs;               /* aggregate jobs: a pool of their own (jobs.h) */
     pa_health *health;           /* cached /health status (may be NULL: all down) */
     pa_quote_cache *quotes;      /* the nonce-less quote, refreshed by the enclave probe */
     unsigned connection_limit;   /* HTTP connections at once (fdlimit.h) */

@@ -120,6 +120,10 @@ int pa_config_load(pa_config *c, pa_config_lookup lookup, void *ud, char *err, s
 
     PA_GUARD_GOTO(int_var(lookup, ud, "PERFAGG_DB_POOL", 8, 1, 64, &v, err, errlen), fail);
     c->db_pool = (int)v;
+    PA_GUARD_GOTO(int_var(lookup, ud, "PERFAGG_AGGREGATE_SYNC_TIMEOUT_MS", 50000, 0, 55000, &v,
+                          err, errlen),
+                  fail);
+    c->aggregate_sync_timeout_ms = v;
     /* Each result is a stored row set (payload, attestation, audit log) that
      * one session id could otherwise grow without end. */
     PA_GUARD_GOTO(int_var(lookup, ud, "MAX_RESULTS_PER_SESSION", 100, 1, 100000, &v, err, errlen),

@@ -27,6 +27,8 @@ typedef struct {
     int db_pool;                   /* PERFAGG_DB_POOL */
     long max_results;              /* MAX_RESULTS_PER_SESSION */
     pa_proxies trusted_proxies;    /* TRUSTED_PROXIES */
+    int64_t aggregate_sync_timeout_ms; /* PERFAGG_AGGREGATE_SYNC_TIMEOUT_MS: request_aggregates'
+                                          wait for its job before answering 202 */
 } pa_config;
 
 /* Looks a variable up; NULL when unset. getenv in production, a table in tests. */

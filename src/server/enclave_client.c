@@ -111,8 +111,11 @@ static pa_enclave_status enclave_call(const char *socket_path, pa_ipc_op op,
 
     text = json_dumps(request, JSON_COMPACT);
     PA_ENSURE_GOTO(text != NULL, cleanup);
-    int timeout =
-        op == PA_IPC_OP_AGGREGATE ? PA_ENCLAVE_AGGREGATE_TIMEOUT_MS : PA_ENCLAVE_TIMEOUT_MS;
+    /* aggregate_start: the queue in front of a busy enclave's workers, as for aggregate */
+    int timeout = op == PA_IPC_OP_AGGREGATE || op == PA_IPC_OP_AGGREGATE_START
+                      ? PA_ENCLAVE_AGGREGATE_TIMEOUT_MS
+                  : op == PA_IPC_OP_AGGREGATE_JOB ? PA_ENCLAVE_TIMEOUT_MS + PA_IPC_JOB_POLL_MAX_MS
+                                                  : PA_ENCLAVE_TIMEOUT_MS;
     fd = pool_take(socket_path);
     if (fd >= 0 && pa_ipc_set_timeout(fd, timeout) != 0) {
         close(fd);
@@ -212,6 +215,11 @@ void pa_enclave_error(pa_ipc_error code, pa_http_error *err)
             {422, "The API key can trade, transfer or withdraw; perfagg only accepts read-only keys."},
         [PA_IPC_E_SEALED_KEY_INVALID] =
             {500, "The stored enclave-made key does not open for the key the envelope names."},
+        [PA_IPC_E_JOB_NOT_FOUND] =
+            {503, "The enclave no longer holds the job (it restarted); nothing was signed or "
+                  "stored."},
+        [PA_IPC_E_TOO_MANY_JOBS] =
+            {503, "The enclave runs its maximum of aggregate jobs; try again later."},
         [PA_IPC_E_INTERNAL_ERROR] = {500, "The enclave failed internally."},
     };
     if ((unsigned)code >= PA_IPC_E_COUNT || map[code].status == 0)
@@ -240,6 +248,19 @@ json_t *pa_enclave_call_reply(const char *socket_path, pa_ipc_op op, json_t *req
     if (st == PA_ENCLAVE_OK)
         return answer;
     if (st == PA_ENCLAVE_REFUSED) {
+        pa_enclave_refusal_reply(code, refusal, reply);
+    } else {
+        pa_enclave_unavailable(&err);
+        pa_reply_from_error(reply, &err);
+    }
+    json_decref(refusal);
+    return NULL;
+}
+
+void pa_enclave_refusal_reply(pa_ipc_error code, const json_t *refusal, pa_reply *reply)
+{
+    pa_http_error err;
+    {
         pa_enclave_error(code, &err);
         /* The exchange's own words on a refused key help the trader fix
          * it (the enclave copied them as printable ASCII, never with the
@@ -259,14 +280,10 @@ json_t *pa_enclave_call_reply(const char *socket_path, pa_ipc_op op, json_t *req
                          "The exchange could not be reached or is not answering; nothing was "
                          "signed: %s",
                          why);
-    } else {
-        pa_enclave_unavailable(&err);
     }
     pa_reply_from_error(reply, &err);
     /* A ban's end, checked by the contract (1..PA_IPC_RETRY_AFTER_MAX s). */
     const json_t *ra = json_object_get(refusal, "retry_after");
     if (json_is_integer(ra))
         reply->retry_after_s = (long)json_integer_value(ra);
-    json_decref(refusal);
-    return NULL;
 }

@@ -33,6 +33,11 @@ pa_enclave_status pa_enclave_call(const char *socket_path, pa_ipc_op op, const j
 json_t *pa_enclave_call_reply(const char *socket_path, pa_ipc_op op, json_t *request,
                               pa_reply *reply);
 
+/* The reply for a refusal {error, message, retry_after?} of the contract
+ * (code already decoded): the mapped error, with the exchange's words for a
+ * refused key or an unreachable exchange, and Retry-After for a ban. */
+void pa_enclave_refusal_reply(pa_ipc_error code, const json_t *refusal, pa_reply *reply);
+
 /* The API error for an enclave error code (docs/IPC.md's table); a code out
  * of range becomes 500 internal_error. */
 void pa_enclave_error(pa_ipc_error code, pa_http_error *err);

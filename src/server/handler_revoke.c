@@ -18,6 +18,7 @@ void pa_revoke_run(pa_job *job)
     switch (pa_db_session_revoke(job->app->db, job->id)) {
     case PA_DB_OK:
         pa_metrics_session_revoked();
+        pa_jobs_session_revoked(job->app->jobs, job->id); /* running jobs stop, store nothing */
         pa_reply_ok(&job->reply, pa_body_revoked());
         break;
     case PA_DB_NOT_FOUND:

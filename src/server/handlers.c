@@ -20,6 +20,10 @@ int pa_handler_prepare(pa_job *job)
         return pa_quote_prepare(job);
     case PA_ROUTE_KEYGEN:
         return pa_keygen_prepare(job);
+    case PA_ROUTE_JOBS:
+        return pa_aggregates_prepare(job); /* the same body as request_aggregates */
+    case PA_ROUTE_JOB_STATUS:
+        return pa_job_status_prepare(job);
     case PA_ROUTE_ROOT:
     case PA_ROUTE_METRICS:
     case PA_ROUTE_OP_SESSIONS:
@@ -55,6 +59,9 @@ void pa_handler_run(pa_job *job)
         break;
     case PA_ROUTE_KEYGEN:
         pa_keygen_run(job);
+        break;
+    case PA_ROUTE_JOBS:
+        pa_aggregate_jobs_run(job);
         break;
     case PA_ROUTE_METRICS:
     case PA_ROUTE_OP_SESSIONS:

@@ -51,6 +51,10 @@ PA_MUST_USE int pa_submit_prepare(pa_job *job);
 void pa_submit_run(pa_job *job);
 PA_MUST_USE int pa_aggregates_prepare(pa_job *job);
 void pa_aggregates_run(pa_job *job);
+void pa_aggregate_jobs_run(pa_job *job);
+/* GET /enclave/aggregate_jobs/{job_id} is answered by prepare itself (from
+ * memory, on the poll thread): it always returns -1 with the reply. */
+PA_MUST_USE int pa_job_status_prepare(pa_job *job);
 PA_MUST_USE int pa_revoke_prepare(pa_job *job);
 void pa_revoke_run(pa_job *job);
 PA_MUST_USE int pa_logs_prepare(pa_job *job);

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     pa_supervisor *supervisor = NULL;
 
     long nofile = pa_fdlimit_raise();
-    unsigned workers = 0; /* each may hold an enclave connection */
+    unsigned workers = PA_JOBS_THREADS; /* each may hold an enclave connection */
     for (int q = 0; q < PA_QUEUE_COUNT; q++)
         workers += queue_workers[q];
     unsigned reserve = workers + (unsigned)app.cfg.db_pool + FD_MARGIN;
@@ -169,7 +169,9 @@ int main(int argc, char **argv)
             (app.queues[q] = pa_workq_new(queue_workers[q], QUEUE_CAPACITY)) == NULL)
             queues_ok = 0;
     app.quotes = pa_quote_cache_new();
-    if (app.db == NULL || app.rl == NULL || !queues_ok || app.quotes == NULL) {
+    pa_jobs_config jc = {app.cfg.enclave_socket, app.db, app.cfg.max_results};
+    app.jobs = app.db != NULL ? pa_jobs_new(&jc) : NULL;
+    if (app.db == NULL || app.rl == NULL || !queues_ok || app.quotes == NULL || app.jobs == NULL) {
         pa_log_error("start-up failed: cannot create the database pool, rate limiter or workers");
         goto cleanup;
     }
@@ -210,7 +212,11 @@ cleanup:;
      * is abandoned by exiting: waiting on it could take minutes, and freeing
      * what it still uses is not an option. */
     int64_t end = mono_ms() + STOP_GRACE_MS;
-    if (pa_http_stop(http, STOP_GRACE_MS) != 0 || pa_health_stop(app.health, time_left(end)) != 0 ||
+    /* jobs end first (without waiting), so a request waiting on one
+     * (request_aggregates) gets its answer within the HTTP layer's grace */
+    pa_jobs_stopping(app.jobs);
+    if (pa_http_stop(http, STOP_GRACE_MS) != 0 || pa_jobs_stop(app.jobs, time_left(end)) != 0 ||
+        pa_health_stop(app.health, time_left(end)) != 0 ||
         pa_sweeper_stop(sweeper, time_left(end)) != 0) {
         pa_supervisor_stop(supervisor, STOP_THREAD_MIN_MS);
         pa_log_error("stopped without waiting for the work still in progress (status 1)");
@@ -220,6 +226,7 @@ cleanup:;
     for (int q = 0; q < PA_QUEUE_COUNT; q++)
         pa_workq_free(app.queues[q]);
     pa_quote_cache_free(app.quotes);
+    pa_jobs_free(app.jobs);
     pa_ratelimit_free(app.rl);
     if (app.db != NULL)
         pa_db_close(app.db);

@@ -6,6 +6,7 @@
 #include "result.h"
 
 #define LOGS_PREFIX "/api/logs/"
+#define JOBS_PREFIX "/enclave/aggregate_jobs/"
 
 static const pa_route routes[] = {
     {PA_ROUTE_SUBMIT, "POST", "/enclave/submit_key", "POST, OPTIONS", 1, 1, PA_QUEUE_ENCLAVE},
@@ -24,7 +25,21 @@ static const pa_route routes[] = {
     {PA_ROUTE_OP_STATS, "GET", "/operator/stats", "GET, OPTIONS", 0, 1, PA_QUEUE_DATABASE},
     /* rate-limited like submit: each call costs an enclave key and attestation */
     {PA_ROUTE_KEYGEN, "POST", "/enclave/keygen", "POST, OPTIONS", 1, 1, PA_QUEUE_ENCLAVE},
+    {PA_ROUTE_JOBS, "POST", "/enclave/aggregate_jobs", "POST, OPTIONS", 1, 1, PA_QUEUE_ENCLAVE},
+    /* polled while a job runs, answered from memory on the poll thread: not
+     * counted against RATE_LIMIT_MAX (docs/API.md) */
+    {PA_ROUTE_JOB_STATUS, "GET", "/enclave/aggregate_jobs/{job_id}", "GET, OPTIONS", 0, 0,
+     PA_QUEUE_INLINE},
 };
+
+/* The route of an id, or NULL. */
+static const pa_route *route_of(pa_route_id id)
+{
+    for (size_t i = 0; i < PA_ARRAY_LEN(routes); i++)
+        if (routes[i].id == id)
+            return &routes[i];
+    return NULL;
+}
 
 pa_match pa_router_match(const char *path, const char *method, const pa_route **route,
                          const char **param)
@@ -41,9 +56,16 @@ pa_match pa_router_match(const char *path, const char *method, const pa_route **
             return PA_MATCH_NOT_FOUND;
         found = &routes[3];
         *param = seg;
+    } else if (strncmp(path, JOBS_PREFIX, strlen(JOBS_PREFIX)) == 0) {
+        const char *seg = path + strlen(JOBS_PREFIX);
+        if (*seg == '\0' || strchr(seg, '/') != NULL)
+            return PA_MATCH_NOT_FOUND;
+        found = route_of(PA_ROUTE_JOB_STATUS);
+        *param = seg;
     } else {
         for (size_t i = 0; i < PA_ARRAY_LEN(routes); i++) {
-            if (routes[i].id != PA_ROUTE_LOGS && strcmp(routes[i].tmpl, path) == 0) {
+            if (routes[i].id != PA_ROUTE_LOGS && routes[i].id != PA_ROUTE_JOB_STATUS &&
+                strcmp(routes[i].tmpl, path) == 0) {
                 found = &routes[i];
                 break;
             }

@@ -19,6 +19,8 @@ typedef enum {
     PA_ROUTE_OP_STATS,
     PA_ROUTE_KEYGEN,
     PA_ROUTE_PAGE, /* the browser pages' static files (static_files.h), not in the table */
+    PA_ROUTE_JOBS,       /* POST /enclave/aggregate_jobs */
+    PA_ROUTE_JOB_STATUS, /* GET /enclave/aggregate_jobs/{job_id} */
     PA_ROUTE_COUNT
 } pa_route_id;
 
@@ -52,7 +54,8 @@ typedef enum {
 } pa_match;
 
 /* *route is set for every result but NOT_FOUND; *param to the {result_id}
- * segment (a pointer into path) for PA_ROUTE_LOGS, else NULL. */
+ * segment (a pointer into path) for PA_ROUTE_LOGS, the {job_id} one for
+ * PA_ROUTE_JOB_STATUS, else NULL. */
 pa_match pa_router_match(const char *path, const char *method, const pa_route **route,
                          const char **param);
 

@@ -134,6 +134,31 @@ class EnclaveContractTest(unittest.TestCase):
                 else:
                     self.assertEqual(a.get("error"), "decryption_failed", a)
 
+    def test_jobs(self):
+        # aggregate_start takes exactly the aggregate request; its outcome is
+        # the refusal aggregate answers, handed over once
+        envelope = {"ephemeral_pub": base64.b64encode(bytes(32)).decode(), "nonce":
+                    base64.b64encode(bytes(12)).decode(), "ciphertext": "AAAA",
+                    "tag": base64.b64encode(bytes(16)).decode(),
+                    "metadata": {"exchange": "binance", "label": "x"}}
+        key = self.call({"op": "info"})["enclave_pubkey"]
+        req = {"op": "aggregate_start", "envelope": envelope, "enclave_pubkey": key,
+               "from": "2025-01-01T00:00:00Z", "to": "2025-02-01T00:00:00Z"}
+        self.assertRefused({**req, "job_id": "x"})
+        a = self.call(req)
+        self.assertEqual((a["ok"], set(a)), (True, {"ok", "job_id"}), a)
+        job = a["job_id"]
+        a = self.call({"op": "aggregate_job", "job_id": job, "wait_ms": 5000})
+        self.assertIs(a["ok"], True, a)
+        self.assertEqual(a["status"], "failed", a)
+        self.assertEqual(a["error"]["error"], "decryption_failed", a)
+        self.assertNotIn("result", a)
+        self.assertEqual(set(a["progress"]), {"symbols_done", "symbols_total", "pages"})
+        self.assertRefused({"op": "aggregate_job", "job_id": job}, "job_not_found")
+        self.assertRefused({"op": "aggregate_cancel", "job_id": job}, "job_not_found")
+        self.assertRefused({"op": "aggregate_job", "job_id": "not-a-uuid"})
+        self.assertRefused({"op": "aggregate_job", "job_id": job, "wait_ms": 10001})
+
     def test_wrong_type_and_over_cap_refused(self):
         self.assertRefused({"op": "attest", "nonce": 5})
         self.assertRefused({"op": "attest", "nonce": base64.b64encode(bytes(65)).decode()})

@@ -1089,6 +1089,68 @@ static void test_weight_budget_paces(void **state)
     pa_pace_reset();
 }
 
+/* The progress hook (aggregate jobs): called before each symbol, after each
+ * full page and at the end, never backwards; a nonzero answer stops the run
+ * there with PA_EXCHANGE_CANCELLED and nothing kept. */
+typedef struct {
+    pa_exchange_progress seen[32];
+    size_t n;
+    size_t stop_after; /* answer "stop" at this call (0: never) */
+} progress_log;
+
+static int record_progress(void *ud, const pa_exchange_progress *pr)
+{
+    progress_log *l = ud;
+    if (l->n < PA_ARRAY_LEN(l->seen))
+        l->seen[l->n] = *pr;
+    l->n++;
+    return l->stop_after != 0 && l->n >= l->stop_after;
+}
+
+static pa_exchange_status fetch_progress(run *x, progress_log *l)
+{
+    static const char *const syms[] = {"ETHUSDT", "BTCUSDT"};
+    pa_exchange_params p = {.base_url = g_base_url,
+                            .api_key = "k-paging",
+                            .api_secret = "s-paging",
+                            .symbols = syms,
+                            .nsymbols = 2,
+                            .timeout_ms = TIMEOUT_MS,
+                            .progress = record_progress,
+                            .progress_ud = l};
+    pa_audit_init(&x->audit);
+    return pa_binance_connector.fetch(&p, &x->audit, &x->r);
+}
+
+static void test_progress_hook(void **state)
+{
+    (void)state;
+    progress_log l = {0};
+    run x = {0};
+    assert_int_equal(fetch_progress(&x, &l), PA_EXCHANGE_OK);
+    /* BTCUSDT: before, after its two full pages; ETHUSDT: before, after its
+     * full page; the end. (The short last page of each ends its symbol.) */
+    static const pa_exchange_progress want[] = {
+        {0, 2, 0}, {0, 2, 1}, {0, 2, 2}, {1, 2, 3}, {1, 2, 4}, {2, 2, 5}};
+    assert_int_equal(l.n, PA_ARRAY_LEN(want));
+    for (size_t i = 0; i < PA_ARRAY_LEN(want); i++) {
+        assert_int_equal(l.seen[i].symbols_done, want[i].symbols_done);
+        assert_int_equal(l.seen[i].symbols_total, want[i].symbols_total);
+        assert_int_equal(l.seen[i].pages, want[i].pages);
+    }
+    run_free(&x);
+
+    /* stopped after the first page: nothing kept, no further call made */
+    progress_log stop = {.stop_after = 2};
+    run y = {0};
+    assert_int_equal(fetch_progress(&y, &stop), PA_EXCHANGE_CANCELLED);
+    assert_failed_clean(&y);
+    assert_detail_has(&y, "cancelled");
+    assert_int_equal(stop.n, 2);
+    assert_int_equal(y.audit.len, 2); /* exchangeInfo and the one page */
+    run_free(&y);
+}
+
 static void test_invalid_parameters(void **state)
 {
     (void)state;
@@ -1150,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_418_bans_the_host),
         cmocka_unit_test(test_451_region_blocked),
         cmocka_unit_test(test_weight_budget_paces),
+        cmocka_unit_test(test_progress_hook),
         cmocka_unit_test(test_invalid_parameters),
     };
     int failed = cmocka_run_group_tests(tests, sim_start, sim_stop);

@@ -118,6 +118,18 @@ static json_t *v_object(void)
 {
     return json_object();
 }
+static json_t *v_wait_over(void)
+{
+    return json_integer(PA_IPC_JOB_POLL_MAX_MS + 1);
+}
+static json_t *v_negative(void)
+{
+    return json_integer(-1);
+}
+static json_t *v_uuid_v1(void)
+{
+    return json_string("0b6d4c3e-8f2a-1c1b-9d3e-5f6a7b8c9d0e");
+}
 static json_t *v_nonce_over(void)
 {
     return b64_zeros(PA_IPC_NONCE_MAX + 1);
@@ -247,6 +259,32 @@ static const request_case request_cases[] = {
       {"exchange", v_zero_width, "zero-width space"},
       {"nonce", v_nonce_over, "over cap"},
       {"sealed_key", v_sealed, "another op's field"}}},
+    {PA_IPC_OP_AGGREGATE_START,
+     "{\"op\":\"aggregate_start\",\"envelope\":" ENVELOPE ",\"enclave_pubkey\":\"" KEY32
+     "\",\"from\":\"2025-01-01T00:00:00Z\",\"to\":\"2025-02-01T00:00:00Z\"}",
+     {{"challenge", v_challenge_max, "cap"}},
+     {{"x", v_int, "unknown field"},
+      {"job_id", v_string, "another op's field"},
+      {"challenge", v_challenge_over, "over cap"},
+      {"enclave_pubkey", NULL, "missing key"},
+      {"to", v_time_bad, "not RFC 3339"}}},
+    {PA_IPC_OP_AGGREGATE_JOB,
+     "{\"op\":\"aggregate_job\",\"job_id\":\"" UUID "\",\"wait_ms\":1000}",
+     {{"wait_ms", NULL, "no wait"}},
+     {{"x", v_int, "unknown field"},
+      {"job_id", NULL, "missing"},
+      {"job_id", v_uuid_v1, "not a UUID v4"},
+      {"job_id", v_int, "wrong type"},
+      {"wait_ms", v_wait_over, "over cap"},
+      {"wait_ms", v_negative, "negative"},
+      {"wait_ms", v_string, "wrong type"}}},
+    {PA_IPC_OP_AGGREGATE_CANCEL,
+     "{\"op\":\"aggregate_cancel\",\"job_id\":\"" UUID "\"}",
+     {{NULL, NULL, NULL}},
+     {{"x", v_int, "unknown field"},
+      {"wait_ms", v_int, "another op's field"},
+      {"job_id", NULL, "missing"},
+      {"job_id", v_null, "null"}}},
 };
 
 static void test_requests(void **state)
@@ -343,7 +381,25 @@ static void test_builders(void **state)
     assert_true(enclave_accepts(r, PA_IPC_OP_AGGREGATE));
     json_decref(r);
 
+    r = pa_ipc_request_aggregate_start(env, KEY32, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z",
+                                       NULL);
+    assert_true(enclave_accepts(r, PA_IPC_OP_AGGREGATE_START));
+    json_decref(r);
+    r = pa_ipc_request_aggregate_job(UUID, PA_IPC_JOB_POLL_MAX_MS);
+    assert_true(enclave_accepts(r, PA_IPC_OP_AGGREGATE_JOB));
+    json_decref(r);
+    r = pa_ipc_request_aggregate_job(UUID, 0);
+    assert_true(enclave_accepts(r, PA_IPC_OP_AGGREGATE_JOB));
+    assert_null(json_object_get(r, "wait_ms"));
+    json_decref(r);
+    r = pa_ipc_request_aggregate_cancel(UUID);
+    assert_true(enclave_accepts(r, PA_IPC_OP_AGGREGATE_CANCEL));
+    json_decref(r);
+
     /* what the enclave would refuse is never built */
+    assert_null(pa_ipc_request_aggregate_job("not-a-uuid", 0));
+    assert_null(pa_ipc_request_aggregate_job(UUID, PA_IPC_JOB_POLL_MAX_MS + 1));
+    assert_null(pa_ipc_request_aggregate_cancel(NULL));
     assert_null(pa_ipc_request_attest("not base64"));
     assert_null(pa_ipc_request_open(NULL));
     assert_null(pa_ipc_request_aggregate(env, "AAAA", "2025-01-01T00:00:00Z",
@@ -432,6 +488,42 @@ static json_t *v_payload_array(void)
     return json_string("[1,2]");
 }
 
+#define AGG_ANSWER                                                                     \
+    "{\"result_id\":\"" UUID "\",\"payload_jcs\":\"{\\\"a\\\":1}\",\"signature\":\"" SIG64 \
+    "\",\"merkle_root\":\"" ROOT "\",\"entries\":[\"{}\"],\"leaf_hashes\":[\"" ROOT          \
+    "\"],\"attestation\":" ATTESTATION "}"
+#define PROGRESS "{\"symbols_done\":3,\"symbols_total\":300,\"pages\":4}"
+static json_t *v_result(void)
+{
+    return parse(AGG_ANSWER);
+}
+static json_t *v_result_with_ok(void)
+{
+    json_t *r = parse(AGG_ANSWER);
+    json_object_set_new(r, "ok", json_true());
+    return r;
+}
+static json_t *v_refusal(void)
+{
+    return parse("{\"error\":\"exchange_unavailable\",\"message\":\"m\"}");
+}
+static json_t *v_progress_extra(void)
+{
+    json_t *p = parse(PROGRESS);
+    json_object_set_new(p, "eta", json_integer(1));
+    return p;
+}
+static json_t *v_progress_over(void)
+{
+    json_t *p = parse(PROGRESS);
+    json_object_set_new(p, "pages", json_integer(PA_IPC_PROGRESS_MAX + 1));
+    return p;
+}
+static json_t *v_status_queued(void)
+{
+    return json_string("queued");
+}
+
 static const answer_case answer_cases[] = {
     {PA_IPC_OP_INFO,
      "{\"ok\":true,\"enclave_pubkey\":\"" KEY32 "\",\"signing_pubkey\":\"" KEY32
@@ -493,6 +585,25 @@ static const answer_case answer_cases[] = {
       {"public_key_pem", v_pem_over, "over cap"},
       {"public_key_pem", v_with_nul, "NUL inside"},
       {"attestation", v_attestation_extra, "unknown field in the nested attestation"}}},
+    {PA_IPC_OP_AGGREGATE_START,
+     "{\"ok\":true,\"job_id\":\"" UUID "\"}",
+     {{NULL, NULL, NULL}},
+     {{"x", v_int, "unknown field"}, {"job_id", v_uuid_bad, "not a UUID v4"}, {"job_id", NULL, "missing"}}},
+    {PA_IPC_OP_AGGREGATE_JOB,
+     "{\"ok\":true,\"status\":\"running\",\"progress\":" PROGRESS "}",
+     {{"result", v_result, "a result"}, {"error", v_refusal, "an error"}},
+     {{"x", v_int, "unknown field"},
+      {"status", v_status_queued, "not a job state"},
+      {"progress", NULL, "missing"},
+      {"progress", v_progress_extra, "unknown field in progress"},
+      {"progress", v_progress_over, "counter over cap"},
+      {"result", v_result_with_ok, "\"ok\" inside the result"},
+      {"result", v_string, "wrong type"},
+      {"error", v_object, "an empty refusal"}}},
+    {PA_IPC_OP_AGGREGATE_CANCEL,
+     "{\"ok\":true}",
+     {{NULL, NULL, NULL}},
+     {{"x", v_int, "unknown field"}, {"job_id", v_string, "an echoed field"}}},
 };
 
 static pa_ipc_answer_kind host_check(pa_ipc_op op, const json_t *a)

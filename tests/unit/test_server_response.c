@@ -113,6 +113,8 @@ static void test_enclave_errors(void **state)
         {PA_IPC_E_EXCHANGE_REGION_BLOCKED, "exchange_region_blocked", 502},
         {PA_IPC_E_KEY_NOT_READ_ONLY, "key_not_read_only", 422},
         {PA_IPC_E_SEALED_KEY_INVALID, "sealed_key_invalid", 500},
+        {PA_IPC_E_JOB_NOT_FOUND, "job_not_found", 503},
+        {PA_IPC_E_TOO_MANY_JOBS, "too_many_jobs", 503},
         {PA_IPC_E_INTERNAL_ERROR, "internal_error", 500},
     };
     /* every code of the contract has its row here */

@@ -115,6 +115,9 @@ static void test_queues(void **state)
         {"GET", "/operator/sessions", PA_QUEUE_DATABASE},
         {"GET", "/operator/aggregates", PA_QUEUE_DATABASE},
         {"GET", "/operator/stats", PA_QUEUE_DATABASE},
+        {"POST", "/enclave/keygen", PA_QUEUE_ENCLAVE},
+        {"POST", "/enclave/aggregate_jobs", PA_QUEUE_ENCLAVE},
+        {"GET", "/enclave/aggregate_jobs/x", PA_QUEUE_INLINE},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const pa_route *r;

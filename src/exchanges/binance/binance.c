@@ -172,10 +172,15 @@ static pa_exchange_status bn_usdm_trades(pa_bn_transport *t, pa_audit_log *audit
                                out->symbols[i]);
             return PA_EXCHANGE_BAD_RESPONSE;
         }
-        pa_exchange_status st = pa_bn_fetch_futures_trades(t, audit, mk, lo, hi, pages);
+        pa_exchange_status st = pa_exchange_report(t->p, out, i, *pages);
+        if (st == PA_EXCHANGE_OK)
+            st = pa_bn_fetch_futures_trades(t, audit, mk, lo, hi, pages);
         if (st != PA_EXCHANGE_OK)
             return st;
     }
+    pa_exchange_status st = pa_exchange_report(t->p, out, out->nsymbols, *pages);
+    if (st != PA_EXCHANGE_OK)
+        return st;
     pa_exchange_dedup_fills(&out->fills);
     return PA_EXCHANGE_OK;
 }

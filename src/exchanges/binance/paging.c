@@ -57,7 +57,7 @@ static pa_exchange_status bn_take_page(pa_bn_transport *t, const json_t *doc,
 
 /* Pages through one symbol's trades by fromId until a short page. */
 static pa_exchange_status bn_symbol_trades(pa_bn_transport *t, pa_audit_log *audit,
-                                           const pa_bn_market *mk, unsigned *pages)
+                                           const pa_bn_market *mk, size_t done, unsigned *pages)
 {
     int64_t from_id = 0;
     char params[96];
@@ -89,6 +89,9 @@ static pa_exchange_status bn_symbol_trades(pa_bn_transport *t, pa_audit_log *aud
                          n ? &last : NULL);
         if (st != PA_EXCHANGE_OK || n < PA_BN_PAGE_LIMIT)
             return st;
+        st = pa_exchange_report(t->p, t->out, done, *pages);
+        if (st != PA_EXCHANGE_OK)
+            return st;
         from_id = max_id + 1;
     }
 }
@@ -104,10 +107,15 @@ pa_exchange_status pa_bn_fetch_trades(pa_bn_transport *t, pa_audit_log *audit,
             pa_exchange_detail(out, "binance: internal symbol mismatch");
             return PA_EXCHANGE_BAD_RESPONSE;
         }
-        pa_exchange_status st = bn_symbol_trades(t, audit, mk, &pages);
+        pa_exchange_status st = pa_exchange_report(t->p, out, i, pages);
+        if (st == PA_EXCHANGE_OK)
+            st = bn_symbol_trades(t, audit, mk, i, &pages);
         if (st != PA_EXCHANGE_OK)
             return st;
     }
+    pa_exchange_status st = pa_exchange_report(t->p, out, out->nsymbols, pages);
+    if (st != PA_EXCHANGE_OK)
+        return st;
     pa_exchange_dedup_fills(&out->fills);
     return PA_EXCHANGE_OK;
 }
