@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "thread_stack.h"
+
 /* curl believes it talks to this proxy; egress_opensocket replaces the
  * address (or the socket), so the literal is never resolved nor connected to. */
 #define PA_EGRESS_PROXY_PLACEHOLDER "http://127.0.0.1:1"
@@ -124,7 +126,9 @@ static int bridge_start(const pa_egress *g, struct sockaddr_un *sa, socklen_t *l
         listen(br->listener, 1) != 0 || pthread_attr_init(&attr) != 0)
         goto fail;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&t, &attr, bridge_main, br);
+    int rc = pthread_attr_setstacksize(&attr, PA_BRIDGE_STACK);
+    if (rc == 0)
+        rc = pthread_create(&t, &attr, bridge_main, br);
     pthread_attr_destroy(&attr);
     if (rc != 0)
         goto fail;

@@ -14,10 +14,10 @@
 #include "ipc_contract.h"
 #include "json_strict.h"
 #include "log.h"
+#include "thread_stack.h"
 #include "timeutil.h"
 #include "uuid.h"
 
-#define JOB_STACK (4u << 20) /* as the serving workers' */
 
 typedef struct {
     int used;      /* the slot holds a job (a cancelled one until its thread ends) */
@@ -143,7 +143,7 @@ char *pa_enclave_job_start(pa_enclave *e, const json_t *req)
     pthread_t th;
     int started = pthread_attr_init(&attr) == 0;
     started = started && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-              pthread_attr_setstacksize(&attr, JOB_STACK) == 0 &&
+              pthread_attr_setstacksize(&attr, PA_WORKER_STACK) == 0 &&
               pthread_create(&th, &attr, job_main, j) == 0;
     pthread_attr_destroy(&attr);
     if (!started) {

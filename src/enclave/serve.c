@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "ipc.h"
 #include "log.h"
+#include "thread_stack.h"
 
 #define DEFAULT_MAX_BUFFERED ((size_t)64 << 20)
 #define MAX_CONNECTIONS_CEILING 4096u
@@ -25,14 +26,6 @@
  * socket, epoll, eventfd, and the workers' exchange connections. */
 #define FD_RESERVE 64u
 #define TICK_MS 200
-/* Locked like all memory (mlockall, harden.c), so every byte counts: 1 MiB
- * holds the deepest path measured (jansson at its 2048-level nesting limit,
- * tests/security/test_hardening.py) several times over. */
-#if defined(__SANITIZE_ADDRESS__)
-#define WORKER_STACK (4u << 20) /* ASan's redzones make every frame larger */
-#else
-#define WORKER_STACK (1u << 20)
-#endif
 #define READ_CHUNK 65536u
 
 enum conn_state { C_READ, C_BUSY, C_WRITE };
@@ -422,7 +415,7 @@ int pa_serve_run(const pa_serve_config *cfg, volatile sig_atomic_t *stop, int gr
                    cleanup);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WORKER_STACK);
+    pthread_attr_setstacksize(&attr, PA_WORKER_STACK);
     for (; started < nworkers; started++)
         if (pthread_create(&threads[started], &attr, worker_main, &s) != 0)
             break;
