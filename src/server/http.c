@@ -147,6 +147,7 @@ static enum MHD_Result send_reply(pa_conn *cx)
 
     cx->answered = 1;
     pa_metrics_request(cx->route_id, r->status);
+    pa_metrics_error_code(r->status, r->error_code);
     pa_log_info("%s %s %u%s%s %lldms", cx->method, pa_router_template(cx->route_id), r->status,
                 r->error_code != NULL ? " " : "", r->error_code != NULL ? r->error_code : "",
                 (long long)((mono_us() - cx->t0_us) / 1000));
