@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libmicrohttpd-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev
   libcbor-dev libseccomp-dev libcmocka-dev libgmp-dev
-  postgresql-15 postgresql-client-15 python3 curl openssl ca-certificates
+  postgresql-15 postgresql-15-pgaudit postgresql-client-15 python3 curl openssl ca-certificates
   gdb
   unicode-data nginx
   "$@"
