@@ -4,7 +4,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 20
 
 .PHONY: all build deps run run-tls test test-unit test-security migrate lint format dev sanitize fuzz clean \
-        reproducible-check bench
+        reproducible-check bench soak lint-deploy container-build container-run
 
 all: build
 
@@ -68,6 +68,20 @@ fuzz:
 # missing; BENCH_SECONDS per run, default 15): bench/report.{md,json,svg}.
 bench: deps
 	@scripts/bench.sh
+
+# Images and the development compose file (deploy/container, docs/OPERATIONS.md
+# "Containers"); needs Docker with the compose plugin.
+COMPOSE ?= docker compose -f deploy/container/compose.yaml
+container-build:
+	@$(COMPOSE) build
+
+container-run:
+	@$(COMPOSE) up
+
+# The Dockerfile, compose file and systemd units checked without a container
+# runtime (scripts/lint-deploy.sh).
+lint-deploy: build
+	@scripts/lint-deploy.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz build-bench bench/out bench/report.json bench/report.md \
