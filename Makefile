@@ -69,6 +69,12 @@ fuzz:
 bench: deps
 	@scripts/bench.sh
 
+# SOAK_MINUTES (default 10) at half the measured capacity: flat RSS and
+# descriptors, no errors (scripts/soak.sh; bench/soak/report.md). Not part of
+# `make test`.
+soak: deps
+	@scripts/soak.sh
+
 # Images and the development compose file (deploy/container, docs/OPERATIONS.md
 # "Containers"); needs Docker with the compose plugin.
 COMPOSE ?= docker compose -f deploy/container/compose.yaml
@@ -84,5 +90,5 @@ lint-deploy: build
 	@scripts/lint-deploy.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-bench bench/out bench/report.json bench/report.md \
+	rm -rf $(BUILD) build-asan build-fuzz build-bench bench/out bench/soak bench/report.json bench/report.md \
 	  bench/report.svg

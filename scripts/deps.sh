@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages perfagg builds, runs and tests with, when any
 # is missing. Usage: scripts/deps.sh [extra-package ...]
 # Extras of other targets: `make bench` adds wrk and nginx (scripts/bench.sh),
-# `make fuzz` clang; `make test` needs neither.
+# `make fuzz` clang, `make lint-deploy` docker-compose; `make test` needs none of them.
 set -euo pipefail
 
 packages=(
