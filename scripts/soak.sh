@@ -115,7 +115,7 @@ flow() {
 result_id=$(flow) || die "the first submit + aggregate failed: $(cat "$tmp/flow.err")"
 
 sample() { # one CSV row: t, then rss_kb and fds per process
-  local t=$1 row=$t p rss fds
+  local row=$1 p rss fds
   for p in "$server_pid" "$enclave_pid" "$relay_pid" "$pg_pid"; do
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo -1)
     fds=$(ls "/proc/$p/fd" 2>/dev/null | wc -l)

@@ -1,33 +1,23 @@
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "timeutil.h"
 
 #define LINE_MAX_BYTES 2048
-#define BUF_BYTES (64u * 1024)
-#define FLUSH_EVERY_MS 200
 
 static const char *component = "perfagg";
 static int json_format;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* buffered mode, under log_lock */
-static int buffering;
-static char pending[BUF_BYTES];
-static size_t pending_len;
-static int flusher_stop;
-static pthread_cond_t flusher_wake; /* on CLOCK_MONOTONIC, made by pa_log_start_buffering */
-static int flusher_wake_ready;
-static pthread_t flusher;
+static _Atomic(pa_log_sink_fn) sink; /* NULL: stderr at once */
 
 void pa_log_set_component(const char *name)
 {
@@ -41,9 +31,9 @@ int pa_log_json(void)
     return json_format;
 }
 
-/* write(2) all of it to stderr; a log that cannot be written is dropped. */
-static void write_all(const char *p, size_t n)
+void pa_log_write_stderr(const char *p, size_t n)
 {
+    /* a log that cannot be written is dropped */
     while (n > 0) {
         ssize_t w = write(STDERR_FILENO, p, n);
         if (w < 0 && errno == EINTR)
@@ -55,29 +45,21 @@ static void write_all(const char *p, size_t n)
     }
 }
 
-/* Under log_lock. */
-static void flush_locked(void)
+void pa_log_set_sink(pa_log_sink_fn fn)
 {
-    write_all(pending, pending_len);
-    pending_len = 0;
+    atomic_store(&sink, fn);
 }
 
-/* Under log_lock: one whole line, buffered or not. */
-static void emit_locked(const char *line, size_t n, int urgent)
+static void emit(const char *line, size_t n, int urgent)
 {
-    if (!buffering || urgent) {
-        flush_locked();
-        write_all(line, n);
+    pa_log_sink_fn fn = atomic_load(&sink);
+    if (fn != NULL) {
+        fn(line, n, urgent);
         return;
     }
-    if (pending_len + n > sizeof pending)
-        flush_locked();
-    if (n > sizeof pending) {
-        write_all(line, n);
-        return;
-    }
-    memcpy(pending + pending_len, line, n);
-    pending_len += n;
+    pthread_mutex_lock(&log_lock);
+    pa_log_write_stderr(line, n);
+    pthread_mutex_unlock(&log_lock);
 }
 
 /* Appends s as the inside of a JSON string: quotes, backslashes and
@@ -149,9 +131,7 @@ __attribute__((format(printf, 2, 0))) static void vlog(const char *level, const 
         at = put(line, cap, at, "%s %s %s: %s", ts, level, component, msg);
     }
     finish_line(line, at, json_format);
-    pthread_mutex_lock(&log_lock);
-    emit_locked(line, strlen(line), level[0] != 'i');
-    pthread_mutex_unlock(&log_lock);
+    emit(line, strlen(line), level[0] != 'i');
 }
 
 #define DEFINE_LOG(name, level)                                                \
@@ -199,86 +179,5 @@ void pa_log_access(const pa_log_access_line *a)
                  client != NULL ? client : "-", a->request_id != NULL ? a->request_id : "-");
     }
     finish_line(line, at, json_format);
-    pthread_mutex_lock(&log_lock);
-    emit_locked(line, strlen(line), 0);
-    pthread_mutex_unlock(&log_lock);
-}
-
-int pa_log_open_file(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0)
-        return -1;
-    pthread_mutex_lock(&log_lock);
-    flush_locked(); /* what was due goes to the file it was meant for */
-    /* dup2 replaces descriptor 2 atomically: no write ever finds it closed */
-    int rc = dup2(fd, STDERR_FILENO) < 0 ? -1 : 0;
-    int e = errno;
-    pthread_mutex_unlock(&log_lock);
-    close(fd);
-    errno = e;
-    return rc;
-}
-
-static void *flusher_main(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&log_lock);
-    while (!flusher_stop) {
-        struct timespec until = pa_deadline_after_ms(FLUSH_EVERY_MS);
-        pthread_cond_timedwait(&flusher_wake, &log_lock, &until);
-        flush_locked();
-    }
-    pthread_mutex_unlock(&log_lock);
-    return NULL;
-}
-
-int pa_log_start_buffering(void)
-{
-    pthread_mutex_lock(&log_lock);
-    if (buffering) {
-        pthread_mutex_unlock(&log_lock);
-        return 0;
-    }
-    if (!flusher_wake_ready) {
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        flusher_wake_ready = pthread_cond_init(&flusher_wake, &ca) == 0;
-        pthread_condattr_destroy(&ca);
-        if (!flusher_wake_ready) {
-            pthread_mutex_unlock(&log_lock);
-            return -1;
-        }
-    }
-    flusher_stop = 0;
-    int rc = pthread_create(&flusher, NULL, flusher_main, NULL) == 0 ? 0 : -1;
-    buffering = rc == 0;
-    pthread_mutex_unlock(&log_lock);
-    return rc;
-}
-
-void pa_log_flush(void)
-{
-    pthread_mutex_lock(&log_lock);
-    flush_locked();
-    pthread_mutex_unlock(&log_lock);
-}
-
-void pa_log_stop_buffering(void)
-{
-    pthread_mutex_lock(&log_lock);
-    if (!buffering) {
-        flush_locked();
-        pthread_mutex_unlock(&log_lock);
-        return;
-    }
-    flusher_stop = 1;
-    pthread_cond_signal(&flusher_wake);
-    pthread_mutex_unlock(&log_lock);
-    pthread_join(flusher, NULL);
-    pthread_mutex_lock(&log_lock);
-    buffering = 0;
-    flush_locked();
-    pthread_mutex_unlock(&log_lock);
+    emit(line, strlen(line), 0);
 }

@@ -1,4 +1,4 @@
-/* One-line logs on stderr (or LOG_FILE, see pa_log_open_file).
+/* One-line logs on stderr (the server: or LOG_FILE, src/server/logsink.h).
  * LOG_FORMAT=json (read by pa_log_set_component): one JSON object per line,
  * {"time","level","component","msg"}, and for the server's access lines
  * {"time","level","component","event":"request","request_id","method",
@@ -9,6 +9,7 @@
 #ifndef PA_LOG_H
 #define PA_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "result.h"
@@ -36,21 +37,12 @@ typedef struct {
 } pa_log_access_line;
 void pa_log_access(const pa_log_access_line *a);
 
-/* LOG_FILE: appends to path instead of the inherited stderr by putting it
- * on descriptor 2, so whatever writes to stderr (libpq notices, a
- * supervised enclave started afterwards) goes there too. Called again
- * (SIGHUP) it opens the path anew: after logrotate's rename the old file is
- * closed and a new one created. 0 or -1 (errno set; logging stays where it
- * was). */
-PA_MUST_USE int pa_log_open_file(const char *path);
-
-/* Buffered mode (the server): info lines are collected in memory and
- * written at most every 200 ms or when 64 KiB are due, by a thread started
- * here; warnings and errors write what is pending and themselves at once.
- * So a busy access log costs a copy per request, not a write(2). */
-PA_MUST_USE int pa_log_start_buffering(void);
-/* Writes what is buffered (and stops the flusher thread when stopping). */
-void pa_log_flush(void);
-void pa_log_stop_buffering(void);
+/* Where finished lines go: by default each is written to stderr at once
+ * (one write(2) per line). The server installs a buffered sink
+ * (src/server/logsink.h); urgent is set for warnings and errors. */
+typedef void (*pa_log_sink_fn)(const char *line, size_t len, int urgent);
+void pa_log_set_sink(pa_log_sink_fn fn);
+/* write(2) of a whole buffer to descriptor 2 (for sinks). */
+void pa_log_write_stderr(const char *p, size_t n);
 
 #endif

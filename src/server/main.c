@@ -17,6 +17,7 @@
 #include "handler_health.h"
 #include "http.h"
 #include "log.h"
+#include "logsink.h"
 #include "supervisor.h"
 #include "sweeper.h"
 
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
     const char *log_file = getenv("LOG_FILE");
     if (log_file != NULL && *log_file == '\0')
         log_file = NULL;
-    if (log_file != NULL && pa_log_open_file(log_file) != 0) {
+    if (log_file != NULL && pa_logsink_open_file(log_file) != 0) {
         fprintf(stderr, "perfagg-server: cannot open LOG_FILE %s: %s\n", log_file, strerror(errno));
         pa_config_free(&app.cfg);
         return 1;
@@ -105,7 +106,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* The access log is buffered (a line per request must not cost a
      * write(2) per request): at most 200 ms of info lines are pending. */
-    if (pa_log_start_buffering() != 0)
+    if (pa_logsink_start() != 0)
         pa_log_warn("cannot start the log flusher; logging unbuffered");
 
     int rc = 1;
@@ -173,7 +174,7 @@ int main(int argc, char **argv)
             break;
         if (log_file == NULL)
             pa_log_info("received SIGHUP: no LOG_FILE to reopen");
-        else if (pa_log_open_file(log_file) != 0)
+        else if (pa_logsink_open_file(log_file) != 0)
             pa_log_error("received SIGHUP: cannot reopen LOG_FILE %s: %s; still logging to the "
                          "old file",
                          log_file, strerror(errno));
@@ -193,7 +194,7 @@ cleanup:;
         pa_sweeper_stop(sweeper, time_left(end)) != 0) {
         pa_supervisor_stop(supervisor, STOP_THREAD_MIN_MS);
         pa_log_error("stopped without waiting for the work still in progress (status 1)");
-        pa_log_flush();
+        pa_logsink_flush();
         _exit(1);
     }
     pa_supervisor_stop(supervisor, time_left(end));
@@ -204,6 +205,6 @@ cleanup:;
     pa_config_free(&app.cfg);
     if (rc == 0)
         pa_log_info("stopped");
-    pa_log_stop_buffering();
+    pa_logsink_stop();
     return rc;
 }
