@@ -96,8 +96,9 @@ printf 'Authorization: Bearer %s\n' "$token" >"$tmp/auth.header"
 chmod 600 "$tmp/auth.header"
 unset token
 
-# one real flow: submit (CLI, sealed to the attested enclave) + aggregate;
-# prints the result id, or fails
+# one real flow: submit (CLI, sealed to the attested enclave) + aggregate,
+# then revoke unless $1 is "keep" (a revoke deletes the session's results: the
+# first flow's result is what the load reads); prints the result id, or fails
 flow() {
   local sid res
   sid=$("$build/perfagg" submit --url "$url" --exchange binance --label "soak" --ttl 3600 \
@@ -107,12 +108,14 @@ flow() {
   res=$(printf '{"session_id":"%s"}' "$sid" |
     curl -fsS -X POST -H 'Content-Type: application/json' --data-binary @- \
       "$url/enclave/request_aggregates" 2>>"$tmp/flow.err") || return 1
-  printf '{"session_id":"%s"}' "$sid" |
-    curl -fsS -X POST -H 'Content-Type: application/json' --data-binary @- \
-      "$url/enclave/revoke" >/dev/null 2>>"$tmp/flow.err" || return 1
+  if [ "${1:-}" != keep ]; then
+    printf '{"session_id":"%s"}' "$sid" |
+      curl -fsS -X POST -H 'Content-Type: application/json' --data-binary @- \
+        "$url/enclave/revoke" >/dev/null 2>>"$tmp/flow.err" || return 1
+  fi
   printf '%s' "$res" | python3 -c 'import json, sys; print(json.load(sys.stdin)["logs_url"].rsplit("/", 1)[1])'
 }
-result_id=$(flow) || die "the first submit + aggregate failed: $(cat "$tmp/flow.err")"
+result_id=$(flow keep) || die "the first submit + aggregate failed: $(cat "$tmp/flow.err")"
 
 sample() { # one CSV row: t, then rss_kb and fds per process
   local row=$1 p rss fds
