@@ -71,11 +71,13 @@ static size_t json_escape(char *out, size_t cap, size_t at, const char *s)
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\') {
             out[at++] = '\\';
-            out[at++] = (char)c;
+            out[at++] = *s;
         } else if (c < 0x20 || c == 0x7f) {
-            at += (size_t)snprintf(out + at, cap - at, "\\u%04x", c);
+            at += (size_t)snprintf(out + at, cap - at, "\\u%04x", (unsigned)c);
+        } else if (c >= 0x80) {
+            out[at++] = '?';
         } else {
-            out[at++] = c >= 0x80 ? '?' : (char)c;
+            out[at++] = *s;
         }
     }
     return at;
