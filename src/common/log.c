@@ -85,7 +85,7 @@ static size_t json_escape(char *out, size_t cap, size_t at, const char *s)
 
 /* snprintf that never moves at past cap - 1 */
 __attribute__((format(printf, 4, 5))) static size_t put(char *out, size_t cap, size_t at,
-                                                       const char *fmt, ...)
+                                                        const char *fmt, ...)
 {
     if (at >= cap - 1)
         return at;

@@ -201,7 +201,10 @@ static const char *const call_outcomes[] = {"ok",       "http_4xx", "http_429", 
 static const pa_ipc_field exchange_call_fields[] = {
     {.name = "venue", .type = PA_IPC_T_ENUM, .flags = PA_IPC_REQUIRED, .values = venues},
     {.name = "outcome", .type = PA_IPC_T_ENUM, .flags = PA_IPC_REQUIRED, .values = call_outcomes},
-    {.name = "count", .type = PA_IPC_T_INT, .flags = PA_IPC_REQUIRED, .min = 0,
+    {.name = "count",
+     .type = PA_IPC_T_INT,
+     .flags = PA_IPC_REQUIRED,
+     .min = 0,
      .max = PA_IPC_COUNT_MAX},
 };
 static const pa_ipc_shape exchange_call = {"EXCHANGE_CALLS", exchange_call_fields,
@@ -240,8 +243,9 @@ static const pa_ipc_op_desc ops[PA_IPC_OP_COUNT] = {
                         "proves the envelope opens to valid credentials; returns none of them"},
     [PA_IPC_OP_AGGREGATE] = {"aggregate", &aggregate_request, &aggregate_answer,
                              "fetches the history, computes, signs and attests the result"},
-    [PA_IPC_OP_STATS] = {"stats", &empty, &stats_answer,
-                         "exchange calls by venue and outcome since the enclave started (counts only)"},
+    [PA_IPC_OP_STATS] =
+        {"stats", &empty, &stats_answer,
+         "exchange calls by venue and outcome since the enclave started (counts only)"},
 };
 
 const pa_ipc_op_desc *pa_ipc_op_desc_get(pa_ipc_op op)

@@ -18,7 +18,7 @@ typedef struct {
     long retry_after_s;          /* > 0: Retry-After */
     const char *content_type;    /* NULL for an empty body */
     const char *www_authenticate; /* 401 from the operator routes, or NULL */
-    const char *request_id;      /* X-Request-Id, or NULL */
+    const char *request_id;       /* X-Request-Id, or NULL */
 } pa_http_headers;
 
 PA_MUST_USE int pa_http_add_headers(struct MHD_Response *resp, const pa_http_headers *h);

@@ -15,10 +15,10 @@ static const struct {
     int64_t us;
     const char *le;
 } buckets[] = {
-    {1000, "0.001"},   {2500, "0.0025"},  {5000, "0.005"},    {10000, "0.01"},
-    {25000, "0.025"},  {50000, "0.05"},   {100000, "0.1"},    {250000, "0.25"},
-    {500000, "0.5"},   {1000000, "1"},    {2500000, "2.5"},   {5000000, "5"},
-    {10000000, "10"},  {30000000, "30"},  {60000000, "60"},   {120000000, "120"},
+    {1000, "0.001"},  {2500, "0.0025"}, {5000, "0.005"},  {10000, "0.01"},
+    {25000, "0.025"}, {50000, "0.05"},  {100000, "0.1"},  {250000, "0.25"},
+    {500000, "0.5"},  {1000000, "1"},   {2500000, "2.5"}, {5000000, "5"},
+    {10000000, "10"}, {30000000, "30"}, {60000000, "60"}, {120000000, "120"},
 };
 #define NBUCKET (sizeof buckets / sizeof buckets[0])
 
@@ -193,13 +193,14 @@ static int render_enclave(pa_buf *b)
                                    name, buckets[k].le, cum));
         }
         unsigned long long us = GET(enclave_us_sum[op]);
-        PA_GUARD(pa_buf_printf(b,
-                               "perfagg_enclave_call_duration_seconds_bucket{op=\"%s\",le=\"+Inf\"} "
-                               "%llu\n"
-                               "perfagg_enclave_call_duration_seconds_sum{op=\"%s\"} %llu.%06llu\n"
-                               "perfagg_enclave_call_duration_seconds_count{op=\"%s\"} %llu\n",
-                               name, GET(enclave_count[op]), name, us / 1000000, us % 1000000,
-                               name, GET(enclave_count[op])));
+        PA_GUARD(
+            pa_buf_printf(b,
+                          "perfagg_enclave_call_duration_seconds_bucket{op=\"%s\",le=\"+Inf\"} "
+                          "%llu\n"
+                          "perfagg_enclave_call_duration_seconds_sum{op=\"%s\"} %llu.%06llu\n"
+                          "perfagg_enclave_call_duration_seconds_count{op=\"%s\"} %llu\n",
+                          name, GET(enclave_count[op]), name, us / 1000000, us % 1000000, name,
+                          GET(enclave_count[op])));
     }
     PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_enclave_call_failures_total Enclave calls "
                                   "that got no usable answer or an error.\n"
@@ -223,11 +224,10 @@ static int render_enclave(pa_buf *b)
                           r == PA_IPC_E_COUNT);
             if (n == 0 && !always)
                 continue;
-            PA_GUARD(pa_buf_printf(b, "perfagg_enclave_errors_total{op=\"%s\",reason=\"%s\"} %llu\n",
-                                   pa_ipc_op_name((pa_ipc_op)op),
-                                   r == PA_IPC_E_COUNT ? "unavailable"
-                                                       : pa_ipc_error_name((pa_ipc_error)r),
-                                   n));
+            PA_GUARD(pa_buf_printf(
+                b, "perfagg_enclave_errors_total{op=\"%s\",reason=\"%s\"} %llu\n",
+                pa_ipc_op_name((pa_ipc_op)op),
+                r == PA_IPC_E_COUNT ? "unavailable" : pa_ipc_error_name((pa_ipc_error)r), n));
         }
     return 0;
 }
@@ -245,7 +245,8 @@ static int render_codes(pa_buf *b)
         PA_GUARD(pa_buf_printf(b, "perfagg_http_errors_total{status=\"%u\",code=\"%s\"} %llu\n",
                                codes[i].status, codes[i].code, GET(codes[i].n)));
     if (GET(codes_other) > 0)
-        PA_GUARD(pa_buf_printf(b, "perfagg_http_errors_total{status=\"other\",code=\"other\"} %llu\n",
+        PA_GUARD(pa_buf_printf(b,
+                               "perfagg_http_errors_total{status=\"other\",code=\"other\"} %llu\n",
                                GET(codes_other)));
     PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_operator_unauthorized_total Operator requests "
                                   "(/metrics, /operator/...) refused 401, by the audit row's "

@@ -255,9 +255,9 @@ static void bn_safe_msg(const pa_bn_transport *t, const char *msg, char *out, si
 
 /* One GET. On HTTP 200, *out is the parsed body. Otherwise *code is Binance's
  * error code (0 when the body had none) and detail describes the failure. */
-static pa_exchange_status bn_perform_once(pa_bn_transport *t, const char *path,
-                                          const pa_buf *url, size_t limit, json_t **out,
-                                          long *code, long *http_out, int *transient)
+static pa_exchange_status bn_perform_once(pa_bn_transport *t, const char *path, const pa_buf *url,
+                                          size_t limit, json_t **out, long *code, long *http_out,
+                                          int *transient)
 {
     *out = NULL;
     *code = 0;
@@ -322,16 +322,15 @@ static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const
 {
     pa_exchange_status st = bn_perform_once(t, path, url, limit, out, code, http_out, transient);
     long http = *http_out;
-    pa_call_outcome o = st == PA_EXCHANGE_OK           ? PA_CALL_OK
-                        : http == 429                  ? PA_CALL_HTTP_429
-                        : http == 418                  ? PA_CALL_HTTP_418
-                        : http >= 500                  ? PA_CALL_HTTP_5XX
-                        : http >= 400                  ? PA_CALL_HTTP_4XX
+    pa_call_outcome o = st == PA_EXCHANGE_OK             ? PA_CALL_OK
+                        : http == 429                    ? PA_CALL_HTTP_429
+                        : http == 418                    ? PA_CALL_HTTP_418
+                        : http >= 500                    ? PA_CALL_HTTP_5XX
+                        : http >= 400                    ? PA_CALL_HTTP_4XX
                         : st == PA_EXCHANGE_BAD_RESPONSE ? PA_CALL_BAD_RESPONSE
-                                                       : PA_CALL_NETWORK;
-    pa_callstats_record(strncmp(path, "/fapi/", 6) == 0 ? PA_VENUE_BINANCE_USDM
-                                                        : PA_VENUE_BINANCE_SPOT,
-                        o);
+                                                         : PA_CALL_NETWORK;
+    pa_callstats_record(
+        strncmp(path, "/fapi/", 6) == 0 ? PA_VENUE_BINANCE_USDM : PA_VENUE_BINANCE_SPOT, o);
     return st;
 }
 
