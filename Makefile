@@ -4,7 +4,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 20
 
 .PHONY: all build deps run run-tls test test-unit test-security migrate lint format dev sanitize fuzz clean \
-        reproducible-check bench web-hashes
+        reproducible-check bench web-hashes soak lint-deploy container-build container-run
 
 all: build
 
@@ -76,6 +76,26 @@ fuzz:
 bench: deps
 	@scripts/bench.sh
 
+# SOAK_MINUTES (default 10) at half the measured capacity: flat RSS and
+# descriptors, no errors (scripts/soak.sh; bench/soak/report.md). Not part of
+# `make test`.
+soak: deps
+	@scripts/soak.sh
+
+# Images and the development compose file (deploy/container, docs/OPERATIONS.md
+# "Containers"); needs Docker with the compose plugin.
+COMPOSE ?= docker compose -f deploy/container/compose.yaml
+container-build:
+	@$(COMPOSE) build
+
+container-run:
+	@$(COMPOSE) up
+
+# The Dockerfile, compose file and systemd units checked without a container
+# runtime (scripts/lint-deploy.sh).
+lint-deploy: build
+	@scripts/lint-deploy.sh
+
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-bench bench/out bench/report.json bench/report.md \
+	rm -rf $(BUILD) build-asan build-fuzz build-bench bench/out bench/soak bench/report.json bench/report.md \
 	  bench/report.svg

@@ -2,15 +2,16 @@
 # Installs the Debian 12 packages perfagg builds, runs and tests with, when any
 # is missing. Usage: scripts/deps.sh [extra-package ...]
 # Extras of other targets: `make bench` adds wrk and nginx (scripts/bench.sh),
-# `make fuzz` clang; `make test` needs neither, but adds chromium (the browser
-# tests, tests/browser: Debian's chromium, never a browser download).
+# `make fuzz` clang, `make lint-deploy` docker-compose; `make test` needs none of
+# them, but adds chromium (the browser tests, tests/browser: Debian's chromium,
+# never a browser download).
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
   libmicrohttpd-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev
   libcbor-dev libseccomp-dev libcmocka-dev libgmp-dev
-  postgresql-15 postgresql-client-15 python3 curl openssl ca-certificates
+  postgresql-15 postgresql-15-pgaudit postgresql-client-15 python3 curl openssl ca-certificates
   gdb
   unicode-data nginx
   "$@"

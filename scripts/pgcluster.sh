@@ -25,6 +25,11 @@ start)
     as_owner "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
       --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
+  # pgaudit (deploy/postgres/pgaudit.conf), included from postgresql.conf;
+  # the copy is refreshed on every start
+  as_owner tee "$dir/data/perfagg-audit.conf" <"$(dirname "${BASH_SOURCE[0]}")/../deploy/postgres/pgaudit.conf" >/dev/null
+  grep -q "^include_if_exists = 'perfagg-audit.conf'" "$dir/data/postgresql.conf" ||
+    echo "include_if_exists = 'perfagg-audit.conf'" | as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
   as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
     -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=200 -c fsync=off" \
     start >/dev/null || { cat "$dir/postgres.log" >&2; exit 1; }

@@ -77,6 +77,11 @@ if [ -z "${DATABASE_URL:-}" ]; then
   fi
   clear_stale_cluster "$pgdir/data"
   pgdata=$pgdir/data
+  # pgaudit records every access to the credentials table in var/postgres.log
+  # (deploy/postgres/pgaudit.conf, docs/OPERATIONS.md)
+  as_pg tee "$pgdata/perfagg-audit.conf" <"$root/deploy/postgres/pgaudit.conf" >/dev/null
+  grep -q "^include_if_exists = 'perfagg-audit.conf'" "$pgdata/postgresql.conf" ||
+    echo "include_if_exists = 'perfagg-audit.conf'" | as_pg tee -a "$pgdata/postgresql.conf" >/dev/null
   # In the foreground of this script's process group: never a daemon.
   as_pg "$PGBIN/postgres" -D "$pgdir/data" -c listen_addresses='' \
     -c unix_socket_directories="$pgdir" >>"$var/postgres.log" 2>&1 &

@@ -10,6 +10,7 @@
 
 #include "account_id.h"
 #include "aggregate.h"
+#include "callstats.h"
 #include "codec.h"
 #include "credentials.h"
 #include "envelope_keys.h"
@@ -75,6 +76,30 @@ static char *op_info(pa_enclave *e)
                           pem ? json_string(pem) : json_null());
     free(pem);
     return pa_ipc_ok_answer(r);
+}
+
+/* Counts only (callstats.h): which venue answered how, never what. Rows
+ * with a zero count are left out to keep the answer small. */
+static char *op_stats(void)
+{
+    json_t *rows = json_array();
+    for (int v = 0; rows != NULL && v < PA_VENUE_COUNT; v++)
+        for (int o = 0; o < PA_CALL_OUTCOME_COUNT; o++) {
+            uint64_t n = pa_callstats_get((pa_venue)v, (pa_call_outcome)o);
+            if (n == 0)
+                continue;
+            if (json_array_append_new(rows, json_pack("{s:s, s:s, s:I}", "venue",
+                                                      pa_venue_name((pa_venue)v), "outcome",
+                                                      pa_call_outcome_name((pa_call_outcome)o),
+                                                      "count", (json_int_t)n)) != 0) {
+                json_decref(rows);
+                rows = NULL;
+                break;
+            }
+        }
+    if (rows == NULL)
+        return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "out of memory");
+    return pa_ipc_ok_answer(json_pack("{s:o}", "exchange_calls", rows));
 }
 
 /* req has passed the contract's attest request shape (src/ipc). */
@@ -619,6 +644,9 @@ char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len)
         break;
     case PA_IPC_OP_KEYGEN:
         r = pa_keygen_op(e, j);
+        break;
+    case PA_IPC_OP_STATS:
+        r = op_stats();
         break;
     case PA_IPC_OP_COUNT:
     default:

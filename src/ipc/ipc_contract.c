@@ -238,6 +238,32 @@ static const pa_ipc_field keygen_answer_fields[] = {
 };
 static const pa_ipc_shape keygen_answer = {"keygen answer", keygen_answer_fields,
                                            PA_ARRAY_LEN(keygen_answer_fields)};
+/* stats: the enclave's counts since it started (the host's /metrics) */
+static const char *const venues[] = {"binance_spot", "binance_usdm", NULL};
+static const char *const call_outcomes[] = {"ok",       "http_4xx", "http_429",     "http_418",
+                                            "http_5xx", "network",  "bad_response", NULL};
+static const pa_ipc_field exchange_call_fields[] = {
+    {.name = "venue", .type = PA_IPC_T_ENUM, .flags = PA_IPC_REQUIRED, .values = venues},
+    {.name = "outcome", .type = PA_IPC_T_ENUM, .flags = PA_IPC_REQUIRED, .values = call_outcomes},
+    {.name = "count",
+     .type = PA_IPC_T_INT,
+     .flags = PA_IPC_REQUIRED,
+     .min = 0,
+     .max = PA_IPC_COUNT_MAX},
+};
+static const pa_ipc_shape exchange_call = {"EXCHANGE_CALLS", exchange_call_fields,
+                                           PA_ARRAY_LEN(exchange_call_fields)};
+static const pa_ipc_field exchange_call_item = {.type = PA_IPC_T_SHAPE, .shape = &exchange_call};
+static const pa_ipc_field stats_answer_fields[] = {
+    {.name = "exchange_calls",
+     .type = PA_IPC_T_ARRAY,
+     .flags = PA_IPC_REQUIRED,
+     .min = 0,
+     .max = PA_IPC_STATS_ROWS_MAX,
+     .item = &exchange_call_item},
+};
+static const pa_ipc_shape stats_answer = {"stats answer", stats_answer_fields,
+                                          PA_ARRAY_LEN(stats_answer_fields)};
 
 /* a refusal, for every op */
 static const pa_ipc_field error_fields[] = {
@@ -310,6 +336,9 @@ static const pa_ipc_op_desc ops[PA_IPC_OP_COUNT] = {
                                  "a job's progress; its outcome once, after which it is forgotten"},
     [PA_IPC_OP_AGGREGATE_CANCEL] = {"aggregate_cancel", &job_cancel_request, &empty,
                                     "stops a job at its next page and forgets it"},
+    [PA_IPC_OP_STATS] =
+        {"stats", &empty, &stats_answer,
+         "exchange calls by venue and outcome since the enclave started (counts only)"},
 };
 
 const pa_ipc_op_desc *pa_ipc_op_desc_get(pa_ipc_op op)

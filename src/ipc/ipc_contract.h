@@ -30,6 +30,7 @@ typedef enum {
     PA_IPC_OP_AGGREGATE_START,  /* the aggregate run as a job (docs/IPC.md, "Jobs") */
     PA_IPC_OP_AGGREGATE_JOB,    /* a job's progress, then its outcome (once) */
     PA_IPC_OP_AGGREGATE_CANCEL, /* stops a job and forgets it */
+    PA_IPC_OP_STATS,
     PA_IPC_OP_COUNT
 } pa_ipc_op;
 
@@ -79,6 +80,8 @@ PA_MUST_USE int pa_ipc_error_from_name(const char *name, pa_ipc_error *out);
 #define PA_IPC_ENTRIES_MAX 100000                   /* audit entries per result */
 #define PA_IPC_MESSAGE_MAX 512                      /* an error answer's message, bytes */
 #define PA_IPC_RETRY_AFTER_MAX 86400                 /* an error answer's retry_after, seconds */
+#define PA_IPC_STATS_ROWS_MAX 64                     /* stats: venue x outcome rows */
+#define PA_IPC_COUNT_MAX ((size_t)1 << 53)           /* stats: a count (exact in a double) */
 #define PA_IPC_KEY_LEN 32                           /* X25519 / Ed25519 public keys */
 #define PA_IPC_SIGNATURE_LEN 64                     /* Ed25519 */
 #define PA_IPC_IMAGE_HASH_LEN 48                    /* PCR0, SHA-384 */

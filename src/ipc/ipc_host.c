@@ -34,6 +34,11 @@ json_t *pa_ipc_request_info(void)
     return pa_ipc_request_build(PA_IPC_OP_INFO, NULL, 0);
 }
 
+json_t *pa_ipc_request_stats(void)
+{
+    return pa_ipc_request_build(PA_IPC_OP_STATS, NULL, 0);
+}
+
 json_t *pa_ipc_request_attest(const char *nonce_b64)
 {
     json_t *v[] = {nonce_b64 != NULL ? json_string(nonce_b64) : NULL};

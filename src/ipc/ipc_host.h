@@ -16,6 +16,7 @@
 json_t *pa_ipc_request_build(pa_ipc_op op, json_t *const *values, size_t n);
 
 json_t *pa_ipc_request_info(void);
+json_t *pa_ipc_request_stats(void);
 /* nonce: canonical base64 of 1..PA_IPC_NONCE_MAX bytes, or NULL for none. */
 json_t *pa_ipc_request_attest(const char *nonce_b64);
 json_t *pa_ipc_request_open(const json_t *envelope);

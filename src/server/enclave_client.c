@@ -173,6 +173,8 @@ cleanup:
     json_decref(a);
     pa_buf_free(&frame);
     pa_metrics_enclave_call(op, mono_us() - t0, st != PA_ENCLAVE_OK);
+    if (st != PA_ENCLAVE_OK)
+        pa_metrics_enclave_error(op, st == PA_ENCLAVE_REFUSED ? (int)*code : PA_IPC_E_COUNT);
     return st;
 }
 

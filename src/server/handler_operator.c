@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "enclave_client.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
@@ -167,7 +168,23 @@ static void answer(pa_job *job)
         return;
     }
     if (job->route == PA_ROUTE_METRICS) {
-        char *text = pa_metrics_render();
+        /* Read at scrape time: the active sessions from the database (one
+         * partial-index count), the exchange calls from the enclave (the
+         * stats op, counts only). Either missing leaves its series out
+         * rather than failing the scrape. */
+        pa_metrics_scrape sc = {-1, NULL};
+        if (pa_opdb_active_sessions(job->app->db, &sc.active_sessions) != PA_DB_OK) {
+            sc.active_sessions = -1;
+            pa_metrics_db_error();
+        }
+        json_t *req = pa_ipc_request_stats(), *stats = NULL;
+        pa_ipc_error code;
+        if (req != NULL && pa_enclave_call(job->app->cfg.enclave_socket, PA_IPC_OP_STATS, req,
+                                           &stats, &code) == PA_ENCLAVE_OK)
+            sc.exchange_calls = json_object_get(stats, "exchange_calls");
+        json_decref(req);
+        char *text = pa_metrics_render_scrape(&sc);
+        json_decref(stats);
         if (text == NULL)
             pa_reply_error(&job->reply, 500, "internal_error", "Out of memory.");
         else
@@ -202,6 +219,8 @@ void pa_operator_run(pa_job *job)
     const char *outcome = "malformed";
     if (authenticate(job, &outcome) == 0)
         answer(job);
+    else
+        pa_metrics_operator_refused(outcome);
     pa_opdb_audit_entry e = {
         .token_id = job->op.auth.state == PA_OPAUTH_PRESENT ? job->op.auth.token_id : NULL,
         .route = pa_router_template(job->route),

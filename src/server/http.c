@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <openssl/rand.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -37,11 +38,17 @@
  * can see the 413; beyond this much more it is cut off instead. */
 #define DISCARD_MAX (1u << 20)
 
+/* X-Request-Id: the server's own, `<8 hex of this process>-<counter>`, or
+ * one a trusted proxy sent (docs/OPERATIONS.md "Logs"). */
+#define PA_REQUEST_ID_MAX 64
+
 struct pa_http {
     pa_app *app;
     struct MHD_Daemon *daemon;
     atomic_int inflight; /* requests begun and not yet completed */
     atomic_int stopping; /* pa_http_stop has begun */
+    char rid_prefix[9];  /* random per process: ids of two processes differ */
+    atomic_ullong rid_next;
 };
 
 /* One HTTP request, from its first access-handler call to MHD's completion
@@ -69,6 +76,7 @@ typedef struct {
     int close_after;   /* the stream cannot be trusted past this request */
     int nul_in_target; /* the raw target had %00 (see target_seen) */
     const pa_static_file *page; /* a browser page's file (static_files.h), or NULL */
+    char request_id[PA_REQUEST_ID_MAX + 1];
 } pa_conn;
 
 /* Returned by target_seen as the request's first *con_cls when the raw
@@ -109,6 +117,62 @@ static const char *method_name(const char *m)
     return "OTHER";
 }
 
+static const struct sockaddr *client_address(pa_conn *cx, struct sockaddr_storage *fwd);
+
+/* The numeric address requests are counted by (client_address), for logs. */
+static void client_text(pa_conn *cx, char out[INET6_ADDRSTRLEN])
+{
+    struct sockaddr_storage fwd;
+    const struct sockaddr *sa = client_address(cx, &fwd);
+    out[0] = '\0';
+    if (sa != NULL && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, INET6_ADDRSTRLEN);
+    else if (sa != NULL && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, INET6_ADDRSTRLEN);
+}
+
+/* An inbound X-Request-Id is kept only from a TRUSTED_PROXIES peer (nginx's
+ * $request_id, so one id follows the request through both logs), and only
+ * as 1..64 of [A-Za-z0-9._:-]: anything else could forge or break log
+ * lines. Otherwise, and from anyone else, the server makes its own. */
+static void request_id(pa_conn *cx)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(cx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const char *in = MHD_lookup_connection_value(cx->conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (in != NULL && ci != NULL &&
+        pa_proxies_contains(&cx->h->app->cfg.trusted_proxies, ci->client_addr)) {
+        size_t n = strlen(in);
+        int ok = n >= 1 && n <= PA_REQUEST_ID_MAX;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (in[i] >= 'a' && in[i] <= 'z') || (in[i] >= 'A' && in[i] <= 'Z') ||
+                 (in[i] >= '0' && in[i] <= '9') || strchr("._:-", in[i]) != NULL;
+        if (ok) {
+            memcpy(cx->request_id, in, n + 1);
+            return;
+        }
+    }
+    snprintf(cx->request_id, sizeof cx->request_id, "%s-%llx", cx->h->rid_prefix,
+             (unsigned long long)atomic_fetch_add(&cx->h->rid_next, 1));
+}
+
+static void access_log(pa_conn *cx, unsigned status, const char *error, int aborted)
+{
+    char client[INET6_ADDRSTRLEN];
+    client_text(cx, client);
+    pa_log_access_line a = {
+        .request_id = cx->request_id,
+        .method = cx->method,
+        .route = pa_router_template(cx->route_id),
+        .status = status,
+        .error = error,
+        .duration_ms = (mono_us() - cx->t0_us) / 1000,
+        .client = client,
+        .aborted = aborted,
+    };
+    pa_log_access(&a);
+}
+
 static enum MHD_Result send_reply(pa_conn *cx)
 {
     pa_reply *r = &cx->reply;
@@ -141,6 +205,7 @@ static enum MHD_Result send_reply(pa_conn *cx)
         .csp = cx->page != NULL && r->status < 400 ? cx->page->csp : NULL,
         .cache_control = cx->page != NULL ? "no-cache" : NULL,
         .etag = cx->page != NULL && r->status < 400 ? cx->page->etag : NULL,
+        .request_id = cx->request_id,
     };
     if (cx->page != NULL && r->status < 400)
         hh.content_type = r->status == 200 ? cx->page->content_type : NULL;
@@ -157,9 +222,8 @@ static enum MHD_Result send_reply(pa_conn *cx)
 
     cx->answered = 1;
     pa_metrics_request(cx->route_id, r->status);
-    pa_log_info("%s %s %u%s%s %lldms", cx->method, pa_router_template(cx->route_id), r->status,
-                r->error_code != NULL ? " " : "", r->error_code != NULL ? r->error_code : "",
-                (long long)((mono_us() - cx->t0_us) / 1000));
+    pa_metrics_error_code(r->status, r->error_code);
+    access_log(cx, r->status, r->error_code, 0);
     pa_reply_free(r);
     return ret;
 }
@@ -558,6 +622,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cx->conn = conn;
         cx->t0_us = mono_us();
         cx->method = method_name(method);
+        request_id(cx);
         pa_buf_init(&cx->body, PA_BODY_MAX);
         *con_cls = cx;
         atomic_fetch_add(&h->inflight, 1);
@@ -606,9 +671,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
         return;
     }
+    (void)toe;
     if (!cx->answered)
-        pa_log_info("%s %s aborted (code %d) %lldms", cx->method, pa_router_template(cx->route_id),
-                    (int)toe, (long long)((mono_us() - cx->t0_us) / 1000));
+        access_log(cx, 0, NULL, 1);
     pa_buf_free(&cx->body);
     pa_reply_free(&cx->reply);
     pa_job_free(cx->job);
@@ -637,6 +702,12 @@ pa_http *pa_http_start(pa_app *app)
     h->app = app;
     atomic_init(&h->inflight, 0);
     atomic_init(&h->stopping, 0);
+    atomic_init(&h->rid_next, 1);
+    unsigned char rnd[4];
+    if (RAND_bytes(rnd, sizeof rnd) != 1)
+        goto fail;
+    snprintf(h->rid_prefix, sizeof h->rid_prefix, "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+             rnd[3]);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);

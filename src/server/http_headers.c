@@ -33,7 +33,8 @@ int pa_http_add_headers(struct MHD_Response *resp, const pa_http_headers *h)
     if (h->allow_origin != NULL) {
         ADD("Access-Control-Allow-Origin", h->allow_origin);
         ADD("Access-Control-Expose-Headers",
-            "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, Retry-After");
+            "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy, Retry-After, "
+            "X-Request-Id");
         if (h->preflight) {
             ADD("Access-Control-Allow-Methods", PA_CORS_ALLOW_METHODS);
             ADD("Access-Control-Allow-Headers", PA_CORS_ALLOW_HEADERS);
@@ -53,6 +54,8 @@ int pa_http_add_headers(struct MHD_Response *resp, const pa_http_headers *h)
         snprintf(num, sizeof num, "%ld;w=%ld", h->rl->limit, h->rl_window_s);
         ADD("RateLimit-Policy", num);
     }
+    if (h->request_id != NULL)
+        ADD("X-Request-Id", h->request_id);
     if (h->www_authenticate != NULL)
         ADD("WWW-Authenticate", h->www_authenticate);
     if (h->retry_after_s > 0) {

@@ -22,6 +22,7 @@ typedef struct {
     const char *csp;             /* Content-Security-Policy instead of the API's */
     const char *cache_control;   /* Cache-Control instead of no-store */
     const char *etag;            /* ETag, or NULL */
+    const char *request_id;       /* X-Request-Id, or NULL */
 } pa_http_headers;
 
 PA_MUST_USE int pa_http_add_headers(struct MHD_Response *resp, const pa_http_headers *h);

@@ -15,6 +15,7 @@
 #include "enclave_client.h"
 #include "json_strict.h"
 #include "log.h"
+#include "metrics.h"
 #include "timeutil.h"
 #include "uuid.h"
 #include "workq.h"
@@ -216,6 +217,8 @@ static void follow(ajob *a, const char *enclave_job)
             pa_ipc_error code;
             if (pa_ipc_error_from_name(json_string_value(json_object_get(e, "error")), &code) != 0)
                 code = PA_IPC_E_INTERNAL_ERROR;
+            /* the run's refusal, counted like a refused call (metrics.h) */
+            pa_metrics_enclave_error(PA_IPC_OP_AGGREGATE_JOB, (int)code);
             pa_enclave_refusal_reply(code, e, &r);
             json_decref(ans);
             finish(a, &r);

@@ -2,6 +2,7 @@
  * database pool, starts the work queue, the health prober, the HTTP front
  * and the sweeper, and stops them in reverse order on SIGINT or SIGTERM,
  * within a bounded time. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "handler_health.h"
 #include "http.h"
 #include "log.h"
+#include "logsink.h"
 #include "supervisor.h"
 #include "sweeper.h"
 
@@ -118,14 +120,37 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    /* LOG_FORMAT (json or text) and LOG_FILE: docs/OPERATIONS.md "Logs". */
+    const char *log_format = getenv("LOG_FORMAT");
+    if (log_format != NULL && *log_format != '\0' && strcmp(log_format, "json") != 0 &&
+        strcmp(log_format, "text") != 0) {
+        fprintf(stderr, "perfagg-server: LOG_FORMAT must be json or text\n");
+        pa_config_free(&app.cfg);
+        return 2;
+    }
+    const char *log_file = getenv("LOG_FILE");
+    if (log_file != NULL && *log_file == '\0')
+        log_file = NULL;
+    if (log_file != NULL && pa_logsink_open_file(log_file) != 0) {
+        fprintf(stderr, "perfagg-server: cannot open LOG_FILE %s: %s\n", log_file, strerror(errno));
+        pa_config_free(&app.cfg);
+        return 1;
+    }
+
     /* Signals are taken synchronously by this thread only: block them before
-     * any other thread exists so every thread inherits the mask. */
+     * any other thread exists so every thread inherits the mask. SIGHUP
+     * reopens LOG_FILE (log rotation). */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* The access log is buffered (a line per request must not cost a
+     * write(2) per request): at most 200 ms of info lines are pending. */
+    if (pa_logsink_start() != 0)
+        pa_log_warn("cannot start the log flusher; logging unbuffered");
 
     int rc = 1;
     pa_http *http = NULL;
@@ -201,7 +226,19 @@ int main(int argc, char **argv)
                 (long long)app.cfg.rate_limit_window_ms, nofile);
 
     int sig = 0;
-    while (sigwait(&stop_signals, &sig) != 0) {
+    for (;;) {
+        if (sigwait(&stop_signals, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        if (log_file == NULL)
+            pa_log_info("received SIGHUP: no LOG_FILE to reopen");
+        else if (pa_logsink_open_file(log_file) != 0)
+            pa_log_error("received SIGHUP: cannot reopen LOG_FILE %s: %s; still logging to the "
+                         "old file",
+                         log_file, strerror(errno));
+        else
+            pa_log_info("received SIGHUP: reopened LOG_FILE");
     }
     pa_log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     rc = 0;
@@ -220,6 +257,7 @@ cleanup:;
         pa_sweeper_stop(sweeper, time_left(end)) != 0) {
         pa_supervisor_stop(supervisor, STOP_THREAD_MIN_MS);
         pa_log_error("stopped without waiting for the work still in progress (status 1)");
+        pa_logsink_flush();
         _exit(1);
     }
     pa_supervisor_stop(supervisor, time_left(end));
@@ -234,5 +272,6 @@ cleanup:;
     pa_config_free(&app.cfg);
     if (rc == 0)
         pa_log_info("stopped");
+    pa_logsink_stop();
     return rc;
 }

@@ -1,15 +1,55 @@
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "buf.h"
 
 #define NCLASS 5 /* 1xx .. 5xx */
 
+/* Upper bounds of the enclave latency buckets, in microseconds and as
+ * Prometheus writes them: from an info call (~1 ms) to an aggregate over a
+ * year of paged history (minutes, PA_ENCLAVE_AGGREGATE_TIMEOUT_MS). */
+static const struct {
+    int64_t us;
+    const char *le;
+} buckets[] = {
+    {1000, "0.001"},  {2500, "0.0025"}, {5000, "0.005"},  {10000, "0.01"},
+    {25000, "0.025"}, {50000, "0.05"},  {100000, "0.1"},  {250000, "0.25"},
+    {500000, "0.5"},  {1000000, "1"},   {2500000, "2.5"}, {5000000, "5"},
+    {10000000, "10"}, {30000000, "30"}, {60000000, "60"}, {120000000, "120"},
+};
+#define NBUCKET (sizeof buckets / sizeof buckets[0])
+
+/* The reasons of perfagg_enclave_errors_total: the contract's codes, then
+ * "unavailable" (no answer at all). */
+#define NREASON (PA_IPC_E_COUNT + 1)
+
+static const char *const operator_outcomes[] = {"missing",      "malformed", "unknown_token",
+                                                "wrong_secret", "expired",   "revoked"};
+#define NOUTCOME (sizeof operator_outcomes / sizeof operator_outcomes[0])
+
 static atomic_ullong requests[PA_ROUTE_COUNT][NCLASS];
 static atomic_ullong enclave_us_sum[PA_IPC_OP_COUNT];
 static atomic_ullong enclave_count[PA_IPC_OP_COUNT];
 static atomic_ullong enclave_failures[PA_IPC_OP_COUNT];
+static atomic_ullong enclave_bucket[PA_IPC_OP_COUNT][NBUCKET]; /* not cumulative */
+static atomic_ullong enclave_errors[PA_IPC_OP_COUNT][NREASON];
+static atomic_ullong operator_refused[NOUTCOME];
+static atomic_llong sweeper_last_ok_s;
+
+/* Error replies by code: codes are static strings from a bounded set in
+ * the source, so the table is small; a code seen for the first time takes
+ * a slot under the mutex. */
+static struct {
+    const char *code;
+    unsigned status;
+    atomic_ullong n;
+} codes[PA_METRICS_CODES_MAX];
+static size_t ncodes;
+static atomic_ullong codes_other;
+static pthread_mutex_t codes_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ullong db_errors;
 static atomic_ullong rate_limited;
 static atomic_ullong server_busy;
@@ -31,14 +71,54 @@ void pa_metrics_request(pa_route_id route, unsigned status)
     INC(requests[route][status / 100 - 1], 1);
 }
 
+void pa_metrics_error_code(unsigned status, const char *code)
+{
+    if (code == NULL || status < 400 || status > 599)
+        return;
+    pthread_mutex_lock(&codes_lock);
+    size_t i = 0;
+    while (i < ncodes && !(codes[i].status == status && strcmp(codes[i].code, code) == 0))
+        i++;
+    if (i == ncodes && ncodes < PA_METRICS_CODES_MAX) {
+        codes[i].code = code;
+        codes[i].status = status;
+        ncodes++;
+    }
+    if (i < ncodes)
+        INC(codes[i].n, 1);
+    else
+        INC(codes_other, 1);
+    pthread_mutex_unlock(&codes_lock);
+}
+
 void pa_metrics_enclave_call(pa_ipc_op op, int64_t duration_us, int failed)
 {
     if ((unsigned)op >= PA_IPC_OP_COUNT)
         return;
-    INC(enclave_us_sum[op], duration_us > 0 ? duration_us : 0);
+    if (duration_us < 0)
+        duration_us = 0;
+    INC(enclave_us_sum[op], duration_us);
     INC(enclave_count[op], 1);
+    for (size_t b = 0; b < NBUCKET; b++)
+        if (duration_us <= buckets[b].us) {
+            INC(enclave_bucket[op][b], 1);
+            break;
+        }
     if (failed)
         INC(enclave_failures[op], 1);
+}
+
+void pa_metrics_enclave_error(pa_ipc_op op, int reason)
+{
+    if ((unsigned)op < PA_IPC_OP_COUNT && reason >= 0 && reason < (int)NREASON)
+        INC(enclave_errors[op][reason], 1);
+}
+
+void pa_metrics_operator_refused(const char *outcome)
+{
+    for (size_t i = 0; outcome != NULL && i < NOUTCOME; i++)
+        if (strcmp(outcome, operator_outcomes[i]) == 0)
+            INC(operator_refused[i], 1);
 }
 
 void pa_metrics_db_error(void)
@@ -76,13 +156,21 @@ void pa_metrics_session_revoked(void)
     INC(sessions_revoked, 1);
 }
 
-void pa_metrics_sweep(long deleted, int failed)
+void pa_metrics_sweep_at(long deleted, int failed, int64_t now_s)
 {
     INC(sweeper_runs, 1);
-    if (failed)
+    if (failed) {
         INC(sweeper_failures, 1);
-    else if (deleted > 0)
+        return;
+    }
+    if (deleted > 0)
         INC(sweeper_deleted, deleted);
+    atomic_store_explicit(&sweeper_last_ok_s, now_s, memory_order_relaxed);
+}
+
+void pa_metrics_sweep(long deleted, int failed)
+{
+    pa_metrics_sweep_at(deleted, failed, 0);
 }
 
 static int counter(pa_buf *b, const char *name, const char *help, unsigned long long v)
@@ -90,7 +178,126 @@ static int counter(pa_buf *b, const char *name, const char *help, unsigned long 
     return pa_buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, v);
 }
 
+static int gauge(pa_buf *b, const char *name, const char *help, long long v)
+{
+    return pa_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name, v);
+}
+
+static int render_enclave(pa_buf *b)
+{
+    PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_enclave_call_duration_seconds Time spent in "
+                                  "enclave calls, by operation.\n"
+                                  "# TYPE perfagg_enclave_call_duration_seconds histogram\n"));
+    for (int op = 0; op < PA_IPC_OP_COUNT; op++) {
+        const char *name = pa_ipc_op_name((pa_ipc_op)op);
+        unsigned long long cum = 0;
+        for (size_t k = 0; k < NBUCKET; k++) {
+            cum += GET(enclave_bucket[op][k]);
+            PA_GUARD(pa_buf_printf(b,
+                                   "perfagg_enclave_call_duration_seconds_bucket{op=\"%s\","
+                                   "le=\"%s\"} %llu\n",
+                                   name, buckets[k].le, cum));
+        }
+        unsigned long long us = GET(enclave_us_sum[op]);
+        PA_GUARD(
+            pa_buf_printf(b,
+                          "perfagg_enclave_call_duration_seconds_bucket{op=\"%s\",le=\"+Inf\"} "
+                          "%llu\n"
+                          "perfagg_enclave_call_duration_seconds_sum{op=\"%s\"} %llu.%06llu\n"
+                          "perfagg_enclave_call_duration_seconds_count{op=\"%s\"} %llu\n",
+                          name, GET(enclave_count[op]), name, us / 1000000, us % 1000000, name,
+                          GET(enclave_count[op])));
+    }
+    PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_enclave_call_failures_total Enclave calls "
+                                  "that got no usable answer or an error.\n"
+                                  "# TYPE perfagg_enclave_call_failures_total counter\n"));
+    for (int op = 0; op < PA_IPC_OP_COUNT; op++)
+        PA_GUARD(pa_buf_printf(b, "perfagg_enclave_call_failures_total{op=\"%s\"} %llu\n",
+                               pa_ipc_op_name((pa_ipc_op)op), GET(enclave_failures[op])));
+    PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_enclave_errors_total Failed enclave calls by "
+                                  "operation and reason (the contract's error code, or "
+                                  "unavailable: no answer); open and aggregate's "
+                                  "decryption_failed and enclave_key_lost are envelopes that did "
+                                  "not open.\n"
+                                  "# TYPE perfagg_enclave_errors_total counter\n"));
+    for (int op = 0; op < PA_IPC_OP_COUNT; op++)
+        for (int r = 0; r < (int)NREASON; r++) {
+            unsigned long long n = GET(enclave_errors[op][r]);
+            /* Only the pairs that can occur on the hot ops are always shown;
+             * other pairs appear once they happen. */
+            int always = (op == PA_IPC_OP_OPEN || op == PA_IPC_OP_AGGREGATE) &&
+                         (r == PA_IPC_E_DECRYPTION_FAILED || r == PA_IPC_E_ENCLAVE_KEY_LOST ||
+                          r == PA_IPC_E_COUNT);
+            if (n == 0 && !always)
+                continue;
+            PA_GUARD(pa_buf_printf(
+                b, "perfagg_enclave_errors_total{op=\"%s\",reason=\"%s\"} %llu\n",
+                pa_ipc_op_name((pa_ipc_op)op),
+                r == PA_IPC_E_COUNT ? "unavailable" : pa_ipc_error_name((pa_ipc_error)r), n));
+        }
+    return 0;
+}
+
+static int render_codes(pa_buf *b)
+{
+    PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_http_errors_total Error answers by status and "
+                                  "stable error code (validation errors are the 4xx).\n"
+                                  "# TYPE perfagg_http_errors_total counter\n"));
+    pthread_mutex_lock(&codes_lock);
+    size_t n = ncodes;
+    pthread_mutex_unlock(&codes_lock);
+    /* slots below n are written once, before ncodes grew past them */
+    for (size_t i = 0; i < n; i++)
+        PA_GUARD(pa_buf_printf(b, "perfagg_http_errors_total{status=\"%u\",code=\"%s\"} %llu\n",
+                               codes[i].status, codes[i].code, GET(codes[i].n)));
+    if (GET(codes_other) > 0)
+        PA_GUARD(pa_buf_printf(b,
+                               "perfagg_http_errors_total{status=\"other\",code=\"other\"} %llu\n",
+                               GET(codes_other)));
+    PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_operator_unauthorized_total Operator requests "
+                                  "(/metrics, /operator/...) refused 401, by the audit row's "
+                                  "outcome.\n"
+                                  "# TYPE perfagg_operator_unauthorized_total counter\n"));
+    for (size_t i = 0; i < NOUTCOME; i++)
+        PA_GUARD(pa_buf_printf(b, "perfagg_operator_unauthorized_total{outcome=\"%s\"} %llu\n",
+                               operator_outcomes[i], GET(operator_refused[i])));
+    return 0;
+}
+
+/* The enclave's stats rows (checked against the contract by the caller:
+ * venue and outcome are names from its enums, count an integer). */
+static int render_exchange(pa_buf *b, const json_t *rows)
+{
+    PA_GUARD(gauge(b, "perfagg_enclave_stats_up",
+                   "1 when the enclave answered this scrape's stats call, else 0.", rows != NULL));
+    if (rows == NULL)
+        return 0;
+    PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_exchange_calls_total HTTP calls the enclave "
+                                  "made to exchanges since it started, by venue and outcome.\n"
+                                  "# TYPE perfagg_exchange_calls_total counter\n"));
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        const char *venue = json_string_value(json_object_get(row, "venue"));
+        const char *outcome = json_string_value(json_object_get(row, "outcome"));
+        const json_t *count = json_object_get(row, "count");
+        if (venue == NULL || outcome == NULL || !json_is_integer(count))
+            continue;
+        PA_GUARD(pa_buf_printf(b,
+                               "perfagg_exchange_calls_total{venue=\"%s\",outcome=\"%s\"} "
+                               "%lld\n",
+                               venue, outcome, (long long)json_integer_value(count)));
+    }
+    return 0;
+}
+
 char *pa_metrics_render(void)
+{
+    return pa_metrics_render_scrape(NULL);
+}
+
+char *pa_metrics_render_scrape(const pa_metrics_scrape *s)
 {
     pa_buf b;
     pa_buf_init(&b, 1 << 20);
@@ -107,30 +314,8 @@ char *pa_metrics_render(void)
                                         GET(requests[r][c])),
                           fail);
 
-    PA_GUARD_GOTO(pa_buf_append_str(&b,
-                                    "# HELP perfagg_enclave_call_duration_seconds Time spent in "
-                                    "enclave calls, by operation.\n"
-                                    "# TYPE perfagg_enclave_call_duration_seconds summary\n"),
-                  fail);
-    for (int op = 0; op < PA_IPC_OP_COUNT; op++) {
-        unsigned long long us = GET(enclave_us_sum[op]);
-        PA_GUARD_GOTO(pa_buf_printf(&b,
-                                    "perfagg_enclave_call_duration_seconds_sum{op=\"%s\"} "
-                                    "%llu.%06llu\n"
-                                    "perfagg_enclave_call_duration_seconds_count{op=\"%s\"} %llu\n",
-                                    pa_ipc_op_name((pa_ipc_op)op), us / 1000000, us % 1000000,
-                                    pa_ipc_op_name((pa_ipc_op)op), GET(enclave_count[op])),
-                      fail);
-    }
-    PA_GUARD_GOTO(pa_buf_append_str(&b, "# HELP perfagg_enclave_call_failures_total Enclave calls "
-                                        "that got no usable answer or an error.\n"
-                                        "# TYPE perfagg_enclave_call_failures_total counter\n"),
-                  fail);
-    for (int op = 0; op < PA_IPC_OP_COUNT; op++)
-        PA_GUARD_GOTO(pa_buf_printf(&b, "perfagg_enclave_call_failures_total{op=\"%s\"} %llu\n",
-                                    pa_ipc_op_name((pa_ipc_op)op), GET(enclave_failures[op])),
-                      fail);
-
+    PA_GUARD_GOTO(render_codes(&b), fail);
+    PA_GUARD_GOTO(render_enclave(&b), fail);
     PA_GUARD_GOTO(counter(&b, "perfagg_db_errors_total",
                           "Database calls that failed for lack of a working database.",
                           GET(db_errors)),
@@ -165,6 +350,18 @@ char *pa_metrics_render(void)
     PA_GUARD_GOTO(counter(&b, "perfagg_sweeper_deleted_total",
                           "Expired credentials deleted by the sweeper.", GET(sweeper_deleted)),
                   fail);
+    PA_GUARD_GOTO(gauge(&b, "perfagg_sweeper_last_success_timestamp_seconds",
+                        "Unix time of the sweeper's last successful run (0: none yet).",
+                        (long long)atomic_load_explicit(&sweeper_last_ok_s, memory_order_relaxed)),
+                  fail);
+    if (s != NULL && s->active_sessions >= 0)
+        PA_GUARD_GOTO(gauge(&b, "perfagg_sessions_active",
+                            "Sessions active and not past expires_at, counted in the database at "
+                            "scrape time.",
+                            s->active_sessions),
+                      fail);
+    if (s != NULL)
+        PA_GUARD_GOTO(render_exchange(&b, s->exchange_calls), fail);
     return pa_buf_steal(&b);
 
 fail:

@@ -189,6 +189,22 @@ pa_db_status pa_opdb_stats(pa_db *db, char **json)
     return st;
 }
 
+static pa_db_status count_row(const PGresult *res, void *arg)
+{
+    if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0))
+        return PA_DB_UNAVAILABLE;
+    *(long long *)arg = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    return PA_DB_OK;
+}
+
+pa_db_status pa_opdb_active_sessions(pa_db *db, long long *out)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM sessions WHERE status = 'active' AND expires_at > now()";
+    *out = -1;
+    return pa_db_query(db, sql, 0, NULL, count_row, out);
+}
+
 /* ---- audit --------------------------------------------------------------- */
 
 pa_db_status pa_opdb_audit(pa_db *db, const pa_opdb_audit_entry *e)

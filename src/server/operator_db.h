@@ -31,6 +31,12 @@ const char *pa_optoken_verdict_name(pa_optoken_verdict v);
 pa_db_status pa_opdb_sessions(pa_db *db, long limit, long offset, char **json);
 pa_db_status pa_opdb_aggregates(pa_db *db, long limit, long offset, char **json);
 pa_db_status pa_opdb_stats(pa_db *db, char **json);
+/* /metrics' perfagg_sessions_active: sessions with status 'active' and
+ * expires_at in the future. The partial index sessions_expiring_idx
+ * (expires_at WHERE status = 'active') answers it, so a scrape costs one
+ * index scan over the active sessions only, however many expired or
+ * revoked rows the table holds. */
+pa_db_status pa_opdb_active_sessions(pa_db *db, long long *out);
 
 typedef struct {
     const char *token_id; /* a well-formed token's id, else NULL */

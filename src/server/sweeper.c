@@ -30,7 +30,7 @@ static void sweep_once(pa_sweeper *s)
         pa_log_warn("sweeper: cleanup_expired_credentials failed (database unavailable)");
         return;
     }
-    pa_metrics_sweep(count, 0);
+    pa_metrics_sweep_at(count, 0, pa_now_ms() / 1000);
     if (count > 0)
         pa_log_info("sweeper: deleted the credentials of %ld expired session(s)", count);
     /* enclave-made keys: unclaimed past their hour, or their session's expiry */

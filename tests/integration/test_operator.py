@@ -30,7 +30,11 @@ class OperatorTest(unittest.TestCase):
         t = int(time.time() * 1000)
         cls.acct = harness.account(trades=harness.make_trades("BTCUSDT", 10, t - 3 * DAY_MS,
                                                               3_600_000, 30000.0))
-        cls.stack = harness.Stack({"accounts": [cls.acct]})
+        # No sweeper run during the suite: test_sessions_paging moves a session's
+        # expiry into the past for a moment, and a sweep then would mark it
+        # expired for good (seen under make sanitize, where the moment is longer).
+        cls.stack = harness.Stack({"accounts": [cls.acct]},
+                                  server_env={"CLEANUP_INTERVAL_SECONDS": "86400"})
         s = cls.stack
         # Three sessions: one revoked (its label must never be shown), two
         # active, one of them with a stored result.

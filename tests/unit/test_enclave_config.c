@@ -344,6 +344,7 @@ static void test_trusted_root_and_proxy_env_ignored(void **state)
                      PA_EXCHANGE_BAD_RESPONSE);
     assert_detail_has(&y, "HTTP 302");
     run_free(&y);
+    free(c.ca_pem); /* the enclave keeps it for its lifetime */
     clean_env();
 }
 
@@ -395,6 +396,7 @@ static void test_through_the_relay(void **state)
         if (opened < 1 || opened > 3)
             fail_msg("bridge=%d: %d tunnels for one run", bridge, opened);
     }
+    free(c.ca_pem); /* the enclave keeps it for its lifetime */
     clean_env();
 }
 
@@ -508,6 +510,8 @@ static void test_development_overrides(void **state)
     unlink(ca_path);
     assert_int_equal(c.egress.use_relay, 1);
     assert_int_equal(c.egress.relay.kind, PA_IPC_UNIX);
+    /* the enclave keeps it for its lifetime; the test loads again below */
+    free(c.ca_pem);
 
     static const char *const bad[][2] = {
         {"PERFAGG_EXCHANGE_TIMEOUT_MS", "99"}, {"PERFAGG_EXCHANGE_TIMEOUT_MS", "1e3"},

@@ -285,6 +285,10 @@ static const request_case request_cases[] = {
       {"wait_ms", v_int, "another op's field"},
       {"job_id", NULL, "missing"},
       {"job_id", v_null, "null"}}},
+    {PA_IPC_OP_STATS,
+     "{\"op\":\"stats\"}",
+     {{NULL, NULL, NULL}},
+     {{"x", v_int, "unknown field"}, {"nonce", v_string, "another op's field"}}},
 };
 
 static void test_requests(void **state)
@@ -523,6 +527,35 @@ static json_t *v_status_queued(void)
 {
     return json_string("queued");
 }
+static json_t *v_empty_array(void)
+{
+    return json_array();
+}
+static json_t *v_calls_bad_venue(void)
+{
+    return parse("[{\"venue\":\"okx\",\"outcome\":\"ok\",\"count\":1}]");
+}
+static json_t *v_calls_bad_outcome(void)
+{
+    return parse("[{\"venue\":\"binance_spot\",\"outcome\":\"teapot\",\"count\":1}]");
+}
+static json_t *v_calls_negative(void)
+{
+    return parse("[{\"venue\":\"binance_spot\",\"outcome\":\"ok\",\"count\":-1}]");
+}
+static json_t *v_calls_extra(void)
+{
+    return parse("[{\"venue\":\"binance_spot\",\"outcome\":\"ok\",\"count\":1,"
+                 "\"path\":\"/api/v3/account\"}]");
+}
+static json_t *v_calls_over(void)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i <= PA_IPC_STATS_ROWS_MAX; i++)
+        json_array_append_new(a, parse("{\"venue\":\"binance_spot\",\"outcome\":\"ok\","
+                                       "\"count\":1}"));
+    return a;
+}
 
 static const answer_case answer_cases[] = {
     {PA_IPC_OP_INFO,
@@ -604,6 +637,17 @@ static const answer_case answer_cases[] = {
      "{\"ok\":true}",
      {{NULL, NULL, NULL}},
      {{"x", v_int, "unknown field"}, {"job_id", v_string, "an echoed field"}}},
+    {PA_IPC_OP_STATS,
+     "{\"ok\":true,\"exchange_calls\":[{\"venue\":\"binance_spot\",\"outcome\":\"ok\","
+     "\"count\":3},{\"venue\":\"binance_usdm\",\"outcome\":\"http_5xx\",\"count\":0}]}",
+     {{"exchange_calls", v_empty_array, "no calls yet"}},
+     {{"x", v_int, "unknown field"},
+      {"exchange_calls", NULL, "missing"},
+      {"exchange_calls", v_calls_bad_venue, "a venue not in the contract"},
+      {"exchange_calls", v_calls_bad_outcome, "an outcome not in the contract"},
+      {"exchange_calls", v_calls_negative, "a negative count"},
+      {"exchange_calls", v_calls_extra, "an unknown field in a row (a path, say)"},
+      {"exchange_calls", v_calls_over, "more rows than the cap"}}},
 };
 
 static pa_ipc_answer_kind host_check(pa_ipc_op op, const json_t *a)

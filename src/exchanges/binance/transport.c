@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "callstats.h"
 #include "codec.h"
 #include "egress.h"
 #include "json_strict.h"
@@ -259,9 +260,9 @@ static void bn_safe_msg(const pa_bn_transport *t, const char *msg, char *out, si
 
 /* One GET. On HTTP 200, *out is the parsed body. Otherwise *code is Binance's
  * error code (0 when the body had none) and detail describes the failure. */
-static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const pa_buf *url,
-                                     size_t limit, json_t **out, long *code, long *http_out,
-                                     int *transient)
+static pa_exchange_status bn_perform_once(pa_bn_transport *t, const char *path, const pa_buf *url,
+                                          size_t limit, json_t **out, long *code, long *http_out,
+                                          int *transient)
 {
     *out = NULL;
     *code = 0;
@@ -320,6 +321,25 @@ static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const
     json_decref(doc);
     *transient = http == 429 || http >= 500;
     return pa_bn_error_status(http, *code);
+}
+
+/* bn_perform_once, counted by venue and outcome for the stats op. */
+static pa_exchange_status bn_perform(pa_bn_transport *t, const char *path, const pa_buf *url,
+                                     size_t limit, json_t **out, long *code, long *http_out,
+                                     int *transient)
+{
+    pa_exchange_status st = bn_perform_once(t, path, url, limit, out, code, http_out, transient);
+    long http = *http_out;
+    pa_call_outcome o = st == PA_EXCHANGE_OK             ? PA_CALL_OK
+                        : http == 429                    ? PA_CALL_HTTP_429
+                        : http == 418                    ? PA_CALL_HTTP_418
+                        : http >= 500                    ? PA_CALL_HTTP_5XX
+                        : http >= 400                    ? PA_CALL_HTTP_4XX
+                        : st == PA_EXCHANGE_BAD_RESPONSE ? PA_CALL_BAD_RESPONSE
+                                                         : PA_CALL_NETWORK;
+    pa_callstats_record(
+        strncmp(path, "/fapi/", 6) == 0 ? PA_VENUE_BINANCE_USDM : PA_VENUE_BINANCE_SPOT, o);
+    return st;
 }
 
 static int bn_is_sapi(const char *path)
