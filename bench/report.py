@@ -144,7 +144,13 @@ def build(out):
         v["target_kb"] = RSS_TARGET_KB if proc.startswith("perfagg") else None
         v["ratio_to_target"] = ratio(v["vmhwm_kb"], v["target_kb"])
     nginx_run = {"route": "nginx static /health (ceiling)", "processes": processes(out, "nginx_health")}
-    return {"meta": meta, "ceilings": ceilings, "routes": routes, "rss": rss, "nginx_run": nginx_run}
+    aggregation = []
+    path = os.path.join(out, "aggregate.jsonl")
+    if os.path.exists(path):
+        with open(path) as f:
+            aggregation = [json.loads(line) for line in f if line.strip()]
+    return {"meta": meta, "ceilings": ceilings, "routes": routes, "rss": rss, "nginx_run": nginx_run,
+            "aggregation": aggregation}
 
 
 def fmt(x, digits=0):
@@ -216,6 +222,15 @@ def markdown(rep):
         lines.append("| %s | %s MB | %s MB | %s |" % (
             proc, fmt(v["vmrss_max_kb"] / 1024, 1), fmt(v["vmhwm_kb"] / 1024, 1),
             fmt(v["ratio_to_target"], 2)))
+    if rep.get("aggregation"):
+        lines += ["", "## Aggregation in-process (bench/aggregate_scale: a year, 50 markets, closes, "
+                  "equity and flows; median of %s)" % rep["aggregation"][0]["repeats"], "",
+                  "| fills | spot s (CPU s) | usdm s (CPU s) | memory the aggregation added |",
+                  "| ---: | ---: | ---: | ---: |"]
+        for a in rep["aggregation"]:
+            lines.append("| %s | %s (%s) | %s (%s) | %s MB |" % (
+                fmt(a["fills"]), fmt(a["spot_s"], 3), fmt(a["spot_cpu_s"], 3), fmt(a["usdm_s"], 3),
+                fmt(a["usdm_cpu_s"], 3), fmt(a["aggregate_kb"] / 1024, 1)))
     return "\n".join(lines) + "\n"
 
 

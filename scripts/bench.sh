@@ -3,7 +3,9 @@
 # beside a ceiling measured in the same run on the same machine
 # (docs/BENCHMARKS.md).
 #   1. a Release build of the service and the bench tools in build-bench/
-#   2. crypto ceilings in-process (build-bench/crypto_ceiling)
+#   2. crypto ceilings in-process (build-bench/crypto_ceiling), and the
+#      aggregation of 250,000 .. 1,000,000 fills over a year in-process
+#      (build-bench/aggregate_scale: time and memory against the fill count)
 #   3. the Binance simulator with a 10,000-fill account (bench/make_account.py)
 #   4. the service through scripts/run.sh (private PostgreSQL with fsync on,
 #      relay, server, enclave: `make run`'s defaults) with the rate limit raised
@@ -42,6 +44,7 @@ command -v nginx >/dev/null || die "nginx is missing"
 log "Release build in $build/"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPERFAGG_BENCH=ON >/dev/null
 ninja -C "$build" perfagg-server perfagg-enclave perfagg-relay perfagg crypto_ceiling seal_many \
+  aggregate_scale \
   >/dev/null
 
 rm -rf "$out"
@@ -87,6 +90,8 @@ free_port() {
 cut -d' ' -f1-3 /proc/loadavg >"$out/loadavg_start"
 log "crypto ceilings (${crypto_seconds}s per operation, one core)"
 "$build/crypto_ceiling" "$crypto_seconds" >"$out/crypto.json"
+log "aggregation of 250,000, 500,000 and 1,000,000 fills over a year (median of 3)"
+for n in 250000 500000 1000000; do "$build/aggregate_scale" "$n" 3; done >"$out/aggregate.jsonl"
 
 # ---- the exchange simulator with the 10,000-fill account --------------------
 python3 bench/make_account.py "$tmp/account" "$fills"

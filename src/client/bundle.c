@@ -5,6 +5,7 @@
  * text (1.10 -> 1.1, 1e2 -> 100.0), and a bundle is evidence: it should hold
  * what the server said, not our rendering of it. */
 /* strcasestr: _GNU_SOURCE comes from the build. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,54 @@ static void string_text(const json_t *obj, const char *key, char *out, size_t ou
     snprintf(out, outlen, "%s", s ? s : "");
 }
 
+/* A string field, "null" when null. */
+static void string_or_null(const json_t *obj, const char *key, char *out, size_t outlen)
+{
+    if (json_is_null(json_object_get(obj, key)))
+        snprintf(out, outlen, "null");
+    else
+        string_text(obj, key, out, outlen);
+}
+
+/* The returns and risk fields (docs/PROTOCOL.md), present since issue 7. */
+static void returns_summary(const json_t *payload, pa_client_summary *out)
+{
+    const json_t *daily = json_object_get(payload, "daily");
+    if (!json_is_array(daily))
+        return;
+    out->has_returns = 1;
+    out->ndaily = json_array_size(daily);
+    static const struct {
+        const char *key;
+        size_t off, size;
+    } nums[] = {
+#define PA_SUMMARY_NUM(k, f) {k, offsetof(pa_client_summary, f), sizeof(((pa_client_summary *)0)->f)}
+        PA_SUMMARY_NUM("realized_pnl", realized_pnl),
+        PA_SUMMARY_NUM("unrealized_pnl", unrealized_pnl),
+        PA_SUMMARY_NUM("fees", fees),
+        PA_SUMMARY_NUM("funding", funding),
+        PA_SUMMARY_NUM("return", ret),
+        PA_SUMMARY_NUM("sortino", sortino),
+        PA_SUMMARY_NUM("volatility", volatility),
+        PA_SUMMARY_NUM("max_drawdown", max_drawdown),
+        PA_SUMMARY_NUM("max_drawdown_amount", max_drawdown_amount),
+        PA_SUMMARY_NUM("round_trips", round_trips),
+        PA_SUMMARY_NUM("win_rate", win_rate),
+        PA_SUMMARY_NUM("profit_factor", profit_factor),
+        PA_SUMMARY_NUM("active_days", active_days),
+#undef PA_SUMMARY_NUM
+    };
+    for (size_t i = 0; i < PA_ARRAY_LEN(nums); i++)
+        number_text(json_object_get(payload, nums[i].key), (char *)out + nums[i].off,
+                    nums[i].size);
+    string_or_null(payload, "returns_from", out->returns_from, sizeof out->returns_from);
+    string_text(payload, "sharpe_basis", out->sharpe_basis, sizeof out->sharpe_basis);
+    string_or_null(payload, "max_drawdown_peak", out->max_drawdown_peak,
+                   sizeof out->max_drawdown_peak);
+    string_or_null(payload, "max_drawdown_trough", out->max_drawdown_trough,
+                   sizeof out->max_drawdown_trough);
+}
+
 int pa_client_bundle_summary(const char *bundle_json, size_t len, pa_client_summary *out)
 {
     memset(out, 0, sizeof *out);
@@ -183,6 +232,7 @@ int pa_client_bundle_summary(const char *bundle_json, size_t len, pa_client_summ
                 sizeof out->excluded_trades);
     number_text(json_object_get(payload, "unpriced_fees"), out->unpriced_fees,
                 sizeof out->unpriced_fees);
+    returns_summary(payload, out);
     json_decref(b);
     return 0;
 }

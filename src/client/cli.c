@@ -200,7 +200,7 @@ static const char general_usage[] =
 
 /* Escaped copies of foreign strings, freed together once printed. */
 typedef struct {
-    char *s[24];
+    char *s[64]; /* print_summary escapes about 45 */
     size_t n;
 } esc_pool;
 
@@ -278,7 +278,31 @@ static void print_summary(FILE *out, const pa_client_summary *s, const char *mar
     fprintf(out, "%swindow          %s .. %s\n", mark, esc(&p, s->from), esc(&p, s->to));
     const char *currency = esc(&p, s->currency);
     fprintf(out, "%spnl             %s %s\n", mark, esc(&p, s->pnl), currency);
-    fprintf(out, "%ssharpe          %s\n", mark, esc(&p, s->sharpe));
+    if (s->has_returns)
+        fprintf(out, "%s                (realized %s, unrealized %s, fees %s, funding %s)\n", mark,
+                esc(&p, s->realized_pnl), esc(&p, s->unrealized_pnl), esc(&p, s->fees),
+                esc(&p, s->funding));
+    if (s->has_returns && strcmp(s->returns_from, "null") != 0)
+        fprintf(out, "%sreturn          %s (time-weighted, from %s)\n", mark, esc(&p, s->ret),
+                esc(&p, s->returns_from));
+    else if (s->has_returns)
+        fprintf(out, "%sreturn          null (no equity history)\n", mark);
+    fprintf(out, "%ssharpe          %s%s%s%s\n", mark, esc(&p, s->sharpe),
+            s->has_returns ? " (on daily " : "", esc(&p, s->sharpe_basis),
+            s->has_returns ? ")" : "");
+    if (s->has_returns) {
+        fprintf(out, "%ssortino         %s\n", mark, esc(&p, s->sortino));
+        fprintf(out, "%svolatility      %s\n", mark, esc(&p, s->volatility));
+        fprintf(out, "%smax_drawdown    %s", mark, esc(&p, s->max_drawdown));
+        if (strcmp(s->max_drawdown_peak, "null") != 0)
+            fprintf(out, " (%s %s, %s .. %s)", esc(&p, s->max_drawdown_amount), currency,
+                    esc(&p, s->max_drawdown_peak), esc(&p, s->max_drawdown_trough));
+        fprintf(out, "\n");
+        fprintf(out, "%sround_trips     %s (win rate %s, profit factor %s)\n", mark,
+                esc(&p, s->round_trips), esc(&p, s->win_rate), esc(&p, s->profit_factor));
+        fprintf(out, "%sdaily           %zu days, %s active\n", mark, s->ndaily,
+                esc(&p, s->active_days));
+    }
     fprintf(out, "%svolume          %s %s\n", mark, esc(&p, s->volume), currency);
     fprintf(out, "%strades          %s (excluded %s, unpriced fees %s)\n", mark,
             esc(&p, s->trades), esc(&p, s->excluded_trades), esc(&p, s->unpriced_fees));

@@ -314,6 +314,16 @@ typedef struct {
     char key_rights[192];        /* key_permissions' true flags, comma-separated; "" when absent */
     char symbol_source[16];      /* scope.symbol_source: "all" or "client" ("" when absent) */
     size_t nsymbols;             /* how many symbols scope.symbols lists */
+    /* Returns and risk (docs/METRICS.md), when the payload has them
+     * (has_returns: it carries "daily"); numbers in their JCS form or
+     * "null", dates as signed. */
+    int has_returns;
+    char realized_pnl[40], unrealized_pnl[40], fees[40], funding[40];
+    char ret[40], returns_from[40], sharpe_basis[16], sortino[40], volatility[40];
+    char max_drawdown[40], max_drawdown_amount[40], max_drawdown_peak[16],
+        max_drawdown_trough[16];
+    char round_trips[24], win_rate[40], profit_factor[40], active_days[24];
+    size_t ndaily; /* entries of the daily series */
 } pa_client_summary;
 
 PA_MUST_USE int pa_client_bundle_summary(const char *bundle_json, size_t len,

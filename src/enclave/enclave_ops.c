@@ -192,16 +192,85 @@ static int is_usdm(const pa_connector *c)
 }
 
 /* What a USD-M futures result adds (docs/PROTOCOL.md): the earliest
- * instant the exchange's history covered, and pnl's parts as booked. */
-static int add_usdm_fields(json_t *payload, json_t *scope, const pa_agg_result *agg,
-                           const pa_exchange_result *fetched)
+ * instant the exchange's history covered (pnl's parts are in every result:
+ * add_returns_fields). */
+static int add_usdm_fields(json_t *scope, const pa_exchange_result *fetched)
 {
     char history_from[PA_TIME_STR_LEN];
     pa_time_format(fetched->history_from_ms, history_from);
-    int bad = json_object_set_new(scope, "history_from", json_string(history_from));
+    return json_object_set_new(scope, "history_from", json_string(history_from)) ? -1 : 0;
+}
+
+/* A ratio that may be undefined. */
+static json_t *ratio(pa_agg_num x)
+{
+    return x.known && isfinite(x.v) ? json_real(x.v) : json_null();
+}
+
+/* A UTC day as "YYYY-MM-DD". */
+static json_t *day_text(int64_t day)
+{
+    char t[PA_TIME_STR_LEN];
+    pa_time_format(day * 86400000LL, t);
+    t[10] = '\0';
+    return json_string(t);
+}
+
+static json_t *day_pnl(const pa_agg_result *agg, size_t i)
+{
+    if (!agg->best_known)
+        return json_null();
+    const pa_agg_day *d = &agg->daily[i];
+    return json_pack("{s:o, s:o}", "date", day_text(d->day), "pnl", money(d->pnl));
+}
+
+/* Returns and risk (docs/PROTOCOL.md, docs/METRICS.md "Returns and risk"):
+ * pnl's parts, the daily series and the statistics, spot and usdm alike. */
+static int add_returns_fields(json_t *payload, const pa_agg_result *agg)
+{
+    json_t *daily = json_array();
+    for (size_t i = 0; daily != NULL && i < agg->ndaily; i++) {
+        const pa_agg_day *d = &agg->daily[i];
+        if (json_array_append_new(daily, json_pack("{s:o, s:o, s:o, s:o}", "date",
+                                                   day_text(d->day), "pnl", money(d->pnl),
+                                                   "return", ratio(d->ret), "equity",
+                                                   d->equity_known ? money(d->equity)
+                                                                   : json_null())) != 0) {
+            json_decref(daily);
+            daily = NULL;
+        }
+    }
+    char from[PA_TIME_STR_LEN];
+    pa_time_format(agg->returns_from_day * 86400000LL, from);
+    const int dd = agg->drawdown_dates_known;
+    int bad = daily == NULL;
+    bad |= json_object_set_new(payload, "daily", daily);
     bad |= json_object_set_new(payload, "realized_pnl", money(agg->realized_pnl));
+    bad |= json_object_set_new(payload, "unrealized_pnl", money(agg->unrealized_pnl));
     bad |= json_object_set_new(payload, "fees", money(agg->fees));
     bad |= json_object_set_new(payload, "funding", money(agg->funding));
+    bad |= json_object_set_new(payload, "return", ratio(agg->ret));
+    bad |= json_object_set_new(payload, "returns_from",
+                               agg->returns_known ? json_string(from) : json_null());
+    bad |= json_object_set_new(payload, "sharpe_basis",
+                               json_string(agg->sharpe_on_returns ? "returns" : "pnl"));
+    bad |= json_object_set_new(payload, "sortino", ratio(agg->sortino));
+    bad |= json_object_set_new(payload, "volatility", ratio(agg->volatility));
+    bad |= json_object_set_new(payload, "max_drawdown", ratio(agg->max_drawdown));
+    bad |= json_object_set_new(payload, "max_drawdown_amount",
+                               agg->max_drawdown.known ? money(agg->max_drawdown_amount)
+                                                       : json_null());
+    bad |= json_object_set_new(payload, "max_drawdown_peak",
+                               dd ? day_text(agg->drawdown_peak_day) : json_null());
+    bad |= json_object_set_new(payload, "max_drawdown_trough",
+                               dd ? day_text(agg->drawdown_trough_day) : json_null());
+    bad |= json_object_set_new(payload, "calmar", ratio(agg->calmar));
+    bad |= json_object_set_new(payload, "round_trips", json_integer(agg->round_trips));
+    bad |= json_object_set_new(payload, "win_rate", ratio(agg->win_rate));
+    bad |= json_object_set_new(payload, "profit_factor", ratio(agg->profit_factor));
+    bad |= json_object_set_new(payload, "best_day", day_pnl(agg, agg->best_day));
+    bad |= json_object_set_new(payload, "worst_day", day_pnl(agg, agg->worst_day));
+    bad |= json_object_set_new(payload, "active_days", json_integer(agg->active_days));
     return bad ? -1 : 0;
 }
 
@@ -234,8 +303,9 @@ static json_t *build_payload(pa_enclave *e, const pa_envelope *env, const char *
                      merkle_root, "issued_at", issued, "image_hash", e->image_hash, "challenge",
                      challenge ? challenge : json_null(), "environment", environment(e), "scope",
                      scope);
-    if (payload != NULL && is_usdm(venue) &&
-        add_usdm_fields(payload, json_object_get(payload, "scope"), agg, fetched) != 0) {
+    if (payload != NULL &&
+        (add_returns_fields(payload, agg) != 0 ||
+         (is_usdm(venue) && add_usdm_fields(json_object_get(payload, "scope"), fetched) != 0))) {
         json_decref(payload);
         return NULL;
     }
@@ -484,6 +554,7 @@ static char *op_aggregate(pa_enclave *e, const json_t *req)
     pa_credentials_free(&r.creds);
     pa_envelope_free(&r.env);
     pa_exchange_result_free(&r.fetched);
+    pa_agg_result_free(&r.agg);
     pa_audit_free(&r.audit);
     free(r.payload_jcs);
     return response;

@@ -113,10 +113,18 @@ class FlowTest(unittest.TestCase):
         # Money is exact (docs/METRICS.md): the oracle's exact decimal, rounded
         # to 8 decimals and read as the nearest double, is the signed number,
         # bit for bit, so its JCS text is the same too.
-        for k in ("pnl", "volume", "unmatched_qty"):
+        # pnl = realized_pnl + unrealized_pnl - fees + funding (per-day
+        # rounding aside); the simulator serves no daily klines to this
+        # account, so open inventory is carried at cost (unrealized 0).
+        for k in ("pnl", "volume", "unmatched_qty", "realized_pnl", "unrealized_pnl", "fees",
+                  "funding"):
             self.assertEqual(payload[k], expect[k], k)
-            self.assertEqual(repr(payload[k]), repr(float(expect["exact"][k])), k)
+            # (JSON has one number type: a whole figure reads back as an int)
+            self.assertEqual(repr(float(payload[k])), repr(float(expect["exact"][k])), k)
+        self.assertEqual([d["pnl"] for d in payload["daily"]],
+                         [float(d) for d in expect["exact"]["daily"]])
         self.assertAlmostEqual(payload["sharpe"], expect["sharpe"], places=9)
+        self.assertEqual(payload["sharpe_basis"], "pnl")
         self.assertGreater(payload["trades"], 1000)
 
         # The log recomputes to the root, independently of the C code.
@@ -194,6 +202,12 @@ class FlowTest(unittest.TestCase):
         r = s.cli("verify", out, "--dev-root", s.dev_root)
         self.assertIn("symbols         2 (client: chosen by the trader, not a full scan)", r.stdout)
         self.assertIn("warning: scope.symbol_source is not \"all\"", r.stdout)
+        # The headline returns and risk lines (no equity from this simulator
+        # account: sharpe on daily pnl), and no line cut short.
+        self.assertIn("return          null (no equity history)", r.stdout)
+        self.assertRegex(r.stdout, r"sharpe +[-0-9.e]+ \(on daily pnl\)")
+        self.assertRegex(r.stdout, r"round_trips +\d+ \(win rate ")
+        self.assertNotIn("(?)", r.stdout)
         self.assertIn("VERIFIED", r.stdout)
 
     def test_partial_history_is_never_signed(self):

@@ -59,11 +59,15 @@ static pa_fill btc(int64_t id, int64_t t, int buy, const char *price, const char
     return mk("BTCUSDT", "BTC", "USDT", id, t, buy, price, qty, "0", "USDT");
 }
 
+/* The scalar figures; the daily series is checked (and freed) by the
+ * tests that ask for it (agg_series). */
 static pa_agg_result agg(const pa_fill *f, size_t n, int64_t from, int64_t to)
 {
     pa_agg_params p = {.from_ms = from, .to_ms = to, .currency = "USDT"};
     pa_agg_result r;
     assert_int_equal(pa_aggregate(f, n, &p, &r), 0);
+    assert_int_equal(r.ndaily, (size_t)((to - 1) / DAY - from / DAY + 1));
+    pa_agg_result_free(&r);
     return r;
 }
 
@@ -265,6 +269,7 @@ static void test_other_quote_only_excluded(void **state)
      * unmatched 3. The BNB fee is unpriced. volume 0.06 + 0.21 = 0.27. */
     pa_agg_params p = {.from_ms = T0, .to_ms = T0 + DAY, .currency = "BTC"};
     assert_int_equal(pa_aggregate(f, 5, &p, &r), 0);
+    pa_agg_result_free(&r);
     assert_int_equal(r.excluded_trades, 2);
     assert_int_equal(r.trades, 2);
     assert_true(r.pnl == 0.01);
@@ -387,6 +392,7 @@ static void test_sharpe_undefined(void **state)
     /* No fills over three days: [0, 0, 0]. */
     pa_agg_params p = {.from_ms = T0, .to_ms = T0 + 3 * DAY, .currency = "USDT"};
     assert_int_equal(pa_aggregate(NULL, 0, &p, &r), 0);
+    pa_agg_result_free(&r);
     assert_int_equal(r.sharpe_defined, 0);
     assert_true(r.pnl == 0.0 && r.volume == 0.0 && r.trades == 0);
 }
@@ -498,6 +504,7 @@ static void test_invalid_input(void **state)
     pa_agg_result r;
 
     assert_int_equal(pa_aggregate(&ok, 1, &p, &r), 0);
+    pa_agg_result_free(&r);
     assert_int_equal(pa_aggregate(&ok, 1, &p, NULL), -1);
     assert_int_equal(pa_aggregate(&ok, 1, NULL, &r), -1);
     assert_int_equal(pa_aggregate(NULL, 1, &p, &r), -1);
@@ -527,6 +534,7 @@ static void test_invalid_input(void **state)
     assert_int_equal(pa_aggregate(&ok, 1, &q, &r), -1);
     q.to_ms = T0 + 36600 * DAY;
     assert_int_equal(pa_aggregate(&ok, 1, &q, &r), 0);
+    pa_agg_result_free(&r);
 
     /* Bad amounts: negative (even by one unit), or outside pa_dec's range. */
     pa_dec huge = dec("10000000000000000000000");
@@ -568,6 +576,7 @@ static void test_invalid_input(void **state)
     assert_int_equal(pa_aggregate(f, 1, &p, &r), -1);
     f[0].commission = dec("0"); /* no fee: the asset may be empty */
     assert_int_equal(pa_aggregate(f, 1, &p, &r), 0);
+    pa_agg_result_free(&r);
 
     /* Times outside years 0000-9999. */
     f[0] = ok;
@@ -584,6 +593,7 @@ static void test_invalid_input(void **state)
     /* Same id in another symbol is fine. */
     f[1] = mk("ETHUSDT", "ETH", "USDT", 1, T0 + 2 * HOUR, 0, "110", "1", "0", "ETH");
     assert_int_equal(pa_aggregate(f, 2, &p, &r), 0);
+    pa_agg_result_free(&r);
 }
 
 /* ---- exact money -------------------------------------------------------- */
@@ -686,6 +696,7 @@ static void test_overflow_refused(void **state)
     assert_int_equal(pa_aggregate(f, 2, &p, &r), -1);
     f[1].quote_qty = dec("4000000000000000000000");
     assert_int_equal(pa_aggregate(f, 2, &p, &r), 0);
+    pa_agg_result_free(&r);
     assert_dec(r.volume_exact, "10000000000000000000000");
     /* A product out of range: (10^12 - 0) * 99999999999 > 10^22. */
     pa_fill g[] = {btc(1, T0 + HOUR, 1, "0", "99999999999"), btc(2, T0 + 2 * HOUR, 0, "1", "1")};

@@ -71,6 +71,7 @@ static void test_sums(void **state)
     };
     pa_agg_result r;
     assert_int_equal(pa_aggregate_futures(f, 5, in, 9, &window, &r), 0);
+    pa_agg_result_free(&r);
     assert_int_equal(r.trades, 2);
     assert_int_equal(r.excluded_trades, 1);
     assert_int_equal(r.unpriced_fees, 1);
@@ -100,6 +101,7 @@ static void test_daily_rounding(void **state)
     };
     pa_agg_result r;
     assert_int_equal(pa_aggregate_futures(NULL, 0, in, 3, &window, &r), 0);
+    pa_agg_result_free(&r);
     assert_dec(r.pnl_exact, "0.00000003");
     assert_dec(r.funding_exact, "0.00000002"); /* 0.000000015 rounded once */
     assert_false(r.sharpe_defined);            /* a constant series */

@@ -897,6 +897,53 @@ static void test_bundle_summary(void **state)
     assert_string_equal(s.symbol_source, "client");
     assert_int_equal(s.nsymbols, 2);
     assert_int_equal(pa_client_bundle_summary("{}", 2, &s), -1);
+    assert_int_equal(s.has_returns, 0); /* a payload from before issue 7 */
+    free(text);
+    json_decref(bundle);
+}
+
+/* The returns and risk fields (docs/PROTOCOL.md) as display strings: what
+ * perfagg verify and aggregates print (the summary checks no signature). */
+static void test_bundle_summary_returns(void **state)
+{
+    (void)state;
+    json_t *bundle = valid_bundle();
+    json_t *payload = json_object_get(
+        json_object_get(json_object_get(bundle, "response"), "aggregates_signed"), "payload");
+    json_t *extra = json_pack(
+        "{s:[{s:s, s:f, s:f, s:f}, {s:s, s:f, s:n, s:n}], s:f, s:f, s:i, s:f, s:f, s:s, s:s,"
+        " s:f, s:n, s:f, s:f, s:s, s:s, s:i, s:f, s:n, s:i}",
+        "daily", "date", "2024-01-01", "pnl", 1.5, "return", 0.01, "equity", 1010.0, "date",
+        "2024-01-02", "pnl", -2.25, "return", "equity", "realized_pnl", 10.5, "unrealized_pnl",
+        -3.25, "fees", 0, "funding", 0.0, "return", 0.0234, "returns_from",
+        "2024-01-01T00:00:00.000Z", "sharpe_basis", "returns", "sortino", 2.5, "volatility",
+        "max_drawdown", 0.1, "max_drawdown_amount", 75.9, "max_drawdown_peak", "2024-01-01",
+        "max_drawdown_trough", "2024-01-02", "round_trips", 3, "win_rate", 0.75,
+        "profit_factor", "active_days", 2);
+    assert_non_null(extra);
+    assert_int_equal(json_object_update(payload, extra), 0);
+    json_decref(extra);
+    char *text = json_dumps(bundle, JSON_COMPACT);
+    pa_client_summary s;
+    assert_int_equal(pa_client_bundle_summary(text, strlen(text), &s), 0);
+    assert_int_equal(s.has_returns, 1);
+    assert_int_equal(s.ndaily, 2);
+    assert_string_equal(s.realized_pnl, "10.5");
+    assert_string_equal(s.unrealized_pnl, "-3.25");
+    assert_string_equal(s.fees, "0");
+    assert_string_equal(s.ret, "0.0234");
+    assert_string_equal(s.returns_from, "2024-01-01T00:00:00.000Z");
+    assert_string_equal(s.sharpe_basis, "returns");
+    assert_string_equal(s.sortino, "2.5");
+    assert_string_equal(s.volatility, "null");
+    assert_string_equal(s.max_drawdown, "0.1");
+    assert_string_equal(s.max_drawdown_amount, "75.9");
+    assert_string_equal(s.max_drawdown_peak, "2024-01-01");
+    assert_string_equal(s.max_drawdown_trough, "2024-01-02");
+    assert_string_equal(s.round_trips, "3");
+    assert_string_equal(s.win_rate, "0.75");
+    assert_string_equal(s.profit_factor, "null");
+    assert_string_equal(s.active_days, "2");
     free(text);
     json_decref(bundle);
 }
@@ -3295,6 +3342,7 @@ int main(void)
         cmocka_unit_test(test_tamper_type_and_ids),
         cmocka_unit_test(test_malformed_bundles),
         cmocka_unit_test(test_bundle_summary),
+        cmocka_unit_test(test_bundle_summary_returns),
         cmocka_unit_test(test_check_quote),
         cmocka_unit_test(test_check_quote_real_nitro_document),
         cmocka_unit_test(test_check_quote_freshness),
