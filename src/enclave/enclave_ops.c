@@ -45,17 +45,14 @@ static const char *environment(const pa_enclave *e)
     return e->dev_platform || e->development_build ? "development" : "production";
 }
 
-/* A fresh attestation binding both public keys and the given nonce, as the
- * {quote, enclave_pubkey, signing_pubkey, image_hash} object. */
-static json_t *attestation_object(pa_enclave *e, const uint8_t *nonce, size_t nonce_len)
+json_t *pa_enclave_attestation(pa_enclave *e, const uint8_t binding[32], const uint8_t *nonce,
+                               size_t nonce_len)
 {
-    uint8_t binding[32];
-    pa_attest_key_binding(e->enclave_pub, e->signing_pub, binding);
     pa_buf doc;
     pa_buf_init(&doc, (size_t)64 * 1024);
     json_t *r = NULL;
-    if (pa_attest_document(e->platform, e->enclave_pub, sizeof e->enclave_pub, binding,
-                           sizeof binding, nonce, nonce_len, &doc) == 0) {
+    if (pa_attest_document(e->platform, e->enclave_pub, sizeof e->enclave_pub, binding, 32, nonce,
+                           nonce_len, &doc) == 0) {
         char *quote = pa_b64_encode(doc.data, doc.len);
         if (quote != NULL)
             r = json_pack("{s:s, s:s, s:s, s:s}", "quote", quote, "enclave_pubkey",
@@ -65,6 +62,15 @@ static json_t *attestation_object(pa_enclave *e, const uint8_t *nonce, size_t no
     }
     pa_buf_free(&doc);
     return r;
+}
+
+/* A fresh attestation binding both public keys (the key binding) and the
+ * given nonce. */
+static json_t *attestation_object(pa_enclave *e, const uint8_t *nonce, size_t nonce_len)
+{
+    uint8_t binding[32];
+    pa_attest_key_binding(e->enclave_pub, e->signing_pub, binding);
+    return pa_enclave_attestation(e, binding, nonce, nonce_len);
 }
 
 static char *op_info(pa_enclave *e)

@@ -38,6 +38,13 @@ typedef struct {
  * never NULL unless out of memory). */
 char *pa_enclave_handle(pa_enclave *e, const char *req, size_t len);
 
+/* A fresh attestation document with public_key = the enclave key, the
+ * given user_data binding (attest_common.h: the key binding, or keygen's)
+ * and nonce (may be NULL), as the contract's ATTESTATION object {quote,
+ * enclave_pubkey, signing_pubkey, image_hash}; NULL on failure. */
+json_t *pa_enclave_attestation(pa_enclave *e, const uint8_t binding[32], const uint8_t *nonce,
+                               size_t nonce_len);
+
 /* What an aggregate job adds to a run (enclave_jobs.c): minutes of waiting instead
  * of PA_EXCHANGE_MAX_WAIT_MS, and progress reports. */
 typedef struct {

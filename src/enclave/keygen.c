@@ -44,20 +44,7 @@ static json_t *keygen_attestation(pa_enclave *e, const uint8_t api_pub[32], cons
 {
     uint8_t binding[32];
     pa_attest_keygen_binding(e->enclave_pub, e->signing_pub, api_pub, key_id, binding);
-    pa_buf doc;
-    pa_buf_init(&doc, (size_t)64 * 1024);
-    json_t *r = NULL;
-    if (pa_attest_document(e->platform, e->enclave_pub, sizeof e->enclave_pub, binding,
-                           sizeof binding, nonce, nonce_len, &doc) == 0) {
-        char *quote = pa_b64_encode(doc.data, doc.len);
-        if (quote != NULL)
-            r = json_pack("{s:s, s:s, s:s, s:s}", "quote", quote, "enclave_pubkey",
-                          e->enclave_pub_b64, "signing_pubkey", e->signing_pub_b64,
-                          "image_hash", e->image_hash);
-        free(quote);
-    }
-    pa_buf_free(&doc);
-    return r;
+    return pa_enclave_attestation(e, binding, nonce, nonce_len);
 }
 
 char *pa_keygen_op(pa_enclave *e, const json_t *req)
