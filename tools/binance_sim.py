@@ -991,6 +991,13 @@ class WalletHistory:
                                            "futures.opening_assets")
             self.f_fills = sorted((t for lst in acct.futures.trades.values() for t in lst),
                                   key=lambda t: (t["time"], t["id"]))
+        # Snapshots only for an account that describes its wallet history: an
+        # account of fills alone keeps "no equity" (as the suites written
+        # before issue 7 expect)
+        self.has_history = any(k in a for k in ("deposits", "withdrawals", "transfers",
+                                                 "opening_balances", "snapshot_from",
+                                                 "snapshot_missing")) or \
+            (acct.futures is not None and "opening_assets" in a["futures"])
         if "snapshot_from" in a:
             self.first_day = int(a["snapshot_from"]) // DAY_MS
         elif self.opening or self.f_opening:
@@ -1115,7 +1122,8 @@ class WalletHistoryRoutes:
         lo = max(lo, now - self.market.history_days["accountSnapshot"] * DAY_MS)
         out = []
         h = acct.history
-        if kind == "MARGIN" or (kind == "FUTURES" and acct.futures is None):
+        if kind == "MARGIN" or (kind == "FUTURES" and acct.futures is None) or \
+                not h.has_history:
             return 200, {"code": 200, "msg": "", "snapshotVos": out}
         day = lo // DAY_MS
         while len(out) < limit:

@@ -515,7 +515,9 @@ class WalletHistoryTest(unittest.TestCase):
                          "qty": "0.4", "realizedPnl": "80", "commission": "0.512",
                          "time": T - 6 * DAY}],
                     "funding": [{"symbol": "ETHUSDT", "income": "-0.5", "time": T - 7 * DAY}]}},
-                {"api_key": "nohist", "api_secret": "s", "balances": {"USDT": "500"}}],
+                {"api_key": "nohist", "api_secret": "s", "balances": {"USDT": "500"},
+                 "snapshot_from": T - 30 * DAY},
+                {"api_key": "fillsonly", "api_secret": "s", "balances": {"USDT": "5"}}],
             "prices": {"BTCUSDT": {"points": [[T - 40 * DAY, "60000"],
                                               [T - 5 * DAY + 12 * HOUR, "66000"]]},
                        "ETHUSDT": {"points": [[T - 40 * DAY, "3000"],
@@ -667,6 +669,10 @@ class WalletHistoryTest(unittest.TestCase):
                          [{"asset": "USDT", "free": "494.25000000", "locked": "0.00000000"}])
         self.assertEqual(body["snapshotVos"][-1]["data"]["balances"],
                          [{"asset": "USDT", "free": "500.00000000", "locked": "0.00000000"}])
+        # an account that describes no wallet history has no snapshots at all
+        st, _, body = self.get("/sapi/v1/accountSnapshot", {"type": "SPOT"},
+                               key="fillsonly", secret="s")
+        self.assertEqual((st, body.get("snapshotVos")), (200, []), body)
 
     def test_snapshot_weight(self):
         win = 600_000

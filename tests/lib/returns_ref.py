@@ -248,6 +248,9 @@ class Account:
         else:
             times = [e[0] for e in self.spot_ev] + [e[0] for e in self.f_ev]
             self.first_day = min(times) // DAY_MS if times else None
+        self.has_history = any(k in a for k in ("deposits", "withdrawals", "transfers",
+                                                 "opening_balances", "snapshot_from",
+                                                 "snapshot_missing")) or "opening_assets" in fut
         self.missing = set()
         for s in a.get("snapshot_missing", []):
             self.missing.add(calendar.timegm(time.strptime(s, "%Y-%m-%d")) // 86400)
@@ -296,7 +299,7 @@ class Account:
 
     def has_snapshot(self, day, now_ms, month_days=30):
         update = (day + 1) * DAY_MS - 1000
-        return (update < now_ms and update >= now_ms - month_days * DAY_MS
+        return (self.has_history and update < now_ms and update >= now_ms - month_days * DAY_MS
                 and day not in self.missing
                 and (self.first_day is None or day >= self.first_day))
 
