@@ -125,12 +125,12 @@ class FlowTest(unittest.TestCase):
             self.assertEqual(repr(float(payload[k])), repr(float(expect["exact"][k])), k)
         self.assertEqual([d["pnl"] for d in payload["daily"]],
                          [float(d) for d in expect["exact"]["daily"]])
-        # The simulator serves this account's daily snapshots, so the ratios
-        # are on daily returns (their values are pinned against an
-        # independent computation in test_returns.py); the pnl-based sharpe
-        # the reference computes applies only without equity.
-        self.assertEqual(payload["sharpe_basis"], "returns")
-        self.assertIsNotNone(payload["return"])
+        # An account of fills alone has no wallet history at the simulator
+        # (no snapshots): no equity, so sharpe is on daily pnl. The returns
+        # basis is pinned against an independent computation in test_returns.py.
+        self.assertAlmostEqual(payload["sharpe"], expect["sharpe"], places=9)
+        self.assertEqual(payload["sharpe_basis"], "pnl")
+        self.assertIsNone(payload["return"])
         self.assertGreater(payload["trades"], 1000)
 
         # The log recomputes to the root, independently of the C code.
@@ -212,10 +212,10 @@ class FlowTest(unittest.TestCase):
         r = s.cli("verify", out, "--dev-root", s.dev_root)
         self.assertIn("symbols         2 (client: chosen by the trader, not a full scan)", r.stdout)
         self.assertIn("warning: scope.symbol_source is not \"all\"", r.stdout)
-        # The headline returns and risk lines (the simulator serves this
-        # account's snapshots: sharpe on daily returns), and no line cut short.
-        self.assertRegex(r.stdout, r"return +[-0-9.e]+ \(time-weighted, from ")
-        self.assertRegex(r.stdout, r"sharpe +[-0-9.e]+ \(on daily returns\)")
+        # The headline returns and risk lines (no equity from this simulator
+        # account: sharpe on daily pnl), and no line cut short.
+        self.assertIn("return          null (no equity history)", r.stdout)
+        self.assertRegex(r.stdout, r"sharpe +[-0-9.e]+ \(on daily pnl\)")
         self.assertRegex(r.stdout, r"round_trips +\d+ \(win rate ")
         self.assertNotIn("(?)", r.stdout)
         self.assertIn("VERIFIED", r.stdout)

@@ -3,11 +3,7 @@ account with trades, deposits, withdrawals and transfers (spot and USD-M) ->
 perfagg CLI -> server -> enclave -> simulator (snapshots, capital history,
 transfers, klines) -> a signed result whose every new field must equal an
 independent computation from the simulator's own account definition
-(tests/lib/returns_ref.py), never from the enclave's output.
-
-Needs the Binance values connector (branch values) and the returns metrics
-(branch metrics); register it in tests/CMakeLists.txt as integration_returns
-once both are merged (it passed on a trial merge of both)."""
+(tests/lib/returns_ref.py), never from the enclave's output."""
 import json
 import os
 import sys
