@@ -388,12 +388,14 @@ static void test_aggregate_priced_fee(void **state)
     assert_int_equal(pa_aggregate(f, 2, &p, &r), 0);
     assert_dec(r.pnl_exact, "3.95");
     assert_int_equal(r.unpriced_fees, 1);
+    pa_agg_result_free(&r);
     /* both priced: none unpriced */
     f[1].fee_priced = 1;
     f[1].fee_quote = dec("12.1");
     assert_int_equal(pa_aggregate(f, 2, &p, &r), 0);
     assert_dec(r.pnl_exact, "-8.15");
     assert_int_equal(r.unpriced_fees, 0);
+    pa_agg_result_free(&r);
     /* a priced fee that is not a valid amount is refused, never counted */
     f[1].fee_quote = dec("-1");
     assert_int_equal(pa_aggregate(f, 2, &p, &r), -1);
