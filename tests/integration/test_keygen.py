@@ -28,7 +28,22 @@ class KeygenTest(unittest.TestCase):
     def setUpClass(cls):
         cls.acct = harness.account(
             trades=harness.make_trades("BTCUSDT", 30, NOW - 5 * DAY, 3_600_000, 30000.0, 7),
-            uid=424242)
+            uid=424242,
+            # a USD-M wallet too: a key the enclave made serves either account type
+            futures={"assets": {"USDT": "1000"}, "trades": [
+                {"symbol": "BTCUSDT", "id": 7001, "orderId": 8001, "side": "BUY",
+                 "price": "30000", "qty": "0.01", "quoteQty": "300", "realizedPnl": "0",
+                 "commission": "0.12", "commissionAsset": "USDT", "time": NOW - 2 * DAY},
+                {"symbol": "BTCUSDT", "id": 7002, "orderId": 8002, "side": "SELL",
+                 "price": "31000", "qty": "0.01", "quoteQty": "310", "realizedPnl": "10",
+                 "commission": "0.124", "commissionAsset": "USDT", "time": NOW - DAY}],
+                "income": [
+                {"symbol": "BTCUSDT", "incomeType": "COMMISSION", "income": "-0.12",
+                 "asset": "USDT", "time": NOW - 2 * DAY, "tranId": 9001, "tradeId": "7001"},
+                {"symbol": "BTCUSDT", "incomeType": "COMMISSION", "income": "-0.124",
+                 "asset": "USDT", "time": NOW - DAY, "tranId": 9002, "tradeId": "7002"},
+                {"symbol": "BTCUSDT", "incomeType": "REALIZED_PNL", "income": "10",
+                 "asset": "USDT", "time": NOW - DAY, "tranId": 9003, "tradeId": "7002"}]})
         # a slow sweeper, so an expired key is still there to be refused as expired
         cls.stack = harness.Stack({"accounts": [cls.acct]},
                                   server_env={"CLEANUP_INTERVAL_SECONDS": "3600"})
@@ -121,6 +136,24 @@ class KeygenTest(unittest.TestCase):
         # no private key anywhere on the host side: database, logs
         self.assertNotIn(b"PRIVATE KEY", s.pg_dump())
         self.assertNotIn(b"PRIVATE KEY", s.logs())
+
+    def test_usdm_signed_with_the_enclave_key(self):
+        # The same enclave-made key signs the USD-M endpoints (/fapi/...): a
+        # signed usdm result with key_origin "enclave" and the exchange's
+        # numbers (realized 10, fees 0.244).
+        s = self.stack
+        key_id, pem, _ = self.keygen()
+        api_key = self.register(pem)
+        sid = s.cli("submit", "--exchange", "binance", "--label", "enclave-usdm", "--ttl", "3600",
+                    "--api-key-file", s.write_secret("kg-key", api_key), "--enclave-key", key_id,
+                    "--account-type", "usdm", "--no-account-salt",
+                    "--dev-root", s.dev_root).stdout.strip()
+        p, verify = self.aggregates(sid)
+        self.assertEqual((p["key_origin"], p["scope"]["account_type"]), ("enclave", "usdm"))
+        self.assertEqual(p["trades"], 2)
+        self.assertEqual((p["realized_pnl"], p["fees"]), (10, 0.244))
+        self.assertIn("VERIFIED", verify)
+        self.assertNotIn("NOT VERIFIED", verify)
 
     # -- failure paths --------------------------------------------------------------
     def test_unknown_key_id(self):
