@@ -25,7 +25,7 @@
  * for seconds): many threads. Database routes are short and share the pool
  * (PERFAGG_DB_POOL, 8 by default): as many as it has. Attestation documents
  * are one signature each, CPU-bound: two keep the enclave's signing busy. */
-static const unsigned queue_workers[PA_QUEUE_COUNT] = {
+static const int queue_workers[PA_QUEUE_COUNT] = {
     [PA_QUEUE_ENCLAVE] = 16, [PA_QUEUE_DATABASE] = 8, [PA_QUEUE_ATTEST] = 2};
 #define QUEUE_CAPACITY 256
 #define RATELIMIT_MAX_KEYS 100000
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
     long nofile = pa_fdlimit_raise();
     unsigned workers = PA_JOBS_THREADS; /* each may hold an enclave connection */
     for (int q = 0; q < PA_QUEUE_COUNT; q++)
-        workers += queue_workers[q];
+        workers += (unsigned)queue_workers[q];
     unsigned reserve = workers + (unsigned)app.cfg.db_pool + FD_MARGIN;
     app.connection_limit = pa_fdlimit_connections(nofile, reserve, CONNECTION_CAP);
     if (app.connection_limit < CONNECTION_MIN) {
