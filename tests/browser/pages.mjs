@@ -171,6 +171,9 @@ test('/: revoke asks for confirmation (Escape cancels) and reminds to delete the
   await shot(page, '05-revoke-confirm.png');
   await page.keyboard.press('Escape');
   await page.waitForSelector('#revoke-dialog', { state: 'hidden' });
+  // The dialog's close event is queued as a task after the dialog hides, so the
+  // status line changes a moment later: wait for it instead of racing it.
+  await page.waitForFunction(() => document.getElementById('revoke-status').textContent !== '', null, { timeout: 5000 });
   assert.equal(await page.textContent('#revoke-status'), 'Not revoked.');
   assert.equal(await page.inputValue('#session-id'), shared.sessionId, 'cancel keeps the session');
   await page.click('#revoke-btn');

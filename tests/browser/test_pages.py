@@ -12,6 +12,7 @@ import hashlib
 import http.client
 import json
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -149,7 +150,7 @@ class PagesTest(unittest.TestCase):
             json.dump({"url": s.url, "devRoot": s.dev_root, "imageHash": image_hash,
                        "apiKey": self.acct["api_key"], "apiSecret": self.acct["api_secret"],
                        "outDir": OUT, "chromium": CHROMIUM, "simUrl": s.sim_url,
-                       "simControl": open(os.path.join(s.tmp, "sim.control")).read().strip(),
+                       "simControl": pathlib.Path(s.tmp, "sim.control").read_text().strip(),
                        "verifyFile": os.path.join(WEB, "verify.html")}, f)
         node = subprocess.run(
             ["node", "--test", "--test-reporter=spec", "--test-concurrency=1",
