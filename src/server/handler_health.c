@@ -36,7 +36,7 @@ int pa_health_probe_enclave(void *app)
     return ok;
 }
 
-void pa_health_reply(pa_health *h, pa_reply *r)
+static void health_reply(pa_health *h, pa_reply *r)
 {
     int db_ok, enclave_ok;
     pa_health_get(h, &db_ok, &enclave_ok);
@@ -46,4 +46,11 @@ void pa_health_reply(pa_health *h, pa_reply *r)
         pa_reply_error(r, 500, "internal_error", "Out of memory.");
     else
         pa_reply_json(r, status, body);
+}
+
+int pa_health_prepare(pa_job *job, struct MHD_Connection *conn)
+{
+    (void)conn;
+    health_reply(job->app->health, &job->reply);
+    return -1;
 }

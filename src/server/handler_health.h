@@ -4,6 +4,7 @@
 #define PA_HANDLER_HEALTH_H
 
 #include "app.h"
+#include "handlers.h"
 #include "health.h"
 #include "reply.h"
 
@@ -13,7 +14,8 @@
 int pa_health_probe_database(void *app);
 int pa_health_probe_enclave(void *app);
 
-/* 200 {"status":"ok",...} when both parts are up, else 503 "degraded". */
-void pa_health_reply(pa_health *h, pa_reply *r);
+/* GET /health's prepare, from the cache: 200 {"status":"ok",...} when both
+ * parts are up, else 503 "degraded". Always -1 (answered). */
+PA_MUST_USE int pa_health_prepare(pa_job *job, struct MHD_Connection *conn);
 
 #endif

@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 
 #include "enclave_client.h"
-#include "handlers.h"
 #include "log.h"
 #include "metrics.h"
 #include "operator_db.h"
@@ -27,19 +26,22 @@
 #define WWW_AUTH "Bearer realm=\"perfagg-operator\""
 #define WWW_AUTH_INVALID "Bearer realm=\"perfagg-operator\", error=\"invalid_token\""
 
-int pa_operator_route(pa_route_id id)
-{
-    return id == PA_ROUTE_METRICS || id == PA_ROUTE_OP_SESSIONS ||
-           id == PA_ROUTE_OP_AGGREGATES || id == PA_ROUTE_OP_STATS;
-}
+/* What the poll thread hands the worker: never the token itself. */
+typedef struct {
+    pa_opauth auth;
+    char client[INET6_ADDRSTRLEN];
+    long limit;
+    long offset;
+    const char *query_error; /* static message: a 400 once the caller is authorised */
+} operator_req;
 
-static int paged_route(pa_route_id id)
+static void operator_req_clear(void *p)
 {
-    return id == PA_ROUTE_OP_SESSIONS || id == PA_ROUTE_OP_AGGREGATES;
+    pa_opauth_clear(&((operator_req *)p)->auth);
 }
 
 typedef struct {
-    pa_operator_req *op;
+    operator_req *op;
     int paged;
     int limit_seen, offset_seen;
 } query_scan;
@@ -65,7 +67,7 @@ static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char
 {
     (void)kind;
     query_scan *q = cls;
-    pa_operator_req *op = q->op;
+    operator_req *op = q->op;
     if (op->query_error != NULL)
         return MHD_YES;
     if (q->paged && key != NULL && strcmp(key, "limit") == 0) {
@@ -91,10 +93,11 @@ static enum MHD_Result count_auth(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
-void pa_operator_capture(pa_job *job, struct MHD_Connection *conn)
+static int capture(pa_job *job, struct MHD_Connection *conn, int paged)
 {
-    pa_operator_req *op = &job->op;
-    memset(op, 0, sizeof *op);
+    operator_req *op = pa_job_req_new(job, sizeof *op, operator_req_clear);
+    if (op == NULL)
+        return -1;
     op->limit = PA_OPDB_LIMIT_DEFAULT;
 
     int n_auth = 0;
@@ -119,15 +122,26 @@ void pa_operator_capture(pa_job *job, struct MHD_Connection *conn)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, op->client,
                   sizeof op->client);
 
-    query_scan q = {op, paged_route(job->route), 0, 0};
+    query_scan q = {op, paged, 0, 0};
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
+    return 0;
+}
+
+int pa_operator_prepare(pa_job *job, struct MHD_Connection *conn)
+{
+    return capture(job, conn, 0);
+}
+
+int pa_operator_paged_prepare(pa_job *job, struct MHD_Connection *conn)
+{
+    return capture(job, conn, 1);
 }
 
 /* 0 and outcome "allowed" when the caller is an operator; else -1 with the
  * reply (401 or 503) set. */
 static int authenticate(pa_job *job, const char **outcome)
 {
-    pa_operator_req *op = &job->op;
+    operator_req *op = job->req;
     if (op->auth.state == PA_OPAUTH_MISSING) {
         *outcome = "missing";
         pa_reply_error(&job->reply, 401, "operator_token_required",
@@ -143,9 +157,9 @@ static int authenticate(pa_job *job, const char **outcome)
         return -1;
     }
     pa_optoken_verdict v = PA_OPTOKEN_UNKNOWN;
-    if (pa_opdb_token_check(job->app->db, &op->auth, &v) != PA_DB_OK) {
+    if (pa_reply_db(&job->reply, pa_opdb_token_check(job->app->db, &op->auth, &v), NULL,
+                    "The operator token could not be checked.") != 0) {
         *outcome = "database_unavailable";
-        pa_reply_db_unavailable(&job->reply);
         return -1;
     }
     *outcome = pa_optoken_verdict_name(v);
@@ -160,72 +174,74 @@ static int authenticate(pa_job *job, const char **outcome)
     return 0;
 }
 
-static void answer(pa_job *job)
+/* Read at scrape time: the active sessions from the database (one
+ * partial-index count), the exchange calls from the enclave (the stats op,
+ * counts only). Either missing leaves its series out rather than failing
+ * the scrape. */
+static void answer_metrics(pa_job *job, const operator_req *op)
 {
-    pa_operator_req *op = &job->op;
-    if (op->query_error != NULL) {
-        pa_reply_error(&job->reply, 400, "invalid_query", "%s", op->query_error);
-        return;
+    (void)op;
+    pa_metrics_scrape sc = {-1, NULL};
+    if (pa_opdb_active_sessions(job->app->db, &sc.active_sessions) != PA_DB_OK) {
+        sc.active_sessions = -1;
+        pa_metrics_db_error();
     }
-    if (job->route == PA_ROUTE_METRICS) {
-        /* Read at scrape time: the active sessions from the database (one
-         * partial-index count), the exchange calls from the enclave (the
-         * stats op, counts only). Either missing leaves its series out
-         * rather than failing the scrape. */
-        pa_metrics_scrape sc = {-1, NULL};
-        if (pa_opdb_active_sessions(job->app->db, &sc.active_sessions) != PA_DB_OK) {
-            sc.active_sessions = -1;
-            pa_metrics_db_error();
-        }
-        json_t *req = pa_ipc_request_stats(), *stats = NULL;
-        pa_ipc_error code;
-        if (req != NULL && pa_enclave_call(job->app->cfg.enclave_socket, PA_IPC_OP_STATS, req,
-                                           &stats, &code) == PA_ENCLAVE_OK)
-            sc.exchange_calls = json_object_get(stats, "exchange_calls");
-        json_decref(req);
-        char *text = pa_metrics_render_scrape(&sc);
-        json_decref(stats);
-        if (text == NULL)
-            pa_reply_error(&job->reply, 500, "internal_error", "Out of memory.");
-        else
-            pa_reply_body(&job->reply, 200, PA_CT_METRICS, text);
-        return;
-    }
-    char *json = NULL;
-    pa_db_status st = PA_DB_UNAVAILABLE;
-    switch (job->route) {
-    case PA_ROUTE_OP_SESSIONS:
-        st = pa_opdb_sessions(job->app->db, op->limit, op->offset, &json);
-        break;
-    case PA_ROUTE_OP_AGGREGATES:
-        st = pa_opdb_aggregates(job->app->db, op->limit, op->offset, &json);
-        break;
-    case PA_ROUTE_OP_STATS:
-        st = pa_opdb_stats(job->app->db, &json);
-        break;
-    default:
-        pa_reply_error(&job->reply, 404, "not_found", "No such route.");
-        return;
-    }
-    if (st != PA_DB_OK) {
-        pa_reply_db_unavailable(&job->reply);
-        return;
-    }
-    pa_reply_ok(&job->reply, json);
+    json_t *req = pa_ipc_request_stats(), *stats = NULL;
+    pa_ipc_error code;
+    if (req != NULL && pa_enclave_call(job->app->cfg.enclave_socket, PA_IPC_OP_STATS, req,
+                                       &stats, &code) == PA_ENCLAVE_OK)
+        sc.exchange_calls = json_object_get(stats, "exchange_calls");
+    json_decref(req);
+    char *text = pa_metrics_render_scrape(&sc);
+    json_decref(stats);
+    if (text == NULL)
+        pa_reply_error(&job->reply, 500, "internal_error", "Out of memory.");
+    else
+        pa_reply_body(&job->reply, 200, PA_CT_METRICS, text);
 }
 
-void pa_operator_run(pa_job *job)
+/* A listing's JSON text, or the database's failure. */
+static void answer_json(pa_job *job, pa_db_status st, char *json)
 {
+    if (pa_reply_db(&job->reply, st, NULL, "The listing could not be read.") == 0)
+        pa_reply_ok(&job->reply, json);
+}
+
+static void answer_sessions(pa_job *job, const operator_req *op)
+{
+    char *json = NULL;
+    answer_json(job, pa_opdb_sessions(job->app->db, op->limit, op->offset, &json), json);
+}
+
+static void answer_aggregates(pa_job *job, const operator_req *op)
+{
+    char *json = NULL;
+    answer_json(job, pa_opdb_aggregates(job->app->db, op->limit, op->offset, &json), json);
+}
+
+static void answer_stats(pa_job *job, const operator_req *op)
+{
+    (void)op;
+    char *json = NULL;
+    answer_json(job, pa_opdb_stats(job->app->db, &json), json);
+}
+
+/* Authenticate, answer, audit: every operator route the same way. */
+static void serve(pa_job *job, void (*answer)(pa_job *job, const operator_req *op))
+{
+    operator_req *op = job->req;
     const char *outcome = "malformed";
-    if (authenticate(job, &outcome) == 0)
-        answer(job);
-    else
+    if (authenticate(job, &outcome) != 0)
         pa_metrics_operator_refused(outcome);
+    else if (op->query_error != NULL)
+        pa_reply_error(&job->reply, 400, "invalid_query", "%s", op->query_error);
+    else
+        answer(job, op);
     pa_opdb_audit_entry e = {
-        .token_id = job->op.auth.state == PA_OPAUTH_PRESENT ? job->op.auth.token_id : NULL,
-        .route = pa_router_template(job->route),
+        .token_id = op->auth.state == PA_OPAUTH_PRESENT ? op->auth.token_id : NULL,
+        .route = job->route->tmpl,
         .status = job->reply.status,
-        .client = job->op.client[0] != '\0' ? job->op.client : NULL,
+        .client = op->client[0] != '\0' ? op->client : NULL,
         .outcome = outcome,
     };
     if (pa_opdb_audit(job->app->db, &e) != PA_DB_OK) {
@@ -237,5 +253,25 @@ void pa_operator_run(pa_job *job)
                            "The request could not be recorded in the audit log; try again later.");
         }
     }
-    pa_opauth_clear(&job->op.auth);
+    pa_opauth_clear(&op->auth);
+}
+
+void pa_operator_metrics_run(pa_job *job)
+{
+    serve(job, answer_metrics);
+}
+
+void pa_operator_sessions_run(pa_job *job)
+{
+    serve(job, answer_sessions);
+}
+
+void pa_operator_aggregates_run(pa_job *job)
+{
+    serve(job, answer_aggregates);
+}
+
+void pa_operator_stats_run(pa_job *job)
+{
+    serve(job, answer_stats);
 }

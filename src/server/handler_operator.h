@@ -4,23 +4,18 @@
 #ifndef PA_HANDLER_OPERATOR_H
 #define PA_HANDLER_OPERATOR_H
 
-#include <netinet/in.h>
+#include "handlers.h"
 
-#include "operator_auth.h"
-#include "router.h"
+/* On the poll thread: the token's parts (never the token itself), the peer
+ * and the query go along; everything is decided on the worker, after the
+ * token check. The paged routes take ?limit= and ?offset=, the others no
+ * query at all. */
+PA_MUST_USE int pa_operator_prepare(pa_job *job, struct MHD_Connection *conn);
+PA_MUST_USE int pa_operator_paged_prepare(pa_job *job, struct MHD_Connection *conn);
 
-struct MHD_Connection;
-
-/* What the poll thread hands the worker: never the token itself. */
-typedef struct {
-    pa_opauth auth;
-    char client[INET6_ADDRSTRLEN];
-    long limit;
-    long offset;
-    const char *query_error; /* static message: a 400 once the caller is authorised */
-} pa_operator_req;
-
-/* 1 for the routes that need an operator token. */
-int pa_operator_route(pa_route_id id);
+void pa_operator_metrics_run(pa_job *job);
+void pa_operator_sessions_run(pa_job *job);
+void pa_operator_aggregates_run(pa_job *job);
+void pa_operator_stats_run(pa_job *job);
 
 #endif

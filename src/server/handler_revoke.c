@@ -1,12 +1,22 @@
 /* POST /enclave/revoke: purge the session's credentials, results and logs. */
-#include "handlers.h"
+#include "handler_revoke.h"
+
 #include "metrics.h"
 #include "responses.h"
+#include "validate.h"
 
-int pa_revoke_prepare(pa_job *job)
+typedef struct {
+    char session_id[PA_UUID_STR_LEN];
+} revoke_req;
+
+int pa_revoke_prepare(pa_job *job, struct MHD_Connection *conn)
 {
+    (void)conn;
+    revoke_req *req = pa_job_req_new(job, sizeof *req, NULL);
+    if (req == NULL)
+        return -1;
     pa_http_error err;
-    if (pa_validate_revoke(job->body, job->id, &err) != 0) {
+    if (pa_validate_revoke(job->body, req->session_id, &err) != 0) {
         pa_reply_from_error(&job->reply, &err);
         return -1;
     }
@@ -15,23 +25,16 @@ int pa_revoke_prepare(pa_job *job)
 
 void pa_revoke_run(pa_job *job)
 {
-    switch (pa_db_session_revoke(job->app->db, job->id)) {
-    case PA_DB_OK:
-        pa_metrics_session_revoked();
-        pa_jobs_session_revoked(job->app->jobs, job->id); /* running jobs stop, store nothing */
-        pa_reply_ok(&job->reply, pa_body_revoked());
-        break;
-    case PA_DB_NOT_FOUND:
-        pa_reply_error(&job->reply, 404, "session_not_found", "No such session.");
-        break;
-    case PA_DB_GONE:
-        pa_reply_error(&job->reply, 410, "session_revoked", "The session was already revoked.");
-        break;
-    case PA_DB_UNAVAILABLE:
-        pa_reply_db_unavailable(&job->reply);
-        break;
-    default:
-        pa_reply_error(&job->reply, 500, "internal_error", "The session could not be revoked.");
-        break;
-    }
+    static const pa_db_answer answers[] = {
+        PA_DB_ANSWER_SESSION_NOT_FOUND,
+        {PA_DB_GONE, 410, "session_revoked", "The session was already revoked."},
+        PA_DB_ANSWERS_END,
+    };
+    const revoke_req *req = job->req;
+    if (pa_reply_db(&job->reply, pa_db_session_revoke(job->app->db, req->session_id), answers,
+                    "The session could not be revoked.") != 0)
+        return;
+    pa_metrics_session_revoked();
+    pa_jobs_session_revoked(job->app->jobs, req->session_id); /* running jobs stop, store nothing */
+    pa_reply_ok(&job->reply, pa_body_revoked());
 }

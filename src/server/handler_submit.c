@@ -1,35 +1,59 @@
 /* POST /enclave/submit_key: shape and policy checks here, then the enclave
  * must open the envelope before anything is stored. */
+#include "handler_submit.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 #include "enclave_answer.h"
 #include "enclave_client.h"
-#include "handlers.h"
+#include "envelope_format.h"
 #include "jcs.h"
 #include "json_strict.h"
+#include "keygen_attach.h"
 #include "log.h"
 #include "metrics.h"
 #include "responses.h"
 #include "timeutil.h"
+#include "validate.h"
 
-int pa_submit_prepare(pa_job *job)
+typedef struct {
+    pa_envelope env;
+    int has_env;
+    char *metadata_jcs;
+    int64_t expires_at_ms;
+} submit_req;
+
+static void submit_req_clear(void *p)
 {
+    submit_req *req = p;
+    if (req->has_env)
+        pa_envelope_free(&req->env);
+    free(req->metadata_jcs);
+}
+
+int pa_submit_prepare(pa_job *job, struct MHD_Connection *conn)
+{
+    (void)conn;
+    submit_req *req = pa_job_req_new(job, sizeof *req, submit_req_clear);
+    if (req == NULL)
+        return -1;
     const char *why = NULL;
-    if (pa_envelope_parse(job->body, &job->env, &why) != 0) {
+    if (pa_envelope_parse(job->body, &req->env, &why) != 0) {
         pa_reply_error(&job->reply, 400, "invalid_envelope", "The envelope is malformed: %s.",
                        why != NULL ? why : "bad shape");
         return -1;
     }
-    job->has_env = 1;
+    req->has_env = 1;
     pa_http_error err;
-    if (pa_validate_submit_policy(job->env.metadata, pa_now_ms(), job->app->cfg.max_ttl_s,
-                                  &job->expires_at_ms, &err) != 0) {
+    if (pa_validate_submit_policy(req->env.metadata, pa_now_ms(), job->app->cfg.max_ttl_s,
+                                  &req->expires_at_ms, &err) != 0) {
         pa_reply_from_error(&job->reply, &err);
         return -1;
     }
     /* the AAD the envelope was sealed with, and what the database keeps */
-    job->metadata_jcs = pa_jcs_dumps(job->env.metadata);
-    if (job->metadata_jcs == NULL) {
+    req->metadata_jcs = pa_jcs_dumps(req->env.metadata);
+    if (req->metadata_jcs == NULL) {
         pa_reply_error(&job->reply, 400, "invalid_envelope",
                        "The envelope is malformed: metadata cannot be canonicalised.");
         return -1;
@@ -65,12 +89,14 @@ static void refused_or_replayed(pa_job *job)
 
 void pa_submit_run(pa_job *job)
 {
+    const submit_req *req = job->req;
     json_t *answer = NULL;
 
     /* the envelope exactly as sent: parse checked it has only the five keys */
     json_t *open_request = pa_ipc_request_open(job->body);
     /* an enclave-made key: checked and its sealed half sent along */
-    if (open_request != NULL && pa_keygen_submit_attach(job, open_request) != 0) {
+    if (open_request != NULL && pa_keygen_submit_attach(job->app->db, req->env.metadata,
+                                                        open_request, &job->reply) != 0) {
         json_decref(open_request);
         goto cleanup;
     }
@@ -92,24 +118,24 @@ void pa_submit_run(pa_job *job)
         pa_reply_error(&job->reply, 500, "internal_error", "No randomness available.");
         goto cleanup;
     }
-    const json_t *meta = job->env.metadata;
+    const json_t *meta = req->env.metadata;
     pa_db_new_session s = {
         .session_id = session_id,
         .exchange = pa_json_str(meta, "exchange"),
         .label = pa_json_str(meta, "label"),
-        .expires_at_ms = job->expires_at_ms,
+        .expires_at_ms = req->expires_at_ms,
         .ephemeral_pub = pa_json_str(job->body, "ephemeral_pub"),
         .nonce = pa_json_str(job->body, "nonce"),
         .ciphertext = pa_json_str(job->body, "ciphertext"),
         .tag = pa_json_str(job->body, "tag"),
-        .metadata_jcs = job->metadata_jcs,
+        .metadata_jcs = req->metadata_jcs,
         .enclave_pubkey = opened.enclave_pubkey,
         .enclave_key_id = pa_json_str(meta, "enclave_key_id"),
     };
     switch (pa_db_session_create(job->app->db, &s)) {
     case PA_DB_OK:
         pa_metrics_session_created();
-        pa_reply_ok(&job->reply, pa_body_submit(session_id, job->expires_at_ms));
+        pa_reply_ok(&job->reply, pa_body_submit(session_id, req->expires_at_ms));
         break;
     case PA_DB_CONFLICT:
         reply_replayed(&job->reply);

@@ -1,78 +1,17 @@
 #include "handlers.h"
 
+#include <poll.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "metrics.h"
-
-int pa_handler_prepare(pa_job *job)
+pa_job *pa_job_new(pa_app *app, const pa_route *route)
 {
-    switch (job->route) {
-    case PA_ROUTE_SUBMIT:
-        return pa_submit_prepare(job);
-    case PA_ROUTE_AGGREGATES:
-        return pa_aggregates_prepare(job);
-    case PA_ROUTE_REVOKE:
-        return pa_revoke_prepare(job);
-    case PA_ROUTE_LOGS:
-        return pa_logs_prepare(job);
-    case PA_ROUTE_QUOTE:
-        return pa_quote_prepare(job);
-    case PA_ROUTE_KEYGEN:
-        return pa_keygen_prepare(job);
-    case PA_ROUTE_JOBS:
-        return pa_aggregates_prepare(job); /* the same body as request_aggregates */
-    case PA_ROUTE_JOB_STATUS:
-        return pa_job_status_prepare(job);
-    case PA_ROUTE_ROOT:
-    case PA_ROUTE_METRICS:
-    case PA_ROUTE_OP_SESSIONS:
-    case PA_ROUTE_OP_AGGREGATES:
-    case PA_ROUTE_OP_STATS:
-        return 0; /* operator routes: everything is decided after the token check */
-    default:
-        pa_reply_error(&job->reply, 404, "not_found", "No such route.");
-        return -1;
-    }
-}
-
-void pa_handler_run(pa_job *job)
-{
-    switch (job->route) {
-    case PA_ROUTE_SUBMIT:
-        pa_submit_run(job);
-        break;
-    case PA_ROUTE_AGGREGATES:
-        pa_aggregates_run(job);
-        break;
-    case PA_ROUTE_REVOKE:
-        pa_revoke_run(job);
-        break;
-    case PA_ROUTE_LOGS:
-        pa_logs_run(job);
-        break;
-    case PA_ROUTE_QUOTE:
-        pa_quote_run(job);
-        break;
-    case PA_ROUTE_ROOT:
-        pa_root_run(job);
-        break;
-    case PA_ROUTE_KEYGEN:
-        pa_keygen_run(job);
-        break;
-    case PA_ROUTE_JOBS:
-        pa_aggregate_jobs_run(job);
-        break;
-    case PA_ROUTE_METRICS:
-    case PA_ROUTE_OP_SESSIONS:
-    case PA_ROUTE_OP_AGGREGATES:
-    case PA_ROUTE_OP_STATS:
-        pa_operator_run(job);
-        break;
-    default:
-        pa_reply_error(&job->reply, 404, "not_found", "No such route.");
-        break;
-    }
+    pa_job *job = calloc(1, sizeof *job);
+    if (job == NULL)
+        return NULL;
+    job->app = app;
+    job->route = route;
+    job->client_fd = -1;
+    return job;
 }
 
 void pa_job_free(pa_job *job)
@@ -80,18 +19,30 @@ void pa_job_free(pa_job *job)
     if (job == NULL)
         return;
     json_decref(job->body);
-    free(job->query_nonce);
-    free(job->nonce);
-    free(job->metadata_jcs);
-    if (job->has_env)
-        pa_envelope_free(&job->env);
-    pa_opauth_clear(&job->op.auth);
+    if (job->req != NULL && job->req_clear != NULL)
+        job->req_clear(job->req);
+    free(job->req);
     pa_reply_free(&job->reply);
     free(job);
 }
 
-void pa_reply_db_unavailable(pa_reply *r)
+void *pa_job_req_new(pa_job *job, size_t size, void (*clear)(void *req))
 {
-    pa_metrics_db_error();
-    pa_reply_error(r, 503, "database_unavailable", "The database is not reachable; try again later.");
+    job->req = calloc(1, size);
+    if (job->req == NULL) {
+        pa_reply_error(&job->reply, 500, "internal_error", "Out of memory.");
+        return NULL;
+    }
+    job->req_clear = clear;
+    return job->req;
+}
+
+int pa_job_client_gone(const pa_job *job)
+{
+    if (job->client_fd < 0)
+        return 0;
+    /* Data alone (a pipelined next request) is no sign; the end of the
+     * client's stream, a reset or an error is. */
+    struct pollfd p = {.fd = job->client_fd, .events = POLLIN | POLLRDHUP};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }

@@ -1,81 +1,55 @@
-/* The route handlers. Each route has two steps:
- *   prepare — on the HTTP poll thread: validates the request (no I/O), and
- *             either fills job->reply with a 4xx (return -1) or leaves the
- *             job ready to run;
+/* What every route handler shares; which handler serves which route is the
+ * route table's (router.c). A request goes through two steps of its route:
+ *   prepare — on the HTTP poll thread, no blocking I/O: checks the request
+ *             into the route's own request type (pa_job_req_new), and
+ *             returns 0 to have run called on a worker of the route's queue,
+ *             or -1 when job->reply is the answer already (a 4xx, or an
+ *             answer from memory);
  *   run     — on a worker thread: the database and enclave calls, ending
- *             with job->reply filled.
- * /health has no run step (answered from its cache by the HTTP layer:
- * handler_health.h). /metrics and /operator/... run on a worker because their
- * bearer token is checked against the database (handler_operator.h). */
+ *             with job->reply filled (or job->abandoned set). */
 #ifndef PA_HANDLERS_H
 #define PA_HANDLERS_H
 
 #include <jansson.h>
-#include <stdint.h>
+#include <stddef.h>
 
 #include "app.h"
-#include "envelope_format.h"
-#include "handler_operator.h"
+#include "db_reply.h"
 #include "reply.h"
+#include "result.h"
 #include "router.h"
-#include "uuid.h"
-#include "validate.h"
 
-typedef struct {
+struct pa_job {
     pa_app *app;
-    pa_route_id route;
-    /* inputs, set by the HTTP layer */
-    json_t *body;       /* POST routes: the parsed JSON object */
-    char param[64];     /* /api/logs/{result_id}: the raw segment (truncated) */
-    char *query_nonce;  /* /attestation/quote: the raw ?nonce= value, or NULL */
-    /* validated request, set by prepare */
-    char id[PA_UUID_STR_LEN]; /* session id or result id */
-    pa_envelope env;
-    int has_env;
-    char *metadata_jcs;
-    int64_t expires_at_ms;
-    pa_aggregates_request agg;
-    char *nonce;
-    pa_operator_req op; /* /metrics and /operator/...: set by pa_operator_capture */
+    const pa_route *route;
+    /* the request as HTTP delivered it, set by the HTTP layer */
+    json_t *body;   /* has_body routes: the parsed JSON object */
+    char param[64]; /* the template's {parameter}: the raw segment (truncated) */
+    int client_fd;  /* the client's socket, for pa_job_client_gone (-1: none) */
+    /* the route's own request (pa_job_req_new) */
+    void *req;
+    void (*req_clear)(void *req);
     /* output */
     pa_reply reply;
-} pa_job;
+    int abandoned; /* run dropped its work because the client left: no reply */
+};
 
-/* -1 when job->reply already holds the (error) answer. */
-PA_MUST_USE int pa_handler_prepare(pa_job *job);
-void pa_handler_run(pa_job *job);
+/* A job for route with nothing set but app and route; NULL when out of
+ * memory. */
+pa_job *pa_job_new(pa_app *app, const pa_route *route);
+/* Frees the job with its body, request and reply. */
 void pa_job_free(pa_job *job);
 
-/* per route (handler_*.c) */
-PA_MUST_USE int pa_submit_prepare(pa_job *job);
-void pa_submit_run(pa_job *job);
-PA_MUST_USE int pa_aggregates_prepare(pa_job *job);
-void pa_aggregates_run(pa_job *job);
-void pa_aggregate_jobs_run(pa_job *job);
-/* GET /enclave/aggregate_jobs/{job_id} is answered by prepare itself (from
- * memory, on the poll thread): it always returns -1 with the reply. */
-PA_MUST_USE int pa_job_status_prepare(pa_job *job);
-PA_MUST_USE int pa_revoke_prepare(pa_job *job);
-void pa_revoke_run(pa_job *job);
-PA_MUST_USE int pa_logs_prepare(pa_job *job);
-void pa_logs_run(pa_job *job);
-PA_MUST_USE int pa_quote_prepare(pa_job *job);
-void pa_quote_run(pa_job *job);
-void pa_root_run(pa_job *job);
-/* POST /enclave/keygen (handler_keygen.c), and the enclave-made key's part
- * in submit (the sealed key joins the open request; -1 with the reply
- * filled when the key cannot serve) and in request_aggregates. */
-PA_MUST_USE int pa_keygen_prepare(pa_job *job);
-void pa_keygen_run(pa_job *job);
-PA_MUST_USE int pa_keygen_submit_attach(pa_job *job, json_t *open_request);
-PA_MUST_USE int pa_keygen_aggregate_attach(pa_job *job, const char *metadata_jcs,
-                                           json_t *request);
-/* /metrics and /operator/... (handler_operator.c): capture runs on the poll
- * thread (headers, peer, query), run on a worker. */
-void pa_operator_capture(pa_job *job, struct MHD_Connection *conn);
-void pa_operator_run(pa_job *job);
+/* The route's own request, made by its prepare: size zeroed bytes owned by
+ * the job, clear (may be NULL) releasing what they point to when the job is
+ * freed. NULL with a 500 reply when out of memory. */
+void *pa_job_req_new(pa_job *job, size_t size, void (*clear)(void *req));
 
-/* Shared by the handlers: the reply for a database failure status. */
-void pa_reply_db_unavailable(pa_reply *r);
+/* 1 when the job's client has closed its connection (or at least its
+ * sending side, which counts as gone, as nginx counts it). Only while the
+ * job runs, from run: its connection is suspended then, so nothing but this
+ * check would notice. A run that can still drop its work asks, and when it
+ * does, sets job->abandoned instead of a reply. */
+int pa_job_client_gone(const pa_job *job);
 
 #endif

@@ -16,8 +16,6 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "handler_health.h"
-#include "handler_operator.h"
 #include "handlers.h"
 #include "http_headers.h"
 #include "log.h"
@@ -73,6 +71,7 @@ typedef struct {
     pa_reply reply;
     int reply_ready;
     int answered;
+    int abandoned;     /* the client left and its work was dropped: no answer */
     int close_after;   /* the stream cannot be trusted past this request */
     int nul_in_target; /* the raw target had %00 (see target_seen) */
     const pa_static_file *page; /* a browser page's file (static_files.h), or NULL */
@@ -456,36 +455,26 @@ static int begin(pa_conn *cx, const char *url, const char *method)
     return 0;
 }
 
-/* Collects ?nonce= for /attestation/quote, refusing other or repeated keys. */
-typedef struct {
-    const char *nonce;
-    int count;
-    int unknown;
-} query_scan;
-
-static enum MHD_Result scan_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *value)
-{
-    (void)kind;
-    query_scan *q = cls;
-    if (key != NULL && strcmp(key, "nonce") == 0) {
-        /* "?nonce" without "=" comes with a NULL value: it is an empty nonce
-         * (refused like "?nonce="), not an absent one */
-        q->nonce = value != NULL ? value : "";
-        q->count++;
-    } else {
-        q->unknown = 1;
-    }
-    return MHD_YES;
-}
-
+/* A worker's job: the route's run, unless the client has left while the
+ * request was queued (its work is then dropped unstarted), and the answer
+ * handed back to the poll thread. */
 static void run_job(void *arg)
 {
     pa_conn *cx = arg;
-    pa_handler_run(cx->job);
-    cx->reply = cx->job->reply;
-    memset(&cx->job->reply, 0, sizeof cx->job->reply);
-    pa_job_free(cx->job);
+    pa_job *job = cx->job;
+    if (pa_job_client_gone(job)) {
+        pa_metrics_abandoned(cx->route_id, 0);
+        cx->abandoned = 1;
+    } else {
+        job->route->run(job);
+        if (job->abandoned) {
+            pa_metrics_abandoned(cx->route_id, 1);
+            cx->abandoned = 1;
+        }
+        cx->reply = job->reply;
+        memset(&job->reply, 0, sizeof job->reply);
+    }
+    pa_job_free(job);
     cx->job = NULL;
     cx->reply_ready = 1;
     /* last touch of cx from this thread: resuming hands it back to MHD, which
@@ -494,8 +483,17 @@ static void run_job(void *arg)
     MHD_resume_connection(cx->conn);
 }
 
-/* Last call (whole body read): validate, then either answer at once or hand
- * the job to a worker and suspend. */
+/* The reply a job's prepare left, for the poll thread to send. */
+static enum MHD_Result send_job_reply(pa_conn *cx, pa_job *job)
+{
+    cx->reply = job->reply;
+    memset(&job->reply, 0, sizeof job->reply);
+    pa_job_free(job);
+    return send_reply(cx);
+}
+
+/* Last call (whole body read): the route's prepare, then either its answer
+ * at once or the job handed to a worker and the connection suspended. */
 static enum MHD_Result finish(pa_conn *cx)
 {
     if (cx->too_large) {
@@ -503,66 +501,26 @@ static enum MHD_Result finish(pa_conn *cx)
                        PA_BODY_MAX);
         return send_reply(cx);
     }
-    if (cx->route_id == PA_ROUTE_HEALTH) {
-        /* From the prober's cache: no worker, database or enclave per call. */
-        pa_health_reply(cx->h->app->health, &cx->reply);
-        return send_reply(cx);
-    }
-
-    pa_job *job = calloc(1, sizeof *job);
+    pa_job *job = pa_job_new(cx->h->app, cx->route);
     if (job == NULL) {
         pa_reply_error(&cx->reply, 500, "internal_error", "Out of memory.");
         return send_reply(cx);
     }
-    job->app = cx->h->app;
-    job->route = cx->route_id;
     memcpy(job->param, cx->param, sizeof job->param);
-
-    pa_http_error err;
-    int bad = 0;
     if (cx->route->has_body) {
+        pa_http_error err;
         job->body = pa_validate_body((const char *)cx->body.data, cx->body.len, &err);
-        bad = job->body == NULL;
-    } else if (pa_operator_route(cx->route_id)) {
-        /* /metrics and /operator/...: the token is checked on a worker (a
-         * database lookup); only its hash, the peer and the query go along */
-        pa_operator_capture(job, cx->conn);
-    } else if (cx->route_id == PA_ROUTE_QUOTE) {
-        query_scan q = {0};
-        MHD_get_connection_values(cx->conn, MHD_GET_ARGUMENT_KIND, scan_query, &q);
-        if (q.unknown) {
-            pa_error_set(&err, 400, "invalid_request", "The only query parameter is nonce.");
-            bad = 1;
-        } else if (q.count > 1) {
-            pa_error_set(&err, 400, "invalid_nonce", "nonce may be given once.");
-            bad = 1;
-        } else if (q.nonce != NULL && (job->query_nonce = strdup(q.nonce)) == NULL) {
-            pa_error_set(&err, 500, "internal_error", "Out of memory.");
-            bad = 1;
-        } else if (q.nonce == NULL) {
-            /* No nonce: the prober's document, from memory (quote_cache.h). */
-            char *cached = pa_quote_cache_get(cx->h->app->quotes, PA_QUOTE_CACHE_MAX_AGE_MS);
-            if (cached != NULL) {
-                pa_job_free(job);
-                pa_buf_free(&cx->body);
-                pa_reply_json(&cx->reply, 200, cached);
-                return send_reply(cx);
-            }
-        }
+        if (job->body == NULL)
+            pa_reply_from_error(&job->reply, &err);
     }
     pa_buf_free(&cx->body); /* parsed: the raw bytes are not needed any more */
-    if (bad) {
-        pa_job_free(job);
-        pa_reply_from_error(&cx->reply, &err);
-        return send_reply(cx);
-    }
-    if (pa_handler_prepare(job) != 0) {
-        cx->reply = job->reply;
-        memset(&job->reply, 0, sizeof job->reply);
-        pa_job_free(job);
-        return send_reply(cx);
-    }
+    if (job->reply.status != 0 || cx->route->prepare(job, cx->conn) != 0 ||
+        cx->route->run == NULL)
+        return send_job_reply(cx, job);
 
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(cx->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    job->client_fd = ci != NULL ? ci->connect_fd : -1;
     /* Suspend before queueing: a fast worker may resume at once. */
     cx->job = job;
     MHD_suspend_connection(cx->conn);
@@ -656,6 +614,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (cx->abandoned) /* nobody to answer: close (on_completed logs it aborted) */
+        return MHD_NO;
     if (cx->reply_ready)
         return send_reply(cx);
     return finish(cx);

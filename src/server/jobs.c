@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "aggregate_store.h"
 #include "enclave_client.h"
 #include "json_strict.h"
 #include "log.h"
@@ -34,6 +35,7 @@ typedef struct ajob {
     job_state state;
     json_int_t symbols_done, symbols_total, pages;
     int revoked;             /* the session was revoked: stop and fail */
+    int abandoned;           /* its waiter left before it learned the id: stop */
     int64_t created_ms, finished_ms; /* wall clock */
     pa_reply outcome;        /* finished: what request_aggregates answers */
     pa_jobs *owner;
@@ -133,7 +135,7 @@ static int note_progress(ajob *a, const json_t *pr)
         a->symbols_total = t;
     if (p > a->pages)
         a->pages = p;
-    int stop = a->revoked || a->owner->stopping;
+    int stop = a->revoked || a->abandoned || a->owner->stopping;
     pthread_mutex_unlock(&a->owner->lock);
     return stop;
 }
@@ -152,11 +154,14 @@ static void cancel_in_enclave(const pa_jobs *j, const char *enclave_job)
 static void fail_stopped(ajob *a)
 {
     pthread_mutex_lock(&a->owner->lock);
-    int revoked = a->revoked;
+    int revoked = a->revoked, abandoned = a->abandoned;
     pthread_mutex_unlock(&a->owner->lock);
     if (revoked)
         fail(a, 410, "session_revoked",
              "The session was revoked while the aggregates were computed; nothing was stored.");
+    else if (abandoned) /* an outcome nobody reads: nobody was told the job's id */
+        fail(a, 503, "client_gone",
+             "The client left before the answer; the run was cancelled, nothing was stored.");
     else
         fail(a, 503, "server_stopping",
              "The server stopped before the job finished; nothing was stored. Start it again.");
@@ -206,8 +211,8 @@ static void follow(ajob *a, const char *enclave_job)
                 fail_stopped(a);
                 return;
             }
-            pa_aggregates_store(j->cfg.db, j->cfg.max_results, a->session_id,
-                                json_object_get(ans, "result"), &r);
+            pa_aggregate_store(j->cfg.db, j->cfg.max_results, a->session_id,
+                               json_object_get(ans, "result"), &r);
             json_decref(ans);
             finish(a, &r);
             return;
@@ -244,7 +249,7 @@ static void run(void *arg)
     ajob *a = arg;
     pa_jobs *j = a->owner;
     pthread_mutex_lock(&j->lock);
-    int stop = a->revoked || j->stopping;
+    int stop = a->revoked || a->abandoned || j->stopping;
     json_t *req = a->req;
     a->req = NULL;
     if (!stop)
@@ -421,19 +426,38 @@ static char *status_body(const ajob *a)
     return out;
 }
 
-int pa_jobs_wait(pa_jobs *j, const char *job_id, int64_t timeout_ms, pa_reply *reply)
+static int job_done(const ajob *a)
+{
+    return a->state == J_SUCCEEDED || a->state == J_FAILED;
+}
+
+int pa_jobs_wait(pa_jobs *j, const char *job_id, int64_t timeout_ms, pa_jobs_gone_fn gone,
+                 const void *ctx, pa_reply *reply)
 {
     struct timespec until = pa_deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&j->lock);
     ajob *a = find(j, job_id);
-    while (a != NULL && (a->state == J_QUEUED || a->state == J_RUNNING) &&
-           pthread_cond_timedwait(&j->changed, &j->lock, &until) != ETIMEDOUT)
+    int waited_out = 0;
+    while (a != NULL && !job_done(a) && !waited_out) {
+        /* Nothing tells of a waiter leaving but asking: wake up to ask. */
+        struct timespec slice = pa_deadline_after_ms(PA_JOBS_POLL_MS);
+        int last = gone == NULL || slice.tv_sec > until.tv_sec ||
+                   (slice.tv_sec == until.tv_sec && slice.tv_nsec >= until.tv_nsec);
+        waited_out = pthread_cond_timedwait(&j->changed, &j->lock, last ? &until : &slice) ==
+                         ETIMEDOUT &&
+                     last;
         a = find(j, job_id);
+        if (a != NULL && !job_done(a) && gone != NULL && gone(ctx)) {
+            a->abandoned = 1; /* its runner stops at its next look */
+            pthread_mutex_unlock(&j->lock);
+            return -1;
+        }
+    }
     int done = 0;
     if (a == NULL) {
         pa_reply_error(reply, 500, "internal_error", "The job was lost.");
         done = 1;
-    } else if (a->state == J_SUCCEEDED || a->state == J_FAILED) {
+    } else if (job_done(a)) {
         /* a copy: the job keeps answering GET until it is swept */
         *reply = a->outcome;
         reply->body = NULL;

@@ -52,10 +52,19 @@ void pa_jobs_free(pa_jobs *j);
 PA_MUST_USE int pa_jobs_submit(pa_jobs *j, const char *session_id, json_t *enclave_req,
                                char job_id[37], pa_reply *reply);
 
+/* Asked by pa_jobs_wait whether whoever waits has left (1) or not (0). */
+typedef int (*pa_jobs_gone_fn)(const void *ctx);
+
 /* Waits up to timeout_ms for the job to finish: then 1 with reply the
  * job's outcome exactly as request_aggregates answers it (200 with the
- * result, or the error); else 0 with reply the 202 job body. */
-int pa_jobs_wait(pa_jobs *j, const char *job_id, int64_t timeout_ms, pa_reply *reply);
+ * result, or the error); else 0 with reply the 202 job body. gone (may be
+ * NULL) is asked every PA_JOBS_POLL_MS meanwhile; once it says the waiter
+ * left, the job is abandoned (a queued one never starts, a running one is
+ * cancelled in the enclave at its next poll, nothing is stored) and the
+ * wait returns -1 with reply untouched. Only for a job whose id nobody was
+ * told yet. */
+int pa_jobs_wait(pa_jobs *j, const char *job_id, int64_t timeout_ms, pa_jobs_gone_fn gone,
+                 const void *ctx, pa_reply *reply);
 
 /* GET /enclave/aggregate_jobs/{job_id}: 200 with the job's state, 404 job_not_found. */
 void pa_jobs_status(pa_jobs *j, const char *job_id, pa_reply *reply);
@@ -63,12 +72,5 @@ void pa_jobs_status(pa_jobs *j, const char *job_id, pa_reply *reply);
 /* The session was revoked: its jobs stop (cancelled in the enclave) and
  * fail with session_revoked, and a finished job's result is forgotten. */
 void pa_jobs_session_revoked(pa_jobs *j, const char *session_id);
-
-
-/* handler_aggregates.c: stores the enclave's aggregate answer (the job's
- * "result") for session_id as request_aggregates always did, and fills
- * reply with the 200 answer or the error (session gone, limit, database). */
-void pa_aggregates_store(pa_db *db, long max_results, const char *session_id,
-                         const json_t *result, pa_reply *reply);
 
 #endif

@@ -31,6 +31,7 @@ static const char *const operator_outcomes[] = {"missing",      "malformed", "un
 #define NOUTCOME (sizeof operator_outcomes / sizeof operator_outcomes[0])
 
 static atomic_ullong requests[PA_ROUTE_COUNT][NCLASS];
+static atomic_ullong abandoned[PA_ROUTE_COUNT][2]; /* skipped, cancelled */
 static atomic_ullong enclave_us_sum[PA_IPC_OP_COUNT];
 static atomic_ullong enclave_count[PA_IPC_OP_COUNT];
 static atomic_ullong enclave_failures[PA_IPC_OP_COUNT];
@@ -69,6 +70,12 @@ void pa_metrics_request(pa_route_id route, unsigned status)
     if ((unsigned)route >= PA_ROUTE_COUNT || status < 100 || status > 599)
         return;
     INC(requests[route][status / 100 - 1], 1);
+}
+
+void pa_metrics_abandoned(pa_route_id route, int cancelled)
+{
+    if ((unsigned)route < PA_ROUTE_COUNT)
+        INC(abandoned[route][cancelled ? 1 : 0], 1);
 }
 
 void pa_metrics_error_code(unsigned status, const char *code)
@@ -181,6 +188,31 @@ static int counter(pa_buf *b, const char *name, const char *help, unsigned long 
 static int gauge(pa_buf *b, const char *name, const char *help, long long v)
 {
     return pa_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name, v);
+}
+
+/* Every route a worker runs shows its skipped requests; cancelled ones
+ * appear once they happen (only a run that can stop its work cancels). */
+static int render_abandoned(pa_buf *b)
+{
+    PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_http_abandoned_total Requests whose client "
+                                  "left before the answer and whose work was dropped: skipped "
+                                  "(still queued, never started) or cancelled (stopped while "
+                                  "it ran), by route template.\n"
+                                  "# TYPE perfagg_http_abandoned_total counter\n"));
+    for (int r = 0; r < PA_ROUTE_COUNT; r++) {
+        const pa_route *route = pa_router_route((pa_route_id)r);
+        if (route == NULL || route->queue == PA_QUEUE_INLINE)
+            continue;
+        PA_GUARD(pa_buf_printf(b, "perfagg_http_abandoned_total{route=\"%s\",work=\"skipped\"} "
+                                  "%llu\n",
+                               route->tmpl, GET(abandoned[r][0])));
+        if (GET(abandoned[r][1]) > 0)
+            PA_GUARD(pa_buf_printf(b,
+                                   "perfagg_http_abandoned_total{route=\"%s\",work=\"cancelled\"} "
+                                   "%llu\n",
+                                   route->tmpl, GET(abandoned[r][1])));
+    }
+    return 0;
 }
 
 static int render_enclave(pa_buf *b)
@@ -314,6 +346,7 @@ char *pa_metrics_render_scrape(const pa_metrics_scrape *s)
                                         GET(requests[r][c])),
                           fail);
 
+    PA_GUARD_GOTO(render_abandoned(&b), fail);
     PA_GUARD_GOTO(render_codes(&b), fail);
     PA_GUARD_GOTO(render_enclave(&b), fail);
     PA_GUARD_GOTO(counter(&b, "perfagg_db_errors_total",

@@ -24,6 +24,9 @@ void pa_metrics_enclave_error(pa_ipc_op op, int reason);
  * audit row's (missing, malformed, unknown_token, wrong_secret, expired,
  * revoked). */
 void pa_metrics_operator_refused(const char *outcome);
+/* A request whose client left and whose work was dropped: skipped while
+ * still queued (cancelled 0), or stopped while it ran (cancelled 1). */
+void pa_metrics_abandoned(pa_route_id route, int cancelled);
 void pa_metrics_db_error(void);
 void pa_metrics_rate_limited(void);
 void pa_metrics_server_busy(void);

@@ -7,7 +7,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -15,6 +20,7 @@
 #include "ipc_host.h"
 #include "jobs.h"
 #include "router.h"
+#include "timeutil.h"
 #include "uuid.h"
 
 #define KEY32 "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="
@@ -80,7 +86,7 @@ static void test_unreachable_enclave_fails_the_job(void **state)
     assert_string_not_equal(id, SESSION);
 
     /* request_aggregates' wait: the job's outcome, as the route answers it */
-    assert_int_equal(pa_jobs_wait(j, id, 10000, &r), 1);
+    assert_int_equal(pa_jobs_wait(j, id, 10000, NULL, NULL, &r), 1);
     assert_int_equal(r.status, 503);
     assert_string_equal(r.error_code, "enclave_unavailable");
     json_t *b = body_of(&r);
@@ -137,11 +143,63 @@ static void test_unreachable_enclave_fails_the_job(void **state)
     pa_jobs_free(j);
 }
 
+static int waiter_gone(const void *ctx)
+{
+    return *(const int *)ctx;
+}
+
+/* request_aggregates' wait asks whether its client is still there: gone,
+ * the wait ends without waiting its time out, with nothing answered; still
+ * there, it waits its time out and answers 202. */
+static void test_waiter_gone_ends_the_wait(void **state)
+{
+    (void)state;
+    /* an "enclave" that takes connections into its backlog and never answers */
+    char dir[] = "/tmp/pa-jobs-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/enclave.sock", dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(fd, 64), 0);
+
+    pa_jobs_config cfg = {sa.sun_path, NULL, 100};
+    pa_jobs *j = pa_jobs_new(&cfg);
+    assert_non_null(j);
+    char id[PA_UUID_STR_LEN];
+    pa_reply r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(pa_jobs_submit(j, SESSION, start_request(), id, &r), 0);
+
+    int here = 0;
+    int64_t t0 = pa_now_ms();
+    assert_int_equal(pa_jobs_wait(j, id, 600, waiter_gone, &here, &r), 0);
+    assert_int_equal(r.status, 202);
+    assert_true(pa_now_ms() - t0 >= 500);
+    pa_reply_free(&r);
+
+    int gone = 1;
+    memset(&r, 0, sizeof r);
+    t0 = pa_now_ms();
+    assert_int_equal(pa_jobs_wait(j, id, 30000, waiter_gone, &gone, &r), -1);
+    assert_true(pa_now_ms() - t0 < 10000); /* not its 30 s: it asked, and ended */
+    assert_int_equal(r.status, 0);
+    assert_null(r.body);
+
+    assert_int_equal(pa_jobs_stop(j, 20000), 0);
+    pa_jobs_free(j);
+    close(fd);
+    unlink(sa.sun_path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_unreachable_enclave_fails_the_job),
+        cmocka_unit_test(test_waiter_gone_ends_the_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
