@@ -200,30 +200,35 @@ static void answer_metrics(pa_job *job, const operator_req *op)
         pa_reply_body(&job->reply, 200, PA_CT_METRICS, text);
 }
 
-/* A listing's JSON text, or the database's failure. */
+/* A listing's JSON text (taken), or the database's failure. */
 static void answer_json(pa_job *job, pa_db_status st, char *json)
 {
     if (pa_reply_db(&job->reply, st, NULL, "The listing could not be read.") == 0)
         pa_reply_ok(&job->reply, json);
+    else
+        free(json);
 }
 
 static void answer_sessions(pa_job *job, const operator_req *op)
 {
     char *json = NULL;
-    answer_json(job, pa_opdb_sessions(job->app->db, op->limit, op->offset, &json), json);
+    pa_db_status st = pa_opdb_sessions(job->app->db, op->limit, op->offset, &json);
+    answer_json(job, st, json);
 }
 
 static void answer_aggregates(pa_job *job, const operator_req *op)
 {
     char *json = NULL;
-    answer_json(job, pa_opdb_aggregates(job->app->db, op->limit, op->offset, &json), json);
+    pa_db_status st = pa_opdb_aggregates(job->app->db, op->limit, op->offset, &json);
+    answer_json(job, st, json);
 }
 
 static void answer_stats(pa_job *job, const operator_req *op)
 {
     (void)op;
     char *json = NULL;
-    answer_json(job, pa_opdb_stats(job->app->db, &json), json);
+    pa_db_status st = pa_opdb_stats(job->app->db, &json);
+    answer_json(job, st, json);
 }
 
 /* Authenticate, answer, audit: every operator route the same way. */

@@ -187,9 +187,9 @@ static void test_waiter_gone_ends_the_wait(void **state)
     assert_int_equal(r.status, 0);
     assert_null(r.body);
 
+    close(fd); /* resets the connection the runner waits on */
     assert_int_equal(pa_jobs_stop(j, 20000), 0);
     pa_jobs_free(j);
-    close(fd);
     unlink(sa.sun_path);
     rmdir(dir);
 }

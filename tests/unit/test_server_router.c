@@ -127,6 +127,27 @@ static void test_queues(void **state)
     }
 }
 
+/* Every route id but the pages has one entry, with a prepare; a worker
+ * runs exactly the routes whose prepare may leave work (a run). */
+static void test_table_complete(void **state)
+{
+    (void)state;
+    for (int id = PA_ROUTE_UNKNOWN + 1; id < PA_ROUTE_COUNT; id++) {
+        const pa_route *r = pa_router_route((pa_route_id)id);
+        if (id == PA_ROUTE_PAGE) {
+            assert_null(r);
+            continue;
+        }
+        assert_non_null(r);
+        assert_int_equal(r->id, id);
+        assert_non_null(r->prepare);
+        assert_int_equal(r->run == NULL, r->queue == PA_QUEUE_INLINE);
+        assert_string_equal(pa_router_template((pa_route_id)id), r->tmpl);
+    }
+    assert_null(pa_router_route(PA_ROUTE_UNKNOWN));
+    assert_null(pa_router_route(PA_ROUTE_COUNT));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +156,7 @@ int main(void)
         cmocka_unit_test(test_not_found_and_methods),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_queues),
+        cmocka_unit_test(test_table_complete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
