@@ -23,7 +23,11 @@ import harness  # noqa: E402
 
 DAY_MS = 86_400_000
 WORKERS = 16  # the enclave queue's workers (src/server/main.c, queue_workers)
-DELAY_MS = 8000  # each myTrades call of the slow account
+# each myTrades call of the slow account (under the 5 s recvWindow the
+# simulator checks after the delay); a run makes two, one per symbol
+DELAY_MS = 3000
+SYMBOLS = "BTCUSDT,ETHUSDT"
+TRADES = 20 + 10
 ROUTE = "/enclave/request_aggregates"
 START = 'perfagg_enclave_call_duration_seconds_count{op="aggregate_start"}'
 CANCEL = 'perfagg_enclave_call_duration_seconds_count{op="aggregate_cancel"}'
@@ -52,13 +56,24 @@ def exchange(port, data, timeout=120):
     return int(head.split(b" ", 2)[1]), json.loads(body)
 
 
+class PatientStack(harness.Stack):
+    """A stack whose enclave waits for the slow exchange rather than time
+    its calls out."""
+
+    def enclave_env(self):
+        env = super().enclave_env()
+        env["PERFAGG_EXCHANGE_TIMEOUT_MS"] = str(4 * DELAY_MS)
+        return env
+
+
 class AbandonedTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         t = int(time.time() * 1000)
-        cls.acct = harness.account(trades=harness.make_trades("BTCUSDT", 20, t - 5 * DAY_MS,
-                                                              3_600_000, 30000.0))
-        cls.stack = harness.Stack({"accounts": [cls.acct]})
+        trades = harness.make_trades("BTCUSDT", 20, t - 5 * DAY_MS, 3_600_000, 30000.0)
+        trades += harness.make_trades("ETHUSDT", 10, t - 4 * DAY_MS, 3_600_000, 2000.0, seed=2)
+        cls.acct = harness.account(trades=trades)
+        cls.stack = PatientStack({"accounts": [cls.acct]})
 
     @classmethod
     def tearDownClass(cls):
@@ -73,9 +88,9 @@ class AbandonedTest(unittest.TestCase):
         self.stack.sim_control("POST", "/__sim/faults", {"rules": []})
 
     def submit(self):
-        # one symbol: one myTrades page per run
+        # two symbols: two slow myTrades calls per run, one after the other
         return self.stack.submit(self.acct["api_key"], self.acct["api_secret"],
-                                 extra=("--symbols", "BTCUSDT"))
+                                 extra=("--symbols", SYMBOLS))
 
     def scrape(self):
         st, _, text = self.stack.request("GET", "/metrics")
@@ -114,7 +129,7 @@ class AbandonedTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual(set(body), {"aggregates_signed", "merkle_root", "logs_url", "attestation"},
                          body)
-        self.assertEqual(body["aggregates_signed"]["payload"]["trades"], 20)
+        self.assertEqual(body["aggregates_signed"]["payload"]["trades"], TRADES)
 
     def test_queued_request_of_a_client_that_left_is_skipped(self):
         sid = self.submit()
@@ -128,9 +143,9 @@ class AbandonedTest(unittest.TestCase):
         # queued behind them: one client that leaves, one that waits
         gone = socket.create_connection(("127.0.0.1", self.stack.port))
         gone.sendall(data)
-        time.sleep(1)  # read and queued by the server
+        time.sleep(0.5)  # read and queued by the server
         stay, stay_out = self.in_background(1, data)
-        time.sleep(1)
+        time.sleep(0.5)
         self.assertEqual(fill_out, [], "the aggregates ended before the client left")
         gone.close()
         for t in fill + stay:
@@ -165,7 +180,7 @@ class AbandonedTest(unittest.TestCase):
                          what="the enclave's job cancelled")
         self.assertEqual(self.moved(before, SKIPPED), 0)
         # the exchange's answer came after the cancel: nothing was stored
-        time.sleep(DELAY_MS / 1000 + 2)
+        time.sleep(2 * DELAY_MS / 1000 + 2)
         self.assertEqual(self.stored(sid), 0)
         self.assertIn(b"jobs: an aggregate job was cancelled", self.stack.logs())
         # the session serves the next request as always
