@@ -507,15 +507,15 @@ static enum MHD_Result finish(pa_conn *cx)
         return send_reply(cx);
     }
     memcpy(job->param, cx->param, sizeof job->param);
-    if (cx->route->has_body) {
-        pa_http_error err;
-        job->body = pa_validate_body((const char *)cx->body.data, cx->body.len, &err);
-        if (job->body == NULL)
-            pa_reply_from_error(&job->reply, &err);
-    }
+    pa_http_error err;
+    if (cx->route->has_body &&
+        (job->body = pa_validate_body((const char *)cx->body.data, cx->body.len, &err)) == NULL)
+        pa_reply_from_error(&job->reply, &err);
     pa_buf_free(&cx->body); /* parsed: the raw bytes are not needed any more */
-    if (job->reply.status != 0 || cx->route->prepare(job, cx->conn) != 0 ||
-        cx->route->run == NULL)
+    if (job->reply.status != 0)
+        return send_job_reply(cx, job);
+    /* the route's prepare answers, or leaves work for its queue's workers */
+    if (cx->route->prepare(job, cx->conn) != 0 || cx->route->run == NULL)
         return send_job_reply(cx, job);
 
     const union MHD_ConnectionInfo *ci =

@@ -2,7 +2,9 @@
  * route, rate-limit, read bodies and validate; everything that waits on the
  * database or the enclave runs on the work queue while the connection is
  * suspended (MHD_suspend_connection), and the answer is queued when the
- * worker resumes it. */
+ * worker resumes it. What a route does at each step is the route table's
+ * (router.c). A request whose client has left by the time a worker takes
+ * it is never started (pa_job_client_gone, handlers.h). */
 #ifndef PA_HTTP_H
 #define PA_HTTP_H
 
