@@ -46,10 +46,12 @@ void pa_job_free(pa_job *job);
 void *pa_job_req_new(pa_job *job, size_t size, void (*clear)(void *req));
 
 /* 1 when the job's client has closed its connection (or at least its
- * sending side, which counts as gone, as nginx counts it). Only while the
- * job runs, from run: its connection is suspended then, so nothing but this
- * check would notice. A run that can still drop its work asks, and when it
- * does, sets job->abandoned instead of a reply. */
+ * sending side, which counts as gone, as nginx counts it). Only on the
+ * worker: the connection is suspended then, so nothing but this check
+ * would notice. The HTTP layer asks before run (a queued request of a
+ * client that left is never started); a run that can still drop its work
+ * asks while it waits, and when the client is gone sets job->abandoned
+ * instead of a reply. */
 int pa_job_client_gone(const pa_job *job);
 
 #endif
