@@ -23,9 +23,7 @@
  * stop one that runs (handlers.h, pa_job_client_gone). */
 static const pa_route routes[] = {
     /* id, method + path + Allow, has_body, rate_limited, queue, prepare, run */
-    /* runs to the end once started, whether the client waits or not: the
-     * enclave's open and then the commit; stopped between the two, or with
-     * the commit under way, the client could not be told which happened */
+    /* runs to its end once started, client or not (handler_submit.h says why) */
     {PA_ROUTE_SUBMIT, POST("/enclave/submit_key"), 1, 1, PA_QUEUE_ENCLAVE, pa_submit_prepare,
      pa_submit_run},
     /* cancelled in the enclave when its client leaves while it waits */
