@@ -9,8 +9,8 @@
 #   2. simulator, then scripts/run.sh (PostgreSQL, relay, server, enclave)
 #   3. capacity: wrk, SOAK_THREADS (2) threads, 64 connections, 15 s, on the
 #      mix of bench/wrk/soak.lua (/health, /attestation/quote, /api/logs/{id})
-#   4. the soak: SOAK_CONNECTIONS (16) connections, each paced by wrk's
-#      delay() to about half that rate
+#   4. the soak: SOAK_CONNECTIONS (16) connections paced to half that rate
+#      (a schedule of request slots in bench/wrk/soak.lua's delay())
 #   5. bench/soak/report.json and report.md; exit 1 when the verdict is fail
 # Everything it starts is stopped on exit; its temporary directory is removed.
 set -euo pipefail
@@ -129,14 +129,13 @@ sample() { # one CSV row: t, then rss_kb and fds per process
 
 # ---- capacity -------------------------------------------------------------------
 log "capacity: wrk $threads threads, 64 connections, 15 s on the soak mix"
-SOAK_RESULT_ID=$result_id SOAK_DELAY_MS=0 BENCH_WRK_OUT=$out/capacity.json BENCH_LUA_DIR=$root/bench/wrk \
+SOAK_RESULT_ID=$result_id SOAK_RATE=0 BENCH_WRK_OUT=$out/capacity.json BENCH_LUA_DIR=$root/bench/wrk \
   waited wrk -t "$threads" -c 64 -d 15s --timeout 30s -s bench/wrk/soak.lua "$url" \
   >"$out/capacity.txt" 2>&1 || die "wrk (capacity) failed: $(cat "$out/capacity.txt")"
 capacity=$(python3 -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["requests_per_s"]))' "$out/capacity.json")
 target=$((capacity / 2))
 [ "$target" -ge 1 ] || die "measured capacity too low: $capacity/s"
-delay=$((soak_conns * 1000 / target))
-log "capacity $capacity/s: soaking at about $target/s ($soak_conns connections, ${delay} ms apart) for $minutes min"
+log "capacity $capacity/s: soaking at $target/s ($soak_conns connections) for $minutes min"
 
 # ---- the soak -----------------------------------------------------------------
 echo "t_s,server_rss_kb,server_fds,enclave_rss_kb,enclave_fds,relay_rss_kb,relay_fds,postgres_rss_kb,postgres_fds" >"$out/samples.csv"
@@ -156,7 +155,7 @@ echo "t_s,server_rss_kb,server_fds,enclave_rss_kb,enclave_fds,relay_rss_kb,relay
 ) &
 flows=$!
 start=$(date +%s)
-SOAK_RESULT_ID=$result_id SOAK_DELAY_MS=$delay BENCH_WRK_OUT=$out/soak.json BENCH_LUA_DIR=$root/bench/wrk \
+SOAK_RESULT_ID=$result_id SOAK_RATE=$target SOAK_THREADS=$threads BENCH_WRK_OUT=$out/soak.json BENCH_LUA_DIR=$root/bench/wrk \
   wrk -t "$threads" -c "$soak_conns" -d "$((minutes * 60))s" --timeout 30s -s bench/wrk/soak.lua "$url" \
   >"$out/soak.txt" 2>&1 &
 cur=$!
@@ -174,10 +173,10 @@ grep -c '"level":"error"\| error perfagg' "$tmp/server-access.log" >"$out/server
 grep -E ' (warn|error) ' "$tmp/server-access.log" | tail -n 20 >"$out/server_warnings.tail" || true
 
 # ---- the report -------------------------------------------------------------------
-python3 - "$out" "$minutes" "$capacity" "$target" "$soak_conns" "$delay" <<'PY'
+python3 - "$out" "$minutes" "$capacity" "$target" "$soak_conns" <<'PY'
 import csv, json, os, sys, time
-out, minutes, capacity, target, conns, delay = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
-    int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+out, minutes, capacity, target, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+    int(sys.argv[4]), int(sys.argv[5])
 soak = json.load(open(os.path.join(out, "soak.json")))
 rows = list(csv.DictReader(open(os.path.join(out, "samples.csv"))))
 flows = open(os.path.join(out, "flows.txt")).read().split("\n")
@@ -209,15 +208,17 @@ for p in procs:
 wrk_errors = sum(errs.values())
 ok = ok and wrk_errors == 0 and non2xx == 0 and flow_bad == 0 and flow_ok >= max(1, minutes - 1)
 rep = {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "minutes": minutes,
-       "capacity_per_s": capacity, "target_per_s": target, "connections": conns, "delay_ms": delay,
-       "achieved_per_s": round(soak["requests_per_s"], 1), "requests": soak["requests"],
+       "capacity_per_s": capacity, "target_per_s": target, "connections": conns,
+       "achieved_per_s": round(soak["requests_per_s"], 1),
+       "achieved_of_capacity": round(soak["requests_per_s"] / capacity, 3), "requests": soak["requests"],
        "statuses": soak["statuses"], "wrk_errors": errs, "latency_ms": soak["latency_ms"],
        "flows_ok": flow_ok, "flows_failed": flow_bad, "samples": n, "processes": flat,
        "verdict": "pass" if ok else "fail"}
 json.dump(rep, open(os.path.join(out, "report.json"), "w"), indent=1)
 L = [f"# Soak: {minutes} min at half capacity — {rep['verdict'].upper()}", "",
      f"Capacity (wrk, 64 connections, 15 s, soak mix): **{capacity}/s**; soak target {target}/s with "
-     f"{conns} paced connections; achieved **{rep['achieved_per_s']}/s**, {soak['requests']} requests, "
+     f"{conns} paced connections; achieved **{rep['achieved_per_s']}/s** "
+     f"({100 * rep['achieved_of_capacity']:.1f} % of capacity), {soak['requests']} requests, "
      f"statuses {soak['statuses']}, wrk errors {errs}, latency p50 {soak['latency_ms']['p50']:.2f} ms, "
      f"p99 {soak['latency_ms']['p99']:.2f} ms, max {soak['latency_ms']['max']:.1f} ms.",
      f"Real submit + aggregate + revoke flows (one a minute): {flow_ok} ok, {flow_bad} failed.", "",

@@ -23,9 +23,10 @@ char *pa_enclave_job_start(pa_enclave *e, const json_t *req);  /* aggregate_star
 char *pa_enclave_job_status(const json_t *req);                /* aggregate_job */
 char *pa_enclave_job_cancel(const json_t *req);                /* aggregate_cancel */
 
-/* At stop: cancels every running job (each stops at its next page) and
- * waits up to grace_ms for their threads to end. -1 when some still run:
- * the caller must then exit without tearing down what they use. */
+/* At stop: cancels every running job (each stops at its next page),
+ * waits up to grace_ms for them to end and joins their threads (so
+ * OpenSSL's per-thread state is freed before exit). -1 when some still
+ * run: the caller must then exit without tearing down what they use. */
 PA_MUST_USE int pa_enclave_jobs_stop(int64_t grace_ms);
 
 #endif

@@ -187,7 +187,7 @@ int main(void)
     int served = pa_serve_run(&serve, &stopping, 10000);
     if (served < 0)
         return 1;
-    /* aggregate jobs run on detached threads: they end before the teardown */
+    /* aggregate jobs run on threads of their own: joined before the teardown */
     if (served > 0 || pa_enclave_jobs_stop(5000) != 0)
         _exit(0); /* requests still running: exit without tearing down what they use */
     pa_log_info("stopping");

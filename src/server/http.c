@@ -73,25 +73,34 @@ typedef struct {
     int answered;
     int abandoned;     /* the client left and its work was dropped: no answer */
     int close_after;   /* the stream cannot be trusted past this request */
-    int nul_in_target; /* the raw target had %00 (see target_seen) */
+    int nul_in_target; /* the raw target had %00 or a NUL byte (see target_seen) */
+    int started;            /* on_request has seen it (else only target_seen has) */
+    const char *target_end; /* where the raw target ends as a C string (target_seen) */
     const pa_static_file *page; /* a browser page's file (static_files.h), or NULL */
     char request_id[PA_REQUEST_ID_MAX + 1];
 } pa_conn;
 
-/* Returned by target_seen as the request's first *con_cls when the raw
- * target holds an encoded NUL; on_request replaces it with its pa_conn. A
- * static marker rather than an allocation: libmicrohttpd may drop a request
- * between that callback and the first access-handler call. */
-static char nul_target_marker;
-
 /* MHD_OPTION_URI_LOG_CALLBACK: the only place that sees the target before
  * libmicrohttpd decodes it in place into a C string, where %00 would end
- * the path (and a query value) early. */
+ * the path (and a query value) early. A raw NUL byte does the same, and
+ * earlier: uri is already a C string here, cut at that byte. So the
+ * request's pa_conn starts here, holding where the target ends as a C
+ * string; on_request compares that with where libmicrohttpd's parse ended it
+ * (libmicrohttpd 0.9.75 writes the NUL over the space before the version,
+ * and version points just after it, in the same request line). NULL when out
+ * of memory: on_request then closes the connection. on_completed frees a
+ * pa_conn on_request never saw: libmicrohttpd may drop a request between
+ * this callback and the first access-handler call. */
 static void *target_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)cls;
     (void)conn;
-    return uri != NULL && strstr(uri, "%00") != NULL ? &nul_target_marker : NULL;
+    pa_conn *cx = calloc(1, sizeof *cx);
+    if (cx != NULL && uri != NULL) {
+        cx->nul_in_target = strstr(uri, "%00") != NULL;
+        cx->target_end = uri + strlen(uri);
+    }
+    return cx;
 }
 
 static int64_t mono_us(void)
@@ -566,23 +575,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     pa_http *h = cls;
-    int nul_in_target = *con_cls == &nul_target_marker;
-    pa_conn *cx = nul_in_target ? NULL : *con_cls;
-    if (cx == NULL) {
-        *con_cls = NULL;
-        cx = calloc(1, sizeof *cx);
-        if (cx == NULL)
-            return MHD_NO;
-        cx->nul_in_target = nul_in_target;
+    pa_conn *cx = *con_cls;
+    if (cx == NULL)
+        return MHD_NO; /* target_seen had no memory */
+    if (!cx->started) {
+        cx->started = 1;
+        /* A NUL byte in the raw target (target_seen): the request line
+         * itself is malformed, so nothing after it is trusted either. */
+        if (cx->target_end == NULL || version == NULL || cx->target_end != version - 1) {
+            cx->nul_in_target = 1;
+            cx->close_after = 1;
+        }
         cx->h = h;
         cx->conn = conn;
         cx->t0_us = mono_us();
         cx->method = method_name(method);
         request_id(cx);
         pa_buf_init(&cx->body, PA_BODY_MAX);
-        *con_cls = cx;
         atomic_fetch_add(&h->inflight, 1);
         if (!begin(cx, url, method))
             return MHD_YES;
@@ -627,7 +637,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     pa_http *h = cls;
     pa_conn *cx = *con_cls;
-    if (cx == NULL || (void *)cx == (void *)&nul_target_marker) {
+    if (cx == NULL || !cx->started) { /* only target_seen saw it */
+        free(cx);
         *con_cls = NULL;
         return;
     }

@@ -5,7 +5,8 @@ holds"), each over raw sockets against the real server:
   which libmicrohttpd keeps as another name, so the body was read as a second
   request (smuggling): 400 and the connection closed;
 - an encoded NUL in the target (`/metrics%00x`), which cut the path short:
-  400 invalid_target; paths match exactly or 404;
+  400 invalid_target; paths match exactly or 404; a raw NUL byte in the
+  target (server reached directly, no proxy): 400 invalid_target and closed;
 - a Transfer-Encoding other than chunked, which got no answer until the idle
   timeout: 501 unsupported_transfer_encoding and the connection closed;
 - a database whose processes are stopped: every request that needs it ends
@@ -137,6 +138,30 @@ class EdgeTest(unittest.TestCase):
         self.one_answer(b"POST /enclave/revoke%00x HTTP/1.1\r\nHost: x\r\nContent-Type: "
                         b"application/json\r\nContent-Length: " + str(len(body)).encode() +
                         b"\r\n\r\n" + body, 400, "invalid_target")
+
+    def test_raw_nul_byte_in_target_is_refused_and_closed(self):
+        # A NUL byte itself, not %00: libmicrohttpd hands the target over as a
+        # C string, so /metrics<NUL>x was /metrics (and /health<NUL>x a 200).
+        rid = str(uuid.uuid4())
+        for target in (b"/metrics\0x", b"/metrics\0", b"/health\0x", b"/he\0alth",
+                       b"/api/logs/" + rid.encode() + b"\0/../x",
+                       b"/attestation/quote?nonce=abc\0def", b"/health?x=\0", b"/\0"):
+            with self.subTest(target=target):
+                # keep-alive: the server must close by itself
+                self.one_answer(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                                400, "invalid_target")
+        # POST too: the body is not read, nothing changes
+        sid = self.submit()
+        body = json.dumps({"session_id": sid}).encode()
+        self.one_answer(b"POST /enclave/revoke\0x HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                        b"application/json\r\nContent-Length: " + str(len(body)).encode() +
+                        b"\r\n\r\n" + body, 400, "invalid_target")
+        self.assertEqual(self.session_status(sid), "active")
+        # the same connection shape without the NUL is served and kept open
+        out, closed, _ = exchange(self.stack.port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+                                  timeout=2)
+        self.assertEqual([st for st, _ in responses(out)], [200], out)
+        self.assertFalse(closed, out)
 
     def test_paths_match_exactly(self):
         rid = str(uuid.uuid4())
