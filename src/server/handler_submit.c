@@ -106,7 +106,8 @@ void pa_submit_run(pa_job *job)
         .enclave_pubkey = opened.enclave_pubkey,
         .enclave_key_id = pa_json_str(meta, "enclave_key_id"),
     };
-    switch (pa_db_session_create(job->app->db, &s)) {
+    /* group commit: one transaction for this and the submits beside it */
+    switch (pa_submit_batch_create(job->app->submits, &s)) {
     case PA_DB_OK:
         pa_metrics_session_created();
         pa_reply_ok(&job->reply, pa_body_submit(session_id, job->expires_at_ms));
