@@ -96,7 +96,7 @@ static size_t take_batch(pa_submit_batch *b, waiter **taken)
         }
     }
     b->head = rest;
-    b->tail = rest_tail;
+    b->tail = rest != NULL ? rest_tail : &b->head; /* never the local `rest` */
     return n;
 }
 
