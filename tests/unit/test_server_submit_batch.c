@@ -370,13 +370,35 @@ static void test_batch_bad_row_fails_only_itself(void **state)
     fake_free(&used);
 }
 
-static void test_batch_finds_its_own_earlier_commit(void **state)
+static long long pool_backends(void)
+{
+    return query_int("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND"
+                     " application_name = 'perfagg-server'",
+                     dbname);
+}
+
+/* Terminates every connection of the pool and waits until they are gone, so
+ * the pool's next statement meets a dead socket. */
+static void kill_pool_backends(void)
+{
+    assert_true(query_int("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                          " WHERE datname = $1 AND application_name = 'perfagg-server'",
+                          dbname) >= 1);
+    for (int i = 0; i < 200 && pool_backends() > 0; i++)
+        usleep(10000);
+    assert_int_equal(pool_backends(), 0);
+}
+
+static void test_batch_retry_finds_its_own_commit(void **state)
 {
     (void)state;
-    /* What a retry sees when the connection broke after the first attempt
-     * committed: its own rows, same session ids and envelopes, already
-     * there. They are stored (OK), not replays; the rest of the batch is
-     * written now. */
+    /* A batch whose connection breaks is sent again on a new one, and the
+     * break may have come after its commit: the retry then meets its own
+     * rows (same session ids, same envelopes). Those are stored (OK), not
+     * replays; the rest of the batch is written by the retry. Staged here:
+     * `first` is stored, then the pool's connections are killed, so the
+     * next attempt breaks and the retry sends the batch with `first` in it
+     * again. */
     fake_session first, later;
     fake_init(&first, "first");
     fake_init(&later, "later");
@@ -384,12 +406,17 @@ static void test_batch_finds_its_own_earlier_commit(void **state)
     pa_db_status out[2];
     pa_db_session_create_batch(db, one, 1, out);
     assert_int_equal(out[0], PA_DB_OK);
+    kill_pool_backends();
     const pa_db_new_session *both[] = {&first.s, &later.s};
     pa_db_session_create_batch(db, both, 2, out);
     assert_int_equal(out[0], PA_DB_OK);
     assert_int_equal(out[1], PA_DB_OK);
     expect_stored(&first);
     expect_stored(&later);
+    /* Without a broken connection the same row again is a replay like any
+     * other: nothing but the connection's failure makes it "ours". */
+    pa_db_session_create_batch(db, one, 1, out);
+    assert_int_equal(out[0], PA_DB_CONFLICT);
     fake_free(&first);
     fake_free(&later);
 }
@@ -696,7 +723,7 @@ int main(void)
         cmocka_unit_test(test_batch_stores_each_exactly),
         cmocka_unit_test(test_batch_replay_fails_only_itself),
         cmocka_unit_test(test_batch_bad_row_fails_only_itself),
-        cmocka_unit_test(test_batch_finds_its_own_earlier_commit),
+        cmocka_unit_test(test_batch_retry_finds_its_own_commit),
         cmocka_unit_test(test_batch_contract),
         cmocka_unit_test(test_killed_mid_batch_fails_all_and_stores_none),
         cmocka_unit_test(test_batcher_many_distinct),
