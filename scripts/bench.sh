@@ -221,11 +221,20 @@ sample() {
     "binance_sim=$sim_pid" "postgres=$pg_pid+" ${nginx_pid:+"nginx=$nginx_pid+"}
 }
 
+# Transactions committed in the service's database so far: over a submit
+# run, against the submits stored, it shows how many each commit carried
+# (group commit, docs/DATABASE.md).
+db_commits() {
+  psql -X -At -h "$tmp/var/postgres" -U app_service -d perfagg \
+    -c "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+}
+
 # run_wrk NAME URL SCRIPT [CONNECTIONS]: one wrk run, processes sampled before,
 # half way and after.
 run_wrk() {
   local name=$1 target=$2 script=$3 c=${4:-$conns}
   log "wrk $name: $threads threads, $c connections, ${seconds}s"
+  db_commits >"$out/$name.db_commits_start"
   sample >"$out/$name.sample_start.json"
   (sleep "$((seconds / 2))" && sample >"$out/$name.sample_mid.json") &
   sampler=$!
@@ -235,6 +244,7 @@ run_wrk() {
   wait "$sampler" 2>/dev/null || true
   sampler=
   sample >"$out/$name.sample_end.json"
+  db_commits >"$out/$name.db_commits_end"
 }
 
 [ -z "$nginx_pid" ] || run_wrk nginx_health "http://127.0.0.1:$nginx_port/health" get.lua
@@ -292,6 +302,8 @@ json.dump({"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
           open(path, "w"), indent=1)
 PY
 tail -n 100 "$tmp/run.log" >"$out/run.log.tail" || true
+# every line of the service's log but the access log's: warnings and errors
+grep -v ' info perfagg-server: [A-Z]* /' "$tmp/run.log" | tail -n 1000 >"$out/run.log.notes" || true
 python3 bench/report.py "$out" bench
 log "report: bench/report.md, bench/report.json, bench/report.svg (raw runs in bench/out/)"
 cat bench/report.md

@@ -4,7 +4,10 @@
  * the flag "a batch is being written". A waiter whose row is still queued
  * when no batch is being written becomes the leader: it takes the queue (up
  * to max rows), writes it without holding the mutex, records every row's
- * outcome, and wakes everyone. Only one batch is written at a time on
+ * outcome and wakes exactly the threads with something to do: the writers
+ * of those rows, and the oldest row still queued, whose thread leads the
+ * next batch (each waiter has a condition variable of its own, so a batch
+ * wakes its rows' threads, not all of them). Only one batch is written at a time on
  * purpose: rows that arrive meanwhile wait for the next flush anyway, and
  * writing them as one statement afterwards costs one flush instead of one
  * each. A leader whose own row did not fit loops and leads again, or is
@@ -28,6 +31,7 @@ typedef struct waiter {
     const pa_db_new_session *s;
     pa_db_status status;
     waiter_state state;
+    pthread_cond_t wake; /* state changed, or the writing stopped while queued */
     struct waiter *next;
 } waiter;
 
@@ -35,7 +39,6 @@ struct pa_submit_batch {
     pa_db *db;
     size_t max;
     pthread_mutex_t lock;
-    pthread_cond_t changed; /* a batch was written: outcomes to read, maybe a leader to be */
     waiter *head;
     waiter **tail;
     bool writing;
@@ -52,7 +55,6 @@ pa_submit_batch *pa_submit_batch_new(pa_db *db, int max_batch)
     b->max = (size_t)max_batch;
     b->tail = &b->head;
     pthread_mutex_init(&b->lock, NULL);
-    pthread_cond_init(&b->changed, NULL);
     return b;
 }
 
@@ -60,7 +62,6 @@ void pa_submit_batch_free(pa_submit_batch *b)
 {
     if (b == NULL)
         return;
-    pthread_cond_destroy(&b->changed);
     pthread_mutex_destroy(&b->lock);
     free(b);
 }
@@ -121,9 +122,11 @@ static void write_batch(pa_submit_batch *b)
     for (size_t k = 0; k < n; k++) {
         taken[k]->status = out[k];
         taken[k]->state = W_DONE;
+        pthread_cond_signal(&taken[k]->wake);
     }
     b->writing = false;
-    pthread_cond_broadcast(&b->changed);
+    if (b->head != NULL)
+        pthread_cond_signal(&b->head->wake); /* the next leader */
 }
 
 pa_db_status pa_submit_batch_create(pa_submit_batch *b, const pa_db_new_session *s)
@@ -137,6 +140,7 @@ pa_db_status pa_submit_batch_create(pa_submit_batch *b, const pa_db_new_session 
         return pa_db_session_create(b->db, s);
 
     waiter me = {.s = s, .status = PA_DB_UNAVAILABLE, .state = W_QUEUED, .next = NULL};
+    pthread_cond_init(&me.wake, NULL);
     pthread_mutex_lock(&b->lock);
     *b->tail = &me;
     b->tail = &me.next;
@@ -147,8 +151,9 @@ pa_db_status pa_submit_batch_create(pa_submit_batch *b, const pa_db_new_session 
         }
         /* No deadline of its own: the batch being written (and this row's
          * own, next) is bounded by db.c's acquire and call time limits. */
-        pthread_cond_wait(&b->changed, &b->lock);
+        pthread_cond_wait(&me.wake, &b->lock);
     }
     pthread_mutex_unlock(&b->lock);
+    pthread_cond_destroy(&me.wake); /* signalled only under the lock: no one touches it now */
     return me.status;
 }
