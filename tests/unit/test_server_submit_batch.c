@@ -573,18 +573,32 @@ static void submit_all(pa_submit_batch *b, const pa_db_new_session *const *rows,
     free(c);
 }
 
-/* perfagg_submit_batch_size's _sum and _count, read from the exposition. */
-static void batch_metrics(unsigned long long *rows, unsigned long long *batches)
+/* perfagg_submit_batch_size as the exposition shows it. */
+typedef struct {
+    unsigned long long rows, batches, le4, le8;
+} batch_series;
+
+static unsigned long long sample_value(const char *text, const char *series)
+{
+    const char *p = strstr(text, series);
+    assert_non_null(p);
+    return strtoull(p + strlen(series), NULL, 10);
+}
+
+static batch_series batch_metrics(void)
 {
     char *text = pa_metrics_render();
     assert_non_null(text);
-    const char *s = strstr(text, "\nperfagg_submit_batch_size_sum ");
-    const char *c = strstr(text, "\nperfagg_submit_batch_size_count ");
-    assert_non_null(s);
-    assert_non_null(c);
-    *rows = strtoull(strchr(s + 1, ' ') + 1, NULL, 10);
-    *batches = strtoull(strchr(c + 1, ' ') + 1, NULL, 10);
+    batch_series m = {
+        .rows = sample_value(text, "\nperfagg_submit_batch_size_sum "),
+        .batches = sample_value(text, "\nperfagg_submit_batch_size_count "),
+        .le4 = sample_value(text, "\nperfagg_submit_batch_size_bucket{le=\"4\"} "),
+        .le8 = sample_value(text, "\nperfagg_submit_batch_size_bucket{le=\"8\"} "),
+    };
+    assert_int_equal(sample_value(text, "\nperfagg_submit_batch_size_bucket{le=\"+Inf\"} "),
+                     m.batches);
     free(text);
+    return m;
 }
 
 static void test_batcher_many_distinct(void **state)
@@ -601,18 +615,21 @@ static void test_batcher_many_distinct(void **state)
         fake_init(&f[i], "many");
         rows[i] = &f[i].s;
     }
-    unsigned long long rows0, batches0, rows1, batches1;
-    batch_metrics(&rows0, &batches0);
+    batch_series m0 = batch_metrics();
     submit_all(b, rows, N, out);
-    batch_metrics(&rows1, &batches1);
+    batch_series m1 = batch_metrics();
     for (int i = 0; i < N; i++) {
         assert_int_equal(out[i], PA_DB_OK);
         expect_stored(&f[i]);
         fake_free(&f[i]);
     }
-    /* every submit written in exactly one batch of at most 8 */
-    assert_int_equal(rows1 - rows0, N);
-    assert_true(batches1 - batches0 >= N / 8 && batches1 - batches0 <= N);
+    /* every submit written in exactly one batch of at most 8: all of them
+     * in the histogram's le="8" bucket */
+    unsigned long long batches = m1.batches - m0.batches;
+    assert_int_equal(m1.rows - m0.rows, N);
+    assert_true(batches >= N / 8 && batches <= N);
+    assert_int_equal(m1.le8 - m0.le8, batches);
+    assert_true(m1.le4 - m0.le4 <= batches);
     pa_submit_batch_free(b);
 }
 
