@@ -18,8 +18,14 @@
 #   6. bench/report.json, bench/report.md and bench/report.svg (bench/report.py)
 # Knobs: BENCH_SECONDS (15), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_PGBENCH_CLIENTS (8; also the connections of the second submit_key run),
-# BENCH_CRYPTO_SECONDS (2), BENCH_SUBMIT_BODIES (4000 x BENCH_SECONDS; half as
-# many again for the second submit_key run), BENCH_FILLS (10000).
+# BENCH_CRYPTO_SECONDS (2), BENCH_SUBMIT_BODIES (4000 x BENCH_SECONDS, for
+# each submit_key run: at 8 connections it too answers ~2,600 a second, and
+# half as many ran out and measured 409s), BENCH_FILLS (10000),
+# BENCH_ROUTES (all: health,quote,quote_nonce,submit_key,submit_key_c8,
+# request_aggregates; a comma list runs only those, plus the ceilings they are
+# compared with: nginx for health and quote, pgbench for the submit runs; the
+# crypto ceilings always; the aggregation at scale only with
+# request_aggregates).
 # Everything it starts is stopped on exit, Ctrl-C or failure; its temporary
 # directory (cluster, keys, logs) is removed. Raw outputs stay in bench/out/.
 set -euo pipefail
@@ -33,12 +39,24 @@ pg_clients=${BENCH_PGBENCH_CLIENTS:-8}
 crypto_seconds=${BENCH_CRYPTO_SECONDS:-2}
 bodies=${BENCH_SUBMIT_BODIES:-$((4000 * seconds))}
 fills=${BENCH_FILLS:-10000}
+all_routes=health,quote,quote_nonce,submit_key,submit_key_c8,request_aggregates
+routes=${BENCH_ROUTES:-$all_routes}
 build=build-bench
 out=$root/bench/out
 unset DATABASE_URL BINANCE_BASE_URL PERFAGG_URL
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+
+# want NAME...: true when BENCH_ROUTES names any of them.
+want() {
+  local r
+  for r in "$@"; do [[ ",$routes," == *",$r,"* ]] && return 0; done
+  return 1
+}
+for r in ${routes//,/ }; do
+  [[ ",$all_routes," == *",$r,"* ]] || die "BENCH_ROUTES: unknown run '$r' (known: $all_routes)"
+done
 
 # wrk is a bench-only dependency: `make test` never needs it.
 scripts/deps.sh wrk nginx
@@ -94,8 +112,10 @@ free_port() {
 cut -d' ' -f1-3 /proc/loadavg >"$out/loadavg_start"
 log "crypto ceilings (${crypto_seconds}s per operation, one core)"
 "$build/crypto_ceiling" "$crypto_seconds" >"$out/crypto.json"
-log "aggregation of 250,000, 500,000 and 1,000,000 fills over a year (median of 3)"
-for n in 250000 500000 1000000; do "$build/aggregate_scale" "$n" 3; done >"$out/aggregate.jsonl"
+if want request_aggregates; then
+  log "aggregation of 250,000, 500,000 and 1,000,000 fills over a year (median of 3)"
+  for n in 250000 500000 1000000; do "$build/aggregate_scale" "$n" 3; done >"$out/aggregate.jsonl"
+fi
 
 # ---- the exchange simulator with the 10,000-fill account --------------------
 python3 bench/make_account.py "$tmp/account" "$fills"
@@ -128,13 +148,18 @@ relay_pid=$(child_of "$run_pid" perfagg-relay)
 # ---- inputs prepared before any measurement ---------------------------------
 quote=$(curl -fsS "$url/attestation/quote")
 enclave_pub=$(printf '%s' "$quote" | python3 -c 'import json, sys; print(json.load(sys.stdin)["enclave_pubkey"])')
-log "sealing $bodies + $((bodies / 2)) distinct submit bodies"
-for f in bodies:"$bodies" bodies_c8:"$((bodies / 2))"; do
+seal_sets=()
+want submit_key && seal_sets+=(bodies:"$bodies")
+want submit_key_c8 && seal_sets+=(bodies_c8:"$bodies")
+[ ${#seal_sets[@]} -eq 0 ] || log "sealing distinct submit bodies: ${seal_sets[*]}"
+for f in "${seal_sets[@]}"; do
   "$build/seal_many" --enclave-pubkey "$enclave_pub" --count "${f#*:}" \
     --api-key-file "$tmp/account/api_key" --api-secret-file "$tmp/account/api_secret" \
     --out "$tmp/${f%%:*}.jsonl"
 done
 
+session=
+if want request_aggregates; then
 log "submitting the $fills-fill account and checking one aggregates run"
 session=$("$build/perfagg" submit --url "$url" --exchange binance --label bench-aggregates \
   --ttl 3600 --symbols BTCUSDT,ETHUSDT --api-key-file "$tmp/account/api_key" \
@@ -150,8 +175,11 @@ import json, sys
 trades = json.load(open(sys.argv[1]))["aggregates_signed"]["payload"]["trades"]
 sys.exit(0 if trades == int(sys.argv[2]) else "payload.trades is %s" % trades)
 PY
+fi
 
 # ---- nginx: the same /health JSON as a static file ---------------------------
+nginx_pid=
+if want health quote quote_nonce; then
 mkdir -p "$tmp/nginx/www"
 chmod 755 "$tmp/nginx" "$tmp/nginx/www"
 curl -fsS "$url/health" >"$tmp/nginx/www/health.json"
@@ -181,16 +209,25 @@ nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null || die "nginx did not start"
+nginx_pid=${pids[-1]}
+fi
 
 # ---- measurements -------------------------------------------------------------
 # Memory and CPU time of each process we started, and the machine's busy time
 # (bench/sample.py).
 pg_pid=$(head -n 1 "$tmp/var/postgres/data/postmaster.pid")
-nginx_pid=${pids[-1]}
 sample() {
   python3 bench/sample.py machine "perfagg-server=$server_pid" \
     "perfagg-enclave=$(child_of "$server_pid" perfagg-enclave)" "perfagg-relay=$relay_pid" \
-    "binance_sim=$sim_pid" "postgres=$pg_pid+" "nginx=$nginx_pid+"
+    "binance_sim=$sim_pid" "postgres=$pg_pid+" ${nginx_pid:+"nginx=$nginx_pid+"}
+}
+
+# Transactions committed in the service's database so far: over a submit
+# run, against the submits stored, it shows how many each commit carried
+# (group commit, docs/DATABASE.md).
+db_commits() {
+  psql -X -At -h "$tmp/var/postgres" -U app_service -d perfagg \
+    -c "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
 }
 
 # run_wrk NAME URL SCRIPT [CONNECTIONS]: one wrk run, processes sampled before,
@@ -198,6 +235,7 @@ sample() {
 run_wrk() {
   local name=$1 target=$2 script=$3 c=${4:-$conns}
   log "wrk $name: $threads threads, $c connections, ${seconds}s"
+  db_commits >"$out/$name.db_commits_start"
   sample >"$out/$name.sample_start.json"
   (sleep "$((seconds / 2))" && sample >"$out/$name.sample_mid.json") &
   sampler=$!
@@ -207,20 +245,24 @@ run_wrk() {
   wait "$sampler" 2>/dev/null || true
   sampler=
   sample >"$out/$name.sample_end.json"
+  db_commits >"$out/$name.db_commits_end"
 }
 
-run_wrk nginx_health "http://127.0.0.1:$nginx_port/health" get.lua
-run_wrk health "$url/health" get.lua
-run_wrk quote "$url/attestation/quote" get.lua
-run_wrk quote_nonce "$url/attestation/quote" quote_nonce.lua
-BENCH_BODIES=$tmp/bodies.jsonl run_wrk submit_key "$url" submit.lua
+[ -z "$nginx_pid" ] || run_wrk nginx_health "http://127.0.0.1:$nginx_port/health" get.lua
+want health && run_wrk health "$url/health" get.lua
+want quote && run_wrk quote "$url/attestation/quote" get.lua
+want quote_nonce && run_wrk quote_nonce "$url/attestation/quote" quote_nonce.lua
+want submit_key && BENCH_BODIES=$tmp/bodies.jsonl run_wrk submit_key "$url" submit.lua
 # as many connections as pgbench has clients: the like-for-like comparison
-BENCH_BODIES=$tmp/bodies_c8.jsonl run_wrk submit_key_c8 "$url" submit.lua "$pg_clients"
+want submit_key_c8 && BENCH_BODIES=$tmp/bodies_c8.jsonl run_wrk submit_key_c8 "$url" submit.lua "$pg_clients"
 
 # pgbench: submit_key's SQL, one transaction per submit, on the same cluster
 # and as the same role the server uses, parameters from a real sealed body.
+if want submit_key submit_key_c8; then
 log "pgbench of submit_key's SQL: $pg_clients clients, ${seconds}s"
-mapfile -t params < <(python3 - "$tmp/bodies.jsonl" "$enclave_pub" <<'PY'
+bodies_file=$tmp/bodies.jsonl
+[ -s "$bodies_file" ] || bodies_file=$tmp/bodies_c8.jsonl
+mapfile -t params < <(python3 - "$bodies_file" "$enclave_pub" <<'PY'
 import json, sys, time
 with open(sys.argv[1]) as f:
     body = json.loads(f.readline())
@@ -235,8 +277,10 @@ PY
 waited pgbench -n -M prepared -c "$pg_clients" -j "$threads" -T "$seconds" -f bench/pgbench_submit.sql \
   "${params[@]}" -h "$tmp/var/postgres" -U app_service perfagg >"$out/pgbench.txt" 2>&1 ||
   die "pgbench failed: $(tail -5 "$out/pgbench.txt")"
+fi
 
-BENCH_SESSION=$session run_wrk request_aggregates "$url/enclave/request_aggregates" aggregates.lua
+want request_aggregates &&
+  BENCH_SESSION=$session run_wrk request_aggregates "$url/enclave/request_aggregates" aggregates.lua
 
 # ---- the report -----------------------------------------------------------------
 python3 - "$out/meta.json" "$seconds" "$conns" "$threads" "$pg_clients" "$bodies" "$fills" <<'PY'
@@ -259,6 +303,8 @@ json.dump({"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
           open(path, "w"), indent=1)
 PY
 tail -n 100 "$tmp/run.log" >"$out/run.log.tail" || true
+# every line of the service's log but the access log's: warnings and errors
+grep -v ' info perfagg-server: [A-Z]* /' "$tmp/run.log" | tail -n 1000 >"$out/run.log.notes" || true
 python3 bench/report.py "$out" bench
 log "report: bench/report.md, bench/report.json, bench/report.svg (raw runs in bench/out/)"
 cat bench/report.md

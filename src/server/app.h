@@ -12,11 +12,13 @@
 #include "ratelimit.h"
 #include "router.h"
 #include "static_files.h"
+#include "submit_batch.h"
 #include "workq.h"
 
 typedef struct {
     pa_config cfg;
     pa_db *db;
+    pa_submit_batch *submits;    /* submit_key's group commit on db (submit_batch.h) */
     pa_ratelimit *rl;
     pa_workq *queues[PA_QUEUE_COUNT]; /* the workers of each pa_queue (router.h); INLINE: NULL */
     pa_jobs *jobs;               /* aggregate jobs: a pool of their own (jobs.h) */

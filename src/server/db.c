@@ -63,6 +63,7 @@ enum {
     ST_PING,
     ST_ENVELOPE_SEEN,
     ST_SESSION_CREATE,
+    ST_SESSION_CREATE_BATCH,
     ST_SESSION_EXISTS,
     ST_SESSION_GET,
     ST_SESSION_LOCK_STORE,
@@ -105,6 +106,37 @@ static const struct {
                            " INSERT INTO credentials (session_id, ephemeral_pub, nonce, ciphertext,"
                            " tag, metadata_jcs, expires_at) SELECT s.id, $2, $7, $8, $9, $10,"
                            " to_timestamp($5::double precision / 1000) FROM s"},
+    /* Group commit: ST_SESSION_CREATE for a whole batch, given as one JSON
+     * array (json_to_recordset: jansson escapes, PostgreSQL unescapes, so
+     * every value arrives exactly as sent, NULLs included). One statement,
+     * so one transaction and one WAL flush for every submit in it.
+     * - A replay must fail only its own submit: ON CONFLICT DO NOTHING skips
+     *   an envelope already in used_envelopes (committed, or committed by a
+     *   transaction this one waited for), and only the envelopes it did
+     *   insert (RETURNING) get their session and credentials: each submit
+     *   is all or nothing inside the one statement.
+     * - ORDER BY: two batches sharing envelopes (two servers, a replay
+     *   storm) insert them in the same order, so they queue, never deadlock.
+     * - The answer is the index i of every submit stored; every other one
+     *   was skipped as a replay (op_session_create_batch double-checks
+     *   those on a retry). It reads no table: a lookup in sessions here
+     *   would be planned once per connection, and a plan made while the
+     *   table was small scans all of it. */
+    [ST_SESSION_CREATE_BATCH] =
+        {"pa_session_create_batch",
+         "WITH b AS (SELECT * FROM json_to_recordset($1::json) AS t(i integer, id uuid,"
+         " ephemeral_pub text, exchange text, label text, expires_ms double precision,"
+         " enclave_pubkey text, nonce text, ciphertext text, tag text, metadata_jcs text)),"
+         " used AS (INSERT INTO used_envelopes (ephemeral_pub) SELECT ephemeral_pub FROM b"
+         " ORDER BY ephemeral_pub ON CONFLICT DO NOTHING RETURNING ephemeral_pub),"
+         " s AS (INSERT INTO sessions (id, exchange, label, status, expires_at, enclave_pubkey)"
+         " SELECT b.id, b.exchange, b.label, 'active', to_timestamp(b.expires_ms / 1000),"
+         " b.enclave_pubkey FROM b JOIN used USING (ephemeral_pub) RETURNING id),"
+         " c AS (INSERT INTO credentials (session_id, ephemeral_pub, nonce, ciphertext, tag,"
+         " metadata_jcs, expires_at) SELECT b.id, b.ephemeral_pub, b.nonce, b.ciphertext, b.tag,"
+         " b.metadata_jcs, to_timestamp(b.expires_ms / 1000) FROM b JOIN s USING (id)"
+         " RETURNING session_id)"
+         " SELECT b.i FROM b JOIN c ON c.session_id = b.id"},
     [ST_SESSION_EXISTS] = {"pa_session_exists", "SELECT 1 FROM sessions WHERE id = $1::uuid"},
     /* The enclave key is reported only while the credentials exist: db.h
      * promises all credential fields NULL once revoked or swept. */
@@ -672,19 +704,167 @@ pa_db_status pa_db_envelope_seen(pa_db *db, const char *ephemeral_pub)
     return pa_db_run(db, op_envelope_seen, (void *)ephemeral_pub);
 }
 
-pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s)
+/* Contract violations change nothing; db.h has no "invalid" status, and the
+ * API validates all of this before it gets here. */
+static bool new_session_valid(const pa_db_new_session *s)
 {
-    /* Contract violations change nothing; db.h has no "invalid" status, and
-     * the API validates all of this before it gets here. */
-    if (db == NULL || s == NULL || s->session_id == NULL || !pa_uuid_valid(s->session_id) ||
+    if (s == NULL || s->session_id == NULL || !pa_uuid_valid(s->session_id) ||
         s->exchange == NULL || s->ephemeral_pub == NULL || s->nonce == NULL ||
         s->ciphertext == NULL || s->tag == NULL || s->metadata_jcs == NULL ||
         (s->enclave_key_id != NULL && !pa_uuid_valid(s->enclave_key_id))) {
         pa_log_error("db: session_create called with missing or malformed fields");
-        return PA_DB_UNAVAILABLE;
+        return false;
     }
+    return true;
+}
+
+pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s)
+{
+    if (db == NULL || !new_session_valid(s))
+        return PA_DB_UNAVAILABLE;
     session_create_args a = {.s = s, .tried = false};
     return pa_db_run(db, op_session_create, &a);
+}
+
+typedef struct {
+    const pa_db_new_session *const *s; /* the batch's rows, each valid */
+    const size_t *idx;                 /* their positions in the caller's out[] */
+    size_t n;
+    const char *rows_json; /* the rows as ST_SESSION_CREATE_BATCH reads them */
+    pa_db_status *out;     /* the caller's, indexed through idx */
+    bool tried;            /* an earlier attempt was sent on a connection that then broke */
+} session_batch_args;
+
+/* A statement failure that says nothing about any one submit: the
+ * connection, or the database too busy to answer in time (statement or lock
+ * timeout). Every submit of the batch then gets the same 503. */
+static bool call_failed_as_a_whole(const pa_db_call *c)
+{
+    return c->broken || c->timed_out || strcmp(c->sqlstate, "57014") == 0 ||
+           strcmp(c->sqlstate, "55P03") == 0;
+}
+
+static pa_db_status op_session_create_batch(pa_db_call *c, void *arg)
+{
+    session_batch_args *a = arg;
+    const bool retry = a->tried;
+    a->tried = true;
+    for (size_t k = 0; k < a->n; k++)
+        a->out[a->idx[k]] = PA_DB_UNAVAILABLE;
+
+    const char *const params[] = {a->rows_json};
+    PGresult *res = call_exec(c, ST_SESSION_CREATE_BATCH, 1, params);
+    if (res != NULL) {
+        /* Committed. A submit not in the answer was skipped by ON CONFLICT:
+         * its envelope had been used before. */
+        for (size_t k = 0; k < a->n; k++)
+            a->out[a->idx[k]] = PA_DB_CONFLICT;
+        for (int r = 0; r < PQntuples(res); r++) {
+            long k = strtol(PQgetvalue(res, r, 0), NULL, 10);
+            if (k >= 0 && (size_t)k < a->n)
+                a->out[a->idx[k]] = PA_DB_OK;
+        }
+        PQclear(res);
+        /* On a retry (the first attempt's connection broke, maybe after its
+         * commit) a "replay" can be this batch's own row, stored by that
+         * first attempt: its session id is this submit's own fresh UUID,
+         * so finding it means stored, not replayed. Rare: one lookup each. */
+        for (size_t k = 0; retry && k < a->n; k++) {
+            if (a->out[a->idx[k]] != PA_DB_CONFLICT)
+                continue;
+            const char *const id[] = {a->s[k]->session_id};
+            res = call_exec(c, ST_SESSION_EXISTS, 1, id);
+            if (res == NULL) {
+                /* not known which: 503, as for a COMMIT that broke */
+                for (size_t j = k; j < a->n; j++)
+                    if (a->out[a->idx[j]] == PA_DB_CONFLICT)
+                        a->out[a->idx[j]] = PA_DB_UNAVAILABLE;
+                return PA_DB_UNAVAILABLE;
+            }
+            if (PQntuples(res) > 0)
+                a->out[a->idx[k]] = PA_DB_OK;
+            PQclear(res);
+        }
+        return PA_DB_OK;
+    }
+    if (call_failed_as_a_whole(c))
+        return PA_DB_UNAVAILABLE; /* pa_db_run retries a connection that broke */
+    /* The statement failed on the data of some submit (a CHECK the API's
+     * validation let through, a colliding session id, a deadlock with a
+     * transaction outside this server): being one statement, it stored
+     * nothing. Each submit alone then, so only the faulty one fails. The
+     * slow path; it keeps every submit's outcome its own. */
+    pa_log_warn("db: session batch of %zu failed as a whole (SQLSTATE %s): one by one", a->n,
+                c->sqlstate);
+    for (size_t k = 0; k < a->n; k++) {
+        session_create_args one = {.s = a->s[k], .tried = retry};
+        a->out[a->idx[k]] = op_session_create(c, &one);
+        if (call_failed_as_a_whole(c))
+            return PA_DB_UNAVAILABLE; /* the rest stay unavailable */
+    }
+    return PA_DB_OK;
+}
+
+/* The rows of a batch as one JSON array of objects, the column names of
+ * ST_SESSION_CREATE_BATCH's record type; i is the row's index in the batch. */
+static char *batch_rows_json(const pa_db_new_session *const *s, size_t n)
+{
+    json_t *arr = json_array();
+    char *out = NULL;
+    if (arr == NULL)
+        return NULL;
+    for (size_t k = 0; k < n; k++) {
+        /* json_pack refuses invalid UTF-8 (PostgreSQL would too) and takes
+         * NULL for the optional label and enclave key ("s?"). */
+        json_t *row = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:I, s:s?, s:s, s:s, s:s, s:s}", "i",
+                                (json_int_t)k, "id", s[k]->session_id, "ephemeral_pub",
+                                s[k]->ephemeral_pub, "exchange", s[k]->exchange, "label",
+                                s[k]->label, "expires_ms", (json_int_t)s[k]->expires_at_ms,
+                                "enclave_pubkey", s[k]->enclave_pubkey, "nonce", s[k]->nonce,
+                                "ciphertext", s[k]->ciphertext, "tag", s[k]->tag,
+                                "metadata_jcs", s[k]->metadata_jcs);
+        if (row == NULL || json_array_append_new(arr, row) != 0)
+            goto cleanup;
+    }
+    out = json_dumps(arr, JSON_COMPACT);
+cleanup:
+    json_decref(arr);
+    return out;
+}
+
+void pa_db_session_create_batch(pa_db *db, const pa_db_new_session *const *s, size_t n,
+                                pa_db_status *out)
+{
+    if (out == NULL)
+        return;
+    const pa_db_new_session *rows[PA_DB_BATCH_MAX];
+    size_t idx[PA_DB_BATCH_MAX];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        out[i] = PA_DB_UNAVAILABLE;
+    if (db == NULL || s == NULL || n > PA_DB_BATCH_MAX) {
+        pa_log_error("db: session batch called without a pool, rows, or with too many");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* an enclave-made key is claimed in a transaction of its own
+         * (op_session_create): never batched */
+        if (!new_session_valid(s[i]) || s[i]->enclave_key_id != NULL)
+            continue;
+        rows[m] = s[i];
+        idx[m++] = i;
+    }
+    if (m == 0)
+        return;
+    char *json = batch_rows_json(rows, m);
+    if (json == NULL) {
+        pa_log_error("db: session batch: rows cannot be encoded");
+        return;
+    }
+    session_batch_args a = {
+        .s = rows, .idx = idx, .n = m, .rows_json = json, .out = out, .tried = false};
+    (void)pa_db_run(db, op_session_create_batch, &a);
+    free(json);
 }
 
 typedef struct {

@@ -69,6 +69,19 @@ typedef struct {
  * nothing stored, when it cannot. */
 pa_db_status pa_db_session_create(pa_db *db, const pa_db_new_session *s);
 
+/* Group commit (src/server/submit_batch.h): n submits, none naming an
+ * enclave_key_id, in ONE statement, so one transaction and one WAL flush for
+ * all of them. out[i] is the i-th submit's own outcome, as session_create
+ * would give it: PA_DB_OK (stored), PA_DB_CONFLICT (its envelope was used
+ * before), PA_DB_UNAVAILABLE (the database failed: nothing of it stored, or,
+ * as for a COMMIT that broke, not known). Each submit is all or nothing and
+ * one submit's replay or bad row does not fail the others. No two of the n
+ * may share an ephemeral_pub (the batcher defers a duplicate to the next
+ * batch); at most PA_DB_BATCH_MAX. */
+#define PA_DB_BATCH_MAX 64
+void pa_db_session_create_batch(pa_db *db, const pa_db_new_session *const *s, size_t n,
+                                pa_db_status *out);
+
 /* PA_DB_CONFLICT when this ephemeral_pub was ever submitted, PA_DB_OK when
  * not. A read-only early check: session_create's unique constraint stays the
  * authority (two racing submits). */

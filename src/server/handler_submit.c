@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_reply.h"
 #include "enclave_answer.h"
 #include "enclave_client.h"
 #include "envelope_format.h"
@@ -61,11 +62,9 @@ int pa_submit_prepare(pa_job *job, struct MHD_Connection *conn)
     return 0;
 }
 
-static void reply_replayed(pa_reply *r)
-{
-    pa_reply_error(r, 409, "envelope_replayed",
-                   "This envelope was already submitted; seal the credentials again.");
-}
+#define ANSWER_REPLAYED                                                                            \
+    {PA_DB_CONFLICT, 409, "envelope_replayed",                                                     \
+     "This envelope was already submitted; seal the credentials again."}
 
 /* The enclave could not open the envelope. A replay is still 409, also when
  * opening fails first (the enclave restarted, or not_after passed): only on
@@ -73,18 +72,13 @@ static void reply_replayed(pa_reply *r)
  * the insert's unique constraint answers it in the same round trip. */
 static void refused_or_replayed(pa_job *job)
 {
-    switch (pa_db_envelope_seen(job->app->db, pa_json_str(job->body, "ephemeral_pub"))) {
-    case PA_DB_CONFLICT:
-        pa_reply_free(&job->reply);
-        reply_replayed(&job->reply);
-        break;
-    case PA_DB_OK:
-        break; /* the enclave's refusal stands */
-    default:
-        pa_reply_free(&job->reply);
-        pa_reply_db_unavailable(&job->reply);
-        break;
-    }
+    static const pa_db_answer answers[] = {ANSWER_REPLAYED, PA_DB_ANSWERS_END};
+    pa_db_status st = pa_db_envelope_seen(job->app->db, pa_json_str(job->body, "ephemeral_pub"));
+    if (st == PA_DB_OK)
+        return; /* the enclave's refusal stands */
+    pa_reply_free(&job->reply);
+    if (pa_reply_db(&job->reply, st, answers, "The envelope could not be checked.") != 0)
+        return; /* the reply now says why: replayed, or the database failed */
 }
 
 void pa_submit_run(pa_job *job)
@@ -132,25 +126,19 @@ void pa_submit_run(pa_job *job)
         .enclave_pubkey = opened.enclave_pubkey,
         .enclave_key_id = pa_json_str(meta, "enclave_key_id"),
     };
-    switch (pa_db_session_create(job->app->db, &s)) {
-    case PA_DB_OK:
+    /* group commit: one transaction for this and the submits beside it */
+    static const pa_db_answer answers[] = {
+        ANSWER_REPLAYED,
+        /* claimed (or expired) since keygen_attach's check */
+        {PA_DB_KEY_USED, 409, "enclave_key_used",
+         "This enclave-made key already serves a session, or has expired; make a new one."},
+        PA_DB_ANSWERS_END,
+    };
+    /* group commit: one transaction for this and the submits beside it */
+    if (pa_reply_db(&job->reply, pa_submit_batch_create(job->app->submits, &s), answers,
+                    "The session could not be stored.") == 0) {
         pa_metrics_session_created();
         pa_reply_ok(&job->reply, pa_body_submit(session_id, req->expires_at_ms));
-        break;
-    case PA_DB_CONFLICT:
-        reply_replayed(&job->reply);
-        break;
-    case PA_DB_KEY_USED: /* claimed (or expired) since the check above */
-        pa_reply_error(&job->reply, 409, "enclave_key_used",
-                       "This enclave-made key already serves a session, or has expired; make a "
-                       "new one.");
-        break;
-    case PA_DB_UNAVAILABLE:
-        pa_reply_db_unavailable(&job->reply);
-        break;
-    default:
-        pa_reply_error(&job->reply, 500, "internal_error", "The session could not be stored.");
-        break;
     }
 
 cleanup:

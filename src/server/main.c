@@ -196,7 +196,9 @@ int main(int argc, char **argv)
     app.quotes = pa_quote_cache_new();
     pa_jobs_config jc = {app.cfg.enclave_socket, app.db, app.cfg.max_results};
     app.jobs = app.db != NULL ? pa_jobs_new(&jc) : NULL;
-    if (app.db == NULL || app.rl == NULL || !queues_ok || app.quotes == NULL || app.jobs == NULL) {
+    app.submits = pa_submit_batch_new(app.db, PA_DB_BATCH_MAX);
+    if (app.db == NULL || app.rl == NULL || !queues_ok || app.quotes == NULL || app.jobs == NULL ||
+        app.submits == NULL) {
         pa_log_error("start-up failed: cannot create the database pool, rate limiter or workers");
         goto cleanup;
     }
@@ -266,6 +268,7 @@ cleanup:;
     pa_quote_cache_free(app.quotes);
     pa_jobs_free(app.jobs);
     pa_ratelimit_free(app.rl);
+    pa_submit_batch_free(app.submits);
     if (app.db != NULL)
         pa_db_close(app.db);
     pa_static_free(&app.pages);

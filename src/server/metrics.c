@@ -61,6 +61,13 @@ static atomic_ullong sessions_revoked;
 static atomic_ullong sweeper_runs;
 static atomic_ullong sweeper_failures;
 static atomic_ullong sweeper_deleted;
+/* Rows per group-commit statement of submit_key (submit_batch.h): powers of
+ * two up to its cap, PA_DB_BATCH_MAX (64). */
+static const unsigned batch_le[] = {1, 2, 4, 8, 16, 32, 64};
+#define NBATCH (sizeof batch_le / sizeof batch_le[0])
+static atomic_ullong batch_bucket[NBATCH + 1]; /* not cumulative; the last is +Inf */
+static atomic_ullong batch_rows;
+static atomic_ullong batch_count;
 
 #define INC(c, n) atomic_fetch_add_explicit(&(c), (unsigned long long)(n), memory_order_relaxed)
 #define GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
@@ -161,6 +168,34 @@ void pa_metrics_session_created(void)
 void pa_metrics_session_revoked(void)
 {
     INC(sessions_revoked, 1);
+}
+
+void pa_metrics_submit_batch(size_t rows)
+{
+    size_t k = 0;
+    while (k < NBATCH && rows > batch_le[k])
+        k++;
+    INC(batch_bucket[k], 1);
+    INC(batch_rows, rows);
+    INC(batch_count, 1);
+}
+
+static int render_batch(pa_buf *b)
+{
+    PA_GUARD(pa_buf_append_str(b, "# HELP perfagg_submit_batch_size Submits written per "
+                                  "group-commit transaction of submit_key.\n"
+                                  "# TYPE perfagg_submit_batch_size histogram\n"));
+    unsigned long long cum = 0;
+    for (size_t k = 0; k < NBATCH; k++) {
+        cum += GET(batch_bucket[k]);
+        PA_GUARD(pa_buf_printf(b, "perfagg_submit_batch_size_bucket{le=\"%u\"} %llu\n",
+                               batch_le[k], cum));
+    }
+    return pa_buf_printf(b,
+                         "perfagg_submit_batch_size_bucket{le=\"+Inf\"} %llu\n"
+                         "perfagg_submit_batch_size_sum %llu\n"
+                         "perfagg_submit_batch_size_count %llu\n",
+                         cum + GET(batch_bucket[NBATCH]), GET(batch_rows), GET(batch_count));
 }
 
 void pa_metrics_sweep_at(long deleted, int failed, int64_t now_s)
@@ -374,6 +409,7 @@ char *pa_metrics_render_scrape(const pa_metrics_scrape *s)
     PA_GUARD_GOTO(counter(&b, "perfagg_sessions_revoked_total", "Sessions revoked.",
                           GET(sessions_revoked)),
                   fail);
+    PA_GUARD_GOTO(render_batch(&b), fail);
     PA_GUARD_GOTO(counter(&b, "perfagg_sweeper_runs_total", "Runs of the expired-credentials sweeper.",
                           GET(sweeper_runs)),
                   fail);

@@ -6,6 +6,7 @@
 #define PA_METRICS_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ipc_contract.h"
@@ -35,6 +36,8 @@ void pa_metrics_enclave_restart(void);
 void pa_metrics_enclave_connect(void);
 void pa_metrics_session_created(void);
 void pa_metrics_session_revoked(void);
+/* One group-commit statement of submit_key and how many submits it wrote. */
+void pa_metrics_submit_batch(size_t rows);
 /* One sweeper run; now_s (Unix time) is recorded when it succeeded. */
 void pa_metrics_sweep(long deleted, int failed);
 void pa_metrics_sweep_at(long deleted, int failed, int64_t now_s);
