@@ -99,40 +99,11 @@ sys.exit(0 if trades == int(sys.argv[2]) else "payload.trades is %s" % trades)
 PY
 
 # ---- nginx: the same /health JSON as a static file ---------------------------
-mkdir -p "$tmp/nginx/www"
-chmod 755 "$tmp/nginx" "$tmp/nginx/www"
-curl -fsS "$url/health" >"$tmp/nginx/www/health.json"
-chmod 644 "$tmp/nginx/www/health.json"
-nginx_port=$(free_port)
-cat >"$tmp/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes auto;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    root $tmp/nginx/www;
-    location = /health { default_type application/json; try_files /health.json =404; }
-  }
-}
-CONF
-nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
-pids+=($!)
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null || die "nginx did not start"
+stack_start_nginx_health
 
 # ---- measurements -------------------------------------------------------------
 # Memory and CPU time of each process we started, and the machine's busy time
 # (bench/sample.py).
-nginx_pid=${pids[-1]}
 sample() {
   python3 bench/sample.py machine "perfagg-server=$server_pid" \
     "perfagg-enclave=$(child_of "$server_pid" perfagg-enclave)" "perfagg-relay=$relay_pid" \

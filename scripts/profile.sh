@@ -16,7 +16,9 @@
 #      cpu-clock --call-graph dwarf` samples the enclave, the server and the
 #      relay (PROFILE_FREQ 499 Hz; cpu-clock: this VM has no hardware
 #      counters), and bench/sample.py the CPU time of every process
-#   5. the same for GET /health, the server alone
+#   5. GET /health: wrk against nginx serving the same answer as a static file
+#      (make bench's ceiling) and against the server, both without perf; then
+#      again with perf sampling the server
 #   6. PROFILE_CALLGRIND (1): one run of build-profile/aggregate_profile (the
 #      enclave's aggregate op in-process, no relay) under valgrind's callgrind
 #      against the same simulator: instruction counts, the same on every run
@@ -49,7 +51,7 @@ stack_on_cleanup() {
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true; fi
 }
 
-scripts/deps.sh wrk linux-perf valgrind
+scripts/deps.sh wrk nginx linux-perf valgrind
 stack_build -DCMAKE_C_FLAGS=-g -- perfagg-server perfagg-enclave perfagg-relay perfagg aggregate_profile
 
 rm -rf "$out"
@@ -82,9 +84,10 @@ trades = json.load(open(sys.argv[1]))["aggregates_signed"]["payload"]["trades"]
 sys.exit(0 if trades == int(sys.argv[2]) else "payload.trades is %s" % trades)
 PY
 
+nginx_pid=
 sample() {
   python3 bench/sample.py machine "perfagg-server=$server_pid" "perfagg-enclave=$enclave_pid" \
-    "perfagg-relay=$relay_pid" "binance_sim=$sim_pid" "postgres=$pg_pid+"
+    "perfagg-relay=$relay_pid" "binance_sim=$sim_pid" "postgres=$pg_pid+" ${nginx_pid:+"nginx=$nginx_pid+"}
 }
 
 # perf_start NAME PID,...: samples those processes (every thread) until perf_stop.
@@ -122,26 +125,28 @@ pg_psql "SELECT pg_reload_conf()"
 tail -n +"$((pg_mark + 1))" "$tmp/var/postgres.log" | grep -o 'duration: [0-9.]* ms' >"$out/sequential_db.txt" || true
 tail -n +"$((run_mark + 1))" "$tmp/run.log" | grep -o 'aggregate: signed result over.*' >"$out/sequential_enclave.txt" || true
 
-# ---- request_aggregates under load ------------------------------------------------
-log "request_aggregates under load: wrk $threads threads, $conns connections, ${seconds}s, perf at $freq Hz"
-sample >"$out/aggregates_load.sample_start.json"
-perf_start aggregates "$enclave_pid,$server_pid,$relay_pid"
-BENCH_SESSION=$session BENCH_WRK_OUT=$out/aggregates_load.json BENCH_LUA_DIR=$root/bench/wrk \
-  waited wrk -t "$threads" -c "$conns" -d "${seconds}s" --timeout 30s -s bench/wrk/aggregates.lua \
-  "$url/enclave/request_aggregates" >"$out/aggregates_load.txt" 2>&1 ||
-  die "wrk failed: $(cat "$out/aggregates_load.txt")"
-perf_stop
-sample >"$out/aggregates_load.sample_end.json"
+# load NAME URL LUA: one wrk run, the processes sampled before and after.
+load() {
+  log "wrk $1: $threads threads, $conns connections, ${seconds}s${perf_pid:+, perf at $freq Hz}"
+  sample >"$out/$1.sample_start.json"
+  BENCH_WRK_OUT=$out/$1.json BENCH_LUA_DIR=$root/bench/wrk \
+    waited wrk -t "$threads" -c "$conns" -d "${seconds}s" --timeout 30s -s "bench/wrk/$3" "$2" \
+    >"$out/$1.txt" 2>&1 || die "wrk $1 failed: $(cat "$out/$1.txt")"
+  sample >"$out/$1.sample_end.json"
+}
 
-# ---- GET /health under load --------------------------------------------------------
-log "GET /health under load: wrk $threads threads, $conns connections, ${seconds}s, perf on the server"
-sample >"$out/health_load.sample_start.json"
-perf_start health "$server_pid"
-BENCH_WRK_OUT=$out/health_load.json BENCH_LUA_DIR=$root/bench/wrk \
-  waited wrk -t "$threads" -c "$conns" -d "${seconds}s" --timeout 30s -s bench/wrk/get.lua \
-  "$url/health" >"$out/health_load.txt" 2>&1 || die "wrk failed: $(cat "$out/health_load.txt")"
+# ---- request_aggregates under load, profiled ------------------------------------
+perf_start aggregates "$enclave_pid,$server_pid,$relay_pid"
+BENCH_SESSION=$session load aggregates_load "$url/enclave/request_aggregates" aggregates.lua
 perf_stop
-sample >"$out/health_load.sample_end.json"
+
+# ---- GET /health: beside nginx without perf, then profiled ---------------------------
+stack_start_nginx_health
+load nginx_health "http://127.0.0.1:$nginx_port/health" get.lua
+load health "$url/health" get.lua
+perf_start health "$server_pid"
+load health_load "$url/health" get.lua
+perf_stop
 
 log "folding the stacks (perf script)"
 fold aggregates "$enclave_pid" enclave "perfagg-enclave during request_aggregates (10,000 fills) under load"

@@ -18,6 +18,8 @@
 #                             waits for /health; sets url, run_pid, server_pid,
 #                             relay_pid, enclave_pid, pg_pid. Its output (the
 #                             access log among it) goes to $tmp/run.log.
+#   stack_start_nginx_health  nginx serving /health's answer as a static file
+#                             (the HTTP ceiling): sets nginx_port, nginx_pid
 # Everything started is stopped on exit, Ctrl-C or failure: first the
 # caller's stack_on_cleanup (if defined), then the measuring command running
 # now ($cur), run.sh (which stops its children and its PostgreSQL), then
@@ -114,4 +116,40 @@ stack_start_service() {
   done
   [ -n "$enclave_pid" ] || die "cannot find the enclave process"
   pg_pid=$(head -n 1 "$tmp/var/postgres/data/postmaster.pid")
+}
+
+# nginx serving the service's own /health answer (fetched now) as a static
+# file, access log off: the HTTP ceiling GET /health is compared with. Sets
+# nginx_port, nginx_pid.
+stack_start_nginx_health() {
+  mkdir -p "$tmp/nginx/www"
+  chmod 755 "$tmp/nginx" "$tmp/nginx/www"
+  curl -fsS "$url/health" >"$tmp/nginx/www/health.json"
+  chmod 644 "$tmp/nginx/www/health.json"
+  nginx_port=$(free_port)
+  cat >"$tmp/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx/body;
+  proxy_temp_path $tmp/nginx/proxy;
+  fastcgi_temp_path $tmp/nginx/fastcgi;
+  uwsgi_temp_path $tmp/nginx/uwsgi;
+  scgi_temp_path $tmp/nginx/scgi;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $tmp/nginx/www;
+    location = /health { default_type application/json; try_files /health.json =404; }
+  }
+}
+CONF
+  nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null || die "nginx did not start"
 }

@@ -168,12 +168,16 @@ static int is_code(const pa_reply *r, const char *code)
 }
 
 /* Polls the enclave's job until it ends; the job's outcome either way.
- * Short polls (wait_ms 0) PA_JOBS_POLL_MS apart: a long poll would hold one
- * of the enclave's serving workers per running job. */
+ * Short polls (wait_ms 0): a long poll would hold one of the enclave's
+ * serving workers per running job. PA_JOBS_POLL_FIRST_MS apart at first,
+ * doubling up to PA_JOBS_POLL_MS: a run of 10,000 fills takes about 0.15 s,
+ * which polls 250 ms apart answered at 250 ms at the earliest (docs/BENCHMARKS.md,
+ * "Where the time goes"). */
 static void follow(ajob *a, const char *enclave_job)
 {
     pa_jobs *j = a->owner;
     int64_t start = pa_now_ms();
+    long pause_ms = PA_JOBS_POLL_FIRST_MS;
     for (;;) {
         pa_reply r;
         memset(&r, 0, sizeof r);
@@ -234,8 +238,9 @@ static void follow(ajob *a, const char *enclave_job)
                 fail(a, 504, "job_timeout", "The job did not finish in time; nothing was stored.");
             return;
         }
-        struct timespec ts = {0, PA_JOBS_POLL_MS * 1000000L};
+        struct timespec ts = {0, pause_ms * 1000000L};
         nanosleep(&ts, NULL);
+        pause_ms = pause_ms * 2 < PA_JOBS_POLL_MS ? pause_ms * 2 : PA_JOBS_POLL_MS;
     }
 }
 
