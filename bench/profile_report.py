@@ -54,10 +54,11 @@ CPU_PHASES = [
     ["attestation", ["pa_enclave_attestation"]],
     ["IPC frames", ["pa_ipc_request_parse", "pa_ipc_ok_answer", "pa_ipc_error_answer"]],
 ]
-CALLGRIND_FUNCS = ["pa_enclave_handle", "pa_envelope_open", "curl_easy_perform", "pa_json_parse",
-                   "json_decref", "pa_bn_decode_trade", "pa_fill_list_push",
-                   "pa_exchange_dedup_fills", "pa_binance_sign", "pa_aggregate", "pa_jcs_dumps",
-                   "pa_ed25519_sign", "pa_audit_root", "pa_enclave_attestation"]
+CALLGRIND_FUNCS = ["pa_enclave_handle", "pa_envelope_open", "pa_bn_get", "curl_easy_perform",
+                   "pa_json_parse", "pa_bn_decode_trade", "pa_fill_list_push",
+                   "pa_exchange_dedup_fills", "pa_bn_fetch_values", "pa_binance_sign",
+                   "pa_aggregate", "pa_jcs_dumps", "pa_ed25519_sign", "pa_audit_root",
+                   "pa_enclave_attestation"]
 
 
 def read(out, name, default=None):
@@ -146,10 +147,11 @@ def callgrind(out):
         total = int(m.group(1).replace(",", ""))
     found = {}
     for line in text.splitlines():
-        m = re.match(r"^\s*([\d,]+)\s*\(\s*([\d.]+)%\)\s+\S*?:?(\S+?)(?:'\d+)?\s+\[", line)
-        if not m:
+        # "N (P%)  file:function [object]"; function'2 is a recursion's inner level
+        m = re.match(r"^\s*([\d,]+)\s*\(\s*([\d.]+)%\)\s+(\S+)\s+\[", line)
+        if not m or "'" in m.group(3):
             continue
-        func = m.group(3).split(":")[-1]
+        func = m.group(3).rsplit(":", 1)[-1]
         if func in CALLGRIND_FUNCS and func not in found:
             found[func] = int(m.group(1).replace(",", ""))
     run = json.loads(read(out, "aggregate.callgrind.json", "null") or "null")

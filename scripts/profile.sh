@@ -61,7 +61,8 @@ cut -d' ' -f1-3 /proc/loadavg >"$out/loadavg_start"
 
 python3 bench/make_account.py "$tmp/account" "$fills"
 stack_start_sim "$tmp/account"
-stack_start_service PERFAGG_EXCHANGE_WEIGHT_BUDGET=10000000
+# one session serves every run: its result limit (100 by default) raised, as make bench does
+stack_start_service PERFAGG_EXCHANGE_WEIGHT_BUDGET=10000000 MAX_RESULTS_PER_SESSION=100000
 
 log "submitting the $fills-fill account"
 session=$("$build/perfagg" submit --url "$url" --exchange binance --label profile \
@@ -166,7 +167,7 @@ if [ "$callgrind" = 1 ]; then
     "$build/aggregate_profile" "$sim_url" "$tmp/account/api_key" "$tmp/account/api_secret" \
     BTCUSDT,ETHUSDT 1 >"$out/aggregate.callgrind.json" 2>"$tmp/callgrind.log" ||
     die "callgrind failed: $(tail -5 "$tmp/callgrind.log")"
-  callgrind_annotate --inclusive=yes --threshold=99.9 "$out/aggregate.callgrind.out" \
+  callgrind_annotate --inclusive=yes --threshold=100 "$out/aggregate.callgrind.out" \
     >"$out/aggregate.callgrind.txt" 2>/dev/null
 fi
 
