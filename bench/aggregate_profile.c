@@ -135,8 +135,9 @@ int main(int argc, char **argv)
                         "SYMBOLS [RUNS]\n");
         return 2;
     }
-    long runs = argc == 6 ? strtol(argv[5], NULL, 10) : 1;
-    if (runs < 1 || runs > 1000) {
+    char *end = NULL;
+    long runs = argc == 6 ? strtol(argv[5], &end, 10) : 1;
+    if (runs < 1 || runs > 1000 || (end != NULL && *end != '\0')) {
         fprintf(stderr, "aggregate_profile: RUNS must be 1..1000\n");
         return 2;
     }
