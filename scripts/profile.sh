@@ -52,6 +52,9 @@ stack_on_cleanup() {
 }
 
 scripts/deps.sh wrk nginx linux-perf valgrind
+# perf samples processes of other users (the enclave runs as nobody)
+[ "$(id -u)" = 0 ] || [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le -1 ] ||
+  die "perf needs root (or kernel.perf_event_paranoid = -1) to sample the service's processes"
 stack_build -DCMAKE_C_FLAGS=-g -- perfagg-server perfagg-enclave perfagg-relay perfagg aggregate_profile
 
 rm -rf "$out"
