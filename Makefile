@@ -4,7 +4,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 FUZZ_SECONDS ?= 20
 
 .PHONY: all build deps run run-tls test test-unit test-security migrate lint format dev sanitize fuzz clean \
-        reproducible-check bench web-hashes soak lint-deploy container-build container-run
+        reproducible-check bench profile web-hashes soak lint-deploy container-build container-run
 
 all: build
 
@@ -76,6 +76,13 @@ fuzz:
 bench: deps
 	@scripts/bench.sh
 
+# Where the time of request_aggregates (10,000 fills) and GET /health goes:
+# perf flame graphs, the enclave's phase timing, callgrind instruction counts
+# (scripts/profile.sh; build-profile/, bench/profile/report.md). Not part of
+# `make test`; installs linux-perf, valgrind and wrk if missing.
+profile: deps
+	@scripts/profile.sh
+
 # SOAK_MINUTES (default 10) at half the measured capacity: flat RSS and
 # descriptors, no errors (scripts/soak.sh; bench/soak/report.md). Not part of
 # `make test`.
@@ -97,5 +104,5 @@ lint-deploy: build
 	@scripts/lint-deploy.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz build-bench bench/out bench/soak bench/report.json bench/report.md \
+	rm -rf $(BUILD) build-asan build-fuzz build-bench build-profile bench/out bench/soak bench/profile bench/report.json bench/report.md \
 	  bench/report.svg

@@ -44,9 +44,14 @@ routes=${BENCH_ROUTES:-$all_routes}
 build=build-bench
 out=$root/bench/out
 unset DATABASE_URL BINANCE_BASE_URL PERFAGG_URL
+stack_name=bench
+# shellcheck source=scripts/lib/stack.sh
+. scripts/lib/stack.sh
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+sampler= # the subshell that samples half way through a run
+stack_on_cleanup() {
+  if [ -n "$sampler" ]; then kill -TERM "$sampler" 2>/dev/null || true; fi
+}
 
 # want NAME...: true when BENCH_ROUTES names any of them.
 want() {
@@ -63,50 +68,11 @@ scripts/deps.sh wrk nginx
 command -v wrk >/dev/null || die "wrk is missing"
 command -v nginx >/dev/null || die "nginx is missing"
 
-log "Release build in $build/"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPERFAGG_BENCH=ON >/dev/null
-ninja -C "$build" perfagg-server perfagg-enclave perfagg-relay perfagg crypto_ceiling seal_many \
-  aggregate_scale \
-  >/dev/null
+stack_build -- perfagg-server perfagg-enclave perfagg-relay perfagg crypto_ceiling seal_many aggregate_scale
 
 rm -rf "$out"
 mkdir -p "$out"
-tmp=$(mktemp -d /tmp/perfagg-bench.XXXXXX)
-chmod 711 "$tmp" # run.sh's PostgreSQL (user postgres when root) lives below it
-
-pids=() # ours, stopped in reverse order
-run_pid=
-cur=     # the wrk or pgbench running now, if any
-sampler= # the subshell that samples half way through a run
-cleanup() {
-  trap - EXIT INT TERM HUP
-  if [ -n "$sampler" ]; then kill -TERM "$sampler" 2>/dev/null || true; fi
-  if [ -n "$cur" ]; then kill -TERM "$cur" 2>/dev/null || true; wait "$cur" 2>/dev/null || true; fi
-  # run.sh stops its own children and its PostgreSQL cluster on TERM.
-  if [ -n "$run_pid" ]; then kill -TERM "$run_pid" 2>/dev/null || true; wait "$run_pid" 2>/dev/null || true; fi
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# Runs a measuring tool in the background and waits for it: a signal then
-# interrupts `wait` and the trap runs at once (bash defers traps while a
-# foreground child runs, and skips them when the child handles SIGINT itself,
-# as wrk does).
-waited() {
-  local rc=0
-  "$@" &
-  cur=$!
-  wait "$cur" || rc=$?
-  cur=
-  return "$rc"
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+stack_tmp
 
 # ---- crypto ceilings, before anything else runs ------------------------------
 cut -d' ' -f1-3 /proc/loadavg >"$out/loadavg_start"
@@ -119,31 +85,14 @@ fi
 
 # ---- the exchange simulator with the 10,000-fill account --------------------
 python3 bench/make_account.py "$tmp/account" "$fills"
-python3 tools/binance_sim.py --accounts "$tmp/account/accounts.json" --port 0 \
-  --port-file "$tmp/sim.port" >"$tmp/sim.log" 2>&1 &
-sim_pid=$!
-pids+=("$sim_pid")
-for _ in $(seq 1 100); do [ -s "$tmp/sim.port" ] && break; sleep 0.1; done
-[ -s "$tmp/sim.port" ] || die "the simulator did not start: $(tail -5 "$tmp/sim.log")"
+stack_start_sim "$tmp/account"
 
 # ---- the service, as `make run` starts it -----------------------------------
-port=$(free_port)
-url=http://127.0.0.1:$port
 # run.sh's output holds the server's access log (a line per request): it stays
-# in $tmp, and only its tail is kept in bench/out/.
-log "starting the service on $url (scripts/run.sh)"
-PERFAGG_BUILD=$build PERFAGG_VAR_DIR=$tmp/var ENCLAVE_PORT=$port \
-  BINANCE_BASE_URL=http://127.0.0.1:$(cat "$tmp/sim.port") RATE_LIMIT_MAX=1000000000 \
-  PERFAGG_EXCHANGE_WEIGHT_BUDGET=10000000 \
-  scripts/run.sh >"$tmp/run.log" 2>&1 &
-run_pid=$!
-for _ in $(seq 1 300); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "$url/health" >/dev/null || die "the service did not become healthy: $(tail -20 "$tmp/run.log")"
-
-child_of() { pgrep -P "$1" -x "$2" | head -n 1 || true; }
-server_pid=$(child_of "$run_pid" perfagg-server)
-relay_pid=$(child_of "$run_pid" perfagg-relay)
-[ -n "$server_pid" ] && [ -n "$relay_pid" ] || die "cannot find the server and relay processes"
+# in $tmp, and only its tail is kept in bench/out/. One session serves every
+# request_aggregates run: its result limit (100 by default) is raised as the
+# rate limit is.
+stack_start_service PERFAGG_EXCHANGE_WEIGHT_BUDGET=10000000 MAX_RESULTS_PER_SESSION=100000
 
 # ---- inputs prepared before any measurement ---------------------------------
 quote=$(curl -fsS "$url/attestation/quote")
@@ -180,42 +129,12 @@ fi
 # ---- nginx: the same /health JSON as a static file ---------------------------
 nginx_pid=
 if want health quote quote_nonce; then
-mkdir -p "$tmp/nginx/www"
-chmod 755 "$tmp/nginx" "$tmp/nginx/www"
-curl -fsS "$url/health" >"$tmp/nginx/www/health.json"
-chmod 644 "$tmp/nginx/www/health.json"
-nginx_port=$(free_port)
-cat >"$tmp/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes auto;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    root $tmp/nginx/www;
-    location = /health { default_type application/json; try_files /health.json =404; }
-  }
-}
-CONF
-nginx -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
-pids+=($!)
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "http://127.0.0.1:$nginx_port/health" >/dev/null || die "nginx did not start"
-nginx_pid=${pids[-1]}
+  stack_start_nginx_health
 fi
 
 # ---- measurements -------------------------------------------------------------
 # Memory and CPU time of each process we started, and the machine's busy time
 # (bench/sample.py).
-pg_pid=$(head -n 1 "$tmp/var/postgres/data/postmaster.pid")
 sample() {
   python3 bench/sample.py machine "perfagg-server=$server_pid" \
     "perfagg-enclave=$(child_of "$server_pid" perfagg-enclave)" "perfagg-relay=$relay_pid" \

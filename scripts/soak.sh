@@ -24,71 +24,28 @@ soak_conns=${SOAK_CONNECTIONS:-16}
 build=build-bench
 out=$root/bench/soak
 unset DATABASE_URL BINANCE_BASE_URL PERFAGG_URL
+stack_name=soak
+# shellcheck source=scripts/lib/stack.sh
+. scripts/lib/stack.sh
 
-log() { printf 'soak: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+flows= # the subshell running a flow a minute
+stack_on_cleanup() {
+  if [ -n "$flows" ]; then kill -TERM "$flows" 2>/dev/null || true; wait "$flows" 2>/dev/null || true; fi
+}
 
 scripts/deps.sh wrk
-log "Release build in $build/"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPERFAGG_BENCH=ON >/dev/null
-ninja -C "$build" perfagg-server perfagg-enclave perfagg-relay perfagg perfagg-admin >/dev/null
+stack_build -- perfagg-server perfagg-enclave perfagg-relay perfagg perfagg-admin
 
 rm -rf "$out"
 mkdir -p "$out"
-tmp=$(mktemp -d /tmp/perfagg-soak.XXXXXX)
-chmod 711 "$tmp"
-pids=()
-run_pid=
-cur=
-flows=
-cleanup() {
-  trap - EXIT INT TERM HUP
-  if [ -n "$flows" ]; then kill -TERM "$flows" 2>/dev/null || true; wait "$flows" 2>/dev/null || true; fi
-  if [ -n "$cur" ]; then kill -TERM "$cur" 2>/dev/null || true; wait "$cur" 2>/dev/null || true; fi
-  if [ -n "$run_pid" ]; then kill -TERM "$run_pid" 2>/dev/null || true; wait "$run_pid" 2>/dev/null || true; fi
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-waited() {
-  local rc=0
-  "$@" &
-  cur=$!
-  wait "$cur" || rc=$?
-  cur=
-  return "$rc"
-}
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+stack_tmp
 
 # ---- simulator and service ----------------------------------------------------
 python3 bench/make_account.py "$tmp/account" 200 >/dev/null
-python3 tools/binance_sim.py --accounts "$tmp/account/accounts.json" --port 0 \
-  --port-file "$tmp/sim.port" >"$tmp/sim.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$tmp/sim.port" ] && break; sleep 0.1; done
-[ -s "$tmp/sim.port" ] || die "the simulator did not start"
-port=$(free_port)
-url=http://127.0.0.1:$port
-log "starting the service on $url (scripts/run.sh)"
+stack_start_sim "$tmp/account"
 # Access log to a file (LOG_FILE), as in production: it is the server's
 # descriptor 2, counted with the others.
-PERFAGG_BUILD=$build PERFAGG_VAR_DIR=$tmp/var ENCLAVE_PORT=$port \
-  BINANCE_BASE_URL=http://127.0.0.1:$(cat "$tmp/sim.port") RATE_LIMIT_MAX=1000000000 \
-  MAX_RESULTS_PER_SESSION=100000 LOG_FILE=$tmp/server-access.log \
-  scripts/run.sh >"$tmp/run.log" 2>&1 &
-run_pid=$!
-for _ in $(seq 1 300); do curl -fsS "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "$url/health" >/dev/null || die "the service did not become healthy: $(tail -20 "$tmp/run.log")"
-child_of() { pgrep -P "$1" -x "$2" | head -n 1 || true; }
-server_pid=$(child_of "$run_pid" perfagg-server)
-relay_pid=$(child_of "$run_pid" perfagg-relay)
-enclave_pid=$(child_of "$server_pid" perfagg-enclave)
-[ -n "$server_pid" ] && [ -n "$relay_pid" ] && [ -n "$enclave_pid" ] || die "cannot find the processes"
-pg_pid=$(head -n 1 "$tmp/var/postgres/data/postmaster.pid")
+stack_start_service MAX_RESULTS_PER_SESSION=100000 LOG_FILE="$tmp/server-access.log"
 
 owner_url="postgresql:///perfagg?host=$tmp/var/postgres&user=postgres"
 token=$(DATABASE_URL=$owner_url "$build/perfagg-admin" operator-token create --name soak --ttl 1d 2>/dev/null)

@@ -1266,6 +1266,11 @@ ROUTES.update({
 
 class Handler(WalletHistoryRoutes, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients can reuse connections
+    # The headers and the body are two writes: with Nagle's algorithm the
+    # body waited for the client's delayed ACK of the headers, about 40 ms a
+    # response (a run of 24 calls spent ~1 s idle; docs/BENCHMARKS.md, "Where
+    # the time goes"). Binance's own front ends answer without such a stall.
+    disable_nagle_algorithm = True
     server_version = "binance-sim/2"
     market = None  # set in main()
     state = None

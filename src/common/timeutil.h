@@ -16,6 +16,9 @@ int64_t pa_now_ms(void);
  * condition variable created with pthread_condattr_setclock(CLOCK_MONOTONIC). */
 struct timespec pa_deadline_after_ms(int64_t ms);
 
+/* CLOCK_MONOTONIC in microseconds: for durations, never for dates. */
+int64_t pa_mono_us(void);
+
 /* 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z */
 #define PA_TIME_MIN_MS INT64_C(-62167219200000)
 #define PA_TIME_MAX_MS INT64_C(253402300799999)

@@ -393,6 +393,11 @@ typedef struct {
     char account_id[PA_ACCOUNT_ID_HEX_LEN + 1]; /* "" without accountSalt */
     int disclose_uid;
     const pa_aggregate_hooks *hooks; /* a job's waiting allowance and progress; NULL: none */
+    /* Where the run's time went (wall clock, microseconds), logged with its
+     * result: opening the envelope, the whole fetch (of which the HTTP calls
+     * and the JSON parsing are fetched.io_us and json_us), the aggregation,
+     * the audit log's root with the payload's signature, the attestation. */
+    int64_t open_us, fetch_us, aggregate_us, sign_us, attest_us;
 } agg_run;
 
 /* Sealed to a key this instance does not hold: say so before trying. */
@@ -538,16 +543,40 @@ static char *sign_payload(pa_enclave *e, agg_run *r)
     return NULL;
 }
 
+/* Microseconds since *mark, which moves to now. */
+static int64_t lap_us(int64_t *mark)
+{
+    int64_t now = pa_mono_us(), d = now - *mark;
+    *mark = now;
+    return d;
+}
+
+/* One line per result: its size and where its time went, in ms (docs/BENCHMARKS.md,
+ * "Where the time goes"). Counts and durations only. */
+static void log_result(const agg_run *r)
+{
+    const pa_exchange_result *f = &r->fetched;
+    int64_t connector = r->fetch_us - f->io_us - f->json_us;
+    pa_log_info("aggregate: signed result over %zu fills, %zu audit entries; ms: open %.1f "
+                "exchange_io %.1f json_parse %.1f connector %.1f aggregate %.1f sign %.1f "
+                "attest %.1f",
+                f->fills.len, r->audit.len, (double)r->open_us / 1e3, (double)f->io_us / 1e3,
+                (double)f->json_us / 1e3, (double)connector / 1e3, (double)r->aggregate_us / 1e3,
+                (double)r->sign_us / 1e3, (double)r->attest_us / 1e3);
+}
+
 /* The answer: the signed payload, an attestation binding its digest, and
  * the audit log with its leaf hashes. */
-static char *answer(pa_enclave *e, const agg_run *r)
+static char *answer(pa_enclave *e, agg_run *r)
 {
     uint8_t digest[32];
     unsigned int dlen = 0;
     json_t *att = NULL;
+    int64_t mark = pa_mono_us();
     if (EVP_Digest(r->payload_jcs, strlen(r->payload_jcs), digest, &dlen, EVP_sha256(), NULL) ==
         1)
         att = attestation_object(e, digest, sizeof digest);
+    r->attest_us = lap_us(&mark);
     if (att == NULL)
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "attestation failed");
     json_t *entries = json_array(), *leaves = json_array();
@@ -566,8 +595,7 @@ static char *answer(pa_enclave *e, const agg_run *r)
                           "merkle_root", r->root_hex, "entries", entries, "leaf_hashes", leaves,
                           "attestation", att);
     free(sig_b64);
-    pa_log_info("aggregate: signed result over %zu fills, %zu audit entries", r->fetched.fills.len,
-                r->audit.len);
+    log_result(r);
     return pa_ipc_ok_answer(j);
 }
 
@@ -588,6 +616,7 @@ char *pa_enclave_aggregate(pa_enclave *e, const json_t *req, const pa_aggregate_
     pa_exchange_result_init(&r.fetched);
     pa_audit_init(&r.audit);
     const pa_connector *venue = NULL;
+    int64_t mark = pa_mono_us();
 
     if (open_credentials(e, req, &r.env, &r.creds) != 0)
         response =
@@ -596,14 +625,18 @@ char *pa_enclave_aggregate(pa_enclave *e, const json_t *req, const pa_aggregate_
         response = pa_keygen_attach(e, req, &r.env, &r.creds);
     if (response == NULL)
         response = pick_connector(&r.creds, &venue);
+    r.open_us = lap_us(&mark);
     if (response == NULL)
         response = fetch_fills(e, venue, &r);
+    r.fetch_us = lap_us(&mark);
     if (response == NULL)
         response = compute(&r);
+    r.aggregate_us = lap_us(&mark);
     if (response == NULL)
         response = close_audit_log(&r);
     if (response == NULL)
         response = sign_payload(e, &r);
+    r.sign_us = lap_us(&mark);
     if (response == NULL)
         response = answer(e, &r);
 

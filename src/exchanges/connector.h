@@ -104,6 +104,10 @@ typedef struct {
     pa_income_list income;               /* futures: the income rows in the covered window */
     int64_t history_from_ms;             /* futures: the earliest instant covered (0: spot) */
     pa_account_values values;            /* want_values: equity, flows, daily closes */
+    /* Where the fetch's time went (wall clock, microseconds; the enclave
+     * logs it with every result): inside the HTTP calls (the exchange, the
+     * relay, the network), and parsing their answers as JSON. */
+    int64_t io_us, json_us;
 } pa_exchange_result;
 
 /* A venue. fetch fetches every fill of the account for the params' symbols

@@ -24,7 +24,8 @@
 #define PA_JOBS_THREADS 16 /* jobs running at once (PA_IPC_JOBS_MAX: as many as the enclave holds) */
 #define PA_JOBS_MAX 256            /* jobs held: queued, running or finished */
 #define PA_JOBS_KEEP_MS (60LL * 60 * 1000) /* a finished job answers this long */
-#define PA_JOBS_POLL_MS 250        /* the enclave is asked for progress this often */
+#define PA_JOBS_POLL_MS 250        /* the enclave is asked for progress at least this often */
+#define PA_JOBS_POLL_FIRST_MS 10   /* and at most this often (jobs.c, follow) */
 #define PA_JOBS_RETRY_AFTER_S 2    /* Retry-After of a 202: when to poll again */
 
 typedef struct pa_jobs pa_jobs;

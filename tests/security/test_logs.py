@@ -152,6 +152,18 @@ class LogsTest(unittest.TestCase):
             self.assertTrue(x["request_id"])
         self.assertIn({"route": "/enclave/submit_key", "status": 409, "error": "envelope_replayed"},
                       [{k: x[k] for k in ("route", "status", "error")} for x in access])
+        # the enclave's line per result: sizes and where its time went, in ms,
+        # nothing else (make profile reads it: docs/BENCHMARKS.md)
+        results = [json.loads(line)["msg"] for line in logs["enclave.log"].splitlines()
+                   if b"signed result" in line]
+        self.assertEqual(len(results), 1, results)
+        m = re.fullmatch(r"aggregate: signed result over (\d+) fills, \d+ audit entries; ms: "
+                         r"open ([\d.]+) exchange_io ([\d.]+) json_parse ([\d.]+) "
+                         r"connector (-?[\d.]+) aggregate ([\d.]+) sign ([\d.]+) attest ([\d.]+)",
+                         results[0])
+        self.assertIsNotNone(m, results[0])
+        self.assertEqual(int(m.group(1)), len(self.acct["trades"]))
+        self.assertGreater(float(m.group(3)), 0.0)  # the exchange calls took some time
 
     def test_request_id_header_and_log(self):
         st, rid = self.raw_get("/health")

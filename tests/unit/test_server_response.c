@@ -391,6 +391,11 @@ static void test_small_bodies(void **state)
     assert_int_equal(status, 503);
     assert_string_equal(b, "{\"status\":\"degraded\",\"database\":\"ok\",\"enclave\":\"down\"}");
     free(b);
+    b = pa_body_health(0, 0, &status);
+    assert_int_equal(status, 503);
+    assert_string_equal(b,
+                        "{\"status\":\"degraded\",\"database\":\"down\",\"enclave\":\"down\"}");
+    free(b);
 }
 
 int main(void)

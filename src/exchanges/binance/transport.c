@@ -279,7 +279,9 @@ static pa_exchange_status bn_perform_once(pa_bn_transport *t, const char *path, 
         pa_exchange_detail(t->out, "binance: could not prepare the request to %s", path);
         return PA_EXCHANGE_UNAVAILABLE;
     }
+    int64_t started = pa_mono_us();
     CURLcode cc = curl_easy_perform(t->curl);
+    t->out->io_us += pa_mono_us() - started;
     if (t->body_overflow || cc == CURLE_FILESIZE_EXCEEDED) {
         pa_exchange_detail(t->out, "binance: %s answered more than %zu bytes", path, limit);
         return PA_EXCHANGE_BAD_RESPONSE;
@@ -301,7 +303,9 @@ static pa_exchange_status bn_perform_once(pa_bn_transport *t, const char *path, 
         pa_pace_report_used(t->p->base_url, t->used_weight);
     if (t->used_sapi_weight >= 0)
         pa_pace_report_used(t->sapi_host, t->used_sapi_weight);
+    started = pa_mono_us();
     json_t *doc = pa_json_parse((const char *)t->body.data, t->body.len, limit);
+    t->out->json_us += pa_mono_us() - started;
     if (http == 200) {
         if (doc == NULL) {
             pa_exchange_detail(t->out, "binance: %s answered something that is not JSON", path);
