@@ -20,10 +20,12 @@
 
 
 typedef struct {
-    int used;      /* the slot holds a job (a cancelled one until its thread ends) */
+    int used;      /* the slot holds a job (a cancelled running one until its run stops) */
     int findable;  /* its id answers (not cancelled, not handed over) */
+    int started;   /* a runner took it */
     int done;      /* answer is the run's answer frame */
-    int cancelled; /* the run stops at its next page; the thread frees the slot */
+    int cancelled; /* the run stops at its next page; its runner frees the slot */
+    uint64_t seq;  /* order of arrival: runners take the oldest waiting job */
     char id[PA_UUID_STR_LEN];
     pa_exchange_progress pr;
     char *answer;
@@ -32,24 +34,31 @@ typedef struct {
     pa_enclave *e;
 } job;
 
-/* The thread of slot i's job. Joinable, not detached: the stop must know
- * that a thread has ended completely, its thread-local destructors
- * included. OpenSSL frees a thread's error queue (ERR_STATE) and random
- * generators in those; a thread still in them when main returns finds
- * OpenSSL's atexit cleanup already past, and they are never freed
- * (LeakSanitizer's 904 bytes from CRYPTO_zalloc at stop). A slot is reused
- * only once its thread is joined. */
-typedef struct {
-    pthread_t th;
-    int live;  /* started, not yet joined */
-    int ended; /* job_main is past its last use of the slot: a join is immediate */
-} runner;
+/* Runs that fetch and aggregate at once, each on a runner thread of a fixed
+ * pool; the other jobs wait their turn (status "running", no page yet). A
+ * run holds its fill list, a page of the exchange's answer and its JSON tree
+ * (~6 MB for 10,000 fills), and under mlockall every thread's whole stack is
+ * resident: 16 runs on 16 threads kept the enclave above 120 MB, 4 runners
+ * keep it near 64 MB (make bench, docs/BENCHMARKS.md). 4 already keep 2
+ * cores busy, and real Binance allows about four runs a minute per address
+ * anyway (docs/BINANCE.md).
+ *
+ * The runners are joined at stop, never detached: OpenSSL frees a thread's
+ * error queue (ERR_STATE) and random generators in its thread-local
+ * destructors, and a thread still in them when main returns finds OpenSSL's
+ * atexit cleanup already past (LeakSanitizer's 904 bytes from CRYPTO_zalloc
+ * at stop). */
+#define RUNNERS 4
 
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t jobs_changed; /* a job ended (CLOCK_MONOTONIC) */
+static pthread_cond_t work_waiting = PTHREAD_COND_INITIALIZER; /* a job to take, or stop */
 static pthread_once_t jobs_once = PTHREAD_ONCE_INIT;
 static job jobs[PA_IPC_JOBS_MAX];
-static runner runners[PA_IPC_JOBS_MAX]; /* by slot, under jobs_lock */
+static pthread_t runners[RUNNERS];
+static int runners_live; /* started and not joined; under jobs_lock */
+static int stopping;     /* runners end once no job waits; under jobs_lock */
+static uint64_t next_seq;
 
 static void jobs_init(void)
 {
@@ -89,16 +98,14 @@ static void sweep(int64_t now)
             slot_clear(&jobs[i]);
 }
 
-/* Under jobs_lock: joins the threads whose jobs have ended. Holding the
- * lock is safe: an ended thread never takes it again. */
-static void reap(void)
+/* Under jobs_lock: the oldest job no runner has taken, or NULL. */
+static job *next_waiting(void)
 {
-    for (size_t i = 0; i < PA_IPC_JOBS_MAX; i++) {
-        if (runners[i].live && runners[i].ended) {
-            pthread_join(runners[i].th, NULL);
-            memset(&runners[i], 0, sizeof runners[i]);
-        }
-    }
+    job *oldest = NULL;
+    for (size_t i = 0; i < PA_IPC_JOBS_MAX; i++)
+        if (jobs[i].used && !jobs[i].started && (oldest == NULL || jobs[i].seq < oldest->seq))
+            oldest = &jobs[i];
+    return oldest;
 }
 
 static int on_progress(void *ud, const pa_exchange_progress *pr)
@@ -111,31 +118,61 @@ static int on_progress(void *ud, const pa_exchange_progress *pr)
     return stop;
 }
 
-static void *job_main(void *arg)
+static void *runner_main(void *arg)
 {
-    job *j = arg;
-    pa_aggregate_hooks hooks = {
-        .max_wait_ms = (long)PA_IPC_JOB_MAX_WAIT_MS,
-        .progress = on_progress,
-        .progress_ud = j,
-    };
-    /* j->req and j->e do not change while the job runs */
-    char *answer = pa_enclave_aggregate(j->e, j->req, &hooks);
+    (void)arg;
     pthread_mutex_lock(&jobs_lock);
-    runners[j - jobs].ended = 1;
-    if (j->cancelled) {
-        free(answer);
-        slot_clear(j);
-    } else {
-        j->answer = answer;
-        j->done = 1;
-        j->done_ms = pa_now_ms();
-        json_decref(j->req);
-        j->req = NULL;
+    for (;;) {
+        job *j;
+        while ((j = next_waiting()) == NULL && !stopping)
+            pthread_cond_wait(&work_waiting, &jobs_lock);
+        if (j == NULL)
+            break;
+        j->started = 1;
+        pthread_mutex_unlock(&jobs_lock);
+
+        pa_aggregate_hooks hooks = {
+            .max_wait_ms = (long)PA_IPC_JOB_MAX_WAIT_MS,
+            .progress = on_progress,
+            .progress_ud = j,
+        };
+        /* j->req and j->e do not change while the job runs */
+        char *answer = pa_enclave_aggregate(j->e, j->req, &hooks);
+
+        pthread_mutex_lock(&jobs_lock);
+        if (j->cancelled) {
+            free(answer);
+            slot_clear(j);
+        } else {
+            j->answer = answer;
+            j->done = 1;
+            j->done_ms = pa_now_ms();
+            json_decref(j->req);
+            j->req = NULL;
+        }
+        pthread_cond_broadcast(&jobs_changed);
     }
-    pthread_cond_broadcast(&jobs_changed);
     pthread_mutex_unlock(&jobs_lock);
     return NULL;
+}
+
+/* Under jobs_lock: the pool started (all of it at the first job). 0 while at
+ * least one runner runs: fewer only means fewer runs at once. */
+static int runners_start(void)
+{
+    while (runners_live < RUNNERS) {
+        pthread_attr_t attr;
+        int ok = pthread_attr_init(&attr) == 0;
+        ok = ok && pthread_attr_setstacksize(&attr, PA_WORKER_STACK) == 0 &&
+             pthread_create(&runners[runners_live], &attr, runner_main, NULL) == 0;
+        pthread_attr_destroy(&attr);
+        if (!ok) {
+            pa_log_error("jobs: cannot start a runner thread (%d running)", runners_live);
+            break;
+        }
+        runners_live++;
+    }
+    return runners_live > 0 ? 0 : -1;
 }
 
 char *pa_enclave_job_start(pa_enclave *e, const json_t *req)
@@ -147,12 +184,15 @@ char *pa_enclave_job_start(pa_enclave *e, const json_t *req)
         return pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "out of memory");
     pthread_mutex_lock(&jobs_lock);
     sweep(pa_now_ms());
-    reap();
     job *j = NULL;
     for (size_t i = 0; i < PA_IPC_JOBS_MAX && j == NULL; i++)
-        if (!jobs[i].used && !runners[i].live)
+        if (!jobs[i].used)
             j = &jobs[i];
     char *answer = NULL;
+    if (stopping || runners_start() != 0) {
+        answer = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "cannot start the job");
+        goto unlock;
+    }
     if (j == NULL) {
         answer = pa_ipc_error_answer(PA_IPC_E_TOO_MANY_JOBS,
                                      "the enclave already holds its maximum of jobs");
@@ -164,22 +204,11 @@ char *pa_enclave_job_start(pa_enclave *e, const json_t *req)
     }
     j->used = 1;
     j->findable = 1;
+    j->seq = next_seq++;
     j->req = copy;
     j->e = e;
     copy = NULL;
-    pthread_attr_t attr;
-    runner *r = &runners[j - jobs];
-    int started = pthread_attr_init(&attr) == 0;
-    started = started && pthread_attr_setstacksize(&attr, PA_WORKER_STACK) == 0 &&
-              pthread_create(&r->th, &attr, job_main, j) == 0;
-    pthread_attr_destroy(&attr);
-    r->live = started; /* job_main sets ended under jobs_lock, held here */
-    if (!started) {
-        pa_log_error("jobs: cannot start a job thread");
-        slot_clear(j);
-        answer = pa_ipc_error_answer(PA_IPC_E_INTERNAL_ERROR, "cannot start the job");
-        goto unlock;
-    }
+    pthread_cond_signal(&work_waiting);
     answer = pa_ipc_ok_answer(json_pack("{s:s}", "job_id", j->id));
     pa_log_info("jobs: an aggregate job started");
 unlock:
@@ -208,7 +237,6 @@ char *pa_enclave_job_status(const json_t *req)
     struct timespec until = pa_deadline_after_ms(wait_ms);
 
     pthread_mutex_lock(&jobs_lock);
-    reap();
     job *j = find(id);
     while (j != NULL && !j->done && wait_ms > 0) {
         if (pthread_cond_timedwait(&jobs_changed, &jobs_lock, &until) == ETIMEDOUT)
@@ -243,16 +271,15 @@ char *pa_enclave_job_cancel(const json_t *req)
 {
     pthread_once(&jobs_once, jobs_init);
     pthread_mutex_lock(&jobs_lock);
-    reap();
     job *j = find(pa_json_str(req, "job_id"));
     if (j == NULL) {
         pthread_mutex_unlock(&jobs_lock);
         return pa_ipc_error_answer(PA_IPC_E_JOB_NOT_FOUND, "no such job");
     }
-    if (j->done) {
-        slot_clear(j);
+    if (j->done || !j->started) {
+        slot_clear(j); /* finished, or never to run */
     } else {
-        j->cancelled = 1; /* the thread frees the slot when the run stops */
+        j->cancelled = 1; /* its runner frees the slot when the run stops */
         j->findable = 0;
     }
     pthread_cond_broadcast(&jobs_changed);
@@ -266,12 +293,16 @@ int pa_enclave_jobs_stop(int64_t grace_ms)
     pthread_once(&jobs_once, jobs_init);
     struct timespec until = pa_deadline_after_ms(grace_ms);
     pthread_mutex_lock(&jobs_lock);
+    stopping = 1;
     for (size_t i = 0; i < PA_IPC_JOBS_MAX; i++) {
-        if (jobs[i].used && !jobs[i].done) {
-            jobs[i].cancelled = 1;
+        if (jobs[i].used && !jobs[i].started) {
+            slot_clear(&jobs[i]); /* never to run */
+        } else if (jobs[i].used && !jobs[i].done) {
+            jobs[i].cancelled = 1; /* stops at its next page */
             jobs[i].findable = 0;
         }
     }
+    pthread_cond_broadcast(&work_waiting); /* idle runners end */
     size_t running;
     for (;;) {
         running = 0;
@@ -280,12 +311,19 @@ int pa_enclave_jobs_stop(int64_t grace_ms)
         if (running == 0 || pthread_cond_timedwait(&jobs_changed, &jobs_lock, &until) == ETIMEDOUT)
             break;
     }
-    /* Every job that ended has its thread joined before the caller tears
-     * down: with none running, that is every thread. */
-    reap();
+    int live = runners_live;
     pthread_mutex_unlock(&jobs_lock);
-    if (running > 0)
+    if (running > 0) {
         pa_log_warn("jobs: %zu still running after %lld ms: abandoned", running,
                     (long long)grace_ms);
-    return running > 0 ? -1 : 0;
+        return -1;
+    }
+    /* No run left and stopping set: every runner is past its last use of
+     * the table, and the joins are immediate. */
+    for (int i = 0; i < live; i++)
+        pthread_join(runners[i], NULL);
+    pthread_mutex_lock(&jobs_lock);
+    runners_live = 0;
+    pthread_mutex_unlock(&jobs_lock);
+    return 0;
 }

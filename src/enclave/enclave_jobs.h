@@ -1,6 +1,6 @@
-/* Aggregate jobs (docs/IPC.md, "Jobs"): the aggregate run on a thread of its
- * own, with minutes of waiting allowed (PA_IPC_JOB_MAX_WAIT_MS) instead of a
- * synchronous run's 20 s, so an "all" scan paced inside the exchange's
+/* Aggregate jobs (docs/IPC.md, "Jobs"): the aggregate run on a runner thread
+ * (4 run at once: enclave_jobs.c), with minutes of waiting allowed
+ * (PA_IPC_JOB_MAX_WAIT_MS) instead of a synchronous run's 20 s, so an "all" scan paced inside the exchange's
  * weight budget can finish. At most PA_IPC_JOBS_MAX jobs are held (running,
  * or finished and not yet asked for); a finished job is handed over once
  * (aggregate_job) and forgotten, or dropped PA_IPC_JOB_KEEP_MS after it ended.

@@ -1,6 +1,7 @@
 #include "harden.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -55,6 +56,16 @@ int pa_harden_process(size_t heap_bytes)
      * fail, so lock everything only when the limit cannot bite: as root
      * (CAP_IPC_LOCK, which pa_harden_drop_privileges keeps for this reason)
      * or under an unlimited RLIMIT_MEMLOCK. */
+    /* Under mlockall every page malloc keeps for reuse stays resident, so
+     * keep few: glibc's default of 8 arenas a core gave each of the 16
+     * concurrent aggregate runs an arena of its own (188-200 MB under load),
+     * and its dynamic mmap threshold moved a run's large buffers (the fill
+     * list, an exchange page and its JSON) into those arenas after the first
+     * free. Two arenas, and large blocks always mapped and unmapped on free
+     * (docs/BENCHMARKS.md, "Enclave memory"). */
+    if (mallopt(M_ARENA_MAX, 2) != 1 || mallopt(M_MMAP_THRESHOLD, 128 * 1024) != 1)
+        pa_log_warn("mallopt failed: the enclave may keep more memory resident");
+
     struct rlimit ml;
     if (getrlimit(RLIMIT_MEMLOCK, &ml) == 0 && (geteuid() == 0 || ml.rlim_cur == RLIM_INFINITY)) {
         if (mlockall(MCL_CURRENT | MCL_FUTURE) == 0)
