@@ -18,9 +18,9 @@
 #   6. bench/report.json, bench/report.md and bench/report.svg (bench/report.py)
 # Knobs: BENCH_SECONDS (15), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # BENCH_PGBENCH_CLIENTS (8; also the connections of the second submit_key run),
-# BENCH_CRYPTO_SECONDS (2), BENCH_SUBMIT_BODIES (4000 x BENCH_SECONDS, for
-# each submit_key run: at 8 connections it too answers ~2,600 a second, and
-# half as many ran out and measured 409s), BENCH_FILLS (10000),
+# BENCH_CRYPTO_SECONDS (2), BENCH_SUBMIT_BODIES (6000 x BENCH_SECONDS, for
+# each submit_key run: with group commit submit_key passed 4,000 a second,
+# and fewer bodies ran out and measured 409s), BENCH_FILLS (10000),
 # BENCH_ROUTES (all: health,quote,quote_nonce,submit_key,submit_key_c8,
 # request_aggregates; a comma list runs only those, plus the ceilings they are
 # compared with: nginx for health and quote, pgbench for the submit runs; the
@@ -37,7 +37,7 @@ conns=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-2}
 pg_clients=${BENCH_PGBENCH_CLIENTS:-8}
 crypto_seconds=${BENCH_CRYPTO_SECONDS:-2}
-bodies=${BENCH_SUBMIT_BODIES:-$((4000 * seconds))}
+bodies=${BENCH_SUBMIT_BODIES:-$((6000 * seconds))}
 fills=${BENCH_FILLS:-10000}
 all_routes=health,quote,quote_nonce,submit_key,submit_key_c8,request_aggregates
 routes=${BENCH_ROUTES:-$all_routes}

@@ -7,11 +7,11 @@
  * outcome and wakes exactly the threads with something to do: the writers
  * of those rows, and the oldest row still queued, whose thread leads the
  * next batch (each waiter has a condition variable of its own, so a batch
- * wakes its rows' threads, not all of them). Only one batch is written at a time on
- * purpose: rows that arrive meanwhile wait for the next flush anyway, and
- * writing them as one statement afterwards costs one flush instead of one
- * each. A leader whose own row did not fit loops and leads again, or is
- * taken by the next leader. */
+ * wakes its rows' threads, not all of them). Only one batch is written at a
+ * time on purpose: rows that arrive meanwhile wait for the next flush
+ * anyway, and writing them as one statement afterwards costs one flush
+ * instead of one each. A leader whose own row did not fit loops and leads
+ * again, or is taken by the next leader. */
 #include "submit_batch.h"
 
 #include <pthread.h>

@@ -41,8 +41,8 @@
 
 static const char *pghost;
 static char dbname[40];
-static pa_db *db;       /* the pool, as app_service, as the server has it */
-static PGconn *admin;   /* postgres, on the test database */
+static pa_db *db;     /* the pool, as app_service, as the server has it */
+static PGconn *admin; /* postgres, on the test database */
 
 static void quiet_notices(void *arg, const char *message)
 {
@@ -277,8 +277,9 @@ static void test_batch_stores_each_exactly(void **state)
     (void)state;
     enum { N = 12 };
     /* Labels JSON must escape and PostgreSQL unescape back, and none. */
-    static const char *const labels[] = {"plain", "quote\" and \\ backslash", "ü € 漢字",
-                                         "tab\tnewline\n", NULL, "{\"not\":\"json\"}"};
+    static const char *const labels[] = {"plain",    "quote\" and \\ backslash",
+                                         "ü € 漢字", "tab\tnewline\n",
+                                         NULL,       "{\"not\":\"json\"}"};
     fake_session f[N];
     const pa_db_new_session *rows[N];
     pa_db_status out[N];
@@ -495,8 +496,8 @@ static void test_killed_mid_batch_fails_all_and_stores_none(void **state)
     assert_non_null(holder);
     const char *const p[] = {f[N - 1].eph};
     assert_int_equal(exec_ok(holder, "BEGIN"), 0);
-    PGresult *r = PQexecParams(holder, "INSERT INTO used_envelopes (ephemeral_pub) VALUES ($1)",
-                               1, NULL, p, NULL, NULL, 0);
+    PGresult *r = PQexecParams(holder, "INSERT INTO used_envelopes (ephemeral_pub) VALUES ($1)", 1,
+                               NULL, p, NULL, NULL, 0);
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
 
