@@ -583,7 +583,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cx->started = 1;
         /* A NUL byte in the raw target (target_seen): the request line
          * itself is malformed, so nothing after it is trusted either. */
-        if (cx->target_end == NULL || version == NULL || cx->target_end != version - 1) {
+        if (cx->target_end == NULL || version == NULL || version[0] == '\0' ||
+            cx->target_end != version - 1) {
             cx->nul_in_target = 1;
             cx->close_after = 1;
         }
