@@ -1289,6 +1289,7 @@ class Handler(WalletHistoryRoutes, BaseHTTPRequestHandler):
     def send_json(self, status, obj, raw=None, extra_headers=()):
         body = raw if raw is not None else json.dumps(obj, separators=(",", ":")).encode()
         self._status = status
+        self._record_pending()
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(body)))
@@ -1384,17 +1385,25 @@ class Handler(WalletHistoryRoutes, BaseHTTPRequestHandler):
         limiter, weight_fn, name = route
         self._status = None
         params = {}
+        try:
+            params = parse_query(raw)[0]
+        except ApiError:
+            pass
+        params.pop("signature", None)
         acct = self.market.accounts.get(self.headers.get("X-MBX-APIKEY", ""))
+        # Recorded by send_json before the answer leaves, so a client that
+        # reads the stats after its answer always finds its request there.
+        self._pending = {"t": now_ms(), "method": "GET", "path": path, "params": params,
+                         "uid": acct.uid if acct else None}
         try:
             self.serve(path, raw, limiter, weight_fn, name)
         finally:
-            try:
-                params = parse_query(raw)[0]
-            except ApiError:
-                pass
-            params.pop("signature", None)
-            self.state.record({"t": now_ms(), "method": "GET", "path": path, "params": params,
-                               "status": self._status, "uid": acct.uid if acct else None})
+            self._record_pending()  # no answer sent (a dropped connection)
+
+    def _record_pending(self):
+        entry, self._pending = getattr(self, "_pending", None), None
+        if entry is not None:
+            self.state.record(entry | {"status": self._status})
 
     def serve(self, path, raw, limiter, weight_fn, name):
         st = self.state
