@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "test_child.h"
+#include "test_pg.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -37,7 +38,6 @@
 
 /* ---- fixture ------------------------------------------------------------- */
 
-static const char *pghost;
 static char dbname[40];
 static char migrate_out[2][4096]; /* stdout of the two migrate.sh runs */
 static pa_db *db;                 /* the pool, as app_service */
@@ -45,146 +45,23 @@ static PGconn *admin;             /* postgres, on the test database */
 static PGconn *app;               /* app_service, raw, for privilege tests */
 static PGconn *op;                /* operator_readonly */
 
-/* Expected warnings (a GRANT without grant option) stay out of the output. */
-static void quiet_notices(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
-static PGconn *connect_as(const char *user, const char *database)
-{
-    const char *const keys[] = {"host", "user", "dbname", "application_name", NULL};
-    const char *const vals[] = {pghost, user, database, "pa_test_db", NULL};
-    PGconn *c = PQconnectdbParams(keys, vals, 0);
-    PQsetNoticeProcessor(c, quiet_notices, NULL);
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "test_db: cannot connect as %s to %s: %s", user, database,
-                PQerrorMessage(c));
-        PQfinish(c);
-        return NULL;
-    }
-    return c;
-}
-
-static char *conninfo_for(const char *user, const char *database)
-{
-    /* Values quoted as libpq's key=value syntax wants: ' and \ escaped. */
-    char host[512];
-    size_t j = 0;
-    for (const char *p = pghost; *p && j + 2 < sizeof host; p++) {
-        if (*p == '\'' || *p == '\\')
-            host[j++] = '\\';
-        host[j++] = *p;
-    }
-    host[j] = 0;
-    char *s = NULL;
-    if (asprintf(&s, "host='%s' user=%s dbname=%s", host, user, database) < 0)
-        return NULL;
-    return s;
-}
-
-/* Runs scripts/migrate.sh CONNINFO and captures its stdout. */
-static int run_migrate(const char *database, char *out, size_t outlen)
-{
-    char *conninfo = conninfo_for("postgres", database);
-    if (conninfo == NULL)
-        return -1;
-    int fds[2];
-    if (pipe(fds) != 0) {
-        free(conninfo);
-        return -1;
-    }
-    pid_t pid = pa_test_fork(60);
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        unsetenv("DATABASE_URL");
-        execl(PA_SOURCE_DIR "/scripts/migrate.sh", "migrate.sh", conninfo, (char *)NULL);
-        _exit(127);
-    }
-    free(conninfo);
-    close(fds[1]);
-    size_t n = 0;
-    ssize_t r;
-    while ((r = read(fds[0], out + n, outlen - 1 - n)) > 0 && n + (size_t)r < outlen - 1)
-        n += (size_t)r;
-    if (r > 0)
-        n += (size_t)r;
-    out[n] = 0;
-    close(fds[0]);
-    int status = 0;
-    if (pid < 0 || pa_test_wait(pid, &status) != pid)
-        return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-static int exec_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType s = PQresultStatus(r);
-    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-    if (!ok)
-        fprintf(stderr, "test_db: %s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-static int create_database(const char *name)
-{
-    PGconn *root = connect_as("postgres", "postgres");
-    if (root == NULL)
-        return -1;
-    char *ident = PQescapeIdentifier(root, name, strlen(name));
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", ident);
-    PQfreemem(ident);
-    int rc = exec_ok(root, sql);
-    PQfinish(root);
-    return rc;
-}
-
-static int drop_database(const char *name)
-{
-    PGconn *root = connect_as("postgres", "postgres");
-    if (root == NULL)
-        return -1;
-    char *ident = PQescapeIdentifier(root, name, strlen(name));
-    char sql[160];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", ident);
-    PQfreemem(ident);
-    int rc = exec_ok(root, sql);
-    PQfinish(root);
-    return rc;
-}
-
-static void random_name(char *out, size_t outlen)
-{
-    uint8_t r[8];
-    char hex[17];
-    if (RAND_bytes(r, sizeof r) != 1)
-        abort();
-    pa_hex_encode(r, sizeof r, hex);
-    snprintf(out, outlen, "pa_test_%s", hex);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    random_name(dbname, sizeof dbname);
-    if (create_database(dbname) != 0)
+    if (pa_test_pg_random_name(dbname, sizeof dbname) != 0)
+        abort();
+    if (pa_test_pg_database(1, dbname) != 0)
         return -1;
     /* Twice: the second run must find everything applied and change nothing. */
-    if (run_migrate(dbname, migrate_out[0], sizeof migrate_out[0]) != 0 ||
-        run_migrate(dbname, migrate_out[1], sizeof migrate_out[1]) != 0) {
+    if (pa_test_pg_migrate(dbname, migrate_out[0], sizeof migrate_out[0]) != 0 ||
+        pa_test_pg_migrate(dbname, migrate_out[1], sizeof migrate_out[1]) != 0) {
         fprintf(stderr, "test_db: migrate.sh failed:\n%s%s", migrate_out[0], migrate_out[1]);
         return -1;
     }
-    admin = connect_as("postgres", dbname);
-    app = connect_as("app_service", dbname);
-    op = connect_as("operator_readonly", dbname);
-    char *conninfo = conninfo_for("app_service", dbname);
+    admin = pa_test_pg_connect("postgres", dbname);
+    app = pa_test_pg_connect("app_service", dbname);
+    op = pa_test_pg_connect("operator_readonly", dbname);
+    char *conninfo = pa_test_pg_conninfo("app_service", dbname);
     db = conninfo ? pa_db_open(conninfo, 4) : NULL;
     free(conninfo);
     return admin && app && op && db ? 0 : -1;
@@ -197,63 +74,14 @@ static int group_teardown(void **state)
     PQfinish(op);
     PQfinish(app);
     PQfinish(admin);
-    return drop_database(dbname);
+    return pa_test_pg_database(0, dbname);
 }
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static char *b64_random(size_t n)
+static void fake_create(pa_test_session *f, const char *label, int64_t expires_at_ms)
 {
-    uint8_t *b = malloc(n ? n : 1);
-    assert_non_null(b);
-    assert_int_equal(RAND_bytes(b, (int)n), 1);
-    char *s = pa_b64_encode(b, n);
-    free(b);
-    assert_non_null(s);
-    return s;
-}
-
-/* A complete, valid new session with its own random envelope fields. */
-typedef struct {
-    char id[PA_UUID_STR_LEN];
-    char *eph, *nonce, *ct, *tag, *enclave;
-    pa_db_new_session s;
-} fake_session;
-
-static void fake_init(fake_session *f, const char *label, int64_t expires_at_ms)
-{
-    assert_int_equal(pa_uuid_v4(f->id), 0);
-    f->eph = b64_random(32);
-    f->nonce = b64_random(12);
-    f->ct = b64_random(77);
-    f->tag = b64_random(16);
-    f->enclave = b64_random(32);
-    f->s = (pa_db_new_session){
-        .session_id = f->id,
-        .exchange = "binance",
-        .label = label,
-        .expires_at_ms = expires_at_ms,
-        .ephemeral_pub = f->eph,
-        .nonce = f->nonce,
-        .ciphertext = f->ct,
-        .tag = f->tag,
-        .metadata_jcs = "{\"exchange\":\"binance\",\"label\":\"main\",\"ttl\":3600}",
-        .enclave_pubkey = f->enclave,
-    };
-}
-
-static void fake_free(fake_session *f)
-{
-    free(f->eph);
-    free(f->nonce);
-    free(f->ct);
-    free(f->tag);
-    free(f->enclave);
-}
-
-static void fake_create(fake_session *f, const char *label, int64_t expires_at_ms)
-{
-    fake_init(f, label, expires_at_ms);
+    pa_test_session_init(f, label, expires_at_ms);
     assert_int_equal(pa_db_session_create(db, &f->s), PA_DB_OK);
 }
 
@@ -337,7 +165,7 @@ static const char sample_payload[] =
 static void result_init(fake_result *f, const char *sid, size_t n)
 {
     assert_int_equal(pa_uuid_v4(f->id), 0);
-    f->sig = b64_random(64);
+    f->sig = pa_test_b64_random(64);
     for (size_t i = 0; i < 3; i++) {
         f->entries[i] = sample_entries[i];
         f->leaves[i] = sample_leaves[i];
@@ -372,9 +200,8 @@ static void test_migrations_applied_once(void **state)
             files++;
             char name[256];
             snprintf(name, sizeof name, "%.*s", (int)(l - 4), e->d_name);
-            assert_int_equal(count_for("SELECT count(*) FROM schema_migrations WHERE version = $1",
-                                       name),
-                             1);
+            assert_int_equal(
+                count_for("SELECT count(*) FROM schema_migrations WHERE version = $1", name), 1);
             char line[300];
             snprintf(line, sizeof line, "applied %s\n", name);
             assert_non_null(strstr(migrate_out[0], line));
@@ -392,7 +219,7 @@ static void test_migrations_applied_once(void **state)
 static void test_session_create_get(void **state)
 {
     (void)state;
-    fake_session f;
+    pa_test_session f;
     int64_t exp = pa_now_ms() + 3600 * 1000 + 123; /* odd milliseconds round-trip */
     fake_create(&f, "main \xe2\x82\xac", exp);
 
@@ -416,7 +243,7 @@ static void test_session_create_get(void **state)
                                " s.expires_at = c.expires_at AND s.revoked_at IS NULL",
                                f.id),
                      1);
-    fake_free(&f);
+    pa_test_session_free(&f);
 
     /* No label, and upper-case hex in the id is the same session. */
     fake_create(&f, NULL, exp);
@@ -427,7 +254,7 @@ static void test_session_create_get(void **state)
     assert_null(s.label);
     assert_string_equal(s.ciphertext, f.ct);
     pa_db_session_free(&s);
-    fake_free(&f);
+    pa_test_session_free(&f);
 }
 
 static void test_session_get_unknown(void **state)
@@ -441,24 +268,26 @@ static void test_session_get_unknown(void **state)
     assert_null(s.ciphertext);
     assert_int_equal(pa_db_session_get(db, "not-a-uuid", &s), PA_DB_NOT_FOUND);
     assert_int_equal(pa_db_session_get(db, "'; DROP TABLE sessions; --", &s), PA_DB_NOT_FOUND);
-    assert_int_equal(query_int(admin, "SELECT count(*) FROM pg_tables WHERE tablename ="
-                                      " 'sessions'", 0, NULL),
+    assert_int_equal(query_int(admin,
+                               "SELECT count(*) FROM pg_tables WHERE tablename ="
+                               " 'sessions'",
+                               0, NULL),
                      1);
 }
 
 static void test_replay_conflicts(void **state)
 {
     (void)state;
-    fake_session a;
-    fake_init(&a, "a", pa_now_ms() + 600000);
+    pa_test_session a;
+    pa_test_session_init(&a, "a", pa_now_ms() + 600000);
     assert_int_equal(pa_db_envelope_seen(db, a.eph), PA_DB_OK);
     assert_int_equal(pa_db_session_create(db, &a.s), PA_DB_OK);
     /* The early check the server makes before asking the enclave. */
     assert_int_equal(pa_db_envelope_seen(db, a.eph), PA_DB_CONFLICT);
 
     /* Same envelope, new session id: refused, and nothing of it is stored. */
-    fake_session b;
-    fake_init(&b, "b", pa_now_ms() + 600000);
+    pa_test_session b;
+    pa_test_session_init(&b, "b", pa_now_ms() + 600000);
     b.s.ephemeral_pub = a.eph;
     assert_int_equal(pa_db_session_create(db, &b.s), PA_DB_CONFLICT);
     pa_db_session s;
@@ -466,29 +295,27 @@ static void test_replay_conflicts(void **state)
 
     /* Still refused once the original is revoked: used_envelopes outlives it. */
     assert_int_equal(pa_db_session_revoke(db, a.id), PA_DB_OK);
-    assert_int_equal(count_for("SELECT count(*) FROM credentials WHERE ephemeral_pub = $1",
-                               a.eph),
+    assert_int_equal(count_for("SELECT count(*) FROM credentials WHERE ephemeral_pub = $1", a.eph),
                      0);
     assert_int_equal(pa_db_session_create(db, &b.s), PA_DB_CONFLICT);
     assert_int_equal(pa_db_session_get(db, b.id, &s), PA_DB_NOT_FOUND);
     assert_int_equal(pa_db_envelope_seen(db, a.eph), PA_DB_CONFLICT);
-    assert_int_equal(count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1",
-                               a.eph),
-                     1);
+    assert_int_equal(
+        count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1", a.eph), 1);
 
     /* The same session id twice is not a replay: a plain failure. */
-    fake_session c;
-    fake_init(&c, "c", pa_now_ms() + 600000);
+    pa_test_session c;
+    pa_test_session_init(&c, "c", pa_now_ms() + 600000);
     memcpy(c.id, b.id, sizeof c.id);
     assert_int_equal(pa_db_session_create(db, &c.s), PA_DB_OK);
-    fake_session d;
-    fake_init(&d, "d", pa_now_ms() + 600000);
+    pa_test_session d;
+    pa_test_session_init(&d, "d", pa_now_ms() + 600000);
     d.s.session_id = c.id;
     assert_int_equal(pa_db_session_create(db, &d.s), PA_DB_UNAVAILABLE);
-    fake_free(&a);
-    fake_free(&b);
-    fake_free(&c);
-    fake_free(&d);
+    pa_test_session_free(&a);
+    pa_test_session_free(&b);
+    pa_test_session_free(&c);
+    pa_test_session_free(&d);
 }
 
 static void test_failed_create_changes_nothing(void **state)
@@ -497,31 +324,29 @@ static void test_failed_create_changes_nothing(void **state)
     /* The credentials insert fails (malformed nonce) after used_envelopes and
      * sessions rows were written in the same transaction: all rolled back,
      * so the envelope can still be submitted. */
-    fake_session f;
-    fake_init(&f, "x", pa_now_ms() + 600000);
+    pa_test_session f;
+    pa_test_session_init(&f, "x", pa_now_ms() + 600000);
     f.s.nonce = "AAAAAAAAAAAAAAA=";
     assert_int_equal(pa_db_session_create(db, &f.s), PA_DB_UNAVAILABLE);
     pa_db_session s;
     assert_int_equal(pa_db_session_get(db, f.id, &s), PA_DB_NOT_FOUND);
-    assert_int_equal(count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1",
-                               f.eph),
-                     0);
+    assert_int_equal(
+        count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1", f.eph), 0);
     f.s.nonce = f.nonce;
     assert_int_equal(pa_db_session_create(db, &f.s), PA_DB_OK);
 
     /* Missing fields and a malformed id never reach the database. */
-    fake_session g;
-    fake_init(&g, "g", pa_now_ms() + 600000);
+    pa_test_session g;
+    pa_test_session_init(&g, "g", pa_now_ms() + 600000);
     g.s.ciphertext = NULL;
     assert_int_equal(pa_db_session_create(db, &g.s), PA_DB_UNAVAILABLE);
     g.s.ciphertext = g.ct;
     g.s.session_id = "not-a-uuid";
     assert_int_equal(pa_db_session_create(db, &g.s), PA_DB_UNAVAILABLE);
-    assert_int_equal(count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1",
-                               g.eph),
-                     0);
-    fake_free(&f);
-    fake_free(&g);
+    assert_int_equal(
+        count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1", g.eph), 0);
+    pa_test_session_free(&f);
+    pa_test_session_free(&g);
 }
 
 /* ---- CHECK constraints (direct inserts as app_service) -------------------- */
@@ -537,9 +362,11 @@ static void test_credentials_checks(void **state)
               " ($1::uuid, 'binance', 'active', now() + interval '1 hour')",
               1, sp);
 
-    char *eph = b64_random(32), *nonce = b64_random(12), *tag = b64_random(16);
-    char *ct1 = b64_random(1), *ct8192 = b64_random(8192), *ct8193 = b64_random(8193);
-    char *eph36 = b64_random(36), *tag18 = b64_random(18);
+    char *eph = pa_test_b64_random(32), *nonce = pa_test_b64_random(12),
+         *tag = pa_test_b64_random(16);
+    char *ct1 = pa_test_b64_random(1), *ct8192 = pa_test_b64_random(8192),
+         *ct8193 = pa_test_b64_random(8193);
+    char *eph36 = pa_test_b64_random(36), *tag18 = pa_test_b64_random(18);
     assert_int_equal(strlen(ct8193), 10924); /* same length class as 8191..8192 */
     char eph43[44];
     memcpy(eph43, eph, 43);
@@ -584,8 +411,7 @@ static void test_credentials_checks(void **state)
         const char *const p[] = {sid, bad[i].eph, bad[i].nonce, bad[i].ct, bad[i].tag};
         expect_error(app, ins, 5, p, "23514", bad[i].constraint);
     }
-    assert_int_equal(count_for("SELECT count(*) FROM credentials WHERE session_id = $1::uuid",
-                               sid),
+    assert_int_equal(count_for("SELECT count(*) FROM credentials WHERE session_id = $1::uuid", sid),
                      0);
 
     /* The bounds themselves are accepted: 1 and 8192 bytes. */
@@ -619,11 +445,11 @@ static void test_credentials_checks(void **state)
 static void test_other_checks(void **state)
 {
     (void)state;
-    fake_session f;
+    pa_test_session f;
     fake_create(&f, "checks", pa_now_ms() + 600000);
     char rid[PA_UUID_STR_LEN];
     assert_int_equal(pa_uuid_v4(rid), 0);
-    char *sig = b64_random(64), *sig63 = b64_random(63);
+    char *sig = pa_test_b64_random(64), *sig63 = pa_test_b64_random(63);
     const char root[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     const char root_upper[] = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF";
     static const char ins[] =
@@ -666,12 +492,11 @@ static void test_other_checks(void **state)
                  "INSERT INTO sessions (id, exchange, status, expires_at) VALUES"
                  " ($1::uuid, 'binance', 'revoked', now())",
                  1, sp, "23514", "sessions_revoked_at_consistent");
-    expect_error(app,
-                 "INSERT INTO used_envelopes (ephemeral_pub) VALUES ('AAAA')", 0, NULL, "23514",
-                 "used_envelopes_ephemeral_pub_check");
+    expect_error(app, "INSERT INTO used_envelopes (ephemeral_pub) VALUES ('AAAA')", 0, NULL,
+                 "23514", "used_envelopes_ephemeral_pub_check");
     free(sig);
     free(sig63);
-    fake_free(&f);
+    pa_test_session_free(&f);
 }
 
 /* ---- results and logs ---------------------------------------------------- */
@@ -679,7 +504,7 @@ static void test_other_checks(void **state)
 static void test_result_store_and_logs(void **state)
 {
     (void)state;
-    fake_session f;
+    pa_test_session f;
     fake_create(&f, "results", pa_now_ms() + 600000);
     fake_result a;
     result_init(&a, f.id, 3);
@@ -741,16 +566,14 @@ static void test_result_store_and_logs(void **state)
     result_init(&e, f.id, 2);
     e.leaves[1] = "NOT-HEX";
     assert_int_equal(pa_db_result_store(db, &e.r), PA_DB_UNAVAILABLE);
-    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE result_id = $1::uuid",
-                               e.id),
+    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE result_id = $1::uuid", e.id),
                      0);
     /* Invalid UTF-8 in an entry is refused before the database. */
     fake_result g;
     result_init(&g, f.id, 1);
     g.entries[0] = "{\"x\":\"\xff\"}";
     assert_int_equal(pa_db_result_store(db, &g.r), PA_DB_UNAVAILABLE);
-    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE session_id = $1::uuid",
-                               f.id),
+    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE session_id = $1::uuid", f.id),
                      3);
     free(a.sig);
     free(b.sig);
@@ -758,14 +581,14 @@ static void test_result_store_and_logs(void **state)
     free(d.sig);
     free(e.sig);
     free(g.sig);
-    fake_free(&f);
+    pa_test_session_free(&f);
 }
 
 static void test_result_store_gone(void **state)
 {
     (void)state;
     /* Revoked. */
-    fake_session f;
+    pa_test_session f;
     fake_create(&f, "r", pa_now_ms() + 600000);
     assert_int_equal(pa_db_session_revoke(db, f.id), PA_DB_OK);
     fake_result a;
@@ -773,7 +596,7 @@ static void test_result_store_gone(void **state)
     assert_int_equal(pa_db_result_store(db, &a.r), PA_DB_GONE);
 
     /* Expired by the clock, not yet swept (status still 'active'). */
-    fake_session g;
+    pa_test_session g;
     fake_create(&g, "e", pa_now_ms() - 1000);
     pa_db_session s;
     assert_int_equal(pa_db_session_get(db, g.id, &s), PA_DB_OK);
@@ -789,16 +612,14 @@ static void test_result_store_gone(void **state)
     assert_true(n >= 1);
     assert_int_equal(pa_db_result_store(db, &b.r), PA_DB_GONE);
 
-    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE result_id = $1::uuid",
-                               a.id),
+    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE result_id = $1::uuid", a.id),
                      0);
-    assert_int_equal(count_for("SELECT count(*) FROM merkle_logs WHERE result_id = $1::uuid",
-                               b.id),
+    assert_int_equal(count_for("SELECT count(*) FROM merkle_logs WHERE result_id = $1::uuid", b.id),
                      0);
     free(a.sig);
     free(b.sig);
-    fake_free(&f);
-    fake_free(&g);
+    pa_test_session_free(&f);
+    pa_test_session_free(&g);
 }
 
 /* ---- revoke -------------------------------------------------------------- */
@@ -808,8 +629,8 @@ static void test_result_store_gone(void **state)
 static void test_result_cap(void **state)
 {
     (void)state;
-    fake_session f;
-    fake_init(&f, "cap", pa_now_ms() + 600000);
+    pa_test_session f;
+    pa_test_session_init(&f, "cap", pa_now_ms() + 600000);
     assert_int_equal(pa_db_session_create(db, &f.s), PA_DB_OK);
     fake_result r[3];
     for (int i = 0; i < 3; i++) {
@@ -821,7 +642,8 @@ static void test_result_cap(void **state)
     assert_int_equal(pa_db_result_store(db, &r[2].r), PA_DB_LIMIT);
     assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE session_id = $1", f.id), 2);
     assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE result_id = $1", r[2].id), 0);
-    assert_int_equal(count_for("SELECT count(*) FROM merkle_logs WHERE result_id = $1", r[2].id), 0);
+    assert_int_equal(count_for("SELECT count(*) FROM merkle_logs WHERE result_id = $1", r[2].id),
+                     0);
     pa_db_session s;
     assert_int_equal(pa_db_session_get(db, f.id, &s), PA_DB_OK);
     assert_int_equal(s.results, 2);
@@ -833,13 +655,13 @@ static void test_result_cap(void **state)
     assert_int_equal(pa_db_result_store(db, &r[0].r), PA_DB_UNAVAILABLE);
     for (int i = 0; i < 3; i++)
         free(r[i].sig);
-    fake_free(&f);
+    pa_test_session_free(&f);
 }
 
 static void test_revoke(void **state)
 {
     (void)state;
-    fake_session f, other;
+    pa_test_session f, other;
     fake_create(&f, "to revoke", pa_now_ms() + 600000);
     fake_create(&other, "bystander", pa_now_ms() + 600000);
     fake_result a, b, c;
@@ -849,8 +671,10 @@ static void test_revoke(void **state)
     assert_int_equal(pa_db_result_store(db, &a.r), PA_DB_OK);
     assert_int_equal(pa_db_result_store(db, &b.r), PA_DB_OK);
     assert_int_equal(pa_db_result_store(db, &c.r), PA_DB_OK);
-    long long ops_before = query_int(admin, "SELECT count(*) FROM ops_logs WHERE event ="
-                                            " 'session_revoked'", 0, NULL);
+    long long ops_before = query_int(admin,
+                                     "SELECT count(*) FROM ops_logs WHERE event ="
+                                     " 'session_revoked'",
+                                     0, NULL);
 
     assert_int_equal(pa_db_session_revoke(db, f.id), PA_DB_OK);
 
@@ -871,11 +695,9 @@ static void test_revoke(void **state)
                                " revoked_at IS NOT NULL AND label IS NULL",
                                f.id),
                      1);
-    assert_int_equal(count_for("SELECT count(*) FROM credentials WHERE session_id = $1::uuid",
-                               f.id),
-                     0);
-    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE session_id = $1::uuid",
-                               f.id),
+    assert_int_equal(
+        count_for("SELECT count(*) FROM credentials WHERE session_id = $1::uuid", f.id), 0);
+    assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE session_id = $1::uuid", f.id),
                      0);
     const char *const ids[] = {a.id, b.id};
     assert_int_equal(query_int(admin,
@@ -888,8 +710,10 @@ static void test_revoke(void **state)
     assert_int_equal(pa_db_logs_get(db, b.id, &l), PA_DB_NOT_FOUND);
 
     /* One event more, and no trace of the session id anywhere in ops_logs. */
-    assert_int_equal(query_int(admin, "SELECT count(*) FROM ops_logs WHERE event ="
-                                      " 'session_revoked'", 0, NULL),
+    assert_int_equal(query_int(admin,
+                               "SELECT count(*) FROM ops_logs WHERE event ="
+                               " 'session_revoked'",
+                               0, NULL),
                      ops_before + 1);
     assert_int_equal(count_for("SELECT count(*) FROM ops_logs o WHERE"
                                " strpos(lower(o::text), lower($1)) > 0",
@@ -907,8 +731,10 @@ static void test_revoke(void **state)
 
     /* Again: GONE, and nothing more is written. Unknown: NOT_FOUND. */
     assert_int_equal(pa_db_session_revoke(db, f.id), PA_DB_GONE);
-    assert_int_equal(query_int(admin, "SELECT count(*) FROM ops_logs WHERE event ="
-                                      " 'session_revoked'", 0, NULL),
+    assert_int_equal(query_int(admin,
+                               "SELECT count(*) FROM ops_logs WHERE event ="
+                               " 'session_revoked'",
+                               0, NULL),
                      ops_before + 1);
     char unknown[PA_UUID_STR_LEN];
     assert_int_equal(pa_uuid_v4(unknown), 0);
@@ -918,8 +744,8 @@ static void test_revoke(void **state)
     free(a.sig);
     free(b.sig);
     free(c.sig);
-    fake_free(&f);
-    fake_free(&other);
+    pa_test_session_free(&f);
+    pa_test_session_free(&other);
 }
 
 /* ---- the sweeper --------------------------------------------------------- */
@@ -932,7 +758,7 @@ static void test_cleanup_expired(void **state)
     assert_int_equal(pa_db_cleanup_expired(db, &n), PA_DB_OK);
 
     int64_t now = pa_now_ms();
-    fake_session e1, e2, live, tomb, kept;
+    pa_test_session e1, e2, live, tomb, kept;
     fake_create(&e1, "e1", now - 5000);
     fake_create(&e2, "e2", now - 1);
     fake_create(&live, "live", now + 600000);
@@ -944,14 +770,16 @@ static void test_cleanup_expired(void **state)
     result_init(&r, kept.id, 3);
     assert_int_equal(pa_db_result_store(db, &r.r), PA_DB_OK);
     const char *const kp[] = {kept.id};
-    expect_ok(admin, "UPDATE sessions SET expires_at = now() - interval '1 second'"
-                     " WHERE id = $1::uuid", 1, kp);
+    expect_ok(admin,
+              "UPDATE sessions SET expires_at = now() - interval '1 second'"
+              " WHERE id = $1::uuid",
+              1, kp);
 
     assert_int_equal(pa_db_cleanup_expired(db, &n), PA_DB_OK);
     assert_int_equal(n, 3);
 
     pa_db_session s;
-    fake_session *expired[] = {&e1, &e2, &kept};
+    pa_test_session *expired[] = {&e1, &e2, &kept};
     for (size_t i = 0; i < PA_ARRAY_LEN(expired); i++) {
         assert_int_equal(pa_db_session_get(db, expired[i]->id, &s), PA_DB_OK);
         assert_string_equal(s.status, "expired");
@@ -981,11 +809,11 @@ static void test_cleanup_expired(void **state)
     assert_int_equal(pa_db_logs_get(db, r.id, &l), PA_DB_NOT_FOUND);
 
     free(r.sig);
-    fake_free(&e1);
-    fake_free(&e2);
-    fake_free(&live);
-    fake_free(&tomb);
-    fake_free(&kept);
+    pa_test_session_free(&e1);
+    pa_test_session_free(&e2);
+    pa_test_session_free(&live);
+    pa_test_session_free(&tomb);
+    pa_test_session_free(&kept);
 }
 
 /* ---- ops log ------------------------------------------------------------- */
@@ -1024,8 +852,8 @@ static void test_query(void **state)
     long long v = 0;
     /* values are parameters: a quote in one is data, not SQL */
     const char *const p[] = {"40", "2", "x'; DROP TABLE sessions; --"};
-    assert_int_equal(pa_db_query(db, "SELECT $1::int + $2::int + length($3) * 0", 3, p, rows_sum, &v),
-                     PA_DB_OK);
+    assert_int_equal(
+        pa_db_query(db, "SELECT $1::int + $2::int + length($3) * 0", 3, p, rows_sum, &v), PA_DB_OK);
     assert_int_equal(v, 42);
     /* a failing statement, and a table app_service may not read */
     assert_int_equal(pa_db_query(db, "SELECT nope FROM nowhere", 0, NULL, rows_sum, &v),
@@ -1033,8 +861,9 @@ static void test_query(void **state)
     assert_int_equal(pa_db_query(db, "SELECT count(*) FROM users", 0, NULL, rows_sum, &v),
                      PA_DB_UNAVAILABLE);
     /* the operator token check reads only the columns it was granted */
-    assert_int_equal(pa_db_query(db, "SELECT count(*) FROM operator_tokens WHERE revoked_at IS NULL",
-                                 0, NULL, rows_sum, &v),
+    assert_int_equal(pa_db_query(db,
+                                 "SELECT count(*) FROM operator_tokens WHERE revoked_at IS NULL", 0,
+                                 NULL, rows_sum, &v),
                      PA_DB_OK);
     assert_int_equal(pa_db_query(db, "SELECT 1", 0, NULL, NULL, NULL), PA_DB_OK);
     assert_int_equal(pa_db_query(db, NULL, 0, NULL, NULL, NULL), PA_DB_UNAVAILABLE);
@@ -1049,7 +878,8 @@ static void test_query(void **state)
 static void key_insert(char key_id[PA_UUID_STR_LEN], int64_t expires_at_ms)
 {
     assert_int_equal(pa_uuid_v4(key_id), 0);
-    char *pub = b64_random(32), *sealed = b64_random(93), *enclave = b64_random(32);
+    char *pub = pa_test_b64_random(32), *sealed = pa_test_b64_random(93),
+         *enclave = pa_test_b64_random(32);
     pa_keygen_new k = {key_id, "binance", pub, sealed, enclave, expires_at_ms};
     assert_int_equal(pa_keygen_db_insert(db, &k), PA_DB_OK);
     free(pub);
@@ -1076,9 +906,9 @@ static void test_enclave_keys(void **state)
     assert_int_equal(pa_keygen_db_get(db, unknown, &row), PA_DB_NOT_FOUND);
 
     /* the first session claims it, with the session's expiry */
-    fake_session a, b, c;
+    pa_test_session a, b, c;
     int64_t exp_ms = pa_now_ms() + 7200000;
-    fake_init(&a, "enclave key", exp_ms);
+    pa_test_session_init(&a, "enclave key", exp_ms);
     a.s.enclave_key_id = key;
     assert_int_equal(pa_db_session_create(db, &a.s), PA_DB_OK);
     assert_int_equal(pa_keygen_db_get(db, key, &row), PA_DB_OK);
@@ -1093,15 +923,14 @@ static void test_enclave_keys(void **state)
                                2, ke),
                      1);
     /* a second session naming it: refused, and nothing of it stored */
-    fake_init(&b, "reuse", exp_ms);
+    pa_test_session_init(&b, "reuse", exp_ms);
     b.s.enclave_key_id = key;
     assert_int_equal(pa_db_session_create(db, &b.s), PA_DB_KEY_USED);
     assert_int_equal(count_for("SELECT count(*) FROM sessions WHERE id = $1::uuid", b.id), 0);
-    assert_int_equal(count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1",
-                               b.eph),
-                     0);
+    assert_int_equal(
+        count_for("SELECT count(*) FROM used_envelopes WHERE ephemeral_pub = $1", b.eph), 0);
     /* an expired key cannot be claimed either */
-    fake_init(&c, "expired key", exp_ms);
+    pa_test_session_init(&c, "expired key", exp_ms);
     c.s.enclave_key_id = expired;
     assert_int_equal(pa_db_session_create(db, &c.s), PA_DB_KEY_USED);
 
@@ -1119,9 +948,9 @@ static void test_enclave_keys(void **state)
     /* app_service cannot rewrite a sealed key or a key's owner exchange */
     expect_error(app, "UPDATE enclave_keys SET sealed_key = sealed_key", 0, NULL, "42501", NULL);
     expect_error(app, "UPDATE enclave_keys SET exchange = 'x'", 0, NULL, "42501", NULL);
-    fake_free(&a);
-    fake_free(&b);
-    fake_free(&c);
+    pa_test_session_free(&a);
+    pa_test_session_free(&b);
+    pa_test_session_free(&c);
 }
 
 static void test_operator_readonly(void **state)
@@ -1137,9 +966,9 @@ static void test_operator_readonly(void **state)
 
     /* ...everything else is readable, and nothing is writable. */
     static const char *const readable[] = {
-        "SELECT count(*) FROM sessions",       "SELECT count(*) FROM users",
-        "SELECT count(*) FROM used_envelopes", "SELECT count(*) FROM aggregates",
-        "SELECT count(*) FROM merkle_logs",    "SELECT count(*) FROM ops_logs",
+        "SELECT count(*) FROM sessions",          "SELECT count(*) FROM users",
+        "SELECT count(*) FROM used_envelopes",    "SELECT count(*) FROM aggregates",
+        "SELECT count(*) FROM merkle_logs",       "SELECT count(*) FROM ops_logs",
         "SELECT count(*) FROM schema_migrations", "SELECT count(*) FROM operator_tokens",
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(readable); i++)
@@ -1267,8 +1096,8 @@ static void *worker(void *p)
 {
     worker_arg *w = p;
     for (int i = 0; i < w->ops; i++) {
-        fake_session f;
-        fake_init(&f, "w", pa_now_ms() + 600000);
+        pa_test_session f;
+        pa_test_session_init(&f, "w", pa_now_ms() + 600000);
         pa_db_session s;
         if (pa_db_session_create(db, &f.s) != PA_DB_OK ||
             pa_db_session_get(db, f.id, &s) != PA_DB_OK)
@@ -1276,7 +1105,7 @@ static void *worker(void *p)
         else if (strcmp(s.ciphertext, f.ct) != 0)
             w->failures++;
         pa_db_session_free(&s);
-        fake_free(&f);
+        pa_test_session_free(&f);
     }
     return NULL;
 }
@@ -1310,8 +1139,8 @@ static void test_pool_survives_killed_backends(void **state)
     assert_true(pool_backends() >= 1);
 
     kill_pool_backends();
-    fake_session f;
-    fake_init(&f, "after kill", pa_now_ms() + 600000);
+    pa_test_session f;
+    pa_test_session_init(&f, "after kill", pa_now_ms() + 600000);
     assert_int_equal(pa_db_session_create(db, &f.s), PA_DB_OK);
 
     kill_pool_backends();
@@ -1352,7 +1181,7 @@ static void test_pool_survives_killed_backends(void **state)
         assert_int_equal(ws[i].failures, 0);
     }
     free(r.sig);
-    fake_free(&f);
+    pa_test_session_free(&f);
 }
 
 /* ---- time limits --------------------------------------------------------- */
@@ -1412,16 +1241,16 @@ static int timed_call_wait(timed_call *c, int64_t timeout_ms)
  * operator's or a migration's long transaction would. */
 static PGconn *lock_sessions(void)
 {
-    PGconn *c = connect_as("postgres", dbname);
+    PGconn *c = pa_test_pg_connect("postgres", dbname);
     assert_non_null(c);
-    assert_int_equal(exec_ok(c, "BEGIN"), 0);
-    assert_int_equal(exec_ok(c, "LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE"), 0);
+    assert_int_equal(pa_test_pg_exec(c, "BEGIN"), 0);
+    assert_int_equal(pa_test_pg_exec(c, "LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE"), 0);
     return c;
 }
 
 static void unlock_sessions(PGconn *c)
 {
-    (void)exec_ok(c, "ROLLBACK");
+    (void)pa_test_pg_exec(c, "ROLLBACK");
     PQfinish(c);
 }
 
@@ -1467,7 +1296,7 @@ static void test_lock_wait_is_bounded(void **state)
 static void stopped_backend_case(int ping)
 {
     (void)kill_pool_backends(); /* so the one backend left is this pool's */
-    char *ci = conninfo_for("app_service", dbname);
+    char *ci = pa_test_pg_conninfo("app_service", dbname);
     assert_non_null(ci);
     pa_db *one = pa_db_open(ci, 1);
     free(ci);
@@ -1511,11 +1340,10 @@ static void test_stopped_backend_is_bounded(void **state)
 static void test_conninfo_overrides_timeouts_and_slot_wait_is_bounded(void **state)
 {
     (void)state;
-    char *base = conninfo_for("app_service", dbname);
+    char *base = pa_test_pg_conninfo("app_service", dbname);
     assert_non_null(base);
     char *conninfo = NULL;
-    assert_true(asprintf(&conninfo,
-                         "%s options='-c lock_timeout=60000 -c statement_timeout=60000'",
+    assert_true(asprintf(&conninfo, "%s options='-c lock_timeout=60000 -c statement_timeout=60000'",
                          base) > 0);
     free(base);
     pa_db *one = pa_db_open(conninfo, 1);
@@ -1571,21 +1399,22 @@ static void test_open_without_database(void **state)
     /* A database that appears (and gets its schema) after open is used as
      * soon as it is there. */
     char later[40];
-    random_name(later, sizeof later);
-    char *conninfo = conninfo_for("app_service", later);
+    if (pa_test_pg_random_name(later, sizeof later) != 0)
+        abort();
+    char *conninfo = pa_test_pg_conninfo("app_service", later);
     assert_non_null(conninfo);
     pa_db *lazy = pa_db_open(conninfo, 2);
     free(conninfo);
     assert_non_null(lazy);
     assert_int_equal(pa_db_ping(lazy), PA_DB_UNAVAILABLE);
-    assert_int_equal(create_database(later), 0);
+    assert_int_equal(pa_test_pg_database(1, later), 0);
     /* Connected but not migrated: statements cannot be prepared. */
     assert_int_equal(pa_db_ping(lazy), PA_DB_UNAVAILABLE);
     char out[4096];
-    int migrated = run_migrate(later, out, sizeof out);
+    int migrated = pa_test_pg_migrate(later, out, sizeof out);
     pa_db_status st = pa_db_ping(lazy);
     pa_db_close(lazy);
-    assert_int_equal(drop_database(later), 0);
+    assert_int_equal(pa_test_pg_database(0, later), 0);
     assert_int_equal(migrated, 0);
     assert_int_equal(st, PA_DB_OK);
 
@@ -1599,7 +1428,7 @@ static void test_open_without_database(void **state)
 
 int main(void)
 {
-    pghost = getenv("PA_TEST_PGHOST");
+    const char *pghost = pa_test_pg_use("test_db", "pa_test_db");
     if (pghost == NULL || pghost[0] == 0) {
         fprintf(stderr,
                 "test_db: FAIL: PA_TEST_PGHOST is not set. This test needs a running PostgreSQL:\n"

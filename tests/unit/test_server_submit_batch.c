@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "test_child.h"
+#include "test_pg.h"
 
 #include <pthread.h>
 #include <sys/wait.h>
@@ -39,116 +40,25 @@
 
 /* ---- fixture ------------------------------------------------------------- */
 
-static const char *pghost;
 static char dbname[40];
 static pa_db *db;     /* the pool, as app_service, as the server has it */
 static PGconn *admin; /* postgres, on the test database */
 
-static void quiet_notices(void *arg, const char *message)
-{
-    (void)arg;
-    (void)message;
-}
-
-static PGconn *connect_as(const char *user, const char *database)
-{
-    const char *const keys[] = {"host", "user", "dbname", "application_name", NULL};
-    const char *const vals[] = {pghost, user, database, "pa_test_batch", NULL};
-    PGconn *c = PQconnectdbParams(keys, vals, 0);
-    PQsetNoticeProcessor(c, quiet_notices, NULL);
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "test_submit_batch: cannot connect as %s to %s: %s", user, database,
-                PQerrorMessage(c));
-        PQfinish(c);
-        return NULL;
-    }
-    return c;
-}
-
-static char *conninfo_for(const char *user, const char *database)
-{
-    char host[512];
-    size_t j = 0;
-    for (const char *p = pghost; *p && j + 2 < sizeof host; p++) {
-        if (*p == '\'' || *p == '\\')
-            host[j++] = '\\';
-        host[j++] = *p;
-    }
-    host[j] = 0;
-    char *s = NULL;
-    if (asprintf(&s, "host='%s' user=%s dbname=%s", host, user, database) < 0)
-        return NULL;
-    return s;
-}
-
-static int exec_ok(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    ExecStatusType s = PQresultStatus(r);
-    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-    if (!ok)
-        fprintf(stderr, "test_submit_batch: %s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-/* CREATE DATABASE name, or DROP DATABASE IF EXISTS name WITH (FORCE). */
-static int database_cmd(int create, const char *name)
-{
-    PGconn *root = connect_as("postgres", "postgres");
-    if (root == NULL)
-        return -1;
-    char *ident = PQescapeIdentifier(root, name, strlen(name));
-    char sql[160];
-    if (create)
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s", ident);
-    else
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", ident);
-    PQfreemem(ident);
-    int rc = exec_ok(root, sql);
-    PQfinish(root);
-    return rc;
-}
-
-static int run_migrate(const char *database)
-{
-    char *conninfo = conninfo_for("postgres", database);
-    if (conninfo == NULL)
-        return -1;
-    pid_t pid = pa_test_fork(60);
-    if (pid == 0) {
-        unsetenv("DATABASE_URL");
-        if (freopen("/dev/null", "w", stdout) == NULL)
-            _exit(126);
-        execl(PA_SOURCE_DIR "/scripts/migrate.sh", "migrate.sh", conninfo, (char *)NULL);
-        _exit(127);
-    }
-    free(conninfo);
-    int status = 0;
-    if (pid < 0 || pa_test_wait(pid, &status) != pid)
-        return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
 static int group_setup(void **state)
 {
     (void)state;
-    pghost = getenv("PA_TEST_PGHOST");
+    const char *pghost = pa_test_pg_use("test_submit_batch", "pa_test_batch");
     if (pghost == NULL || *pghost == '\0') {
         fprintf(stderr, "test_submit_batch: FAIL: PA_TEST_PGHOST is not set (scripts/test.sh "
                         "sets it; see docs/DEVELOPING.md)\n");
         return -1;
     }
-    uint8_t r[8];
-    char hex[17];
-    if (RAND_bytes(r, sizeof r) != 1)
+    if (pa_test_pg_random_name(dbname, sizeof dbname) != 0)
         return -1;
-    pa_hex_encode(r, sizeof r, hex);
-    snprintf(dbname, sizeof dbname, "pa_test_%s", hex);
-    if (database_cmd(1, dbname) != 0 || run_migrate(dbname) != 0)
+    if (pa_test_pg_database(1, dbname) != 0 || pa_test_pg_migrate(dbname, NULL, 0) != 0)
         return -1;
-    admin = connect_as("postgres", dbname);
-    char *conninfo = conninfo_for("app_service", dbname);
+    admin = pa_test_pg_connect("postgres", dbname);
+    char *conninfo = pa_test_pg_conninfo("app_service", dbname);
     db = conninfo ? pa_db_open(conninfo, 4) : NULL;
     free(conninfo);
     return admin && db ? 0 : -1;
@@ -159,57 +69,16 @@ static int group_teardown(void **state)
     (void)state;
     pa_db_close(db);
     PQfinish(admin);
-    return database_cmd(0, dbname);
+    return pa_test_pg_database(0, dbname);
 }
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static char *b64_random(size_t n)
+/* A valid new session with its own random envelope fields, expiring in ten
+ * minutes. */
+static void fake_init(pa_test_session *f, const char *label)
 {
-    uint8_t b[128];
-    assert_true(n <= sizeof b);
-    assert_int_equal(RAND_bytes(b, (int)n), 1);
-    char *s = pa_b64_encode(b, n);
-    assert_non_null(s);
-    return s;
-}
-
-/* A valid new session with its own random envelope fields. */
-typedef struct {
-    char id[PA_UUID_STR_LEN];
-    char *eph, *nonce, *ct, *tag, *enclave;
-    pa_db_new_session s;
-} fake_session;
-
-static void fake_init(fake_session *f, const char *label)
-{
-    assert_int_equal(pa_uuid_v4(f->id), 0);
-    f->eph = b64_random(32);
-    f->nonce = b64_random(12);
-    f->ct = b64_random(77);
-    f->tag = b64_random(16);
-    f->enclave = b64_random(32);
-    f->s = (pa_db_new_session){
-        .session_id = f->id,
-        .exchange = "binance",
-        .label = label,
-        .expires_at_ms = pa_now_ms() + 600000,
-        .ephemeral_pub = f->eph,
-        .nonce = f->nonce,
-        .ciphertext = f->ct,
-        .tag = f->tag,
-        .metadata_jcs = "{\"exchange\":\"binance\",\"label\":\"main\",\"ttl\":3600}",
-        .enclave_pubkey = f->enclave,
-    };
-}
-
-static void fake_free(fake_session *f)
-{
-    free(f->eph);
-    free(f->nonce);
-    free(f->ct);
-    free(f->tag);
-    free(f->enclave);
+    pa_test_session_init(f, label, pa_now_ms() + 600000);
 }
 
 static long long query_int(const char *sql, const char *param)
@@ -227,7 +96,7 @@ static long long query_int(const char *sql, const char *param)
 }
 
 /* Rows of the submit in each of the three tables it writes: 0 or 1 each. */
-static void expect_rows(const fake_session *f, long long n)
+static void expect_rows(const pa_test_session *f, long long n)
 {
     assert_int_equal(query_int("SELECT count(*) FROM sessions WHERE id = $1::uuid", f->id), n);
     assert_int_equal(
@@ -241,7 +110,7 @@ static void expect_envelope_used(const char *eph, long long n)
 }
 
 /* Stored exactly as given: what session_get reads back. */
-static void expect_stored(const fake_session *f)
+static void expect_stored(const pa_test_session *f)
 {
     pa_db_session s;
     assert_int_equal(pa_db_session_get(db, f->id, &s), PA_DB_OK);
@@ -263,7 +132,7 @@ static void expect_stored(const fake_session *f)
     expect_envelope_used(f->eph, 1);
 }
 
-static void expect_absent(const fake_session *f)
+static void expect_absent(const pa_test_session *f)
 {
     pa_db_session s;
     assert_int_equal(pa_db_session_get(db, f->id, &s), PA_DB_NOT_FOUND);
@@ -280,7 +149,7 @@ static void test_batch_stores_each_exactly(void **state)
     static const char *const labels[] = {"plain",    "quote\" and \\ backslash",
                                          "ü € 漢字", "tab\tnewline\n",
                                          NULL,       "{\"not\":\"json\"}"};
-    fake_session f[N];
+    pa_test_session f[N];
     const pa_db_new_session *rows[N];
     pa_db_status out[N];
     for (int i = 0; i < N; i++) {
@@ -295,7 +164,7 @@ static void test_batch_stores_each_exactly(void **state)
     }
     /* The same batch again: every envelope is now a replay, and a replay
      * under a fresh session id stores nothing. */
-    fake_session again[N];
+    pa_test_session again[N];
     for (int i = 0; i < N; i++) {
         fake_init(&again[i], "again");
         again[i].s.ephemeral_pub = f[i].eph;
@@ -306,15 +175,15 @@ static void test_batch_stores_each_exactly(void **state)
         assert_int_equal(out[i], PA_DB_CONFLICT);
         expect_absent(&again[i]);
         expect_envelope_used(f[i].eph, 1);
-        fake_free(&again[i]);
-        fake_free(&f[i]);
+        pa_test_session_free(&again[i]);
+        pa_test_session_free(&f[i]);
     }
 }
 
 static void test_batch_replay_fails_only_itself(void **state)
 {
     (void)state;
-    fake_session used, replay, a, b;
+    pa_test_session used, replay, a, b;
     fake_init(&used, "used");
     assert_int_equal(pa_db_session_create(db, &used.s), PA_DB_OK);
     fake_init(&a, "a");
@@ -331,10 +200,10 @@ static void test_batch_replay_fails_only_itself(void **state)
     expect_stored(&b);
     expect_absent(&replay);
     expect_stored(&used);
-    fake_free(&used);
-    fake_free(&replay);
-    fake_free(&a);
-    fake_free(&b);
+    pa_test_session_free(&used);
+    pa_test_session_free(&replay);
+    pa_test_session_free(&a);
+    pa_test_session_free(&b);
 }
 
 static void test_batch_bad_row_fails_only_itself(void **state)
@@ -343,7 +212,7 @@ static void test_batch_bad_row_fails_only_itself(void **state)
     /* A row the schema refuses (a nonce of the wrong length: the API never
      * sends one) fails the statement as a whole; the batch is then written
      * one by one, so only that row fails, and all of it. */
-    fake_session a, bad, b, replay, used;
+    pa_test_session a, bad, b, replay, used;
     fake_init(&used, "used");
     assert_int_equal(pa_db_session_create(db, &used.s), PA_DB_OK);
     fake_init(&a, "a");
@@ -364,11 +233,11 @@ static void test_batch_bad_row_fails_only_itself(void **state)
     expect_absent(&bad);
     expect_envelope_used(bad.eph, 0); /* so it can still be submitted */
     expect_absent(&replay);
-    fake_free(&a);
-    fake_free(&bad);
-    fake_free(&b);
-    fake_free(&replay);
-    fake_free(&used);
+    pa_test_session_free(&a);
+    pa_test_session_free(&bad);
+    pa_test_session_free(&b);
+    pa_test_session_free(&replay);
+    pa_test_session_free(&used);
 }
 
 static long long pool_backends(void)
@@ -400,7 +269,7 @@ static void test_batch_retry_finds_its_own_commit(void **state)
      * `first` is stored, then the pool's connections are killed, so the
      * next attempt breaks and the retry sends the batch with `first` in it
      * again. */
-    fake_session first, later;
+    pa_test_session first, later;
     fake_init(&first, "first");
     fake_init(&later, "later");
     const pa_db_new_session *one[] = {&first.s};
@@ -418,8 +287,8 @@ static void test_batch_retry_finds_its_own_commit(void **state)
      * other: nothing but the connection's failure makes it "ours". */
     pa_db_session_create_batch(db, one, 1, out);
     assert_int_equal(out[0], PA_DB_CONFLICT);
-    fake_free(&first);
-    fake_free(&later);
+    pa_test_session_free(&first);
+    pa_test_session_free(&later);
 }
 
 static void test_batch_contract(void **state)
@@ -429,7 +298,7 @@ static void test_batch_contract(void **state)
      * malformed one, and one naming an enclave-made key (claimed in a
      * transaction of its own, pa_db_session_create). The others are
      * written. */
-    fake_session ok, malformed, keyed;
+    pa_test_session ok, malformed, keyed;
     fake_init(&ok, "ok");
     fake_init(&malformed, "m");
     malformed.s.ciphertext = NULL;
@@ -449,9 +318,9 @@ static void test_batch_contract(void **state)
     expect_envelope_used(keyed.eph, 0);
     pa_db_session_create_batch(NULL, rows, 3, out);
     assert_int_equal(out[1], PA_DB_UNAVAILABLE);
-    fake_free(&ok);
-    fake_free(&malformed);
-    fake_free(&keyed);
+    pa_test_session_free(&ok);
+    pa_test_session_free(&malformed);
+    pa_test_session_free(&keyed);
 }
 
 /* ---- the database failing under a batch ---------------------------------- */
@@ -483,7 +352,7 @@ static void test_killed_mid_batch_fails_all_and_stores_none(void **state)
 {
     (void)state;
     enum { N = 6 };
-    fake_session f[N];
+    pa_test_session f[N];
     const pa_db_new_session *rows[N];
     pa_db_status out[N];
     for (int i = 0; i < N; i++) {
@@ -492,10 +361,10 @@ static void test_killed_mid_batch_fails_all_and_stores_none(void **state)
     }
     /* Another transaction holds one of the batch's envelopes uncommitted:
      * the batch statement waits for it, mid-way through its inserts. */
-    PGconn *holder = connect_as("postgres", dbname);
+    PGconn *holder = pa_test_pg_connect("postgres", dbname);
     assert_non_null(holder);
     const char *const p[] = {f[N - 1].eph};
-    assert_int_equal(exec_ok(holder, "BEGIN"), 0);
+    assert_int_equal(pa_test_pg_exec(holder, "BEGIN"), 0);
     PGresult *r = PQexecParams(holder, "INSERT INTO used_envelopes (ephemeral_pub) VALUES ($1)", 1,
                                NULL, p, NULL, NULL, 0);
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
@@ -515,7 +384,7 @@ static void test_killed_mid_batch_fails_all_and_stores_none(void **state)
                                dbname),
                      1);
     assert_int_equal(pthread_join(t, NULL), 0);
-    assert_int_equal(exec_ok(holder, "ROLLBACK"), 0);
+    assert_int_equal(pa_test_pg_exec(holder, "ROLLBACK"), 0);
     PQfinish(holder);
     for (int i = 0; i < N; i++) {
         assert_int_equal(out[i], PA_DB_UNAVAILABLE);
@@ -529,7 +398,7 @@ static void test_killed_mid_batch_fails_all_and_stores_none(void **state)
     for (int i = 0; i < N; i++) {
         assert_int_equal(out[i], PA_DB_OK);
         expect_stored(&f[i]);
-        fake_free(&f[i]);
+        pa_test_session_free(&f[i]);
     }
 }
 
@@ -609,7 +478,7 @@ static void test_batcher_many_distinct(void **state)
     /* a cap below N: some batches must be full and the rest queue */
     pa_submit_batch *b = pa_submit_batch_new(db, 8);
     assert_non_null(b);
-    fake_session f[N];
+    pa_test_session f[N];
     const pa_db_new_session *rows[N];
     pa_db_status out[N];
     for (int i = 0; i < N; i++) {
@@ -622,7 +491,7 @@ static void test_batcher_many_distinct(void **state)
     for (int i = 0; i < N; i++) {
         assert_int_equal(out[i], PA_DB_OK);
         expect_stored(&f[i]);
-        fake_free(&f[i]);
+        pa_test_session_free(&f[i]);
     }
     /* every submit written in exactly one batch of at most 8: all of them
      * in the histogram's le="8" bucket */
@@ -644,7 +513,7 @@ static void test_batcher_concurrent_replays(void **state)
     enum { N = 16 };
     pa_submit_batch *b = pa_submit_batch_new(db, PA_DB_BATCH_MAX);
     assert_non_null(b);
-    fake_session f[N];
+    pa_test_session f[N];
     const pa_db_new_session *rows[N];
     pa_db_status out[N];
     for (int i = 0; i < N; i++) {
@@ -669,7 +538,7 @@ static void test_batcher_concurrent_replays(void **state)
         expect_rows(&f[i], i == stored ? 1 : 0);
     expect_envelope_used(f[0].eph, 1);
     for (int i = 0; i < N; i++)
-        fake_free(&f[i]);
+        pa_test_session_free(&f[i]);
     pa_submit_batch_free(b);
 }
 
@@ -682,10 +551,10 @@ static void test_batcher_replays_beside_good_submits(void **state)
     enum { GOOD = 24, BAD = 8, N = GOOD + BAD };
     pa_submit_batch *b = pa_submit_batch_new(db, PA_DB_BATCH_MAX);
     assert_non_null(b);
-    fake_session used;
+    pa_test_session used;
     fake_init(&used, "used");
     assert_int_equal(pa_db_session_create(db, &used.s), PA_DB_OK);
-    fake_session f[N];
+    pa_test_session f[N];
     const pa_db_new_session *rows[N];
     pa_db_status out[N];
     for (int i = 0; i < N; i++) {
@@ -706,10 +575,10 @@ static void test_batcher_replays_beside_good_submits(void **state)
             expect_stored(&f[i]);
         else
             expect_absent(&f[i]);
-        fake_free(&f[i]);
+        pa_test_session_free(&f[i]);
     }
     expect_stored(&used);
-    fake_free(&used);
+    pa_test_session_free(&used);
     pa_submit_batch_free(b);
 }
 
@@ -720,7 +589,7 @@ static void test_batcher_enclave_key_goes_alone(void **state)
      * an unknown key is PA_DB_KEY_USED and stores nothing. */
     pa_submit_batch *b = pa_submit_batch_new(db, PA_DB_BATCH_MAX);
     assert_non_null(b);
-    fake_session k;
+    pa_test_session k;
     fake_init(&k, "keyed");
     char key_id[PA_UUID_STR_LEN];
     assert_int_equal(pa_uuid_v4(key_id), 0);
@@ -728,7 +597,7 @@ static void test_batcher_enclave_key_goes_alone(void **state)
     assert_int_equal(pa_submit_batch_create(b, &k.s), PA_DB_KEY_USED);
     expect_absent(&k);
     expect_envelope_used(k.eph, 0);
-    fake_free(&k);
+    pa_test_session_free(&k);
     assert_null(pa_submit_batch_new(db, 0));
     assert_null(pa_submit_batch_new(db, PA_DB_BATCH_MAX + 1));
     assert_null(pa_submit_batch_new(NULL, 8));
