@@ -42,20 +42,6 @@ def request_bytes(path, obj):
             b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
 
-def exchange(port, data, timeout=120):
-    """Sends a request on a fresh connection; (status, parsed JSON body)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as c:
-        c.sendall(data)
-        out = b""
-        while True:
-            d = c.recv(65536)
-            if not d:
-                break
-            out += d
-    head, _, body = out.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), json.loads(body)
-
-
 class PatientStack(harness.Stack):
     """A stack whose enclave waits for the slow exchange rather than time
     its calls out."""
@@ -114,7 +100,7 @@ class AbandonedTest(unittest.TestCase):
 
         def one():
             try:
-                r = exchange(self.stack.port, data)
+                r = harness.raw_exchange(self.stack.port, data, timeout=120)
             except Exception as e:  # recorded, not lost in the thread
                 r = type(e).__name__
             out.append(r)
@@ -185,14 +171,15 @@ class AbandonedTest(unittest.TestCase):
         self.assertIn(b"jobs: an aggregate job was cancelled", self.stack.logs())
         # the session serves the next request as always
         self.tearDown()
-        self.assert_signed(exchange(self.stack.port, request_bytes(ROUTE, {"session_id": sid})))
+        self.assert_signed(harness.raw_exchange(
+            self.stack.port, request_bytes(ROUTE, {"session_id": sid}), timeout=120))
         self.assertEqual(self.stored(sid), 1)
 
     def test_aggregate_job_outlives_its_client(self):
         sid = self.submit()
         before = self.scrape()
-        status, body = exchange(self.stack.port, request_bytes("/enclave/aggregate_jobs",
-                                                               {"session_id": sid}))
+        status, body = harness.raw_exchange(
+            self.stack.port, request_bytes("/enclave/aggregate_jobs", {"session_id": sid}), timeout=120)
         self.assertEqual(status, 202, body)
         # the client is gone (the connection closed with the answer); the
         # job goes on to its result

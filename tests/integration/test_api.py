@@ -1128,32 +1128,6 @@ class TtlBelowDefaultTest(StackTest):
         self.assertGreaterEqual(parse_ms(r.json["expires_at"]), t0 + 3_600_000 - 1000)
 
 
-def raw_status(port, data, timeout=30, src=None):
-    """Sends raw bytes on a fresh connection; returns the first response's
-    (status, parsed JSON body or None)."""
-    c = socket.socket(socket.AF_INET)
-    c.settimeout(timeout)
-    try:
-        if src:
-            c.bind((src, 0))
-        c.connect(("127.0.0.1", port))
-        c.sendall(data)
-        out = b""
-        while True:
-            d = c.recv(65536)
-            if not d:
-                break
-            out += d
-    finally:
-        c.close()
-    head, _, body = out.partition(b"\r\n\r\n")
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = None
-    return int(head.split(b" ", 2)[1]), parsed
-
-
 def post_raw(path, obj, close=True):
     body = json.dumps(obj).encode()
     return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
@@ -1232,7 +1206,7 @@ class ResilienceTest(StackTest):
         # be one more job in that queue, answered after the enclave timeout).
         sid = self.submit(label="stuck")
         with stalled_enclave(self.stack):
-            bg = Background(lambda: raw_status(self.stack.port, post_raw(
+            bg = Background(lambda: harness.raw_exchange(self.stack.port, post_raw(
                 "/enclave/request_aggregates", {"session_id": sid}), timeout=120), 20)
             time.sleep(2)
             t0 = time.time()
@@ -1259,7 +1233,7 @@ class ResilienceTest(StackTest):
         stuck = self.submit(label="stuck")
         other = self.submit(label="other")
         with stalled_enclave(self.stack):
-            bg = Background(lambda: raw_status(self.stack.port, post_raw(
+            bg = Background(lambda: harness.raw_exchange(self.stack.port, post_raw(
                 "/enclave/request_aggregates", {"session_id": stuck}), timeout=120), 20)
             time.sleep(2)
             r = self.req("POST", "/enclave/revoke", json.dumps({"session_id": other}).encode(),
@@ -1412,7 +1386,7 @@ class ShutdownTest(StackTest):
         sid = self.submit(label="shutdown")
         os.kill(s.enclave.pid, signal.SIGSTOP)
         # 16 workers stuck on the enclave, more requests queued behind them
-        bg = Background(lambda: raw_status(s.port, post_raw(
+        bg = Background(lambda: harness.raw_exchange(s.port, post_raw(
             "/enclave/request_aggregates", {"session_id": sid}), timeout=120), 30)
         time.sleep(3)
         t0 = time.time()

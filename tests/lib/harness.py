@@ -59,6 +59,33 @@ def wait_for(pred, timeout=20.0, what="condition"):
     raise TimeoutError("timed out waiting for " + what)
 
 
+def raw_exchange(port, data, timeout=30, src=None):
+    """Sends raw bytes on a fresh connection to 127.0.0.1:port (from address
+    src when given) and reads to EOF; returns the first response's (status,
+    parsed JSON body, or None when the body is not JSON)."""
+    c = socket.socket(socket.AF_INET)
+    c.settimeout(timeout)
+    try:
+        if src:
+            c.bind((src, 0))
+        c.connect(("127.0.0.1", port))
+        c.sendall(data)
+        out = b""
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            out += d
+    finally:
+        c.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    return int(head.split(b" ", 2)[1]), parsed
+
+
 def make_trades(symbol, n, start_ms, step_ms, price0, seed=1):
     """A deterministic alternating buy/sell trade list for the simulator."""
     import random
