@@ -85,24 +85,10 @@ static void fake_create(pa_test_session *f, const char *label, int64_t expires_a
     assert_int_equal(pa_db_session_create(db, &f->s), PA_DB_OK);
 }
 
-/* One integer from a query run as `c` with text parameters. */
-static long long query_int(PGconn *c, const char *sql, int n, const char *const *params)
-{
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        fprintf(stderr, "test_db: %s: %s", sql, PQresultErrorMessage(r));
-        PQclear(r);
-        fail_msg("query failed");
-    }
-    long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return v;
-}
-
 static long long count_for(const char *sql, const char *id)
 {
     const char *const p[] = {id};
-    return query_int(admin, sql, 1, p);
+    return pa_test_pg_query_int(admin, sql, 1, p);
 }
 
 /* Runs sql as c, expects it to fail with SQLSTATE `state`; returns nothing,
@@ -210,7 +196,8 @@ static void test_migrations_applied_once(void **state)
     }
     closedir(d);
     assert_true(files >= 3);
-    assert_int_equal(query_int(admin, "SELECT count(*) FROM schema_migrations", 0, NULL), files);
+    assert_int_equal(pa_test_pg_query_int(admin, "SELECT count(*) FROM schema_migrations", 0, NULL),
+                     files);
     assert_non_null(strstr(migrate_out[1], "0 migration(s) applied"));
 }
 
@@ -268,10 +255,10 @@ static void test_session_get_unknown(void **state)
     assert_null(s.ciphertext);
     assert_int_equal(pa_db_session_get(db, "not-a-uuid", &s), PA_DB_NOT_FOUND);
     assert_int_equal(pa_db_session_get(db, "'; DROP TABLE sessions; --", &s), PA_DB_NOT_FOUND);
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM pg_tables WHERE tablename ="
-                               " 'sessions'",
-                               0, NULL),
+    assert_int_equal(pa_test_pg_query_int(admin,
+                                          "SELECT count(*) FROM pg_tables WHERE tablename ="
+                                          " 'sessions'",
+                                          0, NULL),
                      1);
 }
 
@@ -523,11 +510,12 @@ static void test_result_store_and_logs(void **state)
 
     /* The payload is kept as the exact signed text. */
     const char *const p[] = {a.id, sample_payload};
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM aggregates WHERE result_id = $1::uuid"
-                               " AND payload_jcs = $2 AND attestation = '{\"quote\":\"AA==\"}'",
-                               2, p),
-                     1);
+    assert_int_equal(
+        pa_test_pg_query_int(admin,
+                             "SELECT count(*) FROM aggregates WHERE result_id = $1::uuid"
+                             " AND payload_jcs = $2 AND attestation = '{\"quote\":\"AA==\"}'",
+                             2, p),
+        1);
 
     /* A second result for the same session; its order is its own. */
     fake_result b;
@@ -671,10 +659,10 @@ static void test_revoke(void **state)
     assert_int_equal(pa_db_result_store(db, &a.r), PA_DB_OK);
     assert_int_equal(pa_db_result_store(db, &b.r), PA_DB_OK);
     assert_int_equal(pa_db_result_store(db, &c.r), PA_DB_OK);
-    long long ops_before = query_int(admin,
-                                     "SELECT count(*) FROM ops_logs WHERE event ="
-                                     " 'session_revoked'",
-                                     0, NULL);
+    long long ops_before = pa_test_pg_query_int(admin,
+                                                "SELECT count(*) FROM ops_logs WHERE event ="
+                                                " 'session_revoked'",
+                                                0, NULL);
 
     assert_int_equal(pa_db_session_revoke(db, f.id), PA_DB_OK);
 
@@ -700,20 +688,20 @@ static void test_revoke(void **state)
     assert_int_equal(count_for("SELECT count(*) FROM aggregates WHERE session_id = $1::uuid", f.id),
                      0);
     const char *const ids[] = {a.id, b.id};
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM merkle_logs WHERE result_id IN"
-                               " ($1::uuid, $2::uuid)",
-                               2, ids),
+    assert_int_equal(pa_test_pg_query_int(admin,
+                                          "SELECT count(*) FROM merkle_logs WHERE result_id IN"
+                                          " ($1::uuid, $2::uuid)",
+                                          2, ids),
                      0);
     pa_db_logs l;
     assert_int_equal(pa_db_logs_get(db, a.id, &l), PA_DB_NOT_FOUND);
     assert_int_equal(pa_db_logs_get(db, b.id, &l), PA_DB_NOT_FOUND);
 
     /* One event more, and no trace of the session id anywhere in ops_logs. */
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM ops_logs WHERE event ="
-                               " 'session_revoked'",
-                               0, NULL),
+    assert_int_equal(pa_test_pg_query_int(admin,
+                                          "SELECT count(*) FROM ops_logs WHERE event ="
+                                          " 'session_revoked'",
+                                          0, NULL),
                      ops_before + 1);
     assert_int_equal(count_for("SELECT count(*) FROM ops_logs o WHERE"
                                " strpos(lower(o::text), lower($1)) > 0",
@@ -731,10 +719,10 @@ static void test_revoke(void **state)
 
     /* Again: GONE, and nothing more is written. Unknown: NOT_FOUND. */
     assert_int_equal(pa_db_session_revoke(db, f.id), PA_DB_GONE);
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM ops_logs WHERE event ="
-                               " 'session_revoked'",
-                               0, NULL),
+    assert_int_equal(pa_test_pg_query_int(admin,
+                                          "SELECT count(*) FROM ops_logs WHERE event ="
+                                          " 'session_revoked'",
+                                          0, NULL),
                      ops_before + 1);
     char unknown[PA_UUID_STR_LEN];
     assert_int_equal(pa_uuid_v4(unknown), 0);
@@ -821,18 +809,20 @@ static void test_cleanup_expired(void **state)
 static void test_ops_log(void **state)
 {
     (void)state;
-    long long before = query_int(admin, "SELECT count(*) FROM ops_logs", 0, NULL);
+    long long before = pa_test_pg_query_int(admin, "SELECT count(*) FROM ops_logs", 0, NULL);
     assert_int_equal(pa_db_ops_log(db, "sweep", "{\"deleted\":2}"), PA_DB_OK);
     assert_int_equal(pa_db_ops_log(db, "server_started", NULL), PA_DB_OK);
     assert_int_equal(pa_db_ops_log(db, "sweep", "{not json"), PA_DB_UNAVAILABLE);
     assert_int_equal(pa_db_ops_log(db, "sweep", "[1,2]"), PA_DB_UNAVAILABLE);
     assert_int_equal(pa_db_ops_log(db, "Bad Event!", NULL), PA_DB_UNAVAILABLE);
-    assert_int_equal(query_int(admin, "SELECT count(*) FROM ops_logs", 0, NULL), before + 2);
-    assert_int_equal(query_int(op,
-                               "SELECT (detail->>'deleted')::int FROM ops_logs WHERE event ="
-                               " 'sweep' ORDER BY id DESC LIMIT 1",
-                               0, NULL),
-                     2);
+    assert_int_equal(pa_test_pg_query_int(admin, "SELECT count(*) FROM ops_logs", 0, NULL),
+                     before + 2);
+    assert_int_equal(
+        pa_test_pg_query_int(op,
+                             "SELECT (detail->>'deleted')::int FROM ops_logs WHERE event ="
+                             " 'sweep' ORDER BY id DESC LIMIT 1",
+                             0, NULL),
+        2);
 }
 
 /* ---- ad-hoc statements (db_query.h) -------------------------------------- */
@@ -916,12 +906,13 @@ static void test_enclave_keys(void **state)
     char exp_text[24];
     snprintf(exp_text, sizeof exp_text, "%lld", (long long)exp_ms);
     const char *const ke[] = {key, exp_text};
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM enclave_keys WHERE key_id = $1::uuid AND"
-                               " abs(extract(epoch FROM expires_at) * 1000 -"
-                               " $2::double precision) < 2",
-                               2, ke),
-                     1);
+    assert_int_equal(
+        pa_test_pg_query_int(admin,
+                             "SELECT count(*) FROM enclave_keys WHERE key_id = $1::uuid AND"
+                             " abs(extract(epoch FROM expires_at) * 1000 -"
+                             " $2::double precision) < 2",
+                             2, ke),
+        1);
     /* a second session naming it: refused, and nothing of it stored */
     pa_test_session_init(&b, "reuse", exp_ms);
     b.s.enclave_key_id = key;
@@ -972,26 +963,28 @@ static void test_operator_readonly(void **state)
         "SELECT count(*) FROM schema_migrations", "SELECT count(*) FROM operator_tokens",
     };
     for (size_t i = 0; i < PA_ARRAY_LEN(readable); i++)
-        assert_true(query_int(op, readable[i], 0, NULL) >= 0);
-    assert_true(query_int(op, "SELECT count(*) FROM sessions", 0, NULL) > 0);
+        assert_true(pa_test_pg_query_int(op, readable[i], 0, NULL) >= 0);
+    assert_true(pa_test_pg_query_int(op, "SELECT count(*) FROM sessions", 0, NULL) > 0);
 
     /* The same, for every table the migrations made (new ones included). */
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
-                               " has_table_privilege('operator_readonly',"
-                               " format('%I.%I', schemaname, tablename), 'SELECT')"
-                               " <> (tablename NOT IN ('credentials', 'enclave_keys'))",
-                               0, NULL),
-                     0);
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
-                               " has_table_privilege('operator_readonly',"
-                               " format('%I.%I', schemaname, tablename),"
-                               " 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')",
-                               0, NULL),
-                     0);
+    assert_int_equal(
+        pa_test_pg_query_int(admin,
+                             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
+                             " has_table_privilege('operator_readonly',"
+                             " format('%I.%I', schemaname, tablename), 'SELECT')"
+                             " <> (tablename NOT IN ('credentials', 'enclave_keys'))",
+                             0, NULL),
+        0);
+    assert_int_equal(
+        pa_test_pg_query_int(admin,
+                             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
+                             " has_table_privilege('operator_readonly',"
+                             " format('%I.%I', schemaname, tablename),"
+                             " 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')",
+                             0, NULL),
+        0);
     /* enclave-made keys: every column but the sealed private key */
-    assert_true(query_int(op, "SELECT count(key_id) FROM enclave_keys", 0, NULL) >= 0);
+    assert_true(pa_test_pg_query_int(op, "SELECT count(key_id) FROM enclave_keys", 0, NULL) >= 0);
     expect_error(op, "SELECT sealed_key FROM enclave_keys", 0, NULL, "42501", NULL);
     expect_error(op, "DELETE FROM sessions", 0, NULL, "42501", NULL);
     expect_error(op, "SELECT cleanup_expired_credentials()", 0, NULL, "42501", NULL);
@@ -1034,31 +1027,34 @@ static void test_app_service_limits(void **state)
     /* Without grant option a GRANT is only a warning; it must still give the
      * operator nothing. */
     PQclear(PQexec(app, "GRANT SELECT ON credentials TO operator_readonly"));
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM pg_class WHERE relname = 'credentials'"
-                               " AND has_table_privilege('operator_readonly', oid, 'SELECT')",
-                               0, NULL),
-                     0);
+    assert_int_equal(
+        pa_test_pg_query_int(admin,
+                             "SELECT count(*) FROM pg_class WHERE relname = 'credentials'"
+                             " AND has_table_privilege('operator_readonly', oid, 'SELECT')",
+                             0, NULL),
+        0);
 
     /* No TRUNCATE anywhere, no ownership, no role powers. */
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
-                               " (has_table_privilege('app_service',"
-                               " format('%I.%I', schemaname, tablename), 'TRUNCATE, REFERENCES,"
-                               " TRIGGER') OR tableowner = 'app_service')",
-                               0, NULL),
-                     0);
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM pg_roles WHERE rolname IN ('app_service',"
-                               " 'operator_readonly') AND rolcanlogin AND NOT rolsuper AND NOT"
-                               " rolcreatedb AND NOT rolcreaterole AND NOT rolbypassrls",
-                               0, NULL),
-                     2);
+    assert_int_equal(
+        pa_test_pg_query_int(admin,
+                             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND"
+                             " (has_table_privilege('app_service',"
+                             " format('%I.%I', schemaname, tablename), 'TRUNCATE, REFERENCES,"
+                             " TRIGGER') OR tableowner = 'app_service')",
+                             0, NULL),
+        0);
+    assert_int_equal(
+        pa_test_pg_query_int(admin,
+                             "SELECT count(*) FROM pg_roles WHERE rolname IN ('app_service',"
+                             " 'operator_readonly') AND rolcanlogin AND NOT rolsuper AND NOT"
+                             " rolcreatedb AND NOT rolcreaterole AND NOT rolbypassrls",
+                             0, NULL),
+        2);
     /* The schema is unchanged by all of the above. */
-    assert_int_equal(query_int(admin,
-                               "SELECT count(*) FROM information_schema.columns WHERE"
-                               " table_name = 'sessions' AND column_name = 'x'",
-                               0, NULL),
+    assert_int_equal(pa_test_pg_query_int(admin,
+                                          "SELECT count(*) FROM information_schema.columns WHERE"
+                                          " table_name = 'sessions' AND column_name = 'x'",
+                                          0, NULL),
                      0);
 }
 
@@ -1067,19 +1063,20 @@ static void test_app_service_limits(void **state)
 static long long pool_backends(void)
 {
     const char *const p[] = {dbname};
-    return query_int(admin,
-                     "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND"
-                     " application_name = 'perfagg-server'",
-                     1, p);
+    return pa_test_pg_query_int(admin,
+                                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND"
+                                " application_name = 'perfagg-server'",
+                                1, p);
 }
 
 static long long kill_pool_backends(void)
 {
     const char *const p[] = {dbname};
-    long long n = query_int(admin,
-                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                            " WHERE datname = $1 AND application_name = 'perfagg-server'",
-                            1, p);
+    long long n =
+        pa_test_pg_query_int(admin,
+                             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                             " WHERE datname = $1 AND application_name = 'perfagg-server'",
+                             1, p);
     /* Wait until they are really gone, so the pool meets dead sockets. */
     for (int i = 0; i < 200 && pool_backends() > 0; i++)
         usleep(10000);
@@ -1258,10 +1255,10 @@ static void unlock_sessions(PGconn *c)
 static long long pool_lock_waiters(void)
 {
     const char *const p[] = {dbname};
-    return query_int(admin,
-                     "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND"
-                     " application_name = 'perfagg-server' AND wait_event_type = 'Lock'",
-                     1, p);
+    return pa_test_pg_query_int(admin,
+                                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND"
+                                " application_name = 'perfagg-server' AND wait_event_type = 'Lock'",
+                                1, p);
 }
 
 /* The default lock_timeout (3 s) turns a call stuck behind a held lock into
@@ -1303,10 +1300,11 @@ static void stopped_backend_case(int ping)
     assert_non_null(one);
     assert_int_equal(pa_db_ping(one), PA_DB_OK);
     const char *const p[] = {dbname};
-    long long pid = query_int(admin,
-                              "SELECT max(pid) FROM pg_stat_activity WHERE datname = $1 AND"
-                              " application_name = 'perfagg-server'",
-                              1, p);
+    long long pid =
+        pa_test_pg_query_int(admin,
+                             "SELECT max(pid) FROM pg_stat_activity WHERE datname = $1 AND"
+                             " application_name = 'perfagg-server'",
+                             1, p);
     assert_true(pid > 0);
     assert_int_equal(kill((pid_t)pid, SIGSTOP), 0);
     timed_call c;

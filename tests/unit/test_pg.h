@@ -1,7 +1,7 @@
 /* The PostgreSQL fixture of the C tests that need a real database (test_db,
  * test_server_submit_batch): connections as a given role, a randomly named
- * database created, migrated with scripts/migrate.sh and dropped, and a
- * complete, valid new session with random envelope fields.
+ * database created, migrated with scripts/migrate.sh and dropped, one-integer
+ * queries, and a complete, valid new session with random envelope fields.
  *
  * The cluster is the one at PA_TEST_PGHOST (scripts/test.sh starts it): its
  * superuser `postgres` logs in with trust auth. Include after <cmocka.h>. */
@@ -88,6 +88,22 @@ static inline int pa_test_pg_exec(PGconn *c, const char *sql)
         fprintf(stderr, "%s: %s: %s", pa_test_pg_tag, sql, PQresultErrorMessage(r));
     PQclear(r);
     return ok ? 0 : -1;
+}
+
+/* One integer from a query run as `c` with text parameters; fails the test
+ * when the query does not give exactly one row. */
+static inline long long pa_test_pg_query_int(PGconn *c, const char *sql, int n,
+                                             const char *const *params)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        fprintf(stderr, "%s: %s: %s", pa_test_pg_tag, sql, PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("query failed");
+    }
+    long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
 }
 
 /* CREATE DATABASE name, or DROP DATABASE IF EXISTS name WITH (FORCE). */

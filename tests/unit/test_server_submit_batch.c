@@ -81,18 +81,11 @@ static void fake_init(pa_test_session *f, const char *label)
     pa_test_session_init(f, label, pa_now_ms() + 600000);
 }
 
+/* One integer from a query run as postgres, with at most one parameter. */
 static long long query_int(const char *sql, const char *param)
 {
     const char *const p[] = {param};
-    PGresult *r = PQexecParams(admin, sql, param ? 1 : 0, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        fprintf(stderr, "test_submit_batch: %s: %s", sql, PQresultErrorMessage(r));
-        PQclear(r);
-        fail_msg("query failed");
-    }
-    long long v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return v;
+    return pa_test_pg_query_int(admin, sql, param ? 1 : 0, p);
 }
 
 /* Rows of the submit in each of the three tables it writes: 0 or 1 each. */
