@@ -35,7 +35,9 @@ def pid_alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:  # reaped between the kill(0) and the open
+    except (FileNotFoundError, ProcessLookupError):
+        # reaped between the kill(0) and the open, or between the open and
+        # the read (the kernel answers ESRCH then)
         return False
 
 
