@@ -4,13 +4,11 @@
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "envelope_format.h"
+#include "envelope_kdf.h"
 
 #define SEAL_INFO "perfagg/v1/enclave-key-seal"
 #define AAD_LABEL "perfagg/v1/enclave-key"
@@ -30,31 +28,17 @@ static int seal_key(EVP_PKEY *instance, const uint8_t sealed_to[PA_X25519_LEN],
     int rc = -1;
     uint8_t ikm[PA_X25519_LEN];
     size_t ikm_len = sizeof ikm;
-    EVP_KDF *kdf = NULL;
-    EVP_KDF_CTX *kctx = NULL;
     PA_ENSURE_GOTO(EVP_PKEY_get_raw_private_key(instance, ikm, &ikm_len) == 1 &&
                        ikm_len == sizeof ikm,
                    cleanup);
-    kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    PA_ENSURE_GOTO(kdf != NULL, cleanup);
-    kctx = EVP_KDF_CTX_new(kdf);
-    PA_ENSURE_GOTO(kctx != NULL, cleanup);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, sizeof ikm),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)sealed_to, PA_X25519_LEN),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)SEAL_INFO,
-                                          sizeof SEAL_INFO - 1),
-        OSSL_PARAM_construct_end(),
-    };
-    PA_ENSURE_GOTO(EVP_KDF_derive(kctx, key, PA_KEY_LEN, params) == 1, cleanup);
+    PA_GUARD_GOTO(pa_hkdf_sha256(ikm, sizeof ikm, sealed_to, PA_X25519_LEN, SEAL_INFO, key,
+                                 PA_KEY_LEN),
+                  cleanup);
     rc = 0;
 cleanup:
     OPENSSL_cleanse(ikm, sizeof ikm);
     if (rc != 0)
         OPENSSL_cleanse(key, PA_KEY_LEN);
-    EVP_KDF_CTX_free(kctx);
-    EVP_KDF_free(kdf);
     return rc;
 }
 

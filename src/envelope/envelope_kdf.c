@@ -10,41 +10,45 @@
 
 #include "jcs.h"
 
+int pa_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+                   const char *info, uint8_t *out, size_t out_len)
+{
+    if (ikm == NULL || salt == NULL || info == NULL || out == NULL)
+        return -1;
+    int rc = -1;
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *kctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+    PA_ENSURE_GOTO(kctx != NULL, cleanup);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info)),
+        OSSL_PARAM_construct_end(),
+    };
+    PA_ENSURE_GOTO(EVP_KDF_derive(kctx, out, out_len, params) == 1, cleanup);
+    rc = 0;
+cleanup:
+    if (rc != 0)
+        OPENSSL_cleanse(out, out_len);
+    EVP_KDF_CTX_free(kctx); /* clears its copy of the IKM */
+    EVP_KDF_free(kdf);
+    return rc;
+}
+
 int pa_envelope_hkdf(const uint8_t shared[PA_X25519_LEN],
                      const uint8_t ephemeral_pub[PA_X25519_LEN],
                      const uint8_t enclave_pub[PA_X25519_LEN], uint8_t key_out[PA_KEY_LEN])
 {
     if (shared == NULL || ephemeral_pub == NULL || enclave_pub == NULL || key_out == NULL)
         return -1;
-    int rc = -1;
-    EVP_KDF *kdf = NULL;
-    EVP_KDF_CTX *kctx = NULL;
     /* Binding both public keys into the salt ties the key to this exact
      * (ephemeral, enclave) pair, so an envelope cannot be re-targeted. */
     uint8_t salt[2 * PA_X25519_LEN];
     memcpy(salt, ephemeral_pub, PA_X25519_LEN);
     memcpy(salt + PA_X25519_LEN, enclave_pub, PA_X25519_LEN);
-
-    kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    PA_ENSURE_GOTO(kdf != NULL, cleanup);
-    kctx = EVP_KDF_CTX_new(kdf);
-    PA_ENSURE_GOTO(kctx != NULL, cleanup);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)shared, PA_X25519_LEN),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt, sizeof salt),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)PA_ENVELOPE_INFO,
-                                          sizeof PA_ENVELOPE_INFO - 1),
-        OSSL_PARAM_construct_end(),
-    };
-    PA_ENSURE_GOTO(EVP_KDF_derive(kctx, key_out, PA_KEY_LEN, params) == 1, cleanup);
-    rc = 0;
-cleanup:
-    if (rc != 0)
-        OPENSSL_cleanse(key_out, PA_KEY_LEN);
-    EVP_KDF_CTX_free(kctx); /* clears its copy of the IKM */
-    EVP_KDF_free(kdf);
-    return rc;
+    return pa_hkdf_sha256(shared, PA_X25519_LEN, salt, sizeof salt, PA_ENVELOPE_INFO, key_out,
+                          PA_KEY_LEN);
 }
 
 int pa_envelope_derive_key(EVP_PKEY *own, const uint8_t peer_pub[PA_X25519_LEN],

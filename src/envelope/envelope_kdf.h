@@ -19,6 +19,11 @@
 #include "envelope_format.h"
 #include "result.h"
 
+/* HKDF-SHA256 (RFC 5869) through OpenSSL's EVP_KDF: out_len bytes from ikm
+ * with salt and the text info; out is wiped on failure. */
+PA_MUST_USE int pa_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
+                               size_t salt_len, const char *info, uint8_t *out, size_t out_len);
+
 /* Step 2: key = HKDF-SHA256(IKM = shared, salt = ephemeral_pub || enclave_pub,
  * info = PA_ENVELOPE_INFO, L = 32). */
 PA_MUST_USE int pa_envelope_hkdf(const uint8_t shared[PA_X25519_LEN],
